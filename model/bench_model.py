@@ -1,0 +1,70 @@
+"""Speed figures of the network and of one verification end to end.
+
+`reference_signet_per_s` times Hafemann et al.'s SigNet (random weights, its own
+150×220 input) in the same run, so `throughput_ratio` compares the two on the
+same machine under the same load.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from model.bench import benchmark, cheque_scan, compose, draw_signature, median_ms, paper
+from model.network import SigNetReference
+
+BATCH = 64
+VERIFY_REFERENCES = 10
+# A teller's signature capture: the signature with a margin, 300 dpi, grey PNG.
+CAPTURE_HW = (450, 1250)
+
+
+def signature_capture_png(seed: int = 1) -> bytes:
+    from model.imageio import encode_png
+
+    rng = np.random.default_rng(seed)
+    page = paper(rng, CAPTURE_HW)
+    compose(page, draw_signature(rng), (70, 40), ink=45.0)
+    return encode_png(np.clip(page, 0, 255).astype(np.uint8))
+
+
+def _per_second(work, n_items: int, repeat: int) -> float:
+    ms = median_ms(work, max(3, repeat // 5), warmup=1)
+    return round(n_items / (ms / 1000.0), 1)
+
+
+@benchmark("model")
+def _model_figures(repeat: int, options: dict) -> dict:
+    from model.imageio import load_gray
+    from model.verifier import Verifier
+
+    verifier = Verifier.load(options.get("weights"), device=options.get("device", "auto"))
+    canvas = verifier.preprocess(cheque_scan()).canvas
+    batch = [canvas] * BATCH
+    figures: dict = {
+        "device": verifier.device,
+        "device_name": verifier.device_name,
+        "model_id": verifier.model_id,
+        "embed_ms": median_ms(lambda: verifier.embed_canvases([canvas]), repeat),
+        "embed_per_s": _per_second(lambda: verifier.embed_canvases(batch), BATCH, repeat),
+    }
+    signet = SigNetReference().eval()
+    x = torch.rand(BATCH, 1, 150, 220)
+
+    def signet_batch() -> None:
+        with torch.inference_mode():
+            signet(x)
+
+    figures["reference_signet_per_s"] = _per_second(signet_batch, BATCH, repeat)
+    figures["throughput_ratio"] = round(
+        figures["embed_per_s"] / figures["reference_signet_per_s"], 2
+    )
+    png = signature_capture_png()
+    refs = verifier.embed_canvases([canvas] * VERIFY_REFERENCES)
+
+    def verify_once() -> None:  # load + preprocess + embed + compare with 10 references
+        query = verifier.embed_canvases([verifier.preprocess(load_gray(png)).canvas])[0]
+        verifier.decide(verifier.score(refs, query))
+
+    figures["verify_ms"] = median_ms(verify_once, repeat)
+    return figures

@@ -1,0 +1,112 @@
+"""The weights file: everything needed to use a trained network, and to trust it.
+
+A checkpoint holds the weights, the architecture config, the preprocessing version
+they were trained with, the score calibration and thresholds, a description of
+the training data and a SHA-256 of the weights. It is loaded with
+`torch.load(weights_only=True)`, so a weights file can never run code, and it is
+refused when the preprocessing version differs from this code's: embeddings made
+from differently preprocessed images would be silently wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from model.errors import ModelError
+from model.network import NetworkConfig
+from model.preprocess import PREPROCESS_VERSION
+from model.scoring import Calibration, Thresholds
+
+CHECKPOINT_FORMAT = 1
+
+
+def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().to("cpu").contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
+    return h.hexdigest()
+
+
+def make_model_id(sha256: str, preprocess_version: str) -> str:
+    """Stable id of weights + preprocessing: what every stored embedding is tagged with."""
+    return "sv-" + hashlib.sha256(f"{sha256}|{preprocess_version}".encode()).hexdigest()[:12]
+
+
+@dataclass
+class Checkpoint:
+    state_dict: dict[str, torch.Tensor]
+    config: NetworkConfig
+    calibration: Calibration
+    thresholds: Thresholds
+    preprocess_version: str = PREPROCESS_VERSION
+    training: dict = field(default_factory=dict)  # data description, command, seed, epochs
+    metrics: dict = field(default_factory=dict)  # validation / hold-out figures
+    sha256: str = ""
+
+    @property
+    def model_id(self) -> str:
+        return make_model_id(self.sha256 or weights_digest(self.state_dict), self.preprocess_version)
+
+
+def save_checkpoint(path: Path, ckpt: Checkpoint) -> Checkpoint:
+    """Write atomically (temp file + rename): a crash never leaves half a weights file."""
+    state = {k: v.detach().to("cpu").clone() for k, v in ckpt.state_dict.items()}
+    ckpt.sha256 = weights_digest(state)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": state,
+        "config": ckpt.config.to_dict(),
+        "preprocess_version": ckpt.preprocess_version,
+        "calibration": ckpt.calibration.to_dict(),
+        "thresholds": ckpt.thresholds.to_dict(),
+        "training": ckpt.training,
+        "metrics": ckpt.metrics,
+        "sha256": ckpt.sha256,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return ckpt
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"The model weights file {path} does not exist.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # pickle/zip errors of every kind: the file is damaged
+        raise ModelError(
+            f"The model weights file {path.name} is damaged or not a sigverify model ({err})."
+        ) from err
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ModelError(f"{path.name} is not a sigverify model file of a known format.")
+    version = payload.get("preprocess_version")
+    if version != PREPROCESS_VERSION:
+        raise ModelError(
+            f"The model {path.name} was trained with image preprocessing {version!r}, but "
+            f"this program uses {PREPROCESS_VERSION!r}; retrain it or use a matching model."
+        )
+    state = payload["state_dict"]
+    digest = weights_digest(state)
+    if digest != payload.get("sha256"):
+        raise ModelError(f"The model weights file {path.name} fails its integrity check.")
+    return Checkpoint(
+        state_dict=state,
+        config=NetworkConfig.from_dict(payload["config"]),
+        calibration=Calibration.from_dict(payload["calibration"]),
+        thresholds=Thresholds.from_dict(payload["thresholds"]),
+        preprocess_version=version,
+        training=payload.get("training", {}),
+        metrics=payload.get("metrics", {}),
+        sha256=digest,
+    )

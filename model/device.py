@@ -1,0 +1,28 @@
+"""Choosing where the network runs: CUDA when there is a GPU, else the CPU."""
+
+from __future__ import annotations
+
+import torch
+
+from model.errors import ModelError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(choice: str = "auto") -> torch.device:
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelError("No CUDA graphics card is available; choose the CPU instead.")
+        return torch.device("cuda")
+    if choice == "cpu":
+        return torch.device("cpu")
+    raise ModelError(f"Unknown device {choice!r}; choose one of {', '.join(DEVICE_CHOICES)}.")
+
+
+def device_name(device: torch.device) -> str:
+    """What the status bar shows: the GPU's name, or "CPU"."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return "CPU"

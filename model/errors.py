@@ -1,0 +1,57 @@
+"""The domain's error hierarchy.
+
+Every failure a user can cause or meet (a bad file, an unknown customer, a locked
+store) is a `SigverifyError` whose message is one sentence a teller understands.
+The CLI and the GUI each turn these into one clear message in one place; anything
+else that escapes is a bug and goes to the log file.
+"""
+
+from __future__ import annotations
+
+
+class SigverifyError(Exception):
+    """Base of all expected, user-facing failures. `str(err)` is the message."""
+
+
+# --- images -----------------------------------------------------------------
+class ImageError(SigverifyError):
+    """A file could not be used as an image."""
+
+
+class EmptyFileError(ImageError):
+    """The file has no bytes at all."""
+
+
+class UnsupportedFormatError(ImageError):
+    """The file is not an image in a format we read (or not an image at all)."""
+
+
+class TruncatedImageError(ImageError):
+    """The file starts like an image but is cut short or damaged."""
+
+
+class ImageTooLargeError(ImageError):
+    """The file or its pixel count exceeds our safety limits."""
+
+
+class BlankImageError(ImageError):
+    """The image holds no ink to work with."""
+
+
+# --- data sets -----------------------------------------------------------------
+class DatasetError(SigverifyError):
+    """A data set folder could not be read or has an unknown layout."""
+
+
+# --- model ---------------------------------------------------------------------
+class ModelError(SigverifyError):
+    """Weights missing, damaged, or made for another preprocessing version."""
+
+
+# --- capture -------------------------------------------------------------------
+class CaptureError(SigverifyError):
+    """A scanner or hot folder could not deliver an image."""
+
+
+class CancelledError(SigverifyError):
+    """The user cancelled a long operation."""

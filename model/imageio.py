@@ -1,0 +1,283 @@
+"""Safe image loading: a path or bytes in, an 8-bit grey array (and the dpi) out.
+
+Everything the app and training read goes through `load_image`, so the rules for
+untrusted files live in one place:
+- caps on file size and pixel count are checked before any pixel is decoded, so a
+  tiny "decompression bomb" is refused without allocating its image;
+- every failure is a `model.errors.ImageError` subclass whose message names the file;
+  no raw PIL or OS error escapes;
+- colour is reduced the same way everywhere: alpha composited on white (a signature
+  PNG is black ink on transparent), 16-bit scaled (not clipped) to 8-bit, EXIF
+  orientation applied, PDF pages rendered at `PDF_DPI`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import stat
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile
+
+from model import image_modes, image_signatures
+from model.errors import (
+    EmptyFileError,
+    ImageError,
+    ImageTooLargeError,
+    TruncatedImageError,
+    UnsupportedFormatError,
+)
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_PIXELS = 60_000_000
+PDF_DPI = 300
+
+log = logging.getLogger("sigverify.imageio")
+
+# Image.open tries only these decoders: no EPS (which runs Ghostscript) and none of
+# Pillow's rarely used plugins, whose parsers see far less scrutiny.
+_PILLOW_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF")
+# Phone cameras write JPEGs with an extra preview picture, which Pillow calls MPO.
+_FORMAT_ALIASES = {"MPO": "JPEG"}
+_SUPPORTED_TEXT = "PNG, JPEG, TIFF, BMP, WebP, GIF or PDF"
+# A recorded resolution outside this range is a placeholder (0, 1) or garbage, not a
+# scanner setting; callers are better off with None than with a wrong physical size.
+_PLAUSIBLE_DPI = (25.0, 10_000.0)
+
+# PDFium is not thread-safe: the app's workers must not render two PDFs at once.
+_PDFIUM_LOCK = threading.Lock()
+
+# Pillow's own guards are process-wide: truncated data must raise, and Pillow itself
+# refuses headers far beyond our cap (tighten only, never loosen a stricter setting).
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+# Not compared or hashed by value: `==` on arrays is elementwise, not a bool.
+@dataclass(frozen=True, eq=False)
+class LoadedImage:
+    gray: np.ndarray  # uint8, 2-D, C-contiguous
+    dpi: float | None  # horizontal dpi when the file records it (PDF: PDF_DPI)
+    format: str  # "PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF", "PDF"
+    page_count: int  # pages/frames in the file (1 for most)
+    source: str  # file name for messages ("<bytes>" for bytes input)
+
+
+def load_image(
+    source: str | os.PathLike | bytes,
+    page: int = 0,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> LoadedImage:
+    """Read page `page` (0-based) of an image or PDF as 8-bit grey.
+
+    `max_pixels` above twice Pillow's process-wide `Image.MAX_IMAGE_PIXELS` (set to
+    MAX_PIXELS here) is still refused by Pillow itself.
+    """
+    name, data = _read_source(source, max_bytes)
+    if page < 0:
+        raise ImageError(f"There is no page {page + 1} in '{name}'; pages start at 1.")
+    if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone switched it on; it hides damaged files
+        log.warning("PIL.ImageFile.LOAD_TRUNCATED_IMAGES was set; turning it off again")
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+    if b"%PDF-" in data[:1024]:  # PDF allows a little junk before its header
+        return _load_pdf(data, name, page, max_pixels)
+    return _load_raster(data, name, page, max_pixels)
+
+
+def load_gray(
+    source: str | os.PathLike | bytes,
+    page: int = 0,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> np.ndarray:
+    """`load_image(...).gray`, for callers that need only the pixels."""
+    return load_image(source, page, max_bytes=max_bytes, max_pixels=max_pixels).gray
+
+
+def encode_png(gray: np.ndarray) -> bytes:
+    """Lossless PNG bytes of an 8-bit grey array (what the store and the CLI write)."""
+    if gray.dtype != np.uint8 or gray.ndim != 2:
+        raise ValueError(f"encode_png needs a 2-D uint8 array, got {gray.dtype} {gray.shape}")
+    out = io.BytesIO()
+    # Level 1: several times faster than the default and only slightly larger for scans.
+    Image.fromarray(np.ascontiguousarray(gray)).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+# --- reading the bytes ------------------------------------------------------------
+def _read_source(source: str | os.PathLike | bytes, max_bytes: int) -> tuple[str, bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        if not data:
+            raise EmptyFileError("The image data received is empty (0 bytes).")
+        if len(data) > max_bytes:
+            raise ImageTooLargeError(
+                f"The image data received is {_size_text(len(data))}; "
+                f"the limit is {_size_text(max_bytes)}."
+            )
+        return "<bytes>", data
+    path = Path(source)
+    name = path.name or str(path)
+    try:
+        info = path.stat()
+    except OSError as err:
+        raise _os_error(path, err) from err
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"'{path}' is a folder, not an image file.")
+    if not stat.S_ISREG(info.st_mode):  # a device or pipe could stream forever
+        raise ImageError(f"'{path}' is not an ordinary file.")
+    if info.st_size > max_bytes:
+        raise ImageTooLargeError(
+            f"The file '{name}' is {_size_text(info.st_size)}; "
+            f"the limit is {_size_text(max_bytes)}."
+        )
+    try:
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)  # +1: notice a file that grew since stat
+    except OSError as err:
+        raise _os_error(path, err) from err
+    if not data:
+        raise EmptyFileError(f"The file '{name}' is empty (0 bytes).")
+    if len(data) > max_bytes:
+        raise ImageTooLargeError(f"The file '{name}' is larger than {_size_text(max_bytes)}.")
+    return name, data
+
+
+def _os_error(path: Path, err: OSError) -> ImageError:
+    if isinstance(err, FileNotFoundError):
+        return ImageError(f"The file '{path}' does not exist.")
+    if isinstance(err, PermissionError):
+        return ImageError(f"You do not have permission to read '{path}'.")
+    if isinstance(err, IsADirectoryError):
+        return ImageError(f"'{path}' is a folder, not an image file.")
+    return ImageError(f"The file '{path}' could not be read ({err.strerror or err}).")
+
+
+def _size_text(n_bytes: int) -> str:
+    if n_bytes >= 1024 * 1024:
+        return f"{n_bytes / (1024 * 1024):.1f} MB"
+    return f"{n_bytes / 1024:.1f} KB" if n_bytes >= 1024 else f"{n_bytes} bytes"
+
+
+def _check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
+    if width < 1 or height < 1:
+        raise TruncatedImageError(f"'{name}' is damaged: its header says it has no pixels.")
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"'{name}' is {width} x {height} pixels, more than the limit of "
+            f"{max_pixels / 1e6:g} million pixels."
+        )
+
+
+# --- raster images (Pillow) ---------------------------------------------------------
+def _load_raster(data: bytes, name: str, page: int, max_pixels: int) -> LoadedImage:
+    webp_size = image_signatures.webp_canvas_size(data)
+    if webp_size:  # Pillow's WebP decoder allocates its canvas while opening
+        _check_pixels(*webp_size, max_pixels, name)
+    try:
+        img = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
+    except Image.DecompressionBombError as err:
+        raise ImageTooLargeError(
+            f"'{name}' has far more pixels than the limit of {max_pixels / 1e6:g} million."
+        ) from err
+    except Exception as err:  # unidentified, or a plugin tripping over a bad header
+        raise _unreadable(data, name) from err
+    with img:
+        fmt = _FORMAT_ALIASES.get(img.format or "", img.format or "?")
+        # A damaged file can fail anywhere in Pillow with almost any exception type;
+        # our own checks raise ImageError and pass through untouched.
+        try:
+            page_count = int(getattr(img, "n_frames", 1))
+            if page >= page_count:
+                raise ImageError(f"'{name}' has {page_count} page(s); there is no page {page + 1}.")
+            if page:
+                img.seek(page)
+            _check_pixels(img.width, img.height, max_pixels, name)  # size is per page
+            img.load()  # the full decode, so truncation surfaces here
+        except ImageError:
+            raise
+        except MemoryError as err:
+            raise ImageTooLargeError(f"There is not enough memory to open '{name}'.") from err
+        except Exception as err:
+            raise TruncatedImageError(
+                f"'{name}' is damaged or cut short and cannot be read."
+            ) from err
+        try:
+            gray = image_modes.gray_array(img)
+        except (ValueError, OSError) as err:  # a colour layout Pillow cannot convert
+            raise UnsupportedFormatError(
+                f"'{name}' uses a colour format we cannot read ({img.mode})."
+            ) from err
+        gray = image_modes.apply_orientation(img, gray)
+        return LoadedImage(gray, _dpi_of(img), fmt, page_count, name)
+
+
+def _dpi_of(img: Image.Image) -> float | None:
+    # Pillow fills info["dpi"] from PNG pHYs, JPEG JFIF or EXIF, TIFF and BMP headers,
+    # already converted from dots per cm.
+    dpi = img.info.get("dpi")
+    try:
+        x = float(dpi[0] if isinstance(dpi, tuple | list) else dpi)
+    except (TypeError, ValueError, ZeroDivisionError, IndexError):
+        return None
+    if not math.isfinite(x) or not _PLAUSIBLE_DPI[0] <= x <= _PLAUSIBLE_DPI[1]:
+        return None
+    return x
+
+
+# --- telling damaged from unsupported -----------------------------------------------
+def _unreadable(data: bytes, name: str) -> ImageError:
+    """Why Pillow could not open the file: a damaged known format, or another kind of file."""
+    known = image_signatures.known_format(data)
+    if known:
+        return TruncatedImageError(
+            f"'{name}' looks like a {known} image but is damaged or cut short."
+        )
+    kind = image_signatures.other_kind(data)
+    what = f"'{name}' is {kind}, not" if kind else f"'{name}' is not"
+    return UnsupportedFormatError(f"{what} a picture in a format we read ({_SUPPORTED_TEXT}).")
+
+
+# --- PDF (PDFium) -------------------------------------------------------------------
+def _load_pdf(data: bytes, name: str, page: int, max_pixels: int) -> LoadedImage:
+    import pypdfium2 as pdfium  # only PDF input pays for loading PDFium
+
+    scale = PDF_DPI / 72.0  # PDF sizes are in points, 1/72 inch
+    with _PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as err:
+            if "password" in str(err).lower():
+                raise ImageError(
+                    f"'{name}' is a password-protected PDF; save it without a password."
+                ) from err
+            raise TruncatedImageError(f"'{name}' is a damaged PDF and cannot be read.") from err
+        try:
+            page_count = len(pdf)
+            if page >= page_count:
+                raise ImageError(f"'{name}' has {page_count} page(s); there is no page {page + 1}.")
+            pdf_page = pdf[page]
+            width_pt, height_pt = pdf_page.get_size()
+            _check_pixels(
+                math.ceil(width_pt * scale), math.ceil(height_pt * scale), max_pixels, name
+            )
+            bitmap = pdf_page.render(scale=scale, grayscale=True)
+            pixels = bitmap.to_numpy()
+            if pixels.ndim == 3:
+                pixels = pixels[:, :, 0]
+            gray = np.array(pixels, dtype=np.uint8, order="C")  # own copy: PDFium frees its buffer
+        except pdfium.PdfiumError as err:
+            raise TruncatedImageError(f"'{name}' is a damaged PDF and cannot be read.") from err
+        finally:
+            pdf.close()
+    return LoadedImage(gray, float(PDF_DPI), "PDF", page_count, name)

@@ -1,0 +1,121 @@
+"""The embedding tower shared by both branches of the siamese network, and the
+SigNet reference architecture it is measured against.
+
+Why this architecture: a branch PC's CPU is the target, so the budget is CPU
+milliseconds. Strokes are thin, so the stem keeps full resolution for one 5×5 conv
+before striding, then residual stages (3×3, batch norm) halve the resolution as
+they double the width: about 0.2 GMAC per signature against SigNet's 0.6, with no
+2048-wide fully connected layers (SigNet's fc layers hold most of its 15M weights).
+Global average + max pooling keep both "how much of this stroke shape" and "is it
+anywhere"; a linear layer maps to a unit-length embedding so that a dot product is
+the cosine similarity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    name: str = "sigres"
+    widths: tuple[int, ...] = (32, 64, 128, 256)
+    blocks: tuple[int, ...] = (1, 1, 1, 1)
+    embedding_dim: int = 128
+    canvas_hw: tuple[int, int] = (112, 224)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NetworkConfig:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + self.shortcut(x), inplace=True)
+
+
+class SignatureEmbedder(nn.Module):
+    """Canvas batch (N, 1, H, W) in [0, 1] → L2-normalised embeddings (N, D)."""
+
+    def __init__(self, config: NetworkConfig = NetworkConfig()) -> None:
+        super().__init__()
+        self.config = config
+        w0 = config.widths[0]
+        self.stem = nn.Sequential(
+            nn.Conv2d(1, w0, 5, 2, 2, bias=False),
+            nn.BatchNorm2d(w0),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+        )
+        layers: list[nn.Module] = []
+        c_in = w0
+        for i, (width, n_blocks) in enumerate(zip(config.widths, config.blocks, strict=True)):
+            for j in range(n_blocks):
+                stride = 2 if (i > 0 and j == 0) else 1
+                layers.append(ResidualBlock(c_in, width, stride))
+                c_in = width
+        self.stages = nn.Sequential(*layers)
+        self.head = nn.Linear(2 * c_in, config.embedding_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stages(self.stem(x))
+        pooled = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+        return F.normalize(self.head(pooled), dim=1)
+
+
+class SigNetReference(nn.Module):
+    """Hafemann et al. 2017's SigNet (input 150×220), random weights: the speed yardstick."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def conv(c_in: int, c_out: int, k: int, s: int = 1, p: int = 0) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, k, s, p, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+        self.features = nn.Sequential(
+            *conv(1, 96, 11, 4),
+            nn.MaxPool2d(3, 2),
+            *conv(96, 256, 5, 1, 2),
+            nn.MaxPool2d(3, 2),
+            *conv(256, 384, 3, 1, 1),
+            *conv(384, 384, 3, 1, 1),
+            *conv(384, 256, 3, 1, 1),
+            nn.MaxPool2d(3, 2),
+        )
+        self.fc = nn.Sequential(
+            nn.Linear(256 * 3 * 5, 2048, bias=False),
+            nn.BatchNorm1d(2048),
+            nn.ReLU(),
+            nn.Linear(2048, 2048, bias=False),
+            nn.BatchNorm1d(2048),
+            nn.ReLU(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.features(x).flatten(1))
+
+
+def build_network(config: NetworkConfig) -> SignatureEmbedder:
+    return SignatureEmbedder(config)

@@ -1,0 +1,239 @@
+"""Synthetic cheques and forms with one handwritten signature on them, for testing.
+
+`find_signature` (model/zone.py) must find a signature among printed text, rules,
+boxes, logos and background patterns. These pages give it that clutter with a known
+answer: a real or synthetic signature scan is pasted with a multiply blend (ink
+darkens the paper and whatever is printed under it, as a pen does) and its ink box
+is recorded. The layout is drawn around a place reserved for the signature first,
+so print never hides it, but the signature rule line may run through it.
+
+`make_script_signature` is a second, independent source of handwriting (OpenCV's
+Hershey script fonts, slanted, with a flourish), so that the detector is measured
+on more than one generator's idea of what a signature looks like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.page_layout import PageSheet, draw_cheque, draw_form, place_signature
+from model.preprocess import ink_mask, normalise_background, to_gray
+
+PAGE_KINDS: tuple[str, ...] = ("cheque", "form")
+
+# Ink fainter than this (0..1 darkness on white paper) is paper texture, not pen.
+_PAPER_NOISE = 0.08
+_SYLLABLES = (
+    "an ber cha dor el fin gar han is jo ka lin mar nor os pe quin ros sa tor ul "
+    "van wil xan yor zel bri cla dre fra gre kri pla ste tho"
+).split()
+
+
+@dataclass(frozen=True)
+class SyntheticPage:
+    image: np.ndarray  # uint8 grey page
+    signature_box: tuple[int, int, int, int]  # ground truth: the pasted signature's ink box
+
+
+def make_page(signature: np.ndarray, rng: np.random.Generator, kind: str = "cheque") -> SyntheticPage:
+    """A 300 dpi grey page of the given kind with `signature` (a grey scan) pasted on it."""
+    if kind not in PAGE_KINDS:
+        raise ValueError(f"kind must be one of {PAGE_KINDS}, not {kind!r}")
+    darkness, ink = signature_darkness(signature)
+    if kind == "cheque":
+        width = int(rng.integers(1650, 1951))
+        height = int(width * rng.uniform(0.42, 0.50))
+    else:
+        width = int(rng.integers(2420, 2551))
+        height = int(width * rng.uniform(1.29, 1.43))
+    sheet = PageSheet(width, height, rng)
+    slot = place_signature(sheet, kind, darkness.shape, rng)
+    darkness, ink = _resize_signature(darkness, ink, slot)
+    sheet.reserve(slot.box)
+    (draw_cheque if kind == "cheque" else draw_form)(sheet, slot)
+
+    x, y, w, h = slot.box
+    pen = rng.uniform(0.7, 1.0)  # a lighter or darker pen than the scan's
+    ink_layer = np.zeros((height, width), np.float32)
+    truth = np.zeros((height, width), np.uint8)
+    ink_layer[y : y + h, x : x + w] = darkness * pen
+    truth[y : y + h, x : x + w] = ink
+    image, truth = _scan(sheet.reflectance() * (1.0 - ink_layer), truth, rng)
+    return SyntheticPage(image=image, signature_box=_bbox(truth))
+
+
+def signature_darkness(signature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A signature scan → (ink darkness 0..1 cropped to the ink, bool ink mask).
+
+    The scan's paper is flattened to white and its faint texture set to exactly zero,
+    so pasting it darkens only where there is ink, not a grey rectangle.
+    """
+    flat = normalise_background(to_gray(signature))
+    mask, _ = ink_mask(flat)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= max(4, mask.size // 200_000)
+    keep[0] = False
+    mask = keep[labels]
+    if not mask.any():
+        raise ValueError("the signature image holds no ink")
+    near_ink = cv2.dilate(mask.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    darkness = (255.0 - flat.astype(np.float32)) / 255.0
+    darkness = np.clip((darkness - _PAPER_NOISE) / (1 - _PAPER_NOISE), 0, 1) * near_ink
+    x, y, w, h = _bbox(mask)
+    return darkness[y : y + h, x : x + w], mask[y : y + h, x : x + w]
+
+
+def make_script_signature(rng: np.random.Generator) -> np.ndarray:
+    """A name in OpenCV's "script" font, letter by letter off a level baseline, slanted.
+
+    OpenCV 4 draws this with the Hershey script stroke font; OpenCV 5 replaced the
+    Hershey fonts and draws an italic sans. Either way it is the hardest kind of
+    signature for `find_signature`: a hand that writes like print.
+    """
+    name = " ".join(
+        "".join(rng.choice(_SYLLABLES, size=int(rng.integers(1, 4)))).capitalize()
+        for _ in range(int(rng.integers(1, 3)))
+    )
+    if rng.random() < 0.4:
+        name = f"{name[0]}. {name.split()[-1]}"
+    font = int(rng.choice([cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX]))
+    scale, thick = rng.uniform(3.0, 6.0), int(rng.integers(1, 3))
+    (tw, th), base = cv2.getTextSize(name, font, scale, thick)
+    pad = int(th * 1.2) + 20
+    canvas = np.zeros((th + base + 2 * pad, int(tw * 1.1) + 2 * pad), np.uint8)
+    # Each letter a little off the baseline and in size, as a hand writes; a font's
+    # perfectly level baseline is what print looks like.
+    x = float(pad)
+    for ch in name:
+        size = scale * rng.uniform(0.88, 1.12)
+        y = pad + th + rng.normal(0, 0.06) * th
+        cv2.putText(canvas, ch, (int(x), int(y)), font, size, 255, thick, cv2.LINE_AA)
+        x += cv2.getTextSize(ch, font, size, thick)[0][0] * rng.uniform(0.9, 1.02)
+    if rng.random() < 0.6:  # an underline flourish, as many people add
+        t = np.linspace(0, 1, 40)
+        xs = pad + tw * (rng.uniform(-0.05, 0.3) + t * rng.uniform(0.6, 1.0))
+        ys = pad + th + base + th * (0.2 * np.sin(t * np.pi * rng.uniform(0.5, 2)) + 0.1 * t)
+        pts = np.stack([xs, ys], axis=1).astype(np.int32)
+        cv2.polylines(canvas, [pts], False, 255, thick + 1, cv2.LINE_AA)
+    return _as_scan(_shear(canvas, rng), rng)
+
+
+def make_scribble_signature(rng: np.random.Generator) -> np.ndarray:
+    """Cursive-like writing from Hollerbach's model of handwriting as two coupled
+    oscillations (x: sideways swing plus steady progress, y: up and down), with the
+    height, swing and phase changed from cycle to cycle: loops, arches, cusps,
+    ascenders and descenders; one pen trace per word, and sometimes an underline."""
+    xh = rng.uniform(25.0, 55.0)  # x-height in pixels of a 300 dpi scan
+    pen = rng.uniform(2.0, 5.5)
+    traces, x = [], 0.0
+    for word in range(int(rng.integers(1, 4))):
+        tx, ty = _oscillation_word(rng, int(rng.integers(3, 9)), xh, capital=word == 0 or
+                                   rng.random() < 0.5)
+        traces.append((tx + x - tx.min(), ty))
+        x = traces[-1][0].max() + rng.uniform(0.5, 1.6) * xh
+    if rng.random() < 0.45:
+        t = np.linspace(0, 1, 60)
+        ux = x * (rng.uniform(-0.05, 0.2) + t * rng.uniform(0.7, 1.0))
+        uy = -xh * (rng.uniform(0.5, 1.2) + rng.uniform(-0.3, 0.3) * np.sin(np.pi * t))
+        traces.append((ux, uy))
+    slant = rng.uniform(-0.1, 0.5)
+    all_x = np.concatenate([tx + slant * ty for tx, ty in traces])
+    all_y = np.concatenate([ty for _, ty in traces])
+    pad = 3 * xh
+    canvas = np.zeros((int(np.ptp(all_y) + 2 * pad), int(np.ptp(all_x) + 2 * pad)), np.uint8)
+    for tx, ty in traces:
+        px = tx + slant * ty - all_x.min() + pad
+        py = all_y.max() - ty + pad  # y up in the model, down in the image
+        pressure = 0.75 + 0.25 * np.sin(np.cumsum(rng.normal(0, 0.15, px.size)))
+        pts = np.round(np.stack([px, py], axis=1) * 16).astype(np.int64)
+        for k in range(px.size - 1):  # 4 fractional bits: smooth anti-aliased curves
+            width = max(1, int(round(pen * pressure[k])))
+            cv2.line(canvas, tuple(pts[k]), tuple(pts[k + 1]), int(255 * pressure[k]), width,
+                     cv2.LINE_AA, 4)
+    return _as_scan(canvas, rng)
+
+
+def _oscillation_word(rng: np.random.Generator, cycles: int, xh: float,
+                      capital: bool) -> tuple[np.ndarray, np.ndarray]:
+    kinds = rng.choice(["x", "x", "x", "ascender", "descender"], size=cycles)
+    mid = np.where(kinds == "ascender", rng.uniform(0.7, 1.0, cycles) * xh, xh / 2)
+    amp = np.where(kinds == "x", xh / 2, mid)
+    amp = np.where(kinds == "descender", xh * rng.uniform(0.8, 1.1, cycles), amp)
+    mid = np.where(kinds == "descender", 0.0, mid)
+    if capital:
+        mid[0] = amp[0] = xh * rng.uniform(0.9, 1.4)
+    swing = rng.uniform(0.15, 0.55, cycles) * xh
+    phase = rng.uniform(-0.2, 0.6, cycles) * np.pi  # near 0: cusps; near pi/2: loops
+    advance = rng.uniform(0.6, 1.1, cycles) * xh
+    steps = 48
+    t = np.arange(cycles * steps + 1) / steps  # in cycles; troughs at whole numbers
+    centres = np.arange(cycles) + 0.5
+    smooth = [np.interp(t, centres, v) for v in (mid, amp, swing, phase)]
+    m, a, sw, ph = smooth
+    y = m - a * np.cos(2 * np.pi * t)
+    x = np.cumsum(np.interp(t, centres, advance)) / steps + sw * np.sin(2 * np.pi * t + ph)
+    y += 0.12 * xh * np.sin(2 * np.pi * t / cycles * rng.uniform(0.3, 1.0) + rng.uniform(0, 6))
+    return x, y
+
+
+def _shear(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    h, w = canvas.shape
+    shear = rng.uniform(-0.45, 0.1)
+    angle = np.deg2rad(rng.uniform(-8, 8))
+    c, s = np.cos(angle), np.sin(angle)
+    mat = np.array([[c, -s + shear, 0], [s, c, 0]], np.float32)
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float32) @ mat.T
+    mat[:, 2] = -corners.min(axis=0)
+    out_w, out_h = (corners.max(axis=0) - corners.min(axis=0)).astype(int) + 1
+    return cv2.warpAffine(canvas, mat, (int(out_w), int(out_h)))
+
+
+def _as_scan(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink coverage (0..255) → a grey scan: tinted paper, ink of some darkness, grain."""
+    ink_level = rng.uniform(0.55, 0.95)
+    img = rng.uniform(225, 250) * (1 - ink_level * ink.astype(np.float32) / 255.0)
+    img += rng.normal(0, 2.5, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _resize_signature(darkness: np.ndarray, ink: np.ndarray, slot) -> tuple[np.ndarray, np.ndarray]:
+    _, _, w, h = slot.box
+    interp = cv2.INTER_AREA if w < darkness.shape[1] else cv2.INTER_LINEAR
+    darkness = cv2.resize(darkness, (w, h), interpolation=interp)
+    ink = cv2.resize(ink.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.25
+    return darkness, ink.view(np.uint8)
+
+
+def _scan(reflectance: np.ndarray, truth: np.ndarray, rng: np.random.Generator):
+    """What a flatbed scanner makes of the page: shading, blur, a tilt, grain, JPEG."""
+    h, w = reflectance.shape
+    img = reflectance * 255.0
+    # uneven lighting: a gentle ramp in a random direction
+    ramp = np.linspace(-1, 1, w)[None, :] * rng.uniform(-1, 1) + np.linspace(-1, 1, h)[
+        :, None
+    ] * rng.uniform(-1, 1)
+    img *= 1.0 - rng.uniform(0.0, 0.06) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
+    if rng.random() < 0.5:
+        img = cv2.GaussianBlur(img, (3, 3), rng.uniform(0.5, 1.0))
+    if rng.random() < 0.3:  # a slightly crooked feed
+        mat = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-0.4, 0.4), 1.0)
+        img = cv2.warpAffine(img, mat, (w, h), borderValue=float(np.median(img[:8])))
+        truth = cv2.warpAffine(truth, mat, (w, h), flags=cv2.INTER_NEAREST)
+    img += rng.normal(0, rng.uniform(1.5, 5.0), img.shape).astype(np.float32)
+    for _ in range(int(rng.integers(0, 25))):  # dust
+        cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.circle(img, (cx, cy), int(rng.integers(1, 3)), float(rng.uniform(40, 160)), -1)
+    page = np.clip(img, 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+        page = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return page, truth
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)

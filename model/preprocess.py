@@ -1,0 +1,215 @@
+"""The one preprocessing function: a raw signature scan in, what the network sees out.
+
+Training, evaluation and the app all call `preprocess` unchanged; results only
+reproduce with exactly this code, so it carries `PREPROCESS_VERSION`, which every
+embedding and checkpoint records. Change anything that alters the output and the
+version must change too (the golden-image tests catch a silent change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.errors import BlankImageError, ImageError
+
+PREPROCESS_VERSION = "pp1-112x224"
+CANVAS_HW = (112, 224)  # height, width of the network's input; signatures are wide
+
+# Ink must be at least this much darker than the (normalised, white) paper: below it
+# Otsu is only splitting paper texture and noise, and there is no signature.
+_MIN_INK_CONTRAST = 40
+# Work on at most this many pixels: the canvas is 25k pixels, so a signature crop at
+# this scale still has 4x the canvas's detail, and a bounded size bounds the time.
+_MAX_WORK_PIXELS = 500_000
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    canvas: np.ndarray  # float32 CANVAS_HW, ink bright (up to 1) on 0
+    ink_mask: np.ndarray  # bool, same shape as the input image: what was taken as ink
+    box: tuple[int, int, int, int]  # x, y, w, h of the crop in input coordinates
+    version: str = PREPROCESS_VERSION
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Any 2-D or 3-D numeric array to 8-bit grey (colour scanners, 16-bit TIFFs)."""
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        if img.dtype != np.uint8:
+            img = _to_uint8(img)
+        code = cv2.COLOR_RGBA2GRAY if img.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+        img = cv2.cvtColor(img, code)
+    if img.ndim != 2 or img.shape[0] < 1 or img.shape[1] < 1:
+        raise ImageError("The image has an unexpected shape; it is not a scanned picture.")
+    if img.dtype != np.uint8:
+        img = _to_uint8(img)
+    return img
+
+
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.bool_:
+        return np.where(img, 255, 0).astype(np.uint8)
+    if np.issubdtype(img.dtype, np.integer):
+        top = float(np.iinfo(img.dtype).max)
+        return (img.astype(np.float32) * (255.0 / top)).clip(0, 255).astype(np.uint8)
+    # floats: assume [0, 1] when they fit, otherwise stretch what is there
+    f = np.nan_to_num(img.astype(np.float32), nan=1.0, posinf=1.0, neginf=0.0)
+    lo, hi = float(f.min()), float(f.max())
+    if lo < 0.0 or hi > 1.0:
+        f = (f - lo) / (hi - lo) if hi > lo else np.ones_like(f)
+    return (f * 255.0 + 0.5).astype(np.uint8)
+
+
+def normalise_background(gray: np.ndarray) -> np.ndarray:
+    """Divide out uneven lighting and paper tint so that paper becomes 255 everywhere.
+
+    The paper's brightness is estimated on a 1/8 scale image with a grey dilation
+    (a local maximum ignores dark ink strokes narrower than the window), then blurred
+    and scaled back up; dividing by it flattens scanner shading, shadows at a fold and
+    coloured or security-patterned paper, so one ink threshold suits the whole image.
+    """
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((7, 7), np.uint8))
+    paper = cv2.GaussianBlur(paper, (5, 5), 0)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, np.maximum(paper, 1), scale=255)
+
+
+def ink_mask(flat: np.ndarray) -> tuple[np.ndarray, int]:
+    """Threshold a background-normalised image into ink; returns (mask, threshold).
+
+    A 3×3 Gaussian first removes scanner grain, which would otherwise break thin
+    strokes into dust. Otsu then picks the paper/ink split from the histogram; it is
+    capped so that a blank page's noise is never called ink.
+    """
+    smooth = cv2.GaussianBlur(flat, (3, 3), 0)
+    otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    threshold = int(min(otsu, 255 - _MIN_INK_CONTRAST))
+    mask = smooth <= threshold
+    return mask, threshold
+
+
+def remove_rules_and_specks(mask: np.ndarray) -> np.ndarray:
+    """Drop ruled or printed lines and isolated specks from an ink mask.
+
+    Lines: an opening with a long thin kernel keeps only straight runs longer than a
+    quarter of the image (the printed "sign here" rule, a form's box edges); no
+    handwritten stroke stays that straight for that long. The opening runs on the mask
+    squeezed 4x along the line's direction, which keeps a line's thickness exact and
+    costs a quarter of the time. Specks: components of a few pixels are dust or scanner
+    noise, while a pen's dot covers more.
+    """
+    h, w = mask.shape
+    m8 = mask.view(np.uint8)
+    lines = np.zeros_like(m8)
+    if w >= 100:
+        squeezed = cv2.resize(m8, (w // 4, h), interpolation=cv2.INTER_AREA)
+        kernel = np.ones((1, max(6, w // 16)), np.uint8)
+        runs = cv2.morphologyEx(squeezed, cv2.MORPH_OPEN, kernel)
+        # widened past the 4-pixel rounding at the ends and over anti-aliased edges
+        runs = cv2.dilate(runs, np.ones((3, 3), np.uint8))
+        lines |= cv2.resize(runs, (w, h), interpolation=cv2.INTER_NEAREST)
+    if h >= 100:
+        squeezed = cv2.resize(m8, (w, h // 4), interpolation=cv2.INTER_AREA)
+        kernel = np.ones((max(6, h // 12), 1), np.uint8)
+        runs = cv2.morphologyEx(squeezed, cv2.MORPH_OPEN, kernel)
+        runs = cv2.dilate(runs, np.ones((3, 3), np.uint8))
+        lines |= cv2.resize(runs, (w, h), interpolation=cv2.INTER_NEAREST)
+    if lines.any():
+        m8 = m8 & ~lines
+    min_area = max(3, (h * w) // 200_000)
+    try:  # 16-bit labels are much faster; OpenCV refuses them past 65535 components
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return keep[labels]
+
+
+def ink_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box (x, y, w, h) of the ink, or None when there is none."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def fit_to_canvas(ink: np.ndarray, canvas_hw: tuple[int, int] = CANVAS_HW) -> np.ndarray:
+    """Scale a cropped ink image into the canvas keeping its aspect ratio, centred.
+
+    Keeping the aspect ratio keeps a signature's proportions, a strong forgery cue;
+    INTER_AREA averages rather than samples, so thin strokes survive shrinking.
+    """
+    ch, cw = canvas_hw
+    h, w = ink.shape
+    scale = min(ch / h, cw / w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(ink, (nw, nh), interpolation=interp)
+    canvas = np.zeros(canvas_hw, np.float32)
+    y0, x0 = (ch - nh) // 2, (cw - nw) // 2
+    canvas[y0 : y0 + nh, x0 : x0 + nw] = resized
+    return canvas
+
+
+def working_image(gray: np.ndarray) -> tuple[np.ndarray, int]:
+    """Shrink a large scan by a whole factor before any analysis; returns (image, factor).
+
+    Area-averaging keeps thin strokes, and OpenCV does it fastest for integer factors.
+    The quality check uses this too, so that both judge the same ink.
+    """
+    h, w = gray.shape
+    factor = int(np.ceil((h * w / _MAX_WORK_PIXELS) ** 0.5))
+    if factor <= 1:
+        return gray, 1
+    size = (max(1, w // factor), max(1, h // factor))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), factor
+
+
+def preprocess(image: np.ndarray, canvas_hw: tuple[int, int] = CANVAS_HW) -> Preprocessed:
+    """Raw scan (grey or colour array, any size) → the network's canvas and what it saw.
+
+    Raises `BlankImageError` when no ink is found.
+    """
+    gray = to_gray(image)
+    full_h, full_w = gray.shape
+    if int(gray.max()) - int(gray.min()) < _MIN_INK_CONTRAST:
+        # one flat tone (all white, all black, a grey card): nothing stands out as ink
+        raise BlankImageError("No signature ink was found in the image.")
+    gray, factor = working_image(gray)
+    flat = normalise_background(gray)
+    mask, threshold = ink_mask(flat)
+    mask = remove_rules_and_specks(mask)
+    box = ink_box(mask)
+    if box is None:
+        raise BlankImageError("No signature ink was found in the image.")
+    x, y, w, h = box
+    # A small margin so the strokes' anti-aliased edges are not clipped.
+    pad = max(2, round(0.02 * max(w, h)))
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(gray.shape[1], x + w + pad), min(gray.shape[0], y + h + pad)
+    crop_flat = flat[y0:y1, x0:x1]
+    crop_mask = mask[y0:y1, x0:x1]
+    # Ink darkness relative to this signature's own darkest strokes, background exactly
+    # 0: the same signature written with another pen or scanned with another contrast
+    # gives the same canvas, while pressure variation within the signature remains.
+    darkness = (255.0 - crop_flat.astype(np.float32)) * crop_mask
+    strong = float(np.percentile(darkness[crop_mask], 90)) if crop_mask.any() else 1.0
+    ink = np.clip(darkness / max(strong, float(_MIN_INK_CONTRAST)), 0.0, 1.0)
+    canvas = fit_to_canvas(ink, canvas_hw)
+
+    if factor > 1:  # report everything in the caller's coordinates
+        x0, y0 = x0 * factor, y0 * factor
+        x1, y1 = min(full_w, x1 * factor), min(full_h, y1 * factor)
+        mask = cv2.resize(
+            mask.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_NEAREST
+        ) > 0
+    return Preprocessed(canvas=canvas, ink_mask=mask, box=(x0, y0, x1 - x0, y1 - y0))

@@ -1,0 +1,145 @@
+"""From embeddings to a calibrated match score and an accept / refer / reject decision.
+
+How several references combine: the mean of the k best cosine similarities between
+the questioned signature and the references (k = 2, or 1 with a single reference).
+The best few, not all: a customer's references vary and a genuine signature need
+only resemble some of them; more than one, so that a single lucky reference cannot
+carry a forgery.
+
+That raw similarity is mapped to [0, 1] by logistic regression fitted on
+validation writers (never the training writers), with genuine queries on one side
+and skilled and random forgeries on the other, weighted to a 50/50 prior. The
+score therefore behaves like the probability that the questioned signature is the
+reference writer's when a genuine signature and a forgery are equally likely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from model.metrics import threshold_at_far, threshold_at_frr
+
+DECISIONS = ("accept", "refer", "reject")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    a: float = 10.0  # slope of the logistic on the raw similarity
+    b: float = -7.0  # intercept
+    k: int = 2  # how many best reference similarities are averaged
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Calibration:
+        return cls(a=float(d["a"]), b=float(d["b"]), k=int(d["k"]))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    accept: float  # accept at or above
+    reject: float  # reject below; refer in between
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.reject <= self.accept <= 1.0):
+            raise ValueError(
+                f"thresholds must satisfy 0 <= reject <= accept <= 1, got {self.reject}, "
+                f"{self.accept}"
+            )
+
+    def to_dict(self) -> dict:
+        return {"accept": self.accept, "reject": self.reject}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Thresholds:
+        return cls(accept=float(d["accept"]), reject=float(d["reject"]))
+
+
+def raw_similarity(refs: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Mean of the k best cosine similarities; refs (R, D), queries (Q, D) → (Q,)."""
+    refs = np.atleast_2d(np.asarray(refs, np.float32))
+    queries = np.atleast_2d(np.asarray(queries, np.float32))
+    sims = queries @ refs.T  # unit vectors: dot product is the cosine
+    k = max(1, min(k, sims.shape[1]))
+    if k == 1:
+        return sims.max(axis=1)
+    best = np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:]
+    return best.mean(axis=1)
+
+
+def calibrated(raw: np.ndarray, calibration: Calibration) -> np.ndarray:
+    z = calibration.a * np.asarray(raw, np.float64) + calibration.b
+    return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float64)
+
+
+def match_scores(refs: np.ndarray, queries: np.ndarray, calibration: Calibration) -> np.ndarray:
+    return calibrated(raw_similarity(refs, queries, calibration.k), calibration)
+
+
+def decide(score: float, thresholds: Thresholds) -> str:
+    if score >= thresholds.accept:
+        return "accept"
+    if score < thresholds.reject:
+        return "reject"
+    return "refer"
+
+
+def fit_calibration(
+    genuine: np.ndarray, skilled: np.ndarray, random: np.ndarray, k: int
+) -> Calibration:
+    """Weighted logistic regression (Newton's method) of genuine vs. forgeries.
+
+    Weights: genuine 1/2; the forgeries share the other half, split evenly between
+    skilled and random when both exist, so neither kind dominates by its count.
+    """
+    negatives = [x for x in (skilled, random) if x is not None and len(x)]
+    if not len(genuine) or not negatives:
+        raise ValueError("calibration needs genuine scores and forgery scores")
+    xs = [np.asarray(genuine, np.float64)] + [np.asarray(n, np.float64) for n in negatives]
+    ys = [np.ones(len(xs[0]))] + [np.zeros(len(n)) for n in xs[1:]]
+    ws = [np.full(len(xs[0]), 0.5 / len(xs[0]))]
+    ws += [np.full(len(n), 0.5 / len(negatives) / len(n)) for n in xs[1:]]
+    x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+    X = np.stack([x, np.ones_like(x)], axis=1)
+    theta = np.array([10.0, -7.0])
+    ridge = 1e-6  # keeps the Hessian invertible when the classes separate perfectly
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ theta, -50, 50)))
+        grad = X.T @ (w * (p - y)) + ridge * theta
+        hess = (X * (w * p * (1 - p))[:, None]).T @ X + ridge * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        theta -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    # cap the slope: perfectly separated validation data would push it to infinity,
+    # which would make every score 0 or 1 and hide all uncertainty from the teller
+    a = float(np.clip(theta[0], 1.0, 60.0))
+    b = float(theta[1] if theta[0] == a else -a * _midpoint(xs[0], np.concatenate(xs[1:])))
+    return Calibration(a=a, b=b, k=k)
+
+
+def _midpoint(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    return float((np.median(genuine) + np.median(impostor)) / 2)
+
+
+def choose_thresholds(
+    genuine: np.ndarray,
+    skilled: np.ndarray | None,
+    random: np.ndarray | None,
+    target_far: float = 0.01,
+    target_frr: float = 0.02,
+) -> Thresholds:
+    """Operating points on validation scores (already calibrated to [0, 1]).
+
+    accept: the lowest score at which at most `target_far` of forgeries (skilled when
+    the data has them, else random) would be accepted; reject: the highest score
+    below which at most `target_frr` of genuine signatures fall. Between them the
+    teller is asked to look closer ("refer").
+    """
+    impostor = skilled if skilled is not None and len(skilled) else random
+    accept = float(np.clip(threshold_at_far(impostor, target_far), 0.0, 1.0))
+    reject = float(np.clip(threshold_at_frr(genuine, target_frr), 0.0, accept))
+    return Thresholds(accept=accept, reject=reject)

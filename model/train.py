@@ -1,0 +1,221 @@
+"""Training the embedding tower (writer-independent, metric learning).
+
+Batches are P writers × (K genuine + F skilled forgeries): each genuine anchor then
+has positives of its own writer, its writer's forgeries as the hardest negatives,
+and the other writers' signatures as random negatives, all inside the batch where
+the loss mines them. Every random choice of an epoch comes from a generator seeded
+with (seed, epoch), so a run is deterministic under `--seed` and `--resume` from the
+last finished epoch continues it exactly.
+
+On CUDA the forward pass runs under automatic mixed precision; several GPUs are
+used through `torchrun` (PyTorch DDP: each rank takes every WORLD_SIZE-th batch).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import distributed as dist
+
+from model.augment import augment
+from model.checkpoint import Checkpoint, save_checkpoint
+from model.device import resolve_device
+from model.losses import make_loss
+from model.network import NetworkConfig, build_network
+from model.progress import NullProgress, Progress
+from model.scoring import Calibration, Thresholds
+from model.training_data import CanvasSet
+from model.validation import calibrate_on, embed_canvases, validate
+
+log = logging.getLogger("sigverify.train")
+
+
+@dataclass
+class TrainConfig:
+    out: Path
+    loss: str = "triplet"
+    mining: str = "semihard"
+    margin: float = 0.3
+    epochs: int = 30
+    batch_writers: int = 12
+    genuine_per_writer: int = 4
+    forged_per_writer: int = 2
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    device: str = "auto"
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    data_description: dict = field(default_factory=dict)
+    command: str = ""
+
+    def resume_path(self) -> Path:
+        return self.out.with_name(self.out.name + ".resume")
+
+
+def epoch_batches(train: CanvasSet, cfg: TrainConfig, epoch: int) -> list[np.ndarray]:
+    """Every batch of one epoch, as arrays of row indices (deterministic per epoch)."""
+    rng = np.random.default_rng([cfg.seed, epoch])
+    genuine_rows = [np.flatnonzero((train.writer == w) & ~train.forged) for w in range(len(train.writer_names))]
+    forged_rows = [np.flatnonzero((train.writer == w) & train.forged) for w in range(len(train.writer_names))]
+    writers = [w for w, rows in enumerate(genuine_rows) if len(rows) >= 2]
+    n_genuine = sum(len(genuine_rows[w]) for w in writers)
+    per_batch = cfg.batch_writers * cfg.genuine_per_writer
+    n_batches = max(1, math.ceil(n_genuine / per_batch))
+    order: list[int] = []
+    while len(order) < n_batches * cfg.batch_writers:
+        order.extend(rng.permutation(writers).tolist())
+    batches = []
+    for b in range(n_batches):
+        rows: list[int] = []
+        for w in order[b * cfg.batch_writers : (b + 1) * cfg.batch_writers]:
+            g = genuine_rows[w]
+            rows.extend(rng.choice(g, cfg.genuine_per_writer, replace=len(g) < cfg.genuine_per_writer))
+            f = forged_rows[w]
+            if len(f) and cfg.forged_per_writer:
+                rows.extend(rng.choice(f, cfg.forged_per_writer, replace=len(f) < cfg.forged_per_writer))
+        batches.append(np.asarray(rows))
+    return batches
+
+
+def _batch_tensors(train: CanvasSet, rows: np.ndarray, rng: np.random.Generator):
+    images = np.stack([augment(train.canvases[r], rng) for r in rows])[:, None]
+    w = train.writer[rows].astype(np.int64)
+    labels = np.where(train.forged[rows], -1 - w, w)
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+def _distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def train(
+    cfg: TrainConfig,
+    train_set: CanvasSet,
+    val_set: CanvasSet,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> Checkpoint:
+    progress = progress or NullProgress()
+    cfg.out.parent.mkdir(parents=True, exist_ok=True)
+    rank, world = _distributed()
+    device = resolve_device(cfg.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    torch.manual_seed(cfg.seed)
+    net = build_network(cfg.network).to(device)
+    model = net
+    if world > 1:
+        model = torch.nn.parallel.DistributedDataParallel(
+            net, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = len(epoch_batches(train_set, cfg, 0))
+    total_steps = max(4, cfg.epochs * steps_per_epoch)
+    # Warm up over the first 10% of steps; at least two steps, which OneCycleLR needs
+    # to avoid a zero-length phase on very small runs.
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=total_steps,
+        pct_start=min(0.5, max(0.1, 2.0 / total_steps)),
+    )
+    use_amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    loss_fn = make_loss(cfg.loss)
+    loss_kwargs = {"margin": cfg.margin} | ({"mining": cfg.mining} if cfg.loss == "triplet" else {})
+
+    start_epoch, history, best = 0, [], {"score": math.inf, "epoch": -1, "state": None}
+    if resume and cfg.resume_path().is_file():
+        state = torch.load(cfg.resume_path(), map_location=device, weights_only=True)
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        start_epoch, history = int(state["epoch"]) + 1, list(state["history"])
+        best = {"score": float(state["best_score"]), "epoch": int(state["best_epoch"]),
+                "state": state["best_model"]}
+        log.info("resuming after epoch %d", start_epoch)
+
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.monotonic()
+        model.train()
+        batches = epoch_batches(train_set, cfg, epoch)[rank::world]
+        aug_rng = np.random.default_rng([cfg.seed, epoch, rank, 1])
+        losses = []
+        for i, rows in enumerate(batches):
+            images, labels = _batch_tensors(train_set, rows, aug_rng)
+            images, labels = images.to(device, non_blocking=True), labels.to(device)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                emb = model(images)
+            loss = loss_fn(emb.float(), labels, **loss_kwargs)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            losses.append(float(loss.detach()))
+            progress.update(
+                epoch * len(batches) + i, cfg.epochs * len(batches),
+                f"epoch {epoch + 1}/{cfg.epochs} loss {np.mean(losses):.4f}",
+            )
+        if rank != 0:
+            continue
+        metrics = validate(net, val_set, device)
+        # Model selection: skilled forgeries are the real threat, random ones the easy case.
+        # (a data set without forgeries has no skilled EER: then random EER alone decides)
+        selection = float(np.nan_to_num(metrics["eer_skilled"])) + 0.5 * metrics["eer_random"]
+        record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.monotonic() - t0} | metrics
+        history.append(record)
+        log.info("epoch %d: %s", epoch + 1, record)
+        if selection < best["score"]:
+            best = {"score": selection, "epoch": epoch + 1,
+                    "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
+        tmp = cfg.resume_path().with_name(cfg.resume_path().name + ".tmp")
+        torch.save(
+            {"model": net.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict(), "scaler": scaler.state_dict(),
+             "epoch": epoch, "history": history, "best_score": best["score"],
+             "best_epoch": best["epoch"], "best_model": best["state"]},
+            tmp,
+        )
+        tmp.replace(cfg.resume_path())  # atomic: a kill mid-save keeps the previous epoch
+        # after the save, so that cancelling here never loses the finished epoch
+        progress.update(
+            (epoch + 1) * len(batches), cfg.epochs * len(batches),
+            f"epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} "
+            f"val EER skilled {metrics['eer_skilled']:.3f} random {metrics['eer_random']:.3f}",
+        )
+    if world > 1:
+        dist.barrier()
+    if best["state"] is not None:
+        net.load_state_dict(best["state"])
+    calibration, thresholds, val_metrics = calibrate_on(net, val_set, device)
+    ckpt = Checkpoint(
+        state_dict=net.state_dict(),
+        config=cfg.network,
+        calibration=calibration,
+        thresholds=thresholds,
+        training={
+            "command": cfg.command,
+            "data": cfg.data_description,
+            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
+                       if k not in ("network", "data_description", "command")},
+            "best_epoch": best["epoch"],
+            "history": history,
+        },
+        metrics={"validation": val_metrics},
+    )
+    if rank == 0:
+        save_checkpoint(cfg.out, ckpt)
+    return ckpt
+
+
+__all__ = ["TrainConfig", "train", "epoch_batches", "Calibration", "Thresholds", "embed_canvases"]

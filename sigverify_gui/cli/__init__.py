@@ -1,0 +1,91 @@
+"""The `sigverify` command line: a thin layer over `model` and the services.
+
+Conventions every command follows:
+- `--json` prints one JSON document on stdout where a command reports something;
+- a user error (`SigverifyError`) prints one line `error: ...` on stderr, exit status 2;
+- anything unexpected is a bug: its traceback goes to the log file and the user sees
+  one line that says where, exit status 70; never a traceback on the terminal.
+
+Each command lives in its own module under `sigverify_gui.cli.commands` with
+`register(subparsers)`; heavy imports (torch, OpenCV) happen inside the command so
+that `sigverify --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from model.errors import SigverifyError
+from sigverify_gui import __version__
+
+USER_ERROR = 2
+INTERNAL_ERROR = 70
+INTERRUPTED = 130
+
+# Order here is the order in `sigverify --help`.
+COMMAND_MODULES = [
+    "quality",
+    "preprocess",
+    "extract",
+    "synth",
+    "dataset_info",
+    "train",
+    "evaluate",
+    "bench",
+]
+
+log = logging.getLogger("sigverify.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sigverify",
+        description="Offline signature verification for bank branches.",
+    )
+    parser.add_argument("--version", action="version", version=f"sigverify {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"sigverify_gui.cli.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return USER_ERROR
+    from sigverify_gui.applog import setup_logging
+
+    log_path = setup_logging()
+    try:
+        result = args.func(args)
+    except SigverifyError as err:
+        log.info("user error in %s: %s", args.command, err)
+        print(f"error: {err}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`sigverify ... | head`): not an error worth a message;
+        # point stdout at devnull so the interpreter's final flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception:  # a bug: keep the details for IT, show the teller one line
+        log.exception("unexpected error in %s", args.command)
+        print(
+            f"error: unexpected internal error; details were written to {log_path}",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+    return int(result or 0)
+
+
+def entry_point() -> None:
+    sys.exit(main())

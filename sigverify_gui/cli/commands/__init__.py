@@ -1,0 +1,1 @@
+"""One module per `sigverify` command; each exposes `register(subparsers)`."""

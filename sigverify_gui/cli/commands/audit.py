@@ -1,0 +1,64 @@
+"""`sigverify audit`: list the audit trail; `sigverify audit verify`: check its hash chain."""
+
+from __future__ import annotations
+
+from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
+from sigverify_gui.cli.output import add_json_flag, emit
+
+BROKEN_CHAIN = 1
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "audit",
+        help="list the audit trail, or check it has not been altered ('audit verify')",
+        description=(
+            "Without an action: list audit rows, newest first. With 'verify': check every "
+            "row's hash chain and report the first broken link (exit status 1 if any)."
+        ),
+    )
+    p.add_argument("action", nargs="?", choices=("verify",), help="check the hash chain")
+    p.add_argument("--customer", default=None, metavar="C", help="only this customer's rows")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
+    add_db_option(p)
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from sigverify_gui.store import audit
+
+    with open_store_from(args) as store:
+        if args.action == "verify":
+            report = audit.verify_chain(store.db)
+            if report.ok:
+                human = f"The audit trail is intact ({report.rows_checked} rows checked)."
+            else:
+                human = (
+                    f"The audit trail is BROKEN at row {report.broken_at}: {report.problem} "
+                    f"({report.rows_checked} rows before it are intact)."
+                )
+            emit(args, report.to_dict(), human)
+            return 0 if report.ok else BROKEN_CHAIN
+        rows = audit.list_rows(store.db, customer_id=args.customer, limit=args.limit)
+    lines = [f"{len(rows)} audit row(s), newest first"]
+    for r in rows:
+        lines.append(
+            f"  {r['id']:>6}  {r['time']}  {r['kind']:<22} {r['customer_id'] or '-':<16} "
+            f"{r['operator']:<12} {_outcome(r)}"
+        )
+    emit(args, {"rows": rows}, "\n".join(lines))
+    return 0
+
+
+def _outcome(row: dict) -> str:
+    parts = []
+    if row["score"] is not None:
+        parts.append(f"score {row['score']:.3f}")
+    if row["system_decision"]:
+        parts.append(f"system {row['system_decision']}")
+    if row["teller_decision"]:
+        parts.append(f"teller {row['teller_decision']}")
+    if row["override_reason"]:
+        parts.append(f"reason: {row['override_reason']}")
+    return ", ".join(parts)

@@ -1,0 +1,26 @@
+"""`sigverify backup FILE`: a consistent copy of the store, safe while it is in use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
+from sigverify_gui.cli.output import add_json_flag, emit
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "backup",
+        help="copy the signature store to a new file (safe while the app is running)",
+    )
+    p.add_argument("file", metavar="FILE", type=Path, help="the new backup file")
+    add_db_option(p)
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    with open_store_from(args) as store:
+        target = store.backup(args.file)
+    emit(args, {"backup": str(target)}, f"Backup written to {target}.")
+    return 0

@@ -1,0 +1,58 @@
+"""`sigverify identify IMAGE`: which enrolled customers' signatures look most like this one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model.progress import TerminalProgress
+from sigverify_gui.cli.commands.store_options import (
+    add_db_option,
+    add_model_options,
+    add_operator_option,
+    open_store_from,
+    operator_of,
+    verifier_from,
+)
+from sigverify_gui.cli.output import add_json_flag, emit
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "identify",
+        help="rank enrolled customers by how well a signature matches them",
+        description="Search every enrolled customer for the best matches to a signature.",
+    )
+    p.add_argument("image", metavar="IMAGE", type=Path, help="the questioned signature")
+    p.add_argument("--top", type=int, default=5, metavar="K", help="how many to list (5)")
+    add_db_option(p)
+    add_model_options(p)
+    add_operator_option(p)
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from model.errors import SigverifyError
+    from sigverify_gui.services.identify import identify_signature
+
+    if args.top < 1:
+        raise SigverifyError("--top must be at least 1.")
+    verifier = verifier_from(args)
+    with open_store_from(args) as store:
+        result = identify_signature(
+            store,
+            verifier,
+            args.image,
+            top_k=args.top,
+            operator=operator_of(args),
+            progress=TerminalProgress("re-embedding"),
+        )
+    lines = [
+        f"Searched {result.customers_searched} customers "
+        f"({result.references_searched} references):"
+    ]
+    for c in result.candidates:
+        name = f" ({c.name})" if c.name else ""
+        lines.append(f"{c.rank:>3}. {c.customer_id}{name}  score {c.score:.3f}")
+    emit(args, result.to_dict(), "\n".join(lines))
+    return 0

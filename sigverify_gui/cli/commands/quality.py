@@ -1,0 +1,48 @@
+"""`sigverify quality IMAGE`: is this scan good enough to verify, and if not, why.
+
+It reports and never refuses: the exit status is 0 whether the capture passes or
+not (2 only when the file cannot be read), so scripts read the verdict from `ok`.
+"""
+
+from __future__ import annotations
+
+from sigverify_gui.cli.output import add_json_flag, emit
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "quality",
+        help="check a scanned signature before using it",
+        description=(
+            "Check that an image holds one clear, whole signature at a usable size and "
+            "resolution, and say how to rescan when it does not."
+        ),
+    )
+    p.add_argument("image", metavar="IMAGE", help="image or PDF file")
+    p.add_argument(
+        "--page", type=int, default=1, metavar="N", help="page of a PDF or TIFF (from 1)"
+    )
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from model.imageio import load_image
+    from model.quality import check_quality
+
+    loaded = load_image(args.image, page=args.page - 1)
+    report = check_quality(loaded.gray, loaded.dpi)
+    data = {
+        "ok": report.ok,
+        "problems": list(report.problems),
+        "messages": list(report.messages),
+        "box": list(report.box) if report.box is not None else None,
+        "ink_fraction": report.ink_fraction,
+        "contrast": report.contrast,
+        "dpi": report.dpi,
+        "n_components": report.n_components,
+        "file": str(args.image),
+    }
+    human = "OK" if report.ok else "\n".join(report.messages)
+    emit(args, data, human)
+    return 0

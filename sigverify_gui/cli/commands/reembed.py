@@ -1,0 +1,40 @@
+"""`sigverify reembed`: bring every reference up to the loaded model now.
+
+The services do this by themselves before comparing, but a branch that installs a
+new model may prefer to pay the time once, after hours, with a progress bar.
+"""
+
+from __future__ import annotations
+
+from model.progress import TerminalProgress
+from sigverify_gui.cli.commands.store_options import (
+    add_db_option,
+    add_model_options,
+    open_store_from,
+    verifier_from,
+)
+from sigverify_gui.cli.output import add_json_flag, emit
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "reembed", help="re-embed references made by another model version (with progress)"
+    )
+    add_db_option(p)
+    add_model_options(p)
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from sigverify_gui.services.reembed import reembed_stale
+
+    verifier = verifier_from(args)
+    with open_store_from(args) as store:
+        count = reembed_stale(store, verifier, progress=TerminalProgress("re-embedding"))
+    emit(
+        args,
+        {"reembedded": count, "model_id": verifier.model_id},
+        f"Re-embedded {count} reference(s) with model {verifier.model_id}.",
+    )
+    return 0

@@ -1,0 +1,60 @@
+"""Options and setup shared by the commands that use the signature store or the model.
+
+Not a command itself (it has no `register`): the store commands import it, so that
+`--db`, `--weights`, `--device` and `--operator` mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+
+def add_db_option(p) -> None:
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the signature store (default: $SIGVERIFY_DB, else the user's data folder)",
+    )
+
+
+def add_model_options(p) -> None:
+    p.add_argument(
+        "--weights", type=Path, default=None, metavar="FILE", help="model weights (default: shipped)"
+    )
+    p.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where the model runs"
+    )
+
+
+def add_operator_option(p) -> None:
+    p.add_argument(
+        "--operator",
+        default=None,
+        help="who is recording this, for the audit trail (default: the login name)",
+    )
+
+
+def operator_of(args) -> str:
+    if getattr(args, "operator", None):
+        return args.operator
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers and services)
+        return "unknown"
+
+
+def open_store_from(args):
+    """The store named by `--db`, or the default one; use as a context manager."""
+    from sigverify_gui.store.db import open_store
+
+    return open_store(args.db)
+
+
+def verifier_from(args):
+    """The verifier, from the services' one factory (which the CLI tests replace)."""
+    from sigverify_gui.services import runtime
+
+    return runtime.load_verifier(args.weights, device=args.device)

@@ -1,0 +1,29 @@
+"""Where sigverify keeps its files: the user's data and log directories only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "sigverify"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def log_file() -> Path:
+    return log_dir() / "sigverify.log"
+
+
+def default_db_path() -> Path:
+    """The store a user gets unless `--db`, SIGVERIFY_DB or the GUI settings say otherwise."""
+    env = os.environ.get("SIGVERIFY_DB")
+    return Path(env) if env else data_dir() / "sigverify.db"
+

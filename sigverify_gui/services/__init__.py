@@ -1,0 +1,1 @@
+"""Enrolment, verification, identification, audit and capture services. No Qt."""

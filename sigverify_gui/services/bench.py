@@ -1,0 +1,114 @@
+"""Speed figures of the services, for `model.bench` (imported to register them).
+
+- `identify_ms_100k`: ranking 20,000 customers with 100,000 references (D = 128,
+  random unit vectors) for one query: the in-memory search plus the exact scores
+  of the shortlist; the one-off reading of the matrix from the store is not timed
+  (it is cached between searches).
+- `enroll_ms`: one customer with 5 references, end to end through the service
+  (reading the files, quality, preprocessing, embedding, consistency, one transaction).
+- `verify_service_ms`: one verification end to end through the service, audit row
+  included.
+
+The scans are `model.bench.cheque_scan`s, drawn in code, so the inputs stay the same
+while the synthetic data generator evolves.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from model.bench import benchmark, cheque_scan, median_ms
+from sigverify_gui.services.verifier_protocol import VerifierLike
+
+REFERENCES_PER_ENROLMENT = 5
+
+
+def _logistic_top2(refs: np.ndarray, query: np.ndarray) -> float:
+    """A stand-in for `Verifier.score` with the same arithmetic (top-2 mean, logistic)."""
+    sims = refs @ query
+    k = min(2, len(sims))
+    raw = float(np.partition(sims, len(sims) - k)[-k:].mean())
+    return 1.0 / (1.0 + float(np.exp(-10.0 * raw + 7.0)))
+
+
+def identify_ms_100k(
+    repeat: int,
+    n_references: int = 100_000,
+    n_customers: int = 20_000,
+    dim: int = 128,
+    score_fn=None,
+) -> float:
+    from sigverify_gui.services.identify import rank_customers
+    from sigverify_gui.store.embeddings import EmbeddingMatrix
+
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((n_references, dim)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    owners = np.sort(rng.integers(0, n_customers, n_references))
+    index = EmbeddingMatrix.from_arrays(
+        "bench", 0, matrix, np.arange(n_references), [f"C{o:06d}" for o in owners]
+    )
+    # A query near one customer's reference, so the search has a true answer.
+    query = matrix[n_references // 2] + 0.3 * rng.standard_normal(dim).astype(np.float32)
+    query /= np.linalg.norm(query)
+    score = score_fn or _logistic_top2
+    return median_ms(lambda: rank_customers(index, query, score, top_k=5), repeat)
+
+
+def _write_scans(folder: Path, count: int, first_seed: int) -> list[Path]:
+    from model.imageio import encode_png
+
+    paths = []
+    for seed in range(first_seed, first_seed + count):
+        path = folder / f"scan-{seed}.png"
+        path.write_bytes(encode_png(cheque_scan(seed)))
+        paths.append(path)
+    return paths
+
+
+def enroll_ms(verifier: VerifierLike, repeat: int) -> float:
+    from sigverify_gui.services.enrol import enrol_customer
+    from sigverify_gui.store.db import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scans = _write_scans(Path(tmp), REFERENCES_PER_ENROLMENT, first_seed=0)
+        with Store(Path(tmp) / "bench.db") as store:
+            counter = iter(range(10**9))
+
+            def enrol_one() -> None:
+                # Five different drawn signatures: the consistency check runs in full
+                # (and flags them, hence force).
+                enrol_customer(store, verifier, f"B{next(counter)}", scans, force=True)
+
+            return median_ms(enrol_one, repeat)
+
+
+def verify_service_ms(verifier: VerifierLike, repeat: int) -> float:
+    from sigverify_gui.services.enrol import enrol_customer
+    from sigverify_gui.services.verify import verify_signature
+    from sigverify_gui.store.db import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scans = _write_scans(Path(tmp), REFERENCES_PER_ENROLMENT + 1, first_seed=0)
+        with Store(Path(tmp) / "bench.db") as store:
+            enrol_customer(store, verifier, "B1", scans[:-1], force=True)
+            return median_ms(lambda: verify_signature(store, verifier, "B1", scans[-1]), repeat)
+
+
+@benchmark("identify")
+def _identify_figures(repeat: int) -> dict[str, float]:
+    return {"identify_ms_100k": identify_ms_100k(repeat)}
+
+
+@benchmark("services")
+def _service_figures(repeat: int) -> dict[str, float]:
+    from sigverify_gui.services import runtime
+
+    verifier = runtime.load_verifier()
+    return {
+        "enroll_ms": enroll_ms(verifier, repeat),
+        "verify_service_ms": verify_service_ms(verifier, repeat),
+    }

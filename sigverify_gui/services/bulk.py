@@ -1,0 +1,75 @@
+"""Enrolling a whole data set folder: every writer becomes a customer.
+
+Used to load a test branch, or a migration from another system that exported its
+signatures as folders. Each writer is one ordinary enrolment (its own transaction),
+so one bad writer does not stop the others, and re-running skips those already in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.datasets import Dataset
+from model.errors import CancelledError, SigverifyError
+from model.progress import NullProgress, Progress
+from sigverify_gui.services.enrol import enrol_customer
+from sigverify_gui.services.verifier_protocol import VerifierLike
+from sigverify_gui.store import records
+from sigverify_gui.store.db import Store
+
+
+@dataclass
+class BulkEnrolmentReport:
+    enrolled: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already enrolled
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (customer id, message)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "enrolled": self.enrolled,
+            "skipped": self.skipped,
+            "failed": [{"customer_id": c, "message": m} for c, m in self.failed],
+            "warnings": [{"customer_id": c, "message": m} for c, m in self.warnings],
+        }
+
+
+def enrol_dataset(
+    store: Store,
+    verifier: VerifierLike,
+    dataset: Dataset,
+    *,
+    prefix: str = "",
+    force: bool = False,
+    operator: str = "",
+    progress: Progress | None = None,
+) -> BulkEnrolmentReport:
+    progress = progress or NullProgress()
+    report = BulkEnrolmentReport()
+    total = len(dataset.writers)
+    for done, samples in enumerate(dataset.writers):
+        customer_id = f"{prefix}{samples.writer}"
+        progress.update(done, total, customer_id)
+        if records.get_customer(store.db, customer_id) is not None:
+            report.skipped.append(customer_id)
+            continue
+        try:
+            result = enrol_customer(
+                store,
+                verifier,
+                customer_id,
+                list(samples.genuine),
+                name=f"writer {samples.writer}",
+                force=force,
+                operator=operator,
+            )
+        except CancelledError:
+            raise
+        except SigverifyError as err:
+            report.failed.append((customer_id, str(err)))
+            continue
+        report.enrolled.append(customer_id)
+        report.warnings += [(customer_id, w) for w in result.warnings]
+    progress.update(total, total, "")
+    return report

@@ -1,0 +1,73 @@
+"""Image files as a capture source, and the one way capture code reads a file.
+
+The file is read once: the same bytes are decoded and kept as `Capture.original`, so
+what the audit trail stores is exactly what was decoded even if the file changes later.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from model.errors import CaptureError, ImageError
+from sigverify_gui.services.capture.base import Capture, check_cancel
+
+# Extensions `model.imageio.load_image` reads; the hot folder ignores everything else.
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
+)
+
+
+def read_capture(path: Path, page: int = 0, source: str | None = None) -> Capture:
+    """Read `path` once and decode it into a `Capture` that keeps the original bytes.
+
+    Raises `CaptureError` when the file cannot be read and the `ImageError` family,
+    naming the file, when it is not a usable picture.
+    """
+    from model.imageio import MAX_FILE_BYTES, load_image
+
+    data = read_bytes(path, MAX_FILE_BYTES)
+    try:
+        loaded = load_image(data, page=page)
+    except ImageError as err:
+        # Errors about bytes say "<bytes>"; decoding the path again yields the same
+        # failure worded with the file's name, which is what the teller needs to see.
+        try:
+            load_image(path, page=page)
+        except ImageError as named:
+            raise named from err
+        raise err  # the file changed in between and now reads: report the first failure
+    return Capture(loaded.gray, loaded.dpi, source or path.name, original=data)
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """The file's bytes; an over-`limit` file is read only to `limit + 1` bytes, so
+    `load_image` refuses it as too large without us holding all of it."""
+    try:
+        with path.open("rb") as f:
+            return f.read(limit + 1)
+    except FileNotFoundError as err:
+        raise CaptureError(f"The file '{path}' does not exist.") from err
+    except PermissionError as err:
+        raise CaptureError(f"You do not have permission to read '{path}'.") from err
+    except IsADirectoryError as err:
+        raise CaptureError(f"'{path}' is a folder, not an image file.") from err
+    except OSError as err:
+        raise CaptureError(f"The file '{path}' could not be read ({err.strerror or err}).") from err
+
+
+class ImageFileSource:
+    """A signature the teller picked as a file (or a scanner's own software saved)."""
+
+    def __init__(self, path: str | os.PathLike, page: int = 0) -> None:
+        self.path = Path(path)
+        self.page = page
+
+    @property
+    def description(self) -> str:
+        return self.path.name
+
+    def capture(self, cancel: threading.Event | None = None) -> Capture:
+        check_cancel(cancel, "Opening the file")
+        return read_capture(self.path, self.page)

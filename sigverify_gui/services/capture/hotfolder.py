@@ -1,0 +1,251 @@
+"""A hot folder: the folder a networked scanner saves into, watched by polling.
+
+A scanner writes a file in chunks, sometimes over seconds, so a file is taken only once
+its size and modification time have not changed for `settle_seconds`. Until then, and
+for names that only ever hold half-written data (`.part`, `.tmp`, `~$x`, dotfiles) or
+that are not images, it is left alone; a file renamed into place (`x.part` -> `x.png`)
+is therefore taken once, whole. Polling needs no extra dependency and works on network
+shares, where change notifications are unreliable.
+
+Use from one thread (the GUI's worker): `poll()` returns what completed since the last
+call; `wait_for_next(timeout, cancel)` and `capture(cancel)` block for the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.errors import CaptureError, EmptyFileError, ImageError, TruncatedImageError
+from sigverify_gui.services.capture.base import Capture, check_cancel
+from sigverify_gui.services.capture.files import IMAGE_EXTENSIONS, read_capture
+from sigverify_gui.services.capture.hotfolder_record import (
+    FileKey,
+    ProcessedRecord,
+    state_file_for,
+)
+
+log = logging.getLogger("sigverify.capture.hotfolder")
+
+# Suffixes browsers, copy tools and scanner software give files still being written.
+TEMP_SUFFIXES = frozenset({".tmp", ".temp", ".part", ".partial", ".crdownload", ".download"})
+PROCESSED_DIR = "processed"
+# A settled file that still decodes as cut short is given this many more settle
+# intervals: a scanner on a slow network can pause longer than the settle time.
+_DAMAGED_RETRIES = 2
+
+RejectHandler = Callable[[Exception], None]
+
+
+def is_candidate_name(name: str) -> bool:
+    """Could a file of this name be a finished scan? (Temporary and hidden files: no.)"""
+    if name.startswith((".", "~")):  # dotfiles, "._x" from macOS, "~$x" Office locks
+        return False
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix not in TEMP_SUFFIXES and suffix in IMAGE_EXTENSIONS
+
+
+@dataclass
+class _Pending:
+    key: FileKey
+    since: float  # monotonic time the file was first seen with this size and mtime
+    retries: int = 0
+
+
+class HotFolder:
+    """Captures each new, completely written image file in `folder` once.
+
+    `state_dir`: where to keep the record of files taken (a JSON file per hot folder),
+    so that restarting the app does not offer them again; None keeps it in memory.
+    `move_processed`: move each taken file into `folder/processed/` (files that are not
+    usable pictures stay where they are, so someone notices them).
+    `skip_existing`: treat files already in the folder at start as taken.
+    `on_reject`: called by `poll()` with the error for a file that settled but is not a
+    usable picture (default: logged); `wait_for_next` raises it instead.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        *,
+        state_dir: str | os.PathLike | None = None,
+        settle_seconds: float = 1.0,
+        poll_interval: float = 0.25,
+        move_processed: bool = False,
+        skip_existing: bool = False,
+        on_reject: RejectHandler | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise CaptureError(
+                f"The scan folder '{self.folder}' does not exist or is not a folder."
+            )
+        self.settle_seconds = settle_seconds
+        self.poll_interval = poll_interval
+        self.move_processed = move_processed
+        self.on_reject = on_reject
+        state_path = None if state_dir is None else state_file_for(self.folder, Path(state_dir))
+        self.record = ProcessedRecord(self.folder, state_path)
+        self._pending: dict[str, _Pending] = {}
+        self._ready: deque[Capture | Exception] = deque()
+        self._present: set[str] = set()
+        if skip_existing:
+            self.record.add(self._list(), self._present)
+
+    @property
+    def description(self) -> str:
+        return f"scan folder '{self.folder}'"
+
+    # --- taking files ---------------------------------------------------------------
+    def poll(self) -> list[Capture]:
+        """Captures of the files that completed since the last call, oldest first."""
+        self._scan()
+        captures = []
+        while self._ready:
+            item = self._ready.popleft()
+            if isinstance(item, Capture):
+                captures.append(item)
+            elif self.on_reject is not None:
+                self.on_reject(item)
+            else:
+                log.warning("hot folder %s: %s", self.folder, item)
+        return captures
+
+    def wait_for_next(
+        self, timeout: float | None = None, cancel: threading.Event | None = None
+    ) -> Capture | None:
+        """The next completed file's capture; None after `timeout` seconds without one.
+
+        Raises `CancelledError` once `cancel` is set, the file's `ImageError` when it is
+        not a usable picture, `CaptureError` when the folder cannot be read.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            check_cancel(cancel, "Waiting for a scan")
+            if not self._ready:
+                self._scan()
+            if self._ready:
+                item = self._ready.popleft()
+                if isinstance(item, Exception):
+                    raise item
+                return item
+            pause = self.poll_interval
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                pause = min(pause, remaining)
+            if cancel is not None:
+                cancel.wait(pause)  # wakes at once when cancelled
+            else:
+                time.sleep(pause)
+
+    def capture(self, cancel: threading.Event | None = None) -> Capture:
+        """Wait, without a time limit, for the next scan saved into the folder."""
+        result = self.wait_for_next(None, cancel)
+        assert result is not None  # no timeout: only a capture or an exception ends it
+        return result
+
+    # --- one pass over the folder -----------------------------------------------------
+    def _list(self) -> list[FileKey]:
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError as err:
+            raise CaptureError(
+                f"The scan folder '{self.folder}' cannot be read ({err.strerror or err}); "
+                "check that it is still connected."
+            ) from err
+        keys = []
+        for entry in entries:
+            if not is_candidate_name(entry.name):
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+                st = entry.stat()
+            except OSError:  # deleted or renamed since the listing: not there any more
+                continue
+            keys.append(FileKey(entry.name, st.st_size, st.st_mtime_ns))
+        self._present = {k.name for k in keys}
+        return keys
+
+    def _scan(self) -> None:
+        now = time.monotonic()
+        settled = []
+        for key in self._list():
+            if key in self.record:
+                continue
+            pending = self._pending.get(key.name)
+            if pending is None or pending.key != key:  # new, or still being written
+                self._pending[key.name] = _Pending(key, now)
+            elif key.size > 0 and now - pending.since >= self.settle_seconds:
+                settled.append(pending)
+        for name in set(self._pending) - self._present:
+            del self._pending[name]
+        for pending in sorted(settled, key=lambda p: (p.key.mtime_ns, p.key.name)):
+            self._take(pending, now)
+
+    def _take(self, pending: _Pending, now: float) -> None:
+        key = pending.key
+        path = self.folder / key.name
+        try:
+            capture = read_capture(path)
+            unchanged = self._key_of(path) == key
+        except CaptureError as err:  # locked by the writer (Windows), or just removed
+            log.info("hot folder: %s not readable yet: %s", key.name, err)
+            pending.since = now
+            return
+        except (TruncatedImageError, EmptyFileError) as err:
+            if self._key_of(path) != key:  # still being written after all
+                return
+            if pending.retries < _DAMAGED_RETRIES:
+                pending.retries += 1
+                pending.since = now
+                return
+            self._reject(key, err)
+            return
+        except ImageError as err:
+            self._reject(key, err)
+            return
+        if not unchanged:  # written to while we read it: wait for it to settle again
+            return
+        del self._pending[key.name]
+        self.record.add([key], self._present)
+        self._ready.append(capture)
+        log.info("hot folder: took %s (%d bytes)", key.name, key.size)
+        if self.move_processed:
+            self._move_to_processed(path)
+
+    def _reject(self, key: FileKey, err: Exception) -> None:
+        self._pending.pop(key.name, None)
+        self.record.add([key], self._present)  # not retried until the file changes
+        self._ready.append(err)
+
+    @staticmethod
+    def _key_of(path: Path) -> FileKey | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return FileKey(path.name, st.st_size, st.st_mtime_ns)
+
+    def _move_to_processed(self, path: Path) -> None:
+        target_dir = self.folder / PROCESSED_DIR
+        stem, suffix = os.path.splitext(path.name)
+        try:
+            target_dir.mkdir(exist_ok=True)
+            target = target_dir / path.name
+            n = 1
+            while target.exists():  # never overwrite an earlier scan of the same name
+                target = target_dir / f"{stem}-{n}{suffix}"
+                n += 1
+            os.rename(path, target)
+        except OSError as err:
+            # The record still keeps the file from being taken twice.
+            log.warning("hot folder: could not move %s to %s: %s", path, target_dir, err)

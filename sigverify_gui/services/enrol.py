@@ -1,0 +1,353 @@
+"""Enrolment: a customer's reference signatures in, checked one by one and as a set.
+
+Each capture must pass the quality check. The set must be consistent: each reference
+is scored by the verifier against all the others (and the customer's existing ones),
+and one that scores below the reject threshold, i.e. one the system would itself
+reject as not this customer's, is an outlier (a mis-scan, another person's signature,
+a wrong file) and blocks enrolment unless the teller forces it. All images are
+checked and embedded before the store is touched; the rows are then written in one
+transaction, so a failure or a killed process leaves nothing half-enrolled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from model.errors import ImageError
+from model.progress import NullProgress, Progress
+from sigverify_gui.services.captures import ImageInput, PreparedCapture, describe, prepare
+from sigverify_gui.services.errors import (
+    ConsistencyError,
+    EnrolmentError,
+    QualityError,
+    UnknownCustomerError,
+    UnknownReferenceError,
+)
+from sigverify_gui.services.reembed import reembed_stale
+from sigverify_gui.services.thresholds import thresholds_in_force
+from sigverify_gui.services.verifier_protocol import VerifierLike
+from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store, pause_point
+
+log = logging.getLogger("sigverify.services.enrol")
+
+RECOMMENDED_REFERENCES = (3, 9)
+MAX_CUSTOMER_ID_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class ConsistencyScore:
+    index: int  # position among the new captures, from 0
+    source: str
+    score: float  # the verifier's score of this capture against all the others
+    outlier: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "source": self.source,
+            "score": self.score,
+            "outlier": self.outlier,
+        }
+
+
+@dataclass(frozen=True)
+class EnrolmentResult:
+    customer_id: str
+    reference_ids: tuple[int, ...]  # the new references, in capture order
+    consistency: tuple[ConsistencyScore, ...]
+    warnings: tuple[str, ...]
+    forced: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "reference_ids": list(self.reference_ids),
+            "consistency": [c.to_dict() for c in self.consistency],
+            "warnings": list(self.warnings),
+            "forced": self.forced,
+        }
+
+
+def normalise_customer_id(customer_id: str) -> str:
+    """The account number as stored: trimmed; refused when empty, too long or unprintable."""
+    cid = str(customer_id).strip()
+    if not cid:
+        raise EnrolmentError("The customer number is empty.")
+    if len(cid) > MAX_CUSTOMER_ID_LENGTH:
+        raise EnrolmentError(
+            f"The customer number is longer than {MAX_CUSTOMER_ID_LENGTH} characters."
+        )
+    if any(unicodedata.category(ch).startswith("C") for ch in cid):
+        raise EnrolmentError("The customer number contains characters that cannot be printed.")
+    return cid
+
+
+def prepare_all(
+    images: Sequence[ImageInput], progress: Progress | None = None
+) -> list[PreparedCapture]:
+    """Check and preprocess every capture; the first bad one raises, naming the file."""
+    progress = progress or NullProgress()
+    prepared = []
+    for i, image in enumerate(images):
+        progress.update(i, len(images), describe(image))
+        try:
+            prepared.append(prepare(image))
+        except QualityError as err:
+            raise EnrolmentError(f"Cannot enrol {err}") from err
+        except ImageError as err:
+            raise EnrolmentError(f"Cannot enrol '{describe(image)}': {err}") from err
+    progress.update(len(images), len(images), "")
+    return prepared
+
+
+def check_consistency(
+    verifier: VerifierLike,
+    embeddings: np.ndarray,
+    sources: Sequence[str],
+    t_reject: float,
+    existing: np.ndarray | None = None,
+) -> tuple[ConsistencyScore, ...]:
+    """Score each new embedding against all the others (new and existing).
+
+    With a single capture and no existing references there is nothing to compare,
+    and the result is empty.
+    """
+    n = len(embeddings)
+    others = existing if existing is not None else np.zeros((0, embeddings.shape[1]), np.float32)
+    results = []
+    for i in range(n):
+        pool = np.concatenate([np.delete(embeddings, i, axis=0), others], axis=0)
+        if len(pool) == 0:
+            return ()
+        score = float(verifier.score(pool, embeddings[i]))
+        results.append(ConsistencyScore(i, sources[i], score, score < t_reject))
+    return tuple(results)
+
+
+def _raise_if_outliers(consistency: tuple[ConsistencyScore, ...], t_reject: float) -> None:
+    outliers = tuple(c for c in consistency if c.outlier)
+    if not outliers:
+        return
+    named = "; ".join(f"'{c.source}' (#{c.index + 1}) scored {c.score:.2f}" for c in outliers)
+    raise ConsistencyError(
+        f"Some signatures do not match the others (below {t_reject:.2f}): {named}. "
+        "Replace them, or enrol anyway with force.",
+        outliers=outliers,
+    )
+
+
+def _count_warning(total: int) -> tuple[str, ...]:
+    low, high = RECOMMENDED_REFERENCES
+    if low <= total <= high:
+        return ()
+    return (
+        f"The customer has {total} reference signature{'s' if total != 1 else ''}; "
+        f"{low} to {high} are recommended for reliable verification.",
+    )
+
+
+def _insert_references(
+    db, customer_id: str, prepared: list[PreparedCapture], embeddings: np.ndarray, model_id: str
+) -> list[int]:
+    ids = []
+    for capture, embedding in zip(prepared, embeddings, strict=True):
+        ids.append(
+            records.insert_reference(
+                db,
+                customer_id,
+                image_png=capture.image_png,
+                canvas_png=capture.canvas_png,
+                embedding=embedding,
+                model_id=model_id,
+                quality=capture.quality,
+                source=capture.source,
+            )
+        )
+        pause_point()
+    return ids
+
+
+def _detail(result_ids: list[int], consistency, forced: bool, **extra: Any) -> str:
+    return json.dumps(
+        {
+            "reference_ids": result_ids,
+            "consistency": [c.to_dict() for c in consistency],
+            "forced": forced,
+            **extra,
+        },
+        sort_keys=True,
+    )
+
+
+def enrol_customer(
+    store: Store,
+    verifier: VerifierLike,
+    customer_id: str,
+    images: Sequence[ImageInput],
+    *,
+    name: str = "",
+    notes: str = "",
+    force: bool = False,
+    operator: str = "",
+    progress: Progress | None = None,
+) -> EnrolmentResult:
+    """Enrol a new customer with one or more reference signatures, atomically."""
+    cid = normalise_customer_id(customer_id)
+    if not images:
+        raise EnrolmentError("Give at least one signature to enrol.")
+    if records.get_customer(store.db, cid) is not None:
+        raise EnrolmentError(
+            f"Customer {cid} is already enrolled; add or replace their references instead."
+        )
+    prepared = prepare_all(images, progress)
+    embeddings = verifier.embed_canvases([p.canvas for p in prepared])
+    thresholds = thresholds_in_force(store, verifier)
+    consistency = check_consistency(
+        verifier, embeddings, [p.source for p in prepared], thresholds.t_reject
+    )
+    if not force:
+        _raise_if_outliers(consistency, thresholds.t_reject)
+    with store.write() as db:
+        if records.get_customer(db, cid) is not None:  # enrolled meanwhile elsewhere
+            raise EnrolmentError(f"Customer {cid} is already enrolled.")
+        records.insert_customer(db, cid, name=name, notes=notes)
+        ids = _insert_references(db, cid, prepared, embeddings, verifier.model_id)
+        audit.append(
+            db,
+            "enrolment",
+            operator,
+            customer_id=cid,
+            model_id=verifier.model_id,
+            t_accept=thresholds.t_accept,
+            t_reject=thresholds.t_reject,
+            detail=_detail(ids, consistency, force, name=name),
+        )
+    log.info("enrolled customer %s with %d references", cid, len(ids))
+    return EnrolmentResult(cid, tuple(ids), consistency, _count_warning(len(ids)), force)
+
+
+def _existing_embeddings(
+    store: Store, verifier: VerifierLike, cid: str, exclude: int | None = None
+) -> np.ndarray:
+    reembed_stale(store, verifier, customer_id=cid)
+    refs = [r for r in records.references_of(store.db, cid) if r.id != exclude]
+    refs = [r for r in refs if r.model_id == verifier.model_id]
+    if not refs:
+        return np.zeros((0, verifier.embedding_dim), np.float32)
+    return np.stack([r.embedding for r in refs])
+
+
+def _require_customer(store: Store, customer_id: str) -> str:
+    cid = str(customer_id).strip()
+    if records.get_customer(store.db, cid) is None:
+        raise UnknownCustomerError(f"No customer with number {cid} is enrolled.")
+    return cid
+
+
+def add_references(
+    store: Store,
+    verifier: VerifierLike,
+    customer_id: str,
+    images: Sequence[ImageInput],
+    *,
+    force: bool = False,
+    operator: str = "",
+) -> EnrolmentResult:
+    """Add references to an enrolled customer; checked against their active ones."""
+    cid = _require_customer(store, customer_id)
+    if not images:
+        raise EnrolmentError("Give at least one signature to add.")
+    prepared = prepare_all(images)
+    embeddings = verifier.embed_canvases([p.canvas for p in prepared])
+    existing = _existing_embeddings(store, verifier, cid)
+    thresholds = thresholds_in_force(store, verifier)
+    consistency = check_consistency(
+        verifier, embeddings, [p.source for p in prepared], thresholds.t_reject, existing
+    )
+    if not force:
+        _raise_if_outliers(consistency, thresholds.t_reject)
+    with store.write() as db:
+        ids = _insert_references(db, cid, prepared, embeddings, verifier.model_id)
+        audit.append(
+            db,
+            "references_added",
+            operator,
+            customer_id=cid,
+            model_id=verifier.model_id,
+            detail=_detail(ids, consistency, force),
+        )
+    total = len(existing) + len(ids)
+    return EnrolmentResult(cid, tuple(ids), consistency, _count_warning(total), force)
+
+
+def replace_reference(
+    store: Store,
+    verifier: VerifierLike,
+    reference_id: int,
+    image: ImageInput,
+    *,
+    force: bool = False,
+    operator: str = "",
+) -> EnrolmentResult:
+    """Retire one active reference and add its replacement, in one transaction."""
+    old = records.get_reference(store.db, reference_id)
+    if old is None or not old.active:
+        raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
+    prepared = prepare_all([image])
+    embeddings = verifier.embed_canvases([prepared[0].canvas])
+    existing = _existing_embeddings(store, verifier, old.customer_id, exclude=old.id)
+    thresholds = thresholds_in_force(store, verifier)
+    consistency = check_consistency(
+        verifier, embeddings, [prepared[0].source], thresholds.t_reject, existing
+    )
+    if not force:
+        _raise_if_outliers(consistency, thresholds.t_reject)
+    with store.write() as db:
+        current = records.get_reference(db, reference_id)
+        if current is None or not current.active:
+            raise UnknownReferenceError(f"Reference {reference_id} was retired meanwhile.")
+        ids = _insert_references(db, old.customer_id, prepared, embeddings, verifier.model_id)
+        records.deactivate_reference(db, reference_id, replaced_by=ids[0])
+        audit.append(
+            db,
+            "reference_replaced",
+            operator,
+            customer_id=old.customer_id,
+            model_id=verifier.model_id,
+            detail=_detail(ids, consistency, force, replaced=reference_id),
+        )
+    total = len(existing) + 1
+    return EnrolmentResult(old.customer_id, tuple(ids), consistency, _count_warning(total), force)
+
+
+def deactivate_reference(
+    store: Store, reference_id: int, *, operator: str = "", reason: str = ""
+) -> tuple[str, ...]:
+    """Retire one reference (it stays stored for the record); returns warnings."""
+    with store.write() as db:
+        ref = records.get_reference(db, reference_id)
+        if ref is None or not ref.active:
+            raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
+        records.deactivate_reference(db, reference_id)
+        audit.append(
+            db,
+            "reference_deactivated",
+            operator,
+            customer_id=ref.customer_id,
+            detail=json.dumps({"reference_id": reference_id, "reason": reason}),
+        )
+        remaining = len(records.references_of(db, ref.customer_id))
+    if remaining == 0:
+        return (
+            f"Customer {ref.customer_id} has no active reference signature left and "
+            "cannot be verified until new ones are enrolled.",
+        )
+    return _count_warning(remaining)

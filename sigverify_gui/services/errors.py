@@ -1,0 +1,67 @@
+"""The services' errors: each message is one sentence a teller can act on.
+
+All are `model.errors.SigverifyError`s, so the CLI and the GUI show them the same way
+as the core's image and model errors (which the services let through unchanged).
+"""
+
+from __future__ import annotations
+
+from model.errors import SigverifyError
+from sigverify_gui.store.errors import StoreError
+
+__all__ = [
+    "ConsistencyError",
+    "DecisionError",
+    "EnrolmentError",
+    "ExchangeError",
+    "NoReferencesError",
+    "OverrideReasonRequired",
+    "QualityError",
+    "StoreError",
+    "UnknownCustomerError",
+    "UnknownReferenceError",
+]
+
+
+class UnknownCustomerError(SigverifyError):
+    """No customer with this account number is enrolled."""
+
+
+class UnknownReferenceError(SigverifyError):
+    """No reference signature with this id exists (or it belongs to someone else)."""
+
+
+class NoReferencesError(SigverifyError):
+    """The customer has no active reference signature to compare against."""
+
+
+class EnrolmentError(SigverifyError):
+    """A capture or the request itself cannot be enrolled (see the message)."""
+
+
+class ConsistencyError(EnrolmentError):
+    """Some references do not look like the others; `outliers` says which."""
+
+    def __init__(self, message: str, outliers: tuple = ()) -> None:
+        super().__init__(message)
+        self.outliers = outliers
+
+
+class QualityError(SigverifyError):
+    """A questioned image is not good enough to be compared; `problems` has the codes."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class DecisionError(SigverifyError):
+    """A teller decision that cannot be recorded (unknown verification, bad value)."""
+
+
+class OverrideReasonRequired(DecisionError):
+    """The teller's decision differs from the system's and no reason was given."""
+
+
+class ExchangeError(SigverifyError):
+    """An export file cannot be written or imported."""

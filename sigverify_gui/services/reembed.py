@@ -1,0 +1,68 @@
+"""Bringing references up to the loaded model before anything is compared.
+
+An embedding only means something next to embeddings of the same model (weights and
+preprocessing version, both in `model_id`). When the app starts with another model,
+references made by the old one are re-embedded from their stored captures, which are
+preprocessed again, since a new model may come with new preprocessing.
+
+Work is done in batches, each in its own transaction: every row is consistent at all
+times (embedding, canvas and model id change together), so an interrupted run simply
+leaves some references for the next one, and comparisons skip what is not current.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from model.errors import ImageError
+from model.progress import NullProgress, Progress
+from sigverify_gui.services.captures import canvas_to_png, gray_from_png
+from sigverify_gui.services.errors import EnrolmentError
+from sigverify_gui.services.verifier_protocol import VerifierLike
+from sigverify_gui.store import records
+from sigverify_gui.store.db import Store
+
+log = logging.getLogger("sigverify.services.reembed")
+
+BATCH = 32
+
+
+def count_stale(store: Store, verifier: VerifierLike, customer_id: str | None = None) -> int:
+    return len(records.stale_reference_ids(store.db, verifier.model_id, customer_id))
+
+
+def reembed_stale(
+    store: Store,
+    verifier: VerifierLike,
+    customer_id: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Re-embed every active reference (of one customer, or all) made by another model.
+
+    Returns how many were re-embedded. `progress` may cancel between batches.
+    """
+    from model.preprocess import preprocess
+
+    progress = progress or NullProgress()
+    stale = records.stale_reference_ids(store.db, verifier.model_id, customer_id)
+    total = len(stale)
+    if total:
+        log.info("re-embedding %d references for model %s", total, verifier.model_id)
+    progress.update(0, total, "re-embedding references")
+    for start in range(0, total, BATCH):
+        ids = stale[start : start + BATCH]
+        canvases = []
+        for rid in ids:
+            image_png, _ = records.reference_images(store.db, rid)
+            try:
+                canvases.append(preprocess(gray_from_png(image_png)).canvas)
+            except ImageError as err:
+                raise EnrolmentError(
+                    f"Reference {rid} can no longer be read ({err}); replace it."
+                ) from err
+        embeddings = verifier.embed_canvases(canvases)
+        with store.write() as db:
+            for rid, canvas, emb in zip(ids, canvases, embeddings, strict=True):
+                records.update_embedding(db, rid, canvas_to_png(canvas), emb, verifier.model_id)
+        progress.update(start + len(ids), total, "re-embedding references")
+    return total

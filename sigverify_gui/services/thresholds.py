@@ -1,0 +1,72 @@
+"""The decision thresholds in force: the model's own, unless the branch set its own.
+
+A branch's thresholds are stored with the id of the model they were chosen for: a
+score's meaning changes with the model, so thresholds set for another model are not
+applied (the model's own are used, and `source` says so).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from model.errors import SigverifyError
+from sigverify_gui.services.verifier_protocol import VerifierLike
+from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store
+
+SETTING_KEY = "thresholds"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    t_accept: float  # accept at or above
+    t_reject: float  # reject below; refer in between
+    source: str  # "model" or "settings"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accept": self.t_accept, "reject": self.t_reject, "source": self.source}
+
+
+def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
+    raw = records.get_setting(store.db, SETTING_KEY)
+    if raw:
+        saved = json.loads(raw)
+        if saved.get("model_id") == verifier.model_id:
+            return Thresholds(float(saved["t_accept"]), float(saved["t_reject"]), "settings")
+    return Thresholds(float(verifier.t_accept), float(verifier.t_reject), "model")
+
+
+def set_thresholds(
+    store: Store,
+    verifier: VerifierLike,
+    t_accept: float | None,
+    t_reject: float | None,
+    operator: str = "",
+) -> Thresholds:
+    """Set the branch's thresholds for the loaded model; both None restores the model's."""
+    if (t_accept is None) != (t_reject is None):
+        raise SigverifyError("Give both the accept and the reject threshold, or neither.")
+    if t_accept is not None and t_reject is not None:
+        if not 0.0 <= t_reject <= t_accept <= 1.0:
+            raise SigverifyError(
+                "Thresholds must satisfy 0 <= reject <= accept <= 1 "
+                f"(got reject {t_reject}, accept {t_accept})."
+            )
+        value: str | None = json.dumps(
+            {"model_id": verifier.model_id, "t_accept": t_accept, "t_reject": t_reject}
+        )
+    else:
+        value = None
+    with store.write() as db:
+        records.set_setting(db, SETTING_KEY, value)
+        audit.append(
+            db,
+            "thresholds_changed",
+            operator,
+            model_id=verifier.model_id,
+            t_accept=t_accept,
+            t_reject=t_reject,
+        )
+    return thresholds_in_force(store, verifier)

@@ -1,0 +1,222 @@
+"""Verification: is this questioned signature the customer's? And the teller's answer.
+
+questioned image -> quality -> preprocess -> embed -> match score against the
+customer's active references -> decision by the thresholds in force -> closest
+reference -> one audit row. The teller's own decision is a second audit row linked
+to the first (audit rows are never updated); overriding the system needs a reason.
+
+Nothing is written when the request fails, except, when the caller asks for it
+(`record_failure=True`), one audit row recording the failed attempt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.errors import SigverifyError
+from sigverify_gui.services.captures import ImageInput, PreparedCapture, load_input, prepare
+from sigverify_gui.services.errors import (
+    DecisionError,
+    NoReferencesError,
+    OverrideReasonRequired,
+    UnknownCustomerError,
+)
+from sigverify_gui.services.reembed import reembed_stale
+from sigverify_gui.services.thresholds import Thresholds, thresholds_in_force
+from sigverify_gui.services.verifier_protocol import DECISIONS, VerifierLike
+from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store
+
+log = logging.getLogger("sigverify.services.verify")
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verification_id: int  # the audit row; pass it to `record_teller_decision`
+    customer_id: str
+    score: float  # calibrated match score in [0, 1]
+    decision: str  # the system's: "accept" | "refer" | "reject"
+    closest_reference_id: int  # the reference most like the questioned signature
+    model_id: str
+    thresholds: Thresholds
+    # (reference id, cosine similarity) of every active reference, best first
+    reference_similarities: tuple[tuple[int, float], ...] = ()
+    quality: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "score": self.score,
+            "decision": self.decision,
+            "closest_reference_id": self.closest_reference_id,
+            "model_id": self.model_id,
+            "thresholds": self.thresholds.to_dict(),
+            "verification_id": self.verification_id,
+            "reference_similarities": [
+                {"reference_id": rid, "similarity": sim} for rid, sim in self.reference_similarities
+            ],
+        }
+
+
+def require_verifiable(store: Store, customer_id: str) -> records.Customer:
+    """The customer, when enrolled and with at least one active reference."""
+    customer = records.get_customer(store.db, customer_id)
+    if customer is None:
+        raise UnknownCustomerError(f"No customer with number {customer_id} is enrolled.")
+    if customer.active_references == 0:
+        raise NoReferencesError(
+            f"Customer {customer_id} has no active reference signature; enrol some first."
+        )
+    return customer
+
+
+def active_reference_matrix(
+    store: Store, verifier: VerifierLike, customer_id: str
+) -> tuple[list[int], np.ndarray]:
+    """(reference ids, (R, D) embeddings) of the customer's active references, all made
+    by the loaded model (stale ones are re-embedded first)."""
+    require_verifiable(store, customer_id)
+    if records.stale_reference_ids(store.db, verifier.model_id, customer_id):
+        reembed_stale(store, verifier, customer_id=customer_id)
+    refs = records.references_of(store.db, customer_id)
+    refs = [r for r in refs if r.model_id == verifier.model_id]
+    if not refs:  # retired meanwhile
+        raise NoReferencesError(
+            f"Customer {customer_id} has no active reference signature; enrol some first."
+        )
+    return [r.id for r in refs], np.stack([r.embedding for r in refs]).astype(np.float32)
+
+
+def verify_signature(
+    store: Store,
+    verifier: VerifierLike,
+    customer_id: str,
+    image: ImageInput,
+    *,
+    operator: str = "",
+    record_failure: bool = False,
+) -> VerificationResult:
+    """Compare a questioned signature with the customer's references and audit it."""
+    cid = str(customer_id).strip()
+    prepared: PreparedCapture | None = None
+    try:
+        # Cheap checks first, then the image, and only then anything that may write
+        # (re-embedding after a model change): a bad request changes nothing.
+        require_verifiable(store, cid)
+        prepared = prepare(image)
+        ref_ids, refs = active_reference_matrix(store, verifier, cid)
+        query = verifier.embed_canvases([prepared.canvas])[0]
+    except SigverifyError as err:
+        if record_failure:
+            _record_failure(store, verifier, cid, image, err, operator)
+        raise
+    thresholds = thresholds_in_force(store, verifier)
+    score = float(verifier.score(refs, query))
+    decision = verifier.decide(score, thresholds.t_accept, thresholds.t_reject)
+    similarities = refs @ query
+    order = np.argsort(-similarities, kind="stable")
+    closest = ref_ids[int(order[0])]
+    with store.write() as db:
+        verification_id = audit.append(
+            db,
+            "verification",
+            operator,
+            customer_id=cid,
+            image_png=prepared.image_png,
+            score=score,
+            system_decision=decision,
+            closest_reference_id=closest,
+            model_id=verifier.model_id,
+            t_accept=thresholds.t_accept,
+            t_reject=thresholds.t_reject,
+            detail=json.dumps({"source": prepared.source, "references": len(ref_ids)}),
+        )
+    log.info("verification %d for %s: %s (%.3f)", verification_id, cid, decision, score)
+    return VerificationResult(
+        verification_id=verification_id,
+        customer_id=cid,
+        score=score,
+        decision=decision,
+        closest_reference_id=closest,
+        model_id=verifier.model_id,
+        thresholds=thresholds,
+        reference_similarities=tuple((ref_ids[int(i)], float(similarities[int(i)])) for i in order),
+        quality=prepared.quality,
+    )
+
+
+def _record_failure(
+    store: Store,
+    verifier: VerifierLike,
+    customer_id: str,
+    image: ImageInput,
+    err: SigverifyError,
+    operator: str,
+) -> None:
+    """One audit row for a failed attempt, with the image when it could be read."""
+    image_png = None
+    # Unreadable: the row records the failure without the image.
+    with contextlib.suppress(SigverifyError, ValueError):
+        image_png = load_input(image).png
+    with store.write() as db:
+        audit.append(
+            db,
+            "verification_failed",
+            operator,
+            customer_id=customer_id or None,
+            image_png=image_png,
+            model_id=verifier.model_id,
+            detail=json.dumps({"error": type(err).__name__, "message": str(err)}),
+        )
+
+
+def record_teller_decision(
+    store: Store,
+    verification_id: int,
+    decision: str,
+    reason: str = "",
+    operator: str = "",
+) -> int:
+    """Record the teller's decision on a verification; returns the new audit row's id.
+
+    A decision that differs from the system's needs a reason. One decision per
+    verification: the trail must say unambiguously what the teller decided.
+    """
+    if decision not in DECISIONS:
+        raise DecisionError(f"The decision must be one of {', '.join(DECISIONS)}.")
+    reason = (reason or "").strip()
+    with store.write() as db:
+        row = audit.get_row(db, verification_id)
+        if row is None or row["kind"] != "verification":
+            raise DecisionError(f"There is no verification number {verification_id}.")
+        if decision != row["system_decision"] and not reason:
+            raise OverrideReasonRequired(
+                f"The system decided '{row['system_decision']}'; give a reason for "
+                f"deciding '{decision}' instead."
+            )
+        already = db.execute(
+            "SELECT id FROM audit_log WHERE kind = 'teller_decision' AND verification_id = ?",
+            [verification_id],
+        ).fetchone()
+        if already:
+            raise DecisionError(
+                f"A decision was already recorded for verification {verification_id}."
+            )
+        return audit.append(
+            db,
+            "teller_decision",
+            operator,
+            customer_id=row["customer_id"],
+            verification_id=verification_id,
+            system_decision=row["system_decision"],
+            teller_decision=decision,
+            override_reason=reason or None,
+            score=row["score"],
+            model_id=row["model_id"],
+        )

@@ -1,0 +1,1 @@
+"""The branch's SQLite store (sqlite-utils). No Qt."""

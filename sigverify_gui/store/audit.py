@@ -1,0 +1,201 @@
+"""The tamper-evident audit trail: append-only rows, each hashed with its predecessor.
+
+A row's hash is SHA-256 over a canonical JSON of its fields (sorted keys, no spaces,
+NULL fields left out, the questioned image represented by its SHA-256) including the
+previous row's hash. Changing, inserting or deleting any row in the middle breaks the
+chain at that row, which `verify_chain` reports. Leaving NULL fields out means a new
+nullable column (a later migration) does not change the hashes of older rows.
+
+Rows are only ever inserted (`append`), always inside the caller's write transaction:
+BEGIN IMMEDIATE serialises writers, so reading the last hash and inserting the next
+row cannot interleave with another process doing the same. Triggers refuse UPDATE and
+DELETE on the table, so even a careless tool cannot edit a row without dropping them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from sigverify_gui.store.schema import AUDIT_TABLE
+
+GENESIS_HASH = "0" * 64
+
+# What a caller may set; id, time, image_sha256 and the hashes are filled in here.
+WRITABLE_FIELDS = frozenset(
+    {
+        "kind",
+        "operator",
+        "customer_id",
+        "image_png",
+        "score",
+        "system_decision",
+        "teller_decision",
+        "override_reason",
+        "closest_reference_id",
+        "model_id",
+        "t_accept",
+        "t_reject",
+        "verification_id",
+        "detail",
+        "origin",
+    }
+)
+_REAL_FIELDS = frozenset({"score", "t_accept", "t_reject"})
+_INT_FIELDS = frozenset({"id", "closest_reference_id", "verification_id"})
+_NOT_HASHED = frozenset({"row_hash", "image_png"})
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
+    """Values as SQLite will give them back, so the hash computed now matches later."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if value is None:
+            out[key] = None
+        elif key in _REAL_FIELDS:
+            out[key] = float(value)
+        elif key in _INT_FIELDS:
+            out[key] = int(value)
+        elif key == "image_png":
+            out[key] = bytes(value)
+        else:
+            out[key] = str(value)
+    return out
+
+
+def canonical_json(row: dict[str, Any]) -> bytes:
+    hashed = {k: v for k, v in row.items() if k not in _NOT_HASHED and v is not None}
+    return json.dumps(
+        hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(row)).hexdigest()
+
+
+def append(db: Database, kind: str, operator: str, *, at: str | None = None, **fields: Any) -> int:
+    """Insert one audit row chained to the last one; returns its id.
+
+    Must run inside the caller's write transaction (`Store.write()`). `at` keeps the
+    original time of a row imported from another store; otherwise it is now.
+    """
+    if not db.conn.in_transaction:
+        raise RuntimeError("audit.append must run inside a write transaction")
+    unknown = set(fields) - WRITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown audit fields: {sorted(unknown)}")
+    last = db.execute(f"SELECT id, row_hash FROM {AUDIT_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
+    row: dict[str, Any] = {
+        "id": (last[0] + 1) if last else 1,
+        "kind": kind,
+        "time": at or now_utc(),
+        "operator": operator,
+        **fields,
+    }
+    if row.get("image_png") is not None:
+        row["image_sha256"] = hashlib.sha256(row["image_png"]).hexdigest()
+    row["prev_hash"] = last[1] if last else GENESIS_HASH
+    row = _normalise(row)
+    row["row_hash"] = row_hash(row)
+    db[AUDIT_TABLE].insert(row)
+    return int(row["id"])
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    rows_checked: int
+    broken_at: int | None = None  # id of the first row whose link or content is wrong
+    problem: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "rows_checked": self.rows_checked,
+            "broken_at": self.broken_at,
+            "problem": self.problem,
+        }
+
+
+def _rows(db: Database) -> Iterator[dict[str, Any]]:
+    cursor = db.execute(f"SELECT * FROM {AUDIT_TABLE} ORDER BY id")
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        yield dict(zip(names, values, strict=True))
+
+
+def verify_chain(db: Database) -> ChainReport:
+    """Walk the whole trail; report the first row whose link, hash or image is wrong."""
+    prev = GENESIS_HASH
+    checked = 0
+    for row in _rows(db):
+        rid = row["id"]
+        if row["prev_hash"] != prev:
+            return ChainReport(
+                False,
+                checked,
+                rid,
+                f"row {rid} does not follow the row before it "
+                "(a row was removed, added or changed)",
+            )
+        if row_hash(row) != row["row_hash"]:
+            return ChainReport(False, checked, rid, f"row {rid} was changed after it was written")
+        image = row.get("image_png")
+        if image is not None and hashlib.sha256(image).hexdigest() != row["image_sha256"]:
+            return ChainReport(False, checked, rid, f"the image of row {rid} was replaced")
+        prev = row["row_hash"]
+        checked += 1
+    return ChainReport(True, checked)
+
+
+def list_rows(
+    db: Database,
+    customer_id: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Audit rows newest first, without image bytes (`has_image` says if there is one)."""
+    cols = [c.name for c in db[AUDIT_TABLE].columns if c.name != "image_png"]
+    where, params = [], []
+    if customer_id is not None:
+        where.append("customer_id = ?")
+        params.append(customer_id)
+    if kinds:
+        where.append(f"kind IN ({', '.join('?' for _ in kinds)})")
+        params.extend(kinds)
+    sql = f"SELECT {', '.join(cols)}, image_png IS NOT NULL AS has_image FROM {AUDIT_TABLE}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        row["has_image"] = bool(row["has_image"])
+        rows.append(row)
+    return rows
+
+
+def get_row(db: Database, audit_id: int, with_image: bool = False) -> dict[str, Any] | None:
+    cursor = db.execute(f"SELECT * FROM {AUDIT_TABLE} WHERE id = ?", [audit_id])
+    values = cursor.fetchone()
+    if values is None:
+        return None
+    row = dict(zip([d[0] for d in cursor.description], values, strict=True))
+    if not with_image:
+        row["has_image"] = row.pop("image_png") is not None
+    return row

@@ -1,0 +1,170 @@
+"""The store's schema, as an ordered list of migration steps (sqlite-utils `Migrations`).
+
+Each step runs once per database, inside the transaction that records it, so opening
+an older file upgrades it in place and a crash mid-step leaves it as it was. Steps are
+never edited once released: a change to the schema is a new step at the end.
+
+Tables:
+- `customers`: one row per account, keyed by the account number as text.
+- `reference_signatures`: a customer's enrolled signatures ("references"; the word is
+  an SQL keyword, hence the longer name): the capture as PNG, the preprocessed canvas as
+  PNG, the embedding (float32 bytes) with the id of the model that made it.
+- `audit_log`: the tamper-evident audit trail of verifications, teller decisions,
+  identifications and enrolments; append-only (triggers refuse UPDATE and DELETE), each
+  row hashed together with the previous row's hash (see `store.audit`).
+- `settings`: key/value text (thresholds set by the branch, for example).
+- `change_counter`: one number that triggers raise on every change to references or
+  customers, so cached embedding matrices can tell in one tiny query whether they are
+  stale, whichever connection or process made the change.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "sigverify"
+AUDIT_TABLE = "audit_log"
+REFERENCES_TABLE = "reference_signatures"
+
+migrations = Migrations(MIGRATION_SET)
+STEPS: list[str] = []  # every step's name, in order
+
+
+def _step(name: str):
+    STEPS.append(name)
+    return migrations(name=name)
+
+
+def _run_script(db: Database, sql: str) -> None:
+    # executescript() would COMMIT the surrounding migration transaction; run the
+    # statements one by one so that the step and its record commit together.
+    for statement in _split_statements(sql):
+        db.execute(statement)
+
+
+def _split_statements(sql: str) -> list[str]:
+    import sqlite3
+
+    statements, current = [], ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+@_step("v1_initial")
+def v1_initial(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE customers (
+            customer_id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'active',
+            created TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE reference_signatures (
+            id INTEGER PRIMARY KEY,
+            customer_id TEXT NOT NULL REFERENCES customers(customer_id),
+            image_png BLOB NOT NULL,
+            canvas_png BLOB NOT NULL,
+            embedding BLOB NOT NULL,
+            model_id TEXT NOT NULL,
+            quality_json TEXT NOT NULL,
+            source TEXT NOT NULL,
+            captured_at TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX reference_signatures_by_customer
+            ON reference_signatures (customer_id, active);
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            time TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            customer_id TEXT,
+            image_png BLOB,
+            image_sha256 TEXT,
+            score REAL,
+            system_decision TEXT,
+            teller_decision TEXT,
+            override_reason TEXT,
+            closest_reference_id INTEGER,
+            model_id TEXT,
+            t_accept REAL,
+            t_reject REAL,
+            verification_id INTEGER,
+            detail TEXT,
+            prev_hash TEXT NOT NULL,
+            row_hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_by_customer ON audit_log (customer_id);
+        CREATE INDEX audit_log_by_verification ON audit_log (verification_id);
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit rows are never changed');
+        END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit rows are never deleted');
+        END;
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE change_counter (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            generation INTEGER NOT NULL
+        );
+        INSERT INTO change_counter (id, generation) VALUES (1, 0);
+        CREATE TRIGGER references_changed_insert AFTER INSERT ON reference_signatures
+        BEGIN
+            UPDATE change_counter SET generation = generation + 1 WHERE id = 1;
+        END;
+        CREATE TRIGGER references_changed_update AFTER UPDATE ON reference_signatures
+        BEGIN
+            UPDATE change_counter SET generation = generation + 1 WHERE id = 1;
+        END;
+        CREATE TRIGGER references_changed_delete AFTER DELETE ON reference_signatures
+        BEGIN
+            UPDATE change_counter SET generation = generation + 1 WHERE id = 1;
+        END;
+        CREATE TRIGGER customers_changed_update AFTER UPDATE ON customers
+        BEGIN
+            UPDATE change_counter SET generation = generation + 1 WHERE id = 1;
+        END;
+        CREATE TRIGGER customers_changed_delete AFTER DELETE ON customers
+        BEGIN
+            UPDATE change_counter SET generation = generation + 1 WHERE id = 1;
+        END;
+        """,
+    )
+
+
+@_step("v2_reference_history_and_audit_origin")
+def v2_reference_history_and_audit_origin(db: Database) -> None:
+    # When and by what a reference was retired, so a replaced signature can be traced;
+    # and where an audit row came from when it was imported from another branch's
+    # export. New audit columns are nullable: the row hash leaves NULL fields out, so
+    # rows written before this step still verify.
+    _run_script(
+        db,
+        """
+        ALTER TABLE reference_signatures ADD COLUMN deactivated_at TEXT;
+        ALTER TABLE reference_signatures ADD COLUMN replaced_by INTEGER;
+        ALTER TABLE audit_log ADD COLUMN origin TEXT;
+        """,
+    )
+
+
+def applied_steps(db: Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]
+
+
+def pending_steps(db: Database) -> list[str]:
+    return [m.name for m in migrations.pending(db)]

@@ -1,0 +1,18 @@
+"""Shared fixtures: every test runs with its own user directories."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path_factory, monkeypatch):
+    """Keep logs, stores and settings of tests out of the real user's directories."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.delenv("SIGVERIFY_DB", raising=False)
+    import sigverify_gui.applog as applog
+
+    monkeypatch.setattr(applog, "_configured", None)
+    yield

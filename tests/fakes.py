@@ -1,0 +1,154 @@
+"""Test doubles shared by the service, CLI and UI tests.
+
+`FakeVerifier` implements `sigverify_gui.services.verifier_protocol.VerifierLike`
+without torch: deterministic, microseconds per signature, and good enough that two
+renderings of one synthetic writer score higher than two different writers. Its
+embedding is the preprocessed canvas, blurred and downsampled (so small shifts of
+the strokes matter little), centred, projected by a fixed seeded random matrix and
+L2-normalised; its score is a logistic of the mean of the best two cosine
+similarities, like the real model's calibration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL_ID = "fake-0001"
+_BINS = 8  # stroke directions, over 180 degrees
+
+
+class FakeVerifier:
+    device = "cpu"
+    device_name = "CPU"
+
+    def __init__(
+        self,
+        model_id: str = DEFAULT_MODEL_ID,
+        embedding_dim: int = 128,
+        t_accept: float = 0.7,
+        t_reject: float = 0.3,
+        seed: int = 1234,
+        slope: float = 40.0,
+        midpoint: float = 0.80,
+    ) -> None:
+        self.model_id = model_id
+        self.embedding_dim = embedding_dim
+        self.t_accept = t_accept
+        self.t_reject = t_reject
+        self.slope = slope
+        self.midpoint = midpoint
+        self._grid = (6, 12)  # cells, rows x columns
+        n_in = self._grid[0] * self._grid[1] * _BINS
+        rng = np.random.default_rng(seed)
+        # Orthonormal columns: a random rotation onto D axes, which keeps cosine
+        # similarities closer to the features' own than a plain Gaussian matrix does.
+        q, _ = np.linalg.qr(rng.standard_normal((n_in, embedding_dim)))
+        self._projection = q.astype(np.float32)
+        self.calls = {"embed": 0, "embed_canvases": 0, "score": 0}
+
+    # --- embeddings --------------------------------------------------------------------
+    def embed(self, images: Sequence[np.ndarray | str | Path]) -> np.ndarray:
+        from model.imageio import load_gray
+        from model.preprocess import preprocess
+
+        self.calls["embed"] += 1
+        canvases = []
+        for image in images:
+            gray = image if isinstance(image, np.ndarray) else load_gray(image)
+            canvases.append(preprocess(gray).canvas)
+        return self.embed_canvases(canvases)
+
+    def embed_canvases(self, canvases: Sequence[np.ndarray]) -> np.ndarray:
+        self.calls["embed_canvases"] += 1
+        if len(canvases) == 0:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        features = np.stack([self._stroke_directions(np.asarray(c, np.float32)) for c in canvases])
+        out = features @ self._projection
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def _stroke_directions(self, canvas: np.ndarray) -> np.ndarray:
+        """A histogram of stroke directions per cell of a coarse grid (a tiny HOG).
+
+        Directions in place of raw pixels, because renderings of one hand differ by
+        small shifts that move every pixel but keep the strokes' directions.
+        """
+        import cv2
+
+        blurred = cv2.GaussianBlur(canvas, (0, 0), 1.5)
+        gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0)
+        gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1)
+        magnitude = np.hypot(gx, gy)
+        direction = np.mod(np.arctan2(gy, gx), np.pi)
+        bin_of = np.minimum((direction / np.pi * _BINS).astype(np.int32), _BINS - 1)
+        cells = [
+            cv2.resize(
+                np.where(bin_of == b, magnitude, 0.0).astype(np.float32),
+                self._grid[::-1],
+                interpolation=cv2.INTER_AREA,
+            )
+            for b in range(_BINS)
+        ]
+        feature = np.sqrt(np.stack(cells, axis=-1)).ravel()
+        return feature - feature.mean()
+
+    # --- scores ------------------------------------------------------------------------
+    def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        self.calls["score"] += 1
+        refs = np.asarray(refs, np.float32)
+        queries = np.atleast_2d(np.asarray(queries, np.float32))
+        sims = queries @ refs.T  # (Q, R)
+        k = min(2, refs.shape[0])
+        top = -np.partition(-sims, k - 1, axis=1)[:, :k]
+        raw = top.mean(axis=1)
+        return 1.0 / (1.0 + np.exp(-self.slope * (raw - self.midpoint)))
+
+    def score(self, refs: np.ndarray, query: np.ndarray) -> float:
+        return float(self.scores(refs, np.asarray(query)[None, :])[0])
+
+    def decide(
+        self, score: float, t_accept: float | None = None, t_reject: float | None = None
+    ) -> str:
+        accept = self.t_accept if t_accept is None else t_accept
+        reject = self.t_reject if t_reject is None else t_reject
+        if score >= accept:
+            return "accept"
+        if score < reject:
+            return "reject"
+        return "refer"
+
+
+# --- synthetic signature files -------------------------------------------------------
+def render_signatures(writer_seed: int, count: int, first: int = 0, forged: bool = False):
+    """`count` grey renderings (uint8 arrays) of synthetic writer `writer_seed`.
+
+    Sample `i` always comes from its own random stream, so the same (writer, i) is
+    the same image in every test.
+    """
+    from model.synth import make_writer, render_forgery, render_genuine
+
+    writer = make_writer(writer_seed)
+    render = render_forgery if forged else render_genuine
+    return [
+        render(writer, np.random.default_rng([writer_seed, int(forged), i]))
+        for i in range(first, first + count)
+    ]
+
+
+def write_signatures(
+    folder: Path, writer_seed: int, count: int, first: int = 0, forged: bool = False
+) -> list[Path]:
+    """Render and save as PNG files named w<seed>-<g|f><i>.png; returns their paths."""
+    from model.imageio import encode_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    tag = "f" if forged else "g"
+    for i, gray in enumerate(render_signatures(writer_seed, count, first, forged), start=first):
+        path = folder / f"w{writer_seed}-{tag}{i}.png"
+        path.write_bytes(encode_png(gray))
+        paths.append(path)
+    return paths

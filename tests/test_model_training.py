@@ -1,0 +1,157 @@
+"""Training, checkpoints and the Verifier on a tiny network and synthetic writers."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.errors import CancelledError, ModelError
+from model.network import NetworkConfig
+from model.progress import NullProgress
+from model.train import TrainConfig, epoch_batches, train
+from model.training_data import CanvasSet, synthetic_canvases
+from model.training_setup import split_writers
+from model.verifier import Verifier
+
+TINY = NetworkConfig(widths=(8, 16, 16, 32), embedding_dim=16)
+
+
+@pytest.fixture(scope="module")
+def canvases() -> CanvasSet:
+    return synthetic_canvases(n_writers=8, genuine=7, forged=2, seed=3)
+
+
+def _cfg(tmp_path, **kw) -> TrainConfig:
+    base = TrainConfig(
+        out=tmp_path / "w.pt",
+        epochs=2,
+        batch_writers=3,
+        genuine_per_writer=3,
+        forged_per_writer=1,
+        device="cpu",
+        network=TINY,
+        seed=5,
+    )
+    return replace(base, **kw)
+
+
+def _split(cset):
+    return cset.subset_writers(range(6)), cset.subset_writers([6, 7])
+
+
+def test_batches_are_deterministic_and_hold_forgeries_of_batch_writers(canvases, tmp_path):
+    cfg = _cfg(tmp_path)
+    a, b = epoch_batches(canvases, cfg, 0), epoch_batches(canvases, cfg, 0)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(
+        np.array_equal(x, y) for x, y in zip(a, epoch_batches(canvases, cfg, 1), strict=False)
+    )
+    batch = a[0]
+    genuine_writers = set(canvases.writer[batch][~canvases.forged[batch]])
+    forged_writers = set(canvases.writer[batch][canvases.forged[batch]])
+    assert forged_writers and forged_writers <= genuine_writers
+
+
+def test_split_is_writer_disjoint():
+    train, val, hold = split_writers(55, 0.3, 0.15, seed=0)
+    assert len(hold) == 17 and list(hold) == list(range(38, 55))
+    assert not set(train) & set(val) and not (set(train) | set(val)) & set(hold)
+    assert len(train) + len(val) + len(hold) == 55
+
+
+def test_training_is_deterministic_and_resume_continues_exactly(canvases, tmp_path):
+    tr, va = _split(canvases)
+    straight = train(_cfg(tmp_path / "a"), tr, va)
+
+    class StopAtSecondEpoch(NullProgress):
+        def update(self, done, total, text=""):
+            if text.startswith("epoch 2/"):
+                raise CancelledError("stop")
+
+    cfg = _cfg(tmp_path / "b")
+    with pytest.raises(CancelledError):
+        train(cfg, tr, va, progress=StopAtSecondEpoch())
+    assert cfg.resume_path().is_file() and not cfg.out.exists()
+    resumed = train(cfg, tr, va, resume=True)
+    for key, value in straight.state_dict.items():
+        assert torch.equal(value, resumed.state_dict[key]), key
+    assert straight.sha256 == resumed.sha256
+
+
+def test_checkpoint_round_trip_and_refusals(canvases, tmp_path):
+    tr, va = _split(canvases)
+    ckpt = train(_cfg(tmp_path, epochs=1, loss="contrastive", margin=0.5), tr, va)
+    loaded = load_checkpoint(ckpt_path := tmp_path / "w.pt")
+    assert loaded.sha256 == ckpt.sha256 and loaded.model_id == ckpt.model_id
+    assert loaded.model_id.startswith("sv-")
+    assert 0.0 <= loaded.thresholds.reject <= loaded.thresholds.accept <= 1.0
+    assert loaded.training["data"] == {} and loaded.training["config"]["loss"] == "contrastive"
+
+    other = replace(loaded, preprocess_version="pp0-old")
+    save_checkpoint(tmp_path / "old.pt", other)
+    with pytest.raises(ModelError, match="preprocessing"):
+        load_checkpoint(tmp_path / "old.pt")
+
+    payload = torch.load(ckpt_path, weights_only=True)
+    name = next(iter(payload["state_dict"]))
+    payload["state_dict"][name] = payload["state_dict"][name] + 1
+    torch.save(payload, tmp_path / "tampered.pt")
+    with pytest.raises(ModelError, match="integrity"):
+        load_checkpoint(tmp_path / "tampered.pt")
+
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="damaged"):
+        load_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(ModelError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_checkpoint_refuses_pickled_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    torch.save({"format": 1, "evil": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(ModelError):
+        load_checkpoint(tmp_path / "evil.pt")
+
+
+def test_verifier_embeds_scores_and_decides(canvases, tmp_path):
+    from model.synth import make_writer, render_forgery, render_genuine
+
+    tr, va = _split(canvases)
+    train(_cfg(tmp_path, epochs=1), tr, va)
+    v = Verifier.load(tmp_path / "w.pt", device="cpu")
+    assert v.device == "cpu" and v.device_name == "CPU" and v.embedding_dim == 16
+    rng = np.random.default_rng(0)
+    writer = make_writer(99)
+    scans = [render_genuine(writer, rng) for _ in range(4)] + [render_forgery(writer, rng)]
+    emb = v.embed(scans)
+    assert emb.shape == (5, 16) and emb.dtype == np.float32
+    assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
+    # batched and single embedding agree
+    assert np.allclose(v.embed(scans[:1])[0], emb[0], atol=1e-5)
+    s = v.score(emb[:3], emb[3])
+    assert 0.0 <= s <= 1.0
+    assert v.decide(s) in ("accept", "refer", "reject")
+    assert v.decide(1.0) == "accept" and v.decide(0.0, t_reject=0.01) == "reject"
+    assert v.decide(0.5, t_accept=0.9, t_reject=0.1) == "refer"
+    with pytest.raises(ModelError):
+        v.score(np.zeros((0, 16), np.float32), emb[0])
+
+
+def test_verifier_reports_missing_bundled_model(monkeypatch, tmp_path):
+    import model.verifier as mv
+
+    monkeypatch.setattr(mv, "default_weights_path", lambda: tmp_path / "nope.pt")
+    with pytest.raises(ModelError, match="missing"):
+        Verifier.load()
+
+
+def test_cuda_request_without_gpu_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ModelError, match="CUDA"):
+        Verifier.load(None, device="cuda")

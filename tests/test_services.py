@@ -1,0 +1,292 @@
+"""Enrolment, verification, teller decisions, thresholds and re-embedding (fake verifier)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from model.errors import ImageError
+from model.progress import NullProgress
+from sigverify_gui.services import enrol, thresholds, verify
+from sigverify_gui.services.captures import Capture
+from sigverify_gui.services.errors import (
+    ConsistencyError,
+    DecisionError,
+    EnrolmentError,
+    NoReferencesError,
+    OverrideReasonRequired,
+    QualityError,
+    UnknownCustomerError,
+    UnknownReferenceError,
+)
+from sigverify_gui.services.reembed import count_stale, reembed_stale
+from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store
+from tests.fakes import FakeVerifier, render_signatures, write_signatures
+
+# Synthetic writers the fake verifier tells apart well.
+ALICE, BOB, CAROL = 2, 3, 6
+
+
+@pytest.fixture(scope="module")
+def sigs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sigs")
+    files = {w: write_signatures(folder, w, 6) for w in (ALICE, BOB, CAROL)}
+    blank = folder / "blank.png"
+    from model.imageio import encode_png
+
+    blank.write_bytes(encode_png(np.full((300, 600), 235, np.uint8)))
+    files["blank"] = blank
+    return files
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "store.db") as s:
+        yield s
+
+
+@pytest.fixture
+def fake():
+    return FakeVerifier()
+
+
+def _audit_kinds(store):
+    return [r["kind"] for r in reversed(audit.list_rows(store.db))]
+
+
+# --- enrolment -------------------------------------------------------------------------
+def test_enrol_stores_references_and_audits(store, fake, sigs):
+    result = enrol.enrol_customer(
+        store, fake, " 1001 ", sigs[ALICE][:4], name="Alice", operator="teller1"
+    )
+    assert result.customer_id == "1001"
+    assert len(result.reference_ids) == 4 and result.warnings == ()
+    assert [c.outlier for c in result.consistency] == [False] * 4
+    assert all(c.score > fake.t_reject for c in result.consistency)
+    customer = records.get_customer(store.db, "1001")
+    assert customer.name == "Alice" and customer.active_references == 4
+    refs = records.references_of(store.db, "1001")
+    assert [r.source for r in refs] == [p.name for p in sigs[ALICE][:4]]
+    assert all(r.model_id == fake.model_id for r in refs)
+    assert refs[0].embedding.shape == (fake.embedding_dim,)
+    assert refs[0].quality["ok"] is True
+    image_png, canvas_png = records.reference_images(store.db, refs[0].id)
+    assert image_png == sigs[ALICE][0].read_bytes()  # the original PNG, byte for byte
+    assert canvas_png.startswith(b"\x89PNG")
+    row = audit.list_rows(store.db)[0]
+    assert row["kind"] == "enrolment" and row["operator"] == "teller1"
+    assert json.loads(row["detail"])["reference_ids"] == list(result.reference_ids)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_few_references_enrol_with_a_warning(store, fake, sigs, count):
+    result = enrol.enrol_customer(store, fake, "C1", sigs[BOB][:count])
+    assert len(result.reference_ids) == count
+    assert "3 to 9 are recommended" in result.warnings[0]
+
+
+def test_enrol_accepts_arrays_and_captures(store, fake):
+    grays = render_signatures(CAROL, 3)
+    images = [grays[0], Capture(grays[1], dpi=300.0, source="scanner"), grays[2]]
+    result = enrol.enrol_customer(store, fake, "C2", images)
+    sources = [r.source for r in records.references_of(store.db, "C2")]
+    assert sources == ["capture", "scanner", "capture"] and result.warnings == ()
+
+
+def test_an_outlier_blocks_enrolment_unless_forced(store, fake, sigs):
+    images = [*sigs[ALICE][:3], sigs[BOB][0]]
+    with pytest.raises(ConsistencyError) as info:
+        enrol.enrol_customer(store, fake, "C3", images)
+    assert [o.index for o in info.value.outliers] == [3]
+    assert sigs[BOB][0].name in str(info.value) and "#4" in str(info.value)
+    assert records.get_customer(store.db, "C3") is None
+    assert _audit_kinds(store) == []
+    result = enrol.enrol_customer(store, fake, "C3", images, force=True)
+    assert result.forced and [c.outlier for c in result.consistency] == [False] * 3 + [True]
+    assert records.get_customer(store.db, "C3").active_references == 4
+
+
+def test_a_bad_capture_names_the_file_and_the_reasons(store, fake, sigs):
+    with pytest.raises(EnrolmentError, match="blank.png") as info:
+        enrol.enrol_customer(store, fake, "C4", [sigs[ALICE][0], sigs["blank"]])
+    assert "ink" in str(info.value)
+    assert records.get_customer(store.db, "C4") is None
+
+
+@pytest.mark.parametrize("bad_id", ["", "   ", "x" * 65, "12\n34"])
+def test_bad_customer_numbers_are_refused(store, fake, sigs, bad_id):
+    with pytest.raises(EnrolmentError):
+        enrol.enrol_customer(store, fake, bad_id, sigs[ALICE][:1])
+
+
+def test_enrolling_twice_is_refused(store, fake, sigs):
+    enrol.enrol_customer(store, fake, "C5", sigs[ALICE][:3])
+    with pytest.raises(EnrolmentError, match="already enrolled"):
+        enrol.enrol_customer(store, fake, "C5", sigs[ALICE][3:5])
+
+
+def test_add_replace_and_deactivate_references(store, fake, sigs):
+    first = enrol.enrol_customer(store, fake, "C6", sigs[ALICE][:3])
+    added = enrol.add_references(store, fake, "C6", sigs[ALICE][3:4], operator="t")
+    assert len(added.reference_ids) == 1 and added.warnings == ()
+    with pytest.raises(ConsistencyError):  # Bob's signature against Alice's
+        enrol.add_references(store, fake, "C6", [sigs[BOB][0]])
+    old = first.reference_ids[0]
+    replaced = enrol.replace_reference(store, fake, old, sigs[ALICE][4])
+    retired = records.get_reference(store.db, old)
+    assert not retired.active and retired.replaced_by == replaced.reference_ids[0]
+    assert retired.deactivated_at is not None
+    assert records.get_customer(store.db, "C6").active_references == 4
+    warnings = enrol.deactivate_reference(store, replaced.reference_ids[0], reason="smudged")
+    assert warnings == ()
+    with pytest.raises(UnknownReferenceError):
+        enrol.deactivate_reference(store, old)
+    with pytest.raises(UnknownCustomerError):
+        enrol.add_references(store, fake, "nobody", sigs[ALICE][:1])
+    assert _audit_kinds(store) == [
+        "enrolment",
+        "references_added",
+        "reference_replaced",
+        "reference_deactivated",
+    ]
+
+
+# --- verification ----------------------------------------------------------------------
+@pytest.fixture
+def enrolled(store, fake, sigs):
+    enrol.enrol_customer(store, fake, "A", sigs[ALICE][:5], name="Alice")
+    enrol.enrol_customer(store, fake, "B", sigs[BOB][:5], name="Bob")
+    return store
+
+
+def test_verify_accepts_the_customer_and_rejects_another(enrolled, fake, sigs):
+    store = enrolled
+    genuine = verify.verify_signature(store, fake, "A", sigs[ALICE][5], operator="t1")
+    assert genuine.decision == "accept" and genuine.score >= fake.t_accept
+    ref_ids = [r.id for r in records.references_of(store.db, "A")]
+    assert genuine.closest_reference_id in ref_ids
+    sims = dict(genuine.reference_similarities)
+    assert set(sims) == set(ref_ids)
+    assert sims[genuine.closest_reference_id] == max(sims.values())
+    other = verify.verify_signature(store, fake, "A", sigs[BOB][5])
+    assert other.decision == "reject" and other.score < genuine.score
+    d = genuine.to_dict()
+    for key in ("customer_id", "score", "decision", "closest_reference_id", "model_id"):
+        assert d[key] == getattr(genuine, key)
+    assert d["thresholds"] == {"accept": 0.7, "reject": 0.3, "source": "model"}
+    row = audit.get_row(store.db, genuine.verification_id, with_image=True)
+    assert row["kind"] == "verification" and row["operator"] == "t1"
+    assert row["image_png"] == sigs[ALICE][5].read_bytes()
+    assert row["score"] == genuine.score and row["system_decision"] == "accept"
+    assert row["t_accept"] == 0.7 and row["closest_reference_id"] == genuine.closest_reference_id
+    assert audit.verify_chain(store.db).ok
+
+
+def test_branch_thresholds_override_the_models(enrolled, fake, sigs):
+    store = enrolled
+    score = verify.verify_signature(store, fake, "A", sigs[ALICE][5]).score
+    thresholds.set_thresholds(store, fake, t_accept=min(1.0, score + 0.01), t_reject=0.1)
+    result = verify.verify_signature(store, fake, "A", sigs[ALICE][5])
+    assert result.decision == "refer" and result.thresholds.source == "settings"
+    other_model = FakeVerifier(model_id="fake-other")
+    assert thresholds.thresholds_in_force(store, other_model).source == "model"
+    with pytest.raises(Exception, match="reject <= accept"):
+        thresholds.set_thresholds(store, fake, t_accept=0.2, t_reject=0.5)
+    thresholds.set_thresholds(store, fake, None, None)
+    assert thresholds.thresholds_in_force(store, fake).source == "model"
+
+
+@pytest.mark.parametrize(
+    ("customer", "image", "error"),
+    [
+        ("nobody", ALICE, UnknownCustomerError),
+        ("EMPTY", ALICE, NoReferencesError),
+        ("A", "blank", QualityError),
+        ("A", "missing", ImageError),
+    ],
+)
+def test_verify_failures_write_nothing_unless_asked(
+    enrolled, fake, sigs, tmp_path, customer, image, error
+):
+    store = enrolled
+    ref = enrol.enrol_customer(store, fake, "EMPTY", sigs[CAROL][:1]).reference_ids[0]
+    enrol.deactivate_reference(store, ref)
+    path = tmp_path / "missing.png" if image == "missing" else sigs[image]
+    path = path[5] if isinstance(path, list) else path
+    before = audit.list_rows(store.db)
+    with pytest.raises(error):
+        verify.verify_signature(store, fake, customer, path)
+    assert audit.list_rows(store.db) == before
+    with pytest.raises(error):
+        verify.verify_signature(store, fake, customer, path, record_failure=True)
+    row = audit.list_rows(store.db)[0]
+    assert row["kind"] == "verification_failed" and row["customer_id"] == customer
+    assert json.loads(row["detail"])["error"] == error.__name__
+    assert row["has_image"] == (image not in ("missing",))
+    assert audit.verify_chain(store.db).ok
+
+
+def test_teller_decisions(enrolled, fake, sigs):
+    store = enrolled
+    v1 = verify.verify_signature(store, fake, "A", sigs[ALICE][5])
+    d1 = verify.record_teller_decision(store, v1.verification_id, "accept", operator="t1")
+    row = audit.get_row(store.db, d1)
+    assert row["kind"] == "teller_decision" and row["verification_id"] == v1.verification_id
+    assert row["teller_decision"] == "accept" and row["system_decision"] == "accept"
+    with pytest.raises(DecisionError, match="already"):
+        verify.record_teller_decision(store, v1.verification_id, "accept")
+    v2 = verify.verify_signature(store, fake, "A", sigs[BOB][5])
+    with pytest.raises(OverrideReasonRequired):
+        verify.record_teller_decision(store, v2.verification_id, "accept", reason="  ")
+    d2 = verify.record_teller_decision(
+        store, v2.verification_id, "accept", reason="customer known to the branch manager"
+    )
+    assert audit.get_row(store.db, d2)["override_reason"].startswith("customer known")
+    with pytest.raises(DecisionError, match="one of"):
+        verify.record_teller_decision(store, v2.verification_id, "maybe")
+    with pytest.raises(DecisionError, match="no verification"):
+        verify.record_teller_decision(store, d2, "accept")
+    assert audit.verify_chain(store.db).ok
+
+
+# --- model versions --------------------------------------------------------------------
+def test_a_new_model_re_embeds_before_comparing(enrolled, sigs):
+    store = enrolled
+    new_model = FakeVerifier(model_id="fake-0002", seed=99)
+    assert count_stale(store, new_model) == 10
+    assert count_stale(store, new_model, "A") == 5
+    result = verify.verify_signature(store, new_model, "A", sigs[ALICE][5])
+    assert result.decision == "accept" and result.model_id == "fake-0002"
+    refs = records.references_of(store.db, "A")
+    assert {r.model_id for r in refs} == {"fake-0002"}
+    expected = new_model.embed([sigs[ALICE][0]])[0]
+    assert np.allclose(refs[0].embedding, expected, atol=1e-6)
+    assert count_stale(store, new_model) == 5  # Bob's are done when first needed
+
+    seen = []
+
+    class Recorder(NullProgress):
+        def update(self, done, total, text=""):
+            seen.append((done, total))
+            super().update(done, total, text)
+
+    assert reembed_stale(store, new_model, progress=Recorder()) == 5
+    assert seen[0] == (0, 5) and seen[-1] == (5, 5)
+    assert count_stale(store, new_model) == 0
+
+
+def test_logs_never_hold_images(enrolled, fake, sigs, caplog):
+    caplog.set_level(logging.DEBUG)
+    result = verify.verify_signature(enrolled, fake, "A", sigs[ALICE][5])
+    verify.record_teller_decision(enrolled, result.verification_id, "accept")
+    enrol.enrol_customer(enrolled, fake, "L1", sigs[CAROL][:3])
+    with pytest.raises(QualityError):
+        verify.verify_signature(enrolled, fake, "A", sigs["blank"], record_failure=True)
+    assert caplog.records  # the services do log
+    for record in caplog.records:
+        text = record.getMessage()
+        assert "PNG" not in text and "\\x" not in text and len(text) < 500

@@ -1,0 +1,146 @@
+"""Export to a zip and import from it: complete, atomic, and refusing damaged files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+from sigverify_gui.services import enrol, exchange, verify
+from sigverify_gui.services.errors import ExchangeError
+from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store
+from tests.fakes import FakeVerifier, render_signatures
+from tests.test_services_reliability import store_contents
+
+
+@pytest.fixture(scope="module")
+def export_file(tmp_path_factory):
+    """A store with two customers, a retired reference and some audit rows, exported."""
+    folder = tmp_path_factory.mktemp("export")
+    fake = FakeVerifier()
+    with Store(folder / "source.db") as store:
+        a = enrol.enrol_customer(store, fake, "A", render_signatures(2, 4), name="Alice")
+        enrol.enrol_customer(store, fake, "B", render_signatures(3, 3), name="Bob")
+        enrol.replace_reference(store, fake, a.reference_ids[0], render_signatures(2, 1, 4)[0])
+        v = verify.verify_signature(store, fake, "A", render_signatures(2, 1, 5)[0])
+        verify.record_teller_decision(store, v.verification_id, "accept", operator="t")
+        summary = exchange.export_zip(store, folder / "branch.zip")
+        source = store_contents(store)
+    return folder / "branch.zip", summary, source
+
+
+def test_export_holds_everything(export_file):
+    path, summary, source = export_file
+    assert (summary.customers, summary.references) == (2, 8)
+    assert summary.audit_rows == len(source["audit_log"])
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        names = set(zf.namelist())
+    assert manifest["format"] == "sigverify-export" and manifest["format_version"] == 1
+    assert set(manifest["files"]) | {"manifest.json"} == names
+    assert path.stat().st_mode & 0o077 == 0
+
+
+def test_import_into_an_empty_store(export_file, tmp_path):
+    path, summary, source = export_file
+    with Store(tmp_path / "target.db") as store:
+        result = exchange.import_zip(store, path, operator="it")
+        assert (result.customers, result.references) == (2, 8)
+        assert result.audit_rows == summary.audit_rows
+        copied = store_contents(store)
+        for table in ("customers",):
+            assert copied[table] == source[table]
+        strip = ("id", "replaced_by")
+        assert [{k: v for k, v in r.items() if k not in strip} for r in copied["refs"]] == [
+            {k: v for k, v in r.items() if k not in strip} for r in source["refs"]
+        ]
+        retired = [
+            r for r in records.references_of(store.db, "A", active_only=False) if not r.active
+        ]
+        assert len(retired) == 1 and retired[0].replaced_by is not None
+        assert audit.verify_chain(store.db).ok
+        rows = list(reversed(audit.list_rows(store.db)))
+        assert [r["kind"] for r in rows[:-1]] == [r["kind"] for r in source["audit_log"]]
+        assert rows[-1]["kind"] == "import"
+        assert all(r["origin"].startswith("export:") for r in rows[:-1])
+        decision = next(r for r in rows if r["kind"] == "teller_decision")
+        assert audit.get_row(store.db, decision["verification_id"])["kind"] == "verification"
+        # The imported store verifies against the imported references.
+        check = verify.verify_signature(store, FakeVerifier(), "A", render_signatures(2, 1, 5)[0])
+        assert check.decision == "accept"
+
+
+def test_existing_customers_need_replace(export_file, tmp_path):
+    path, summary, _ = export_file
+    with Store(tmp_path / "target.db") as store:
+        exchange.import_zip(store, path)
+        before = store_contents(store)
+        with pytest.raises(ExchangeError, match="already enrolled"):
+            exchange.import_zip(store, path)
+        assert store_contents(store) == before
+        result = exchange.import_zip(store, path, replace=True)
+        assert sorted(result.replaced) == ["A", "B"]
+        assert result.audit_rows == 0  # that export's audit rows are already here
+        assert len(records.references_of(store.db, "A", active_only=False)) == 5
+        assert audit.verify_chain(store.db).ok
+
+
+def _rewrite(src, dst, change):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = change(info.filename, zin.read(info))
+            if data is not None:
+                zout.writestr(info.filename, data)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("garbage", "not a readable sigverify export"),
+        ("truncated", "not a readable sigverify export"),
+        ("no_manifest", "no valid manifest"),
+        ("other_format", "format 99"),
+        ("altered_image", "damaged"),
+        ("missing_member", "damaged"),
+        ("missing_file", "no file"),
+    ],
+)
+def test_a_bad_file_changes_nothing(export_file, tmp_path, damage, message):
+    path, _, _ = export_file
+    bad = tmp_path / "bad.zip"
+    if damage == "garbage":
+        bad.write_bytes(b"PK\x03\x04 certainly not a zip" * 10)
+    elif damage == "truncated":
+        bad.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "no_manifest":
+        _rewrite(path, bad, lambda n, d: None if n == "manifest.json" else d)
+    elif damage == "other_format":
+
+        def bump(name, data):
+            if name != "manifest.json":
+                return data
+            manifest = json.loads(data)
+            manifest["format_version"] = 99
+            return json.dumps(manifest).encode()
+
+        _rewrite(path, bad, bump)
+    elif damage == "altered_image":
+        _rewrite(path, bad, lambda n, d: d[:-10] + b"0" * 10 if n.endswith("ref-1.png") else d)
+    elif damage == "missing_member":
+        _rewrite(path, bad, lambda n, d: None if n == "audit.json" else d)
+    else:
+        bad = tmp_path / "does-not-exist.zip"
+    with Store(tmp_path / "target.db") as store:
+        enrol.enrol_customer(store, FakeVerifier(), "Z", render_signatures(9, 3))
+        before = store_contents(store)
+        with pytest.raises(ExchangeError, match=message):
+            exchange.import_zip(store, bad)
+        assert store_contents(store) == before
+
+
+def test_export_refuses_to_overwrite(export_file, tmp_path):
+    path, _, _ = export_file
+    with Store(tmp_path / "s.db") as store, pytest.raises(ExchangeError, match="exists"):
+        exchange.export_zip(store, path)

@@ -1,0 +1,286 @@
+"""The SQLite store: opening safely, migrations, the audit chain, caches and backups."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+
+import numpy as np
+import pytest
+from sqlite_utils import Database
+
+from sigverify_gui.store import audit, records, schema
+from sigverify_gui.store.db import Store, open_store
+from sigverify_gui.store.embeddings import active_embedding_matrix
+from sigverify_gui.store.errors import StoreError
+
+
+def _add_customer(store: Store, cid: str, n_refs: int = 2, model_id: str = "m1") -> list[int]:
+    rng = np.random.default_rng(abs(hash(cid)) % 2**32)
+    with store.write() as db:
+        records.insert_customer(db, cid, name=f"name {cid}")
+        return [
+            records.insert_reference(
+                db,
+                cid,
+                image_png=b"\x89PNG image",
+                canvas_png=b"\x89PNG canvas",
+                embedding=rng.standard_normal(8).astype(np.float32),
+                model_id=model_id,
+                quality={"ok": True},
+                source=f"{cid}-{i}.png",
+            )
+            for i in range(n_refs)
+        ]
+
+
+def test_new_store_is_private_wal_with_foreign_keys(tmp_path):
+    path = tmp_path / "data" / "store.db"
+    with Store(path) as store:
+        _add_customer(store, "A1")
+        db = store.db
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+        assert store.applied_migrations() == schema.STEPS
+        for p in (path, path.with_name("store.db-wal")):
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        # foreign keys are enforced
+        with pytest.raises(sqlite3.IntegrityError), store.write() as wdb:
+            records.insert_reference(wdb, "nobody", b"", b"", np.zeros(8), "m1", {}, "x.png")
+
+
+def test_existing_folder_keeps_its_permissions(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    with Store(tmp_path / "s.db"):
+        pass
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+
+
+def test_default_path_honours_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGVERIFY_DB", str(tmp_path / "env.db"))
+    with open_store() as store:
+        assert store.path == tmp_path / "env.db"
+    assert (tmp_path / "env.db").exists()
+
+
+def test_reopening_is_safe_and_keeps_data(tmp_path):
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        _add_customer(store, "A1")
+    with Store(path) as store:
+        assert [c.customer_id for c in records.list_customers(store.db)] == ["A1"]
+        assert store.applied_migrations() == schema.STEPS
+
+
+def test_a_v1_database_is_upgraded_with_its_data_intact(tmp_path):
+    path = tmp_path / "old.db"
+    # A store as version 1 of the schema made it.
+    conn = sqlite3.connect(path, isolation_level=None)
+    db = Database(conn)
+    schema.migrations.apply(db, stop_before=schema.STEPS[1])
+    assert "deactivated_at" not in db["reference_signatures"].columns_dict
+    conn.execute("BEGIN IMMEDIATE")
+    records.insert_customer(db, "OLD1", name="Old Customer")
+    db["reference_signatures"].insert(
+        {
+            "customer_id": "OLD1",
+            "image_png": b"img",
+            "canvas_png": b"can",
+            "embedding": records.embedding_to_blob(np.arange(4, dtype=np.float32)),
+            "model_id": "m0",
+            "quality_json": "{}",
+            "source": "old.png",
+            "captured_at": "2024-01-01T00:00:00+00:00",
+            "active": 1,
+        }
+    )
+    audit.append(db, "verification", "clerk", customer_id="OLD1", score=0.9, image_png=b"q")
+    audit.append(db, "teller_decision", "clerk", customer_id="OLD1", verification_id=1)
+    conn.execute("COMMIT")
+    conn.close()
+
+    with Store(path) as store:
+        assert store.applied_migrations() == schema.STEPS
+        ref = records.references_of(store.db, "OLD1")[0]
+        assert ref.source == "old.png" and ref.deactivated_at is None
+        assert np.array_equal(ref.embedding, np.arange(4, dtype=np.float32))
+        assert records.get_customer(store.db, "OLD1").name == "Old Customer"
+        assert audit.verify_chain(store.db).ok  # old rows hash the same after the upgrade
+        with store.write() as wdb:
+            audit.append(wdb, "verification", "clerk", customer_id="OLD1", origin="test")
+        assert audit.verify_chain(store.db) == audit.ChainReport(True, 3)
+
+
+@pytest.mark.parametrize("damage", ["text", "corrupt_page"])
+def test_damaged_file_is_refused_and_left_untouched(tmp_path, damage):
+    path = tmp_path / "s.db"
+    if damage == "text":
+        path.write_text("this is not a database at all, just some text\n" * 100)
+    else:
+        with Store(path) as store:
+            for i in range(40):
+                _add_customer(store, f"C{i:03d}", n_refs=3)
+            store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        data = bytearray(path.read_bytes())
+        page = 4096
+        data[3 * page : 3 * page + 64] = b"\xff" * 64  # scribble over a b-tree page header
+        path.write_bytes(bytes(data))
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="restore it from a backup"):
+        Store(path)
+    assert path.read_bytes() == before
+    assert not path.with_name("s.db-wal").exists() or damage != "text"
+
+
+def test_write_rolls_back_on_error(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        with pytest.raises(RuntimeError), store.write() as db:
+            records.insert_customer(db, "X")
+            raise RuntimeError("boom")
+        assert records.get_customer(store.db, "X") is None
+        assert not store.db.conn.in_transaction
+
+
+def test_audit_rows_cannot_be_updated_or_deleted(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        with store.write() as db:
+            audit.append(db, "verification", "op", customer_id="A", score=0.5)
+        for sql in ("UPDATE audit_log SET score = 1.0", "DELETE FROM audit_log"):
+            with pytest.raises(sqlite3.IntegrityError, match="never"), store.write() as db:
+                db.execute(sql)
+        assert audit.verify_chain(store.db).ok
+
+
+def _tamper(store: Store, sql: str, params=()) -> None:
+    db = store.db
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("DROP TRIGGER audit_log_no_delete")
+    db.execute(sql, params)
+
+
+def _three_rows(store: Store) -> None:
+    with store.write() as db:
+        audit.append(db, "verification", "op", customer_id="A", score=0.91, image_png=b"one")
+        audit.append(db, "teller_decision", "op", customer_id="A", verification_id=1)
+        audit.append(db, "verification", "op", customer_id="B", score=0.12)
+
+
+@pytest.mark.parametrize(
+    ("sql", "broken_at", "intact_before"),
+    [
+        ("UPDATE audit_log SET score = 0.99 WHERE id = 1", 1, 0),
+        ("UPDATE audit_log SET operator = 'mallory' WHERE id = 3", 3, 2),
+        ("UPDATE audit_log SET image_png = x'00' WHERE id = 1", 1, 0),
+        ("DELETE FROM audit_log WHERE id = 2", 3, 1),
+    ],
+)
+def test_audit_chain_reports_the_first_tampered_row(tmp_path, sql, broken_at, intact_before):
+    with Store(tmp_path / "s.db") as store:
+        _three_rows(store)
+        assert audit.verify_chain(store.db) == audit.ChainReport(True, 3)
+        _tamper(store, sql)
+        report = audit.verify_chain(store.db)
+        assert not report.ok
+        assert report.broken_at == broken_at
+        assert report.rows_checked == intact_before
+
+
+def test_audit_hash_is_stable_for_equal_values(tmp_path):
+    # An int where a float column is expected must hash as SQLite will return it.
+    with Store(tmp_path / "s.db") as store:
+        with store.write() as db:
+            audit.append(db, "verification", "op", score=1, t_accept=1, t_reject=0)
+        assert audit.verify_chain(store.db).ok
+
+
+def test_generation_counter_follows_reference_and_customer_changes(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        g0 = store.generation()
+        ids = _add_customer(store, "A")
+        g1 = store.generation()
+        assert g1 > g0
+        with store.write() as db:
+            records.deactivate_reference(db, ids[0])
+        assert store.generation() > g1
+
+
+def test_embedding_matrix_is_cached_and_invalidated_by_other_connections(tmp_path):
+    path = tmp_path / "s.db"
+    with Store(path) as store, Store(path) as other:
+        _add_customer(store, "B", n_refs=2)
+        _add_customer(store, "A", n_refs=3)
+        _add_customer(store, "Z", n_refs=1, model_id="other-model")
+        m = active_embedding_matrix(store, "m1")
+        assert m.customer_ids == ("A", "B")
+        assert m.matrix.shape == (5, 8) and m.matrix.flags.c_contiguous
+        assert m.matrix.dtype == np.float32
+        assert list(m.starts) == [0, 3]
+        assert m.rows_of(1) == slice(3, 5)
+        assert active_embedding_matrix(store, "m1") is m  # cached
+        _add_customer(other, "C", n_refs=2)  # another connection, as another process
+        m2 = active_embedding_matrix(store, "m1")
+        assert m2 is not m and m2.customer_ids == ("A", "B", "C")
+        with other.write() as db:
+            records.set_customer_status(db, "A", "closed")
+        assert active_embedding_matrix(store, "m1").customer_ids == ("B", "C")
+        assert active_embedding_matrix(store, "other-model").customer_ids == ("Z",)
+
+
+def test_backup_while_another_connection_writes(tmp_path):
+    path = tmp_path / "s.db"
+    with Store(path) as store, Store(path) as other:
+        _add_customer(store, "A")
+        with other.write() as db:  # an open write transaction elsewhere
+            records.insert_customer(db, "UNCOMMITTED")
+            target = store.backup(tmp_path / "backup.db")
+        _add_customer(other, "B")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with Store(target) as copy:
+        assert [c.customer_id for c in records.list_customers(copy.db)] == ["A"]
+        assert copy.applied_migrations() == schema.STEPS
+    with Store(path) as store, pytest.raises(StoreError, match="already exists"):
+        store.backup(target)
+
+
+def test_threads_get_their_own_connections(tmp_path):
+    errors = []
+    with Store(tmp_path / "s.db") as store:
+
+        def work(n: int) -> None:
+            try:
+                for i in range(10):
+                    _add_customer(store, f"T{n}-{i}", n_refs=1)
+                    records.list_customers(store.db)
+            except Exception as err:  # reported below
+                errors.append(err)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert len(records.list_customers(store.db)) == 40
+
+
+def test_closed_store_refuses_use(tmp_path):
+    store = Store(tmp_path / "s.db")
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        _ = store.db
+
+
+def test_settings_round_trip(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        assert records.get_setting(store.db, "k") is None
+        with store.write() as db:
+            records.set_setting(db, "k", "v1")
+            records.set_setting(db, "k", "v2")
+        assert records.get_setting(store.db, "k") == "v2"
+        with store.write() as db:
+            records.set_setting(db, "k", None)
+        assert records.get_setting(store.db, "k") is None
