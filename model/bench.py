@@ -186,6 +186,18 @@ def cheque_scan(seed: int = 0) -> np.ndarray:
     return np.clip(page, 0, 255).astype(np.uint8)
 
 
+# A teller's signature capture: the signature with a margin, 300 dpi.
+CAPTURE_HW = (450, 1250)
+
+
+def signature_capture(seed: int = 1) -> np.ndarray:
+    """A teller's capture: one drawn signature on scanned paper (uint8 grey)."""
+    rng = np.random.default_rng(seed)
+    page = paper(rng, CAPTURE_HW)
+    compose(page, draw_signature(rng), (70, 40), ink=45.0)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
 # --- figures -------------------------------------------------------------------------
 
 

@@ -7,25 +7,19 @@ same machine under the same load.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from model.bench import benchmark, cheque_scan, compose, draw_signature, median_ms, paper
+from model.bench import benchmark, cheque_scan, median_ms, signature_capture
 from model.network import SigNetReference
 
 BATCH = 64
 VERIFY_REFERENCES = 10
-# A teller's signature capture: the signature with a margin, 300 dpi, grey PNG.
-CAPTURE_HW = (450, 1250)
 
 
 def signature_capture_png(seed: int = 1) -> bytes:
     from model.imageio import encode_png
 
-    rng = np.random.default_rng(seed)
-    page = paper(rng, CAPTURE_HW)
-    compose(page, draw_signature(rng), (70, 40), ink=45.0)
-    return encode_png(np.clip(page, 0, 255).astype(np.uint8))
+    return encode_png(signature_capture(seed))
 
 
 def _per_second(work, n_items: int, repeat: int) -> float:

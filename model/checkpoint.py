@@ -52,7 +52,9 @@ class Checkpoint:
 
     @property
     def model_id(self) -> str:
-        return make_model_id(self.sha256 or weights_digest(self.state_dict), self.preprocess_version)
+        return make_model_id(
+            self.sha256 or weights_digest(self.state_dict), self.preprocess_version
+        )
 
 
 def save_checkpoint(path: Path, ckpt: Checkpoint) -> Checkpoint:

@@ -50,6 +50,8 @@ _SUPPORTED_TEXT = "PNG, JPEG, TIFF, BMP, WebP, GIF or PDF"
 # scanner setting; callers are better off with None than with a wrong physical size.
 _PLAUSIBLE_DPI = (25.0, 10_000.0)
 
+_BYTES_SOURCE = "<bytes>"
+
 # PDFium is not thread-safe: the app's workers must not render two PDFs at once.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -67,7 +69,7 @@ class LoadedImage:
     dpi: float | None  # horizontal dpi when the file records it (PDF: PDF_DPI)
     format: str  # "PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF", "PDF"
     page_count: int  # pages/frames in the file (1 for most)
-    source: str  # file name for messages ("<bytes>" for bytes input)
+    source: str  # file name for messages ("<bytes>" for bytes input without a name)
 
 
 def load_image(
@@ -76,15 +78,18 @@ def load_image(
     *,
     max_bytes: int = MAX_FILE_BYTES,
     max_pixels: int = MAX_PIXELS,
+    name: str | None = None,
 ) -> LoadedImage:
     """Read page `page` (0-based) of an image or PDF as 8-bit grey.
 
+    `name` is the file name to report for bytes input (default "<bytes>", and messages
+    then say "The image"); for a path it overrides the path's own name.
     `max_pixels` above twice Pillow's process-wide `Image.MAX_IMAGE_PIXELS` (set to
     MAX_PIXELS here) is still refused by Pillow itself.
     """
-    name, data = _read_source(source, max_bytes)
+    name, data = _read_source(source, max_bytes, name)
     if page < 0:
-        raise ImageError(f"There is no page {page + 1} in '{name}'; pages start at 1.")
+        raise ImageError(f"{_subject(name)} has no page {page + 1}; pages start at 1.")
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone switched it on; it hides damaged files
         log.warning("PIL.ImageFile.LOAD_TRUNCATED_IMAGES was set; turning it off again")
         ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -99,35 +104,44 @@ def load_gray(
     *,
     max_bytes: int = MAX_FILE_BYTES,
     max_pixels: int = MAX_PIXELS,
+    name: str | None = None,
 ) -> np.ndarray:
     """`load_image(...).gray`, for callers that need only the pixels."""
-    return load_image(source, page, max_bytes=max_bytes, max_pixels=max_pixels).gray
+    return load_image(source, page, max_bytes=max_bytes, max_pixels=max_pixels, name=name).gray
 
 
-def encode_png(gray: np.ndarray) -> bytes:
-    """Lossless PNG bytes of an 8-bit grey array (what the store and the CLI write)."""
+def encode_png(gray: np.ndarray, dpi: float | None = None) -> bytes:
+    """Lossless PNG bytes of an 8-bit grey array (what the store and the CLI write).
+
+    `dpi`, when known, is written to the PNG's resolution field, so that the quality
+    check can later judge the scan's resolution from the file alone.
+    """
     if gray.dtype != np.uint8 or gray.ndim != 2:
         raise ValueError(f"encode_png needs a 2-D uint8 array, got {gray.dtype} {gray.shape}")
     out = io.BytesIO()
+    extra = {"dpi": (float(dpi), float(dpi))} if dpi else {}
     # Level 1: several times faster than the default and only slightly larger for scans.
-    Image.fromarray(np.ascontiguousarray(gray)).save(out, format="PNG", compress_level=1)
+    Image.fromarray(np.ascontiguousarray(gray)).save(out, format="PNG", compress_level=1, **extra)
     return out.getvalue()
 
 
 # --- reading the bytes ------------------------------------------------------------
-def _read_source(source: str | os.PathLike | bytes, max_bytes: int) -> tuple[str, bytes]:
+def _read_source(
+    source: str | os.PathLike | bytes, max_bytes: int, name: str | None
+) -> tuple[str, bytes]:
     if isinstance(source, bytes | bytearray | memoryview):
+        name = name or _BYTES_SOURCE
         data = bytes(source)
         if not data:
-            raise EmptyFileError("The image data received is empty (0 bytes).")
+            raise EmptyFileError(f"{_subject(name)} is empty (0 bytes).")
         if len(data) > max_bytes:
             raise ImageTooLargeError(
-                f"The image data received is {_size_text(len(data))}; "
+                f"{_subject(name)} is {_size_text(len(data))}; "
                 f"the limit is {_size_text(max_bytes)}."
             )
-        return "<bytes>", data
+        return name, data
     path = Path(source)
-    name = path.name or str(path)
+    name = name or path.name or str(path)
     try:
         info = path.stat()
     except OSError as err:
@@ -153,6 +167,11 @@ def _read_source(source: str | os.PathLike | bytes, max_bytes: int) -> tuple[str
     return name, data
 
 
+def _subject(name: str) -> str:
+    """How messages start: "The file 'scan.png'", or "The image" for bytes from a scanner."""
+    return "The image" if name == _BYTES_SOURCE else f"The file '{name}'"
+
+
 def _os_error(path: Path, err: OSError) -> ImageError:
     if isinstance(err, FileNotFoundError):
         return ImageError(f"The file '{path}' does not exist.")
@@ -171,10 +190,10 @@ def _size_text(n_bytes: int) -> str:
 
 def _check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
     if width < 1 or height < 1:
-        raise TruncatedImageError(f"'{name}' is damaged: its header says it has no pixels.")
+        raise TruncatedImageError(f"{_subject(name)} is damaged: its header says it has no pixels.")
     if width * height > max_pixels:
         raise ImageTooLargeError(
-            f"'{name}' is {width} x {height} pixels, more than the limit of "
+            f"{_subject(name)} is {width} x {height} pixels, more than the limit of "
             f"{max_pixels / 1e6:g} million pixels."
         )
 
@@ -188,7 +207,7 @@ def _load_raster(data: bytes, name: str, page: int, max_pixels: int) -> LoadedIm
         img = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
     except Image.DecompressionBombError as err:
         raise ImageTooLargeError(
-            f"'{name}' has far more pixels than the limit of {max_pixels / 1e6:g} million."
+            f"{_subject(name)} has far more pixels than the limit of {max_pixels / 1e6:g} million."
         ) from err
     except Exception as err:  # unidentified, or a plugin tripping over a bad header
         raise _unreadable(data, name) from err
@@ -199,7 +218,9 @@ def _load_raster(data: bytes, name: str, page: int, max_pixels: int) -> LoadedIm
         try:
             page_count = int(getattr(img, "n_frames", 1))
             if page >= page_count:
-                raise ImageError(f"'{name}' has {page_count} page(s); there is no page {page + 1}.")
+                raise ImageError(
+                    f"{_subject(name)} has {page_count} page(s); there is no page {page + 1}."
+                )
             if page:
                 img.seek(page)
             _check_pixels(img.width, img.height, max_pixels, name)  # size is per page
@@ -207,16 +228,18 @@ def _load_raster(data: bytes, name: str, page: int, max_pixels: int) -> LoadedIm
         except ImageError:
             raise
         except MemoryError as err:
-            raise ImageTooLargeError(f"There is not enough memory to open '{name}'.") from err
+            raise ImageTooLargeError(
+                f"{_subject(name)} is too large for this computer's memory."
+            ) from err
         except Exception as err:
             raise TruncatedImageError(
-                f"'{name}' is damaged or cut short and cannot be read."
+                f"{_subject(name)} is damaged or cut short and cannot be read."
             ) from err
         try:
             gray = image_modes.gray_array(img)
         except (ValueError, OSError) as err:  # a colour layout Pillow cannot convert
             raise UnsupportedFormatError(
-                f"'{name}' uses a colour format we cannot read ({img.mode})."
+                f"{_subject(name)} uses a colour format we cannot read ({img.mode})."
             ) from err
         gray = image_modes.apply_orientation(img, gray)
         return LoadedImage(gray, _dpi_of(img), fmt, page_count, name)
@@ -241,10 +264,10 @@ def _unreadable(data: bytes, name: str) -> ImageError:
     known = image_signatures.known_format(data)
     if known:
         return TruncatedImageError(
-            f"'{name}' looks like a {known} image but is damaged or cut short."
+            f"{_subject(name)} looks like a {known} image but is damaged or cut short."
         )
     kind = image_signatures.other_kind(data)
-    what = f"'{name}' is {kind}, not" if kind else f"'{name}' is not"
+    what = f"{_subject(name)} is {kind}, not" if kind else f"{_subject(name)} is not"
     return UnsupportedFormatError(f"{what} a picture in a format we read ({_SUPPORTED_TEXT}).")
 
 
@@ -259,13 +282,17 @@ def _load_pdf(data: bytes, name: str, page: int, max_pixels: int) -> LoadedImage
         except pdfium.PdfiumError as err:
             if "password" in str(err).lower():
                 raise ImageError(
-                    f"'{name}' is a password-protected PDF; save it without a password."
+                    f"{_subject(name)} is a password-protected PDF; save it without a password."
                 ) from err
-            raise TruncatedImageError(f"'{name}' is a damaged PDF and cannot be read.") from err
+            raise TruncatedImageError(
+                f"{_subject(name)} is a damaged PDF and cannot be read."
+            ) from err
         try:
             page_count = len(pdf)
             if page >= page_count:
-                raise ImageError(f"'{name}' has {page_count} page(s); there is no page {page + 1}.")
+                raise ImageError(
+                    f"{_subject(name)} has {page_count} page(s); there is no page {page + 1}."
+                )
             pdf_page = pdf[page]
             width_pt, height_pt = pdf_page.get_size()
             _check_pixels(
@@ -277,7 +304,9 @@ def _load_pdf(data: bytes, name: str, page: int, max_pixels: int) -> LoadedImage
                 pixels = pixels[:, :, 0]
             gray = np.array(pixels, dtype=np.uint8, order="C")  # own copy: PDFium frees its buffer
         except pdfium.PdfiumError as err:
-            raise TruncatedImageError(f"'{name}' is a damaged PDF and cannot be read.") from err
+            raise TruncatedImageError(
+                f"{_subject(name)} is a damaged PDF and cannot be read."
+            ) from err
         finally:
             pdf.close()
     return LoadedImage(gray, float(PDF_DPI), "PDF", page_count, name)

@@ -22,13 +22,7 @@ PRINT_FONTS = (
     cv2.FONT_HERSHEY_COMPLEX_SMALL,
     cv2.FONT_HERSHEY_PLAIN,
 )
-_WORDS = (
-    "account holder name address branch code date of birth the bank shall not be "
-    "liable for any loss customer number please sign in ink within the box below and "
-    "return this form to your branch applicant nominee declaration I hereby confirm that "
-    "details given above are true amount deposit savings current cheque book request "
-    "mobile email identity proof city state postal signature verified by officer"
-).split()
+_WORDS = ["account", "holder", "name", "address", "branch", "code", "date", "of", "birth", "the", "bank", "shall", "not", "be", "liable", "for", "any", "loss", "customer", "number", "please", "sign", "in", "ink", "within", "the", "box", "below", "and", "return", "this", "form", "to", "your", "branch", "applicant", "nominee", "declaration", "I", "hereby", "confirm", "that", "details", "given", "above", "are", "true", "amount", "deposit", "savings", "current", "cheque", "book", "request", "mobile", "email", "identity", "proof", "city", "state", "postal", "signature", "verified", "by", "officer"]
 _BANKS = ("First National Bank", "Harbor Savings", "Union Trust Co.", "Meridian Bank",
           "Coastal Credit Union", "State Bank", "Northern Mutual")
 

@@ -26,10 +26,7 @@ PAGE_KINDS: tuple[str, ...] = ("cheque", "form")
 
 # Ink fainter than this (0..1 darkness on white paper) is paper texture, not pen.
 _PAPER_NOISE = 0.08
-_SYLLABLES = (
-    "an ber cha dor el fin gar han is jo ka lin mar nor os pe quin ros sa tor ul "
-    "van wil xan yor zel bri cla dre fra gre kri pla ste tho"
-).split()
+_SYLLABLES = ["an", "ber", "cha", "dor", "el", "fin", "gar", "han", "is", "jo", "ka", "lin", "mar", "nor", "os", "pe", "quin", "ros", "sa", "tor", "ul", "van", "wil", "xan", "yor", "zel", "bri", "cla", "dre", "fra", "gre", "kri", "pla", "ste", "tho"]
 
 
 @dataclass(frozen=True)

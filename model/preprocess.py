@@ -209,7 +209,7 @@ def preprocess(image: np.ndarray, canvas_hw: tuple[int, int] = CANVAS_HW) -> Pre
     if factor > 1:  # report everything in the caller's coordinates
         x0, y0 = x0 * factor, y0 * factor
         x1, y1 = min(full_w, x1 * factor), min(full_h, y1 * factor)
-        mask = cv2.resize(
-            mask.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_NEAREST
-        ) > 0
+        mask = (
+            cv2.resize(mask.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_NEAREST) > 0
+        )
     return Preprocessed(canvas=canvas, ink_mask=mask, box=(x0, y0, x1 - x0, y1 - y0))

@@ -62,8 +62,12 @@ class TrainConfig:
 def epoch_batches(train: CanvasSet, cfg: TrainConfig, epoch: int) -> list[np.ndarray]:
     """Every batch of one epoch, as arrays of row indices (deterministic per epoch)."""
     rng = np.random.default_rng([cfg.seed, epoch])
-    genuine_rows = [np.flatnonzero((train.writer == w) & ~train.forged) for w in range(len(train.writer_names))]
-    forged_rows = [np.flatnonzero((train.writer == w) & train.forged) for w in range(len(train.writer_names))]
+    genuine_rows = [
+        np.flatnonzero((train.writer == w) & ~train.forged) for w in range(len(train.writer_names))
+    ]
+    forged_rows = [
+        np.flatnonzero((train.writer == w) & train.forged) for w in range(len(train.writer_names))
+    ]
     writers = [w for w, rows in enumerate(genuine_rows) if len(rows) >= 2]
     n_genuine = sum(len(genuine_rows[w]) for w in writers)
     per_batch = cfg.batch_writers * cfg.genuine_per_writer
@@ -76,10 +80,14 @@ def epoch_batches(train: CanvasSet, cfg: TrainConfig, epoch: int) -> list[np.nda
         rows: list[int] = []
         for w in order[b * cfg.batch_writers : (b + 1) * cfg.batch_writers]:
             g = genuine_rows[w]
-            rows.extend(rng.choice(g, cfg.genuine_per_writer, replace=len(g) < cfg.genuine_per_writer))
+            rows.extend(
+                rng.choice(g, cfg.genuine_per_writer, replace=len(g) < cfg.genuine_per_writer)
+            )
             f = forged_rows[w]
             if len(f) and cfg.forged_per_writer:
-                rows.extend(rng.choice(f, cfg.forged_per_writer, replace=len(f) < cfg.forged_per_writer))
+                rows.extend(
+                    rng.choice(f, cfg.forged_per_writer, replace=len(f) < cfg.forged_per_writer)
+                )
         batches.append(np.asarray(rows))
     return batches
 
@@ -124,7 +132,9 @@ def train(
     # Warm up over the first 10% of steps; at least two steps, which OneCycleLR needs
     # to avoid a zero-length phase on very small runs.
     sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=cfg.lr, total_steps=total_steps,
+        opt,
+        max_lr=cfg.lr,
+        total_steps=total_steps,
         pct_start=min(0.5, max(0.1, 2.0 / total_steps)),
     )
     use_amp = device.type == "cuda"
@@ -140,8 +150,11 @@ def train(
         sched.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
         start_epoch, history = int(state["epoch"]) + 1, list(state["history"])
-        best = {"score": float(state["best_score"]), "epoch": int(state["best_epoch"]),
-                "state": state["best_model"]}
+        best = {
+            "score": float(state["best_score"]),
+            "epoch": int(state["best_epoch"]),
+            "state": state["best_model"],
+        }
         log.info("resuming after epoch %d", start_epoch)
 
     for epoch in range(start_epoch, cfg.epochs):
@@ -163,7 +176,8 @@ def train(
             sched.step()
             losses.append(float(loss.detach()))
             progress.update(
-                epoch * len(batches) + i, cfg.epochs * len(batches),
+                epoch * len(batches) + i,
+                cfg.epochs * len(batches),
                 f"epoch {epoch + 1}/{cfg.epochs} loss {np.mean(losses):.4f}",
             )
         if rank != 0:
@@ -172,24 +186,39 @@ def train(
         # Model selection: skilled forgeries are the real threat, random ones the easy case.
         # (a data set without forgeries has no skilled EER: then random EER alone decides)
         selection = float(np.nan_to_num(metrics["eer_skilled"])) + 0.5 * metrics["eer_random"]
-        record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.monotonic() - t0} | metrics
+        record = {
+            "epoch": epoch + 1,
+            "loss": float(np.mean(losses)),
+            "seconds": time.monotonic() - t0,
+        } | metrics
         history.append(record)
         log.info("epoch %d: %s", epoch + 1, record)
         if selection < best["score"]:
-            best = {"score": selection, "epoch": epoch + 1,
-                    "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
+            best = {
+                "score": selection,
+                "epoch": epoch + 1,
+                "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+            }
         tmp = cfg.resume_path().with_name(cfg.resume_path().name + ".tmp")
         torch.save(
-            {"model": net.state_dict(), "optimizer": opt.state_dict(),
-             "scheduler": sched.state_dict(), "scaler": scaler.state_dict(),
-             "epoch": epoch, "history": history, "best_score": best["score"],
-             "best_epoch": best["epoch"], "best_model": best["state"]},
+            {
+                "model": net.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "scaler": scaler.state_dict(),
+                "epoch": epoch,
+                "history": history,
+                "best_score": best["score"],
+                "best_epoch": best["epoch"],
+                "best_model": best["state"],
+            },
             tmp,
         )
         tmp.replace(cfg.resume_path())  # atomic: a kill mid-save keeps the previous epoch
         # after the save, so that cancelling here never loses the finished epoch
         progress.update(
-            (epoch + 1) * len(batches), cfg.epochs * len(batches),
+            (epoch + 1) * len(batches),
+            cfg.epochs * len(batches),
             f"epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} "
             f"val EER skilled {metrics['eer_skilled']:.3f} random {metrics['eer_random']:.3f}",
         )
@@ -206,8 +235,11 @@ def train(
         training={
             "command": cfg.command,
             "data": cfg.data_description,
-            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
-                       if k not in ("network", "data_description", "command")},
+            "config": {
+                k: (str(v) if isinstance(v, Path) else v)
+                for k, v in asdict(cfg).items()
+                if k not in ("network", "data_description", "command")
+            },
             "best_epoch": best["epoch"],
             "history": history,
         },

@@ -58,19 +58,28 @@ def prepare(
         trains.append(cset.subset_writers(tr))
         if len(va):
             vals.append(cset.subset_writers(va))
-        sources.append({
-            "name": name,
-            "layout": ds.layout,
-            "writers": len(ds.writers),
-            "images": int(len(cset)),
-            "train_writers": [ds.writers[i].writer for i in tr],
-            "val_writers": [ds.writers[i].writer for i in va],
-            "holdout_writers": [ds.writers[i].writer for i in ho],
-        })
+        sources.append(
+            {
+                "name": name,
+                "layout": ds.layout,
+                "writers": len(ds.writers),
+                "images": int(len(cset)),
+                "train_writers": [ds.writers[i].writer for i in tr],
+                "val_writers": [ds.writers[i].writer for i in va],
+                "holdout_writers": [ds.writers[i].writer for i in ho],
+            }
+        )
     if synthetic_writers:
         trains.append(synthetic_canvases(synthetic_writers, 12, 8, seed, progress))
-        sources.append({"name": "synthetic", "writers": synthetic_writers,
-                        "genuine_per_writer": 12, "forged_per_writer": 8, "seed": seed})
+        sources.append(
+            {
+                "name": "synthetic",
+                "writers": synthetic_writers,
+                "genuine_per_writer": 12,
+                "forged_per_writer": 8,
+                "seed": seed,
+            }
+        )
     if not vals:
         raise ValueError("no validation writers: give data sets with at least 6 writers")
     description = {

@@ -13,7 +13,13 @@ import torch
 
 from model.evaluate import QueryScores, pooled, score_protocol, summarize
 from model.metrics import eer
-from model.scoring import Calibration, calibrated, choose_thresholds, fit_calibration, raw_similarity
+from model.scoring import (
+    Calibration,
+    calibrated,
+    choose_thresholds,
+    fit_calibration,
+    raw_similarity,
+)
 from model.training_data import CanvasSet
 
 VALIDATION_REFS = 5
@@ -44,8 +50,9 @@ def as_protocol_dataset(cset: CanvasSet) -> _RowDataset:
 
 
 @torch.inference_mode()
-def embed_canvases(net: torch.nn.Module, canvases: np.ndarray, device: torch.device,
-                   batch: int = 128) -> np.ndarray:
+def embed_canvases(
+    net: torch.nn.Module, canvases: np.ndarray, device: torch.device, batch: int = 128
+) -> np.ndarray:
     """uint8 or float canvases (N, H, W) → embeddings (N, D) float32."""
     net.eval()
     out = []
@@ -82,11 +89,14 @@ def calibrate_on(net, cset: CanvasSet, device):
     s = raw_protocol_scores(net, cset, device)
     gen, sk, rnd = pooled(s.genuine), pooled(s.skilled), pooled(s.random)
     calibration = fit_calibration(gen, sk, rnd, k=SCORE_K)
-    p = {name: {w: calibrated(v, calibration) for w, v in d.items()}
-         for name, d in (("genuine", s.genuine), ("skilled", s.skilled), ("random", s.random))}
+    p = {
+        name: {w: calibrated(v, calibration) for w, v in d.items()}
+        for name, d in (("genuine", s.genuine), ("skilled", s.skilled), ("random", s.random))
+    }
     thresholds = choose_thresholds(pooled(p["genuine"]), pooled(p["skilled"]), pooled(p["random"]))
-    calibrated_scores = QueryScores(p["genuine"], p["skilled"], p["random"], refs=s.refs,
-                                    n_skipped_writers=s.n_skipped_writers)
+    calibrated_scores = QueryScores(
+        p["genuine"], p["skilled"], p["random"], refs=s.refs, n_skipped_writers=s.n_skipped_writers
+    )
     metrics = summarize(calibrated_scores, thresholds.accept, thresholds.reject)
     return calibration, thresholds, metrics
 

@@ -26,8 +26,8 @@ from model.imageio import load_gray
 from model.network import build_network
 from model.preprocess import Preprocessed, preprocess
 from model.resources import resources_dir
-from model.scoring import decide, match_scores, raw_similarity
 from model.scoring import Thresholds as Thresholds
+from model.scoring import decide, match_scores, raw_similarity
 
 DEFAULT_WEIGHTS_NAME = "sigverify-v1.pt"
 ImageInput = np.ndarray | str | os.PathLike
@@ -108,8 +108,9 @@ class Verifier:
                 [c.astype(np.float32) / 255.0 if c.dtype == np.uint8 else c for c in chunk]
             )
             x = torch.from_numpy(np.ascontiguousarray(arr, np.float32))[:, None].to(self._device)
-            with torch.autocast(self._device.type, dtype=torch.float16,
-                                enabled=self._device.type == "cuda"):
+            with torch.autocast(
+                self._device.type, dtype=torch.float16, enabled=self._device.type == "cuda"
+            ):
                 out.append(self.net(x).float().cpu().numpy())
         if not out:
             return np.zeros((0, self.embedding_dim), np.float32)
@@ -124,7 +125,9 @@ class Verifier:
         return match_scores(refs, np.atleast_2d(queries), self.calibration)
 
     def score(self, refs: np.ndarray, query: np.ndarray) -> float:
-        return float(self.scores(refs, np.asarray(query)[None] if np.ndim(query) == 1 else query)[0])
+        return float(
+            self.scores(refs, np.asarray(query)[None] if np.ndim(query) == 1 else query)[0]
+        )
 
     def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Cosine similarity of the query to each reference (for "closest reference")."""
@@ -133,8 +136,9 @@ class Verifier:
     def raw_similarity(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
         return raw_similarity(refs, queries, self.calibration.k)
 
-    def decide(self, score: float, t_accept: float | None = None,
-               t_reject: float | None = None) -> str:
+    def decide(
+        self, score: float, t_accept: float | None = None, t_reject: float | None = None
+    ) -> str:
         t = self.thresholds
         if t_accept is not None or t_reject is not None:
             t = Thresholds(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from model.errors import BlankImageError, ImageError
@@ -58,7 +59,7 @@ def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     gray = to_gray(page)
     scale, work_dpi = _work_scale(gray.shape, dpi)
     mask = page_ink(gray, scale)
-    ink, rules = split_rules(mask, work_dpi)
+    ink, rules, lines = split_rules(mask, work_dpi)
     min_area = max(4, int((0.015 * work_dpi) ** 2))  # a pen dot is bigger than dust
     comps = find_components(ink, rules, min_area)
     if comps.count == 0:
@@ -66,7 +67,10 @@ def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     groups = _score_groups(comps, mask.shape, work_dpi)
     if not groups or groups[0].score < _MIN_SCORE:
         raise BlankImageError("No handwritten signature was found on the page.")
-    boxes = [_to_page(g.box, scale, gray.shape) for g in groups[: _MAX_CANDIDATES + 1]]
+    boxes = [
+        _to_page(_with_underline(g.box, lines), scale, gray.shape)
+        for g in groups[: _MAX_CANDIDATES + 1]
+    ]
     best = groups[0]
     return ZoneResult(box=boxes[0], confidence=_confidence(best.score), candidates=tuple(boxes[1:]))
 
@@ -111,43 +115,102 @@ def _work_scale(shape: tuple[int, int], dpi: float | None) -> tuple[float, float
 def _score_groups(c: Components, shape: tuple[int, int], dpi: float) -> list[_Group]:
     in_row = print_rows(c)
     fill = c.area / (c.w * c.h)
-    # thin straight pieces of boxes and dashes: nearly full bounding box, long and narrow
-    bar = (fill >= 0.6) & (np.maximum(c.w, c.h) >= 4 * np.minimum(c.w, c.h))
     text_h = float(np.median(c.h[in_row])) if in_row.sum() >= 8 else 0.1 * dpi
     text_stroke = float(np.median(c.stroke[in_row])) if in_row.sum() >= 8 else 0.01 * dpi
     text_stroke = max(text_stroke, 1.5)
-    free = np.flatnonzero(~in_row & ~bar)
+    # straight pieces of boxes, dashes: a long narrow box, full, one stroke thick
+    narrow = np.minimum(c.w, c.h)
+    bar = (fill >= 0.6) & (np.maximum(c.w, c.h) >= 4 * narrow) & (narrow <= 1.5 * c.stroke + 2)
+    # solid blobs: print run together into a wide block (MICR digits), logos (big or
+    # thick); pen strokes over an area that size leave most of it paper
+    solid = (fill >= 0.45) & (c.h >= 0.5 * text_h)
+    dense = solid & ((c.w >= 2.5 * c.h) | (c.stroke >= 2.5 * text_stroke) | (c.h >= 3 * text_h))
+    free = np.flatnonzero(~in_row & ~bar & ~dense)
     if free.size == 0:
         return []
-    roots = _proximity_groups(c, free)
+    # 1. pieces of one word: a stroke cut by a removed rule, letters lifted apart
+    boxes = np.stack([c.x[free], c.y[free], c.x[free] + c.w[free], c.y[free] + c.h[free]], 1)
+    words = _clusters(boxes, _word_reach)
+    # 2. words of one signature: the space between words scales with their height
+    wbox = np.array([_union_box(boxes[k]) for k in words])
+    wh = wbox[:, 3] - wbox[:, 1]
+    big = (wh >= 1.3 * text_h) | (wbox[:, 2] - wbox[:, 0] >= 3.0 * text_h)
+    if not big.any():  # a signature no taller than the print: group what there is
+        big[:] = True
+    # 3. a cluster inside the margin of a taller one (a dot, an underline) joins it;
+    # small words may bridge big ones, but a cluster of small words alone is print
+    members = _absorb(wbox, _clusters(wbox, _signature_reach), big)
     groups = []
-    for root in np.unique(roots):
-        members = free[roots == root]
-        groups.append(_score(c, members, fill, text_h, text_stroke, shape))
+    for m in members:
+        comps = free[np.concatenate([words[k] for k in m])]
+        groups.append(_score(c, comps, fill, text_h, text_stroke, shape))
     groups.sort(key=lambda g: -g.score)
     return groups
 
 
-def _proximity_groups(c: Components, idx: np.ndarray) -> np.ndarray:
-    """Single-link clusters of components whose boxes are near relative to their size.
+def _word_reach(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sideways, vertical) gap that still joins two pieces of one word: small."""
+    low = np.minimum(ha, hb)
+    return 0.6 * low + 2, 0.3 * low + 2
 
-    Near means within an ellipse of 1.2 × the taller one's height sideways and 0.6 ×
-    vertically: the space between a signature's words, or a dot above its letter.
-    """
-    x0, y0 = c.x[idx], c.y[idx]
-    x1, y1 = x0 + c.w[idx], y0 + c.h[idx]
-    h = c.h[idx]
+
+def _signature_reach(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gap that joins two words of one signature. Sideways: 1.5 × their (geometric)
+    mean height, so that a big stroke does not reach out to every small mark around
+    it; up or down only half the smaller height: words of a signature sit side by
+    side, and print above or below it must stay out."""
+    return 1.5 * np.sqrt(ha * hb), 0.5 * np.minimum(ha, hb) + 1
+
+
+def _clusters(boxes: np.ndarray, reach) -> list[np.ndarray]:
+    """Single-link clusters (as index arrays) of boxes (x0, y0, x1, y1) whose gap is
+    inside the ellipse with half-axes `reach(height_a, height_b)`."""
+    x0, y0, x1, y1 = boxes.T
+    h = y1 - y0
     a_all, b_all = [], []
-    for start in range(0, idx.size, 512):  # bounded memory on busy pages
+    for start in range(0, len(boxes), 512):  # bounded memory on busy pages
         s = slice(start, start + 512)
-        gx = np.maximum(0, np.maximum(x0[s, None], x0[None, :]) - np.minimum(x1[s, None], x1))
-        gy = np.maximum(0, np.maximum(y0[s, None], y0[None, :]) - np.minimum(y1[s, None], y1))
-        reach = np.maximum(h[s, None], h[None, :])
-        near = (gx / (1.2 * reach)) ** 2 + (gy / (0.6 * reach)) ** 2 <= 1.0
-        a, b = np.nonzero(near)
+        gx = np.maximum(0, np.maximum(x0[s, None], x0) - np.minimum(x1[s, None], x1))
+        gy = np.maximum(0, np.maximum(y0[s, None], y0) - np.minimum(y1[s, None], y1))
+        rx, ry = reach(h[s, None], h[None, :])
+        a, b = np.nonzero((gx / rx) ** 2 + (gy / ry) ** 2 <= 1.0)
         a_all.append(a + start)
         b_all.append(b)
-    return connected(idx.size, np.concatenate(a_all), np.concatenate(b_all))
+    roots = connected(len(boxes), np.concatenate(a_all), np.concatenate(b_all))
+    order = np.argsort(roots, kind="stable")
+    cuts = np.flatnonzero(np.diff(roots[order])) + 1
+    return np.split(order, cuts)
+
+
+def _union_box(boxes: np.ndarray) -> np.ndarray:
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
+
+
+def _absorb(boxes: np.ndarray, clusters: list[np.ndarray], big: np.ndarray) -> list[np.ndarray]:
+    """Merge each cluster into a taller one whose box, widened by half its height
+    sideways and a quarter up and down, holds the cluster's centre.
+
+    Dots, underlines, flourishes and the pieces a removed rule cut off belong to
+    the writing around them; print further away must not stretch the box, hence a
+    margin and not a chain. Clusters with no big word that nothing absorbs are dropped.
+    """
+    cbox = np.array([_union_box(boxes[g]) for g in clusters])
+    height = cbox[:, 3] - cbox[:, 1]
+    cx, cy = (cbox[:, 0] + cbox[:, 2]) / 2, (cbox[:, 1] + cbox[:, 3]) / 2
+    hosts: list[int] = []
+    members: dict[int, list[np.ndarray]] = {}
+    for k in np.argsort(-height, kind="stable"):
+        for host in hosts:
+            hx0, hy0, hx1, hy1 = cbox[host]
+            mx, my = 0.5 * height[host], 0.25 * height[host]
+            if hx0 - mx <= cx[k] <= hx1 + mx and hy0 - my <= cy[k] <= hy1 + my:
+                members[host].append(clusters[k])
+                break
+        else:
+            if big[clusters[k]].any():
+                hosts.append(k)
+                members[k] = [clusters[k]]
+    return [np.concatenate(members[h]) for h in hosts]
 
 
 def _features(c: Components, m: np.ndarray, fill: np.ndarray, text_h: float,
@@ -168,10 +231,25 @@ def _features(c: Components, m: np.ndarray, fill: np.ndarray, text_h: float,
         "solid": float(c.area[m][fill[m] >= 0.45].sum() / area),
         "n": float(m.size),
         "biggest": float(c.area[m].max() / area),
+        "aspect": width / max(height, 1.0),
+        "enclosed": _largest_hole(c, m, (x0, y0, x1, y1)) / max(width * height, 1.0),
         "cx": (x0 + x1) / 2 / pw,
         "cy": (y0 + y1) / 2 / ph,
         "landscape": float(pw > 1.2 * ph),
     }
+
+
+def _largest_hole(c: Components, m: np.ndarray, box) -> float:
+    """Area of the largest region the group's ink encloses (a logo's ring, an O)."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    member = np.zeros(int(c.labels.max()) + 1, np.uint8)
+    member[c.ids[m]] = 1
+    crop = member[c.labels[y0:y1, x0:x1]]
+    contours, hierarchy = cv2.findContours(crop, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0.0
+    holes = [cv2.contourArea(k) for k, h in zip(contours, hierarchy[0]) if h[3] >= 0]
+    return max(holes, default=0.0)
 
 
 def _score(c: Components, m: np.ndarray, fill: np.ndarray, text_h: float,
@@ -187,6 +265,28 @@ def _score(c: Components, m: np.ndarray, fill: np.ndarray, text_h: float,
     else:
         score += 0.1 * (f["cy"] - 0.5)
     return _Group(members=m, box=(f["x0"], f["y0"], f["x1"], f["y1"]), score=float(score))
+
+
+def _with_underline(box: tuple[float, float, float, float], lines: np.ndarray):
+    """The box grown to hold the writer's own underline, which was taken for a rule.
+
+    A straight line under the writing that ends within a tenth of its width of the
+    writing's ends is taken for the writer's: a printed rule runs on past the
+    signature, and one that does not is right under it, where it adds little.
+    """
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    rx0, rx1 = int(max(0, x0 - 0.1 * w)), int(min(lines.shape[1], x1 + 0.1 * w + 1))
+    ry0, ry1 = int(max(0, y0 + 0.3 * h)), int(min(lines.shape[0], y1 + 0.5 * h + 1))
+    region = lines[ry0:ry1, rx0:rx1]
+    if not region.any():
+        return box
+    n, _, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
+    for lx, ly, lw, lh, _ in stats[1:]:
+        if lx > 0 and lx + lw < region.shape[1] and lw >= 0.3 * w and lw >= 4 * lh:
+            x0, x1 = min(x0, rx0 + lx), max(x1, rx0 + lx + lw)
+            y0, y1 = min(y0, ry0 + ly), max(y1, ry0 + ly + lh)
+    return x0, y0, x1, y1
 
 
 def _confidence(score: float) -> float:

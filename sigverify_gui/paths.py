@@ -26,4 +26,3 @@ def default_db_path() -> Path:
     """The store a user gets unless `--db`, SIGVERIFY_DB or the GUI settings say otherwise."""
     env = os.environ.get("SIGVERIFY_DB")
     return Path(env) if env else data_dir() / "sigverify.db"
-

@@ -11,6 +11,7 @@ similarities, like the real model's calibration.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,17 @@ import numpy as np
 
 DEFAULT_MODEL_ID = "fake-0001"
 _BINS = 8  # stroke directions, over 180 degrees
+
+
+@functools.cache
+def _projection(n_in: int, dim: int, seed: int) -> np.ndarray:
+    """Orthonormal columns: a random rotation onto `dim` axes, which keeps cosine
+    similarities closer to the features' own than a plain Gaussian matrix does.
+    Cached: the QR decomposition takes most of a second."""
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((n_in, dim)))
+    projection = q.astype(np.float32)
+    projection.flags.writeable = False
+    return projection
 
 
 class FakeVerifier:
@@ -42,11 +54,7 @@ class FakeVerifier:
         self.midpoint = midpoint
         self._grid = (6, 12)  # cells, rows x columns
         n_in = self._grid[0] * self._grid[1] * _BINS
-        rng = np.random.default_rng(seed)
-        # Orthonormal columns: a random rotation onto D axes, which keeps cosine
-        # similarities closer to the features' own than a plain Gaussian matrix does.
-        q, _ = np.linalg.qr(rng.standard_normal((n_in, embedding_dim)))
-        self._projection = q.astype(np.float32)
+        self._projection = _projection(n_in, embedding_dim, seed)
         self.calls = {"embed": 0, "embed_canvases": 0, "score": 0}
 
     # --- embeddings --------------------------------------------------------------------
@@ -152,3 +160,19 @@ def write_signatures(
         path.write_bytes(encode_png(gray))
         paths.append(path)
     return paths
+
+
+# --- store contents ------------------------------------------------------------------
+def store_contents(store) -> dict[str, list[dict]]:
+    """Every row of the tables that hold customers' data, images included, in a fixed
+    order: compare two of these to prove that an operation changed nothing."""
+    out = {}
+    for name, table, order in (
+        ("customers", "customers", "customer_id"),
+        ("refs", "reference_signatures", "id"),
+        ("audit_log", "audit_log", "id"),
+    ):
+        cursor = store.db.execute(f"SELECT * FROM {table} ORDER BY {order}")
+        names = [d[0] for d in cursor.description]
+        out[name] = [dict(zip(names, row, strict=True)) for row in cursor]
+    return out

@@ -29,10 +29,11 @@ def test_package_does_not_import_qt(package):
     # A fresh interpreter, so that Qt loaded by other tests cannot hide an import.
     code = (
         "import sys, importlib\n"
-        f"from tests.test_architecture import _all_modules\n"
+        "from tests.test_architecture import _all_modules\n"
         f"for name in _all_modules({package!r}):\n"
         "    importlib.import_module(name)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6'))\n"
+        "qt = ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in qt)\n"
         "assert not bad, bad\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -73,10 +73,9 @@ def _png_bomb(width: int, height: int) -> bytes:
 
 # --- every format loads with the right pixels ----------------------------------------
 @pytest.mark.parametrize(
-    ("fmt", "suffix", "tolerance"),
-    [("PNG", ".png", 0), ("TIFF", ".tif", 0), ("BMP", ".bmp", 0), ("GIF", ".gif", 0)],
+    ("fmt", "suffix"), [("PNG", ".png"), ("TIFF", ".tif"), ("BMP", ".bmp"), ("GIF", ".gif")]
 )
-def test_lossless_formats_load_exactly(tmp_path, fmt, suffix, tolerance):
+def test_lossless_formats_load_exactly(tmp_path, fmt, suffix):
     card = _pattern()
     path = _write(tmp_path, "card" + suffix, _encode(Image.fromarray(card), fmt))
     loaded = load_image(path)
@@ -242,6 +241,14 @@ def test_bytes_input_and_load_gray():
     assert loaded.source == "<bytes>"
     assert np.array_equal(loaded.gray, card)
     assert np.array_equal(load_gray(bytearray(data)), card)
+
+
+def test_bytes_input_can_be_named_for_messages():
+    assert load_image(encode_png(_pattern()), name="scan.png").source == "scan.png"
+    with pytest.raises(TruncatedImageError, match="'scan.png' looks like a PNG"):
+        load_image(encode_png(_pattern())[:30], name="scan.png")
+    with pytest.raises(TruncatedImageError, match="^The image looks like a PNG"):
+        load_image(encode_png(_pattern())[:30])
 
 
 def test_encode_png_round_trips():
@@ -492,3 +499,11 @@ def test_damaged_real_files_never_raise_anything_but_image_error(seed, flips, ke
     for position, value in flips:
         data[position % len(data)] = value
     _load_or_image_error(bytes(data[: max(1, int(len(data) * keep))]))
+
+
+def test_encode_png_keeps_the_dpi_when_given():
+    from model.imageio import encode_png, load_image
+
+    gray = np.full((20, 30), 200, np.uint8)
+    assert load_image(encode_png(gray, dpi=300)).dpi == pytest.approx(300, abs=0.5)
+    assert load_image(encode_png(gray)).dpi is None

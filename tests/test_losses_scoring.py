@@ -82,7 +82,7 @@ def test_calibration_fits_monotone_probability():
     cal = fit_calibration(genuine, skilled, rnd, k=2)
     assert cal.a > 0
     p = calibrated(np.array([0.3, 0.6, 0.7, 0.8, 0.95]), cal)
-    assert np.all(np.diff(p) > 0) and 0 <= p.min() and p.max() <= 1
+    assert np.all(np.diff(p) > 0) and p.min() >= 0 and p.max() <= 1
     assert calibrated(np.array([0.8]), cal)[0] > 0.9 and calibrated(np.array([0.3]), cal)[0] < 0.01
     assert Calibration.from_dict(cal.to_dict()) == cal
 

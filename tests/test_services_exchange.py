@@ -11,8 +11,7 @@ from sigverify_gui.services import enrol, exchange, verify
 from sigverify_gui.services.errors import ExchangeError
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
-from tests.fakes import FakeVerifier, render_signatures
-from tests.test_services_reliability import store_contents
+from tests.fakes import FakeVerifier, render_signatures, store_contents
 
 
 @pytest.fixture(scope="module")

@@ -18,23 +18,9 @@ from model.imageio import encode_png
 from sigverify_gui.services import enrol, identify, verify
 from sigverify_gui.store import audit
 from sigverify_gui.store.db import TEST_PAUSE_ENV, Store
-from tests.fakes import FakeVerifier, write_signatures
+from tests.fakes import FakeVerifier, store_contents, write_signatures
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def store_contents(store: Store) -> dict[str, list[dict]]:
-    """Every row of the tables that hold customers' data, images included."""
-    out = {}
-    for name, table, order in (
-        ("customers", "customers", "customer_id"),
-        ("refs", "reference_signatures", "id"),
-        ("audit_log", "audit_log", "id"),
-    ):
-        cursor = store.db.execute(f"SELECT * FROM {table} ORDER BY {order}")
-        names = [d[0] for d in cursor.description]
-        out[name] = [dict(zip(names, row, strict=True)) for row in cursor]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +115,6 @@ def test_killed_mid_enrolment_leaves_no_partial_customer(tmp_path, files):
 
 _ENROL_MANY = """
 import sys
-import numpy as np
 from model.imageio import load_gray
 from tests.fakes import FakeVerifier
 from sigverify_gui.store.db import Store

@@ -145,6 +145,14 @@ def test_write_rolls_back_on_error(tmp_path):
         assert not store.db.conn.in_transaction
 
 
+def test_environment_failures_inside_a_write_become_store_errors(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        with pytest.raises(StoreError, match="could not save"), store.write() as db:
+            records.insert_customer(db, "X")
+            raise sqlite3.OperationalError("database or disk is full")
+        assert records.get_customer(store.db, "X") is None
+
+
 def test_audit_rows_cannot_be_updated_or_deleted(tmp_path):
     with Store(tmp_path / "s.db") as store:
         with store.write() as db:

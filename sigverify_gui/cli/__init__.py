@@ -36,6 +36,19 @@ COMMAND_MODULES = [
     "train",
     "evaluate",
     "bench",
+    "enroll",
+    "enroll_folder",
+    "verify",
+    "identify",
+    "customers",
+    "show",
+    "audit",
+    "reembed",
+    "backup",
+    "export_zip",
+    "import_zip",
+    "devices",
+    "scan",
 ]
 
 log = logging.getLogger("sigverify.cli")

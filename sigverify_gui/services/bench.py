@@ -9,8 +9,9 @@
 - `verify_service_ms`: one verification end to end through the service, audit row
   included.
 
-The scans are `model.bench.cheque_scan`s, drawn in code, so the inputs stay the same
-while the synthetic data generator evolves.
+The captures are drawn in code with `model.bench`'s signature drawing (a signature
+with a margin on scanned paper, 300 dpi, like a teller's capture), so the inputs stay
+the same while the synthetic data generator evolves.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.bench import benchmark, cheque_scan, median_ms
+from model.bench import benchmark, median_ms, signature_capture
 from sigverify_gui.services.verifier_protocol import VerifierLike
 
 REFERENCES_PER_ENROLMENT = 5
@@ -63,8 +64,8 @@ def _write_scans(folder: Path, count: int, first_seed: int) -> list[Path]:
 
     paths = []
     for seed in range(first_seed, first_seed + count):
-        path = folder / f"scan-{seed}.png"
-        path.write_bytes(encode_png(cheque_scan(seed)))
+        path = folder / f"capture-{seed}.png"
+        path.write_bytes(encode_png(signature_capture(seed)))
         paths.append(path)
     return paths
 
@@ -99,15 +100,15 @@ def verify_service_ms(verifier: VerifierLike, repeat: int) -> float:
 
 
 @benchmark("identify")
-def _identify_figures(repeat: int) -> dict[str, float]:
+def _identify_figures(repeat: int, options: dict) -> dict[str, float]:
     return {"identify_ms_100k": identify_ms_100k(repeat)}
 
 
 @benchmark("services")
-def _service_figures(repeat: int) -> dict[str, float]:
+def _service_figures(repeat: int, options: dict) -> dict[str, float]:
     from sigverify_gui.services import runtime
 
-    verifier = runtime.load_verifier()
+    verifier = runtime.load_verifier(options.get("weights"), device=options.get("device", "auto"))
     return {
         "enroll_ms": enroll_ms(verifier, repeat),
         "verify_service_ms": verify_service_ms(verifier, repeat),

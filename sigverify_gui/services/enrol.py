@@ -1,32 +1,34 @@
 """Enrolment: a customer's reference signatures in, checked one by one and as a set.
 
-Each capture must pass the quality check. The set must be consistent: each reference
-is scored by the verifier against all the others (and the customer's existing ones),
-and one that scores below the reject threshold, i.e. one the system would itself
-reject as not this customer's, is an outlier (a mis-scan, another person's signature,
-a wrong file) and blocks enrolment unless the teller forces it. All images are
-checked and embedded before the store is touched; the rows are then written in one
-transaction, so a failure or a killed process leaves nothing half-enrolled.
+Also adding, replacing and retiring references later. Every capture is checked and
+embedded before the store is touched (`enrol_checks`: quality, then consistency of
+the set); the rows are then written in one transaction, so a failure or a killed
+process leaves nothing half-enrolled.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from model.errors import ImageError
-from model.progress import NullProgress, Progress
-from sigverify_gui.services.captures import ImageInput, PreparedCapture, describe, prepare
+from model.progress import Progress
+from sigverify_gui.services.captures import ImageInput, PreparedCapture
+from sigverify_gui.services.enrol_checks import (
+    RECOMMENDED_REFERENCES,
+    ConsistencyScore,
+    check_consistency,
+    count_warning,
+    normalise_customer_id,
+    prepare_all,
+    raise_if_outliers,
+)
 from sigverify_gui.services.errors import (
-    ConsistencyError,
     EnrolmentError,
-    QualityError,
     UnknownCustomerError,
     UnknownReferenceError,
 )
@@ -36,26 +38,18 @@ from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store, pause_point
 
+__all__ = [
+    "RECOMMENDED_REFERENCES",
+    "ConsistencyScore",
+    "EnrolmentResult",
+    "add_references",
+    "deactivate_reference",
+    "enrol_customer",
+    "normalise_customer_id",
+    "replace_reference",
+]
+
 log = logging.getLogger("sigverify.services.enrol")
-
-RECOMMENDED_REFERENCES = (3, 9)
-MAX_CUSTOMER_ID_LENGTH = 64
-
-
-@dataclass(frozen=True)
-class ConsistencyScore:
-    index: int  # position among the new captures, from 0
-    source: str
-    score: float  # the verifier's score of this capture against all the others
-    outlier: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "source": self.source,
-            "score": self.score,
-            "outlier": self.outlier,
-        }
 
 
 @dataclass(frozen=True)
@@ -74,84 +68,6 @@ class EnrolmentResult:
             "warnings": list(self.warnings),
             "forced": self.forced,
         }
-
-
-def normalise_customer_id(customer_id: str) -> str:
-    """The account number as stored: trimmed; refused when empty, too long or unprintable."""
-    cid = str(customer_id).strip()
-    if not cid:
-        raise EnrolmentError("The customer number is empty.")
-    if len(cid) > MAX_CUSTOMER_ID_LENGTH:
-        raise EnrolmentError(
-            f"The customer number is longer than {MAX_CUSTOMER_ID_LENGTH} characters."
-        )
-    if any(unicodedata.category(ch).startswith("C") for ch in cid):
-        raise EnrolmentError("The customer number contains characters that cannot be printed.")
-    return cid
-
-
-def prepare_all(
-    images: Sequence[ImageInput], progress: Progress | None = None
-) -> list[PreparedCapture]:
-    """Check and preprocess every capture; the first bad one raises, naming the file."""
-    progress = progress or NullProgress()
-    prepared = []
-    for i, image in enumerate(images):
-        progress.update(i, len(images), describe(image))
-        try:
-            prepared.append(prepare(image))
-        except QualityError as err:
-            raise EnrolmentError(f"Cannot enrol {err}") from err
-        except ImageError as err:
-            raise EnrolmentError(f"Cannot enrol '{describe(image)}': {err}") from err
-    progress.update(len(images), len(images), "")
-    return prepared
-
-
-def check_consistency(
-    verifier: VerifierLike,
-    embeddings: np.ndarray,
-    sources: Sequence[str],
-    t_reject: float,
-    existing: np.ndarray | None = None,
-) -> tuple[ConsistencyScore, ...]:
-    """Score each new embedding against all the others (new and existing).
-
-    With a single capture and no existing references there is nothing to compare,
-    and the result is empty.
-    """
-    n = len(embeddings)
-    others = existing if existing is not None else np.zeros((0, embeddings.shape[1]), np.float32)
-    results = []
-    for i in range(n):
-        pool = np.concatenate([np.delete(embeddings, i, axis=0), others], axis=0)
-        if len(pool) == 0:
-            return ()
-        score = float(verifier.score(pool, embeddings[i]))
-        results.append(ConsistencyScore(i, sources[i], score, score < t_reject))
-    return tuple(results)
-
-
-def _raise_if_outliers(consistency: tuple[ConsistencyScore, ...], t_reject: float) -> None:
-    outliers = tuple(c for c in consistency if c.outlier)
-    if not outliers:
-        return
-    named = "; ".join(f"'{c.source}' (#{c.index + 1}) scored {c.score:.2f}" for c in outliers)
-    raise ConsistencyError(
-        f"Some signatures do not match the others (below {t_reject:.2f}): {named}. "
-        "Replace them, or enrol anyway with force.",
-        outliers=outliers,
-    )
-
-
-def _count_warning(total: int) -> tuple[str, ...]:
-    low, high = RECOMMENDED_REFERENCES
-    if low <= total <= high:
-        return ()
-    return (
-        f"The customer has {total} reference signature{'s' if total != 1 else ''}; "
-        f"{low} to {high} are recommended for reliable verification.",
-    )
 
 
 def _insert_references(
@@ -214,7 +130,7 @@ def enrol_customer(
         verifier, embeddings, [p.source for p in prepared], thresholds.t_reject
     )
     if not force:
-        _raise_if_outliers(consistency, thresholds.t_reject)
+        raise_if_outliers(consistency, thresholds.t_reject)
     with store.write() as db:
         if records.get_customer(db, cid) is not None:  # enrolled meanwhile elsewhere
             raise EnrolmentError(f"Customer {cid} is already enrolled.")
@@ -231,7 +147,7 @@ def enrol_customer(
             detail=_detail(ids, consistency, force, name=name),
         )
     log.info("enrolled customer %s with %d references", cid, len(ids))
-    return EnrolmentResult(cid, tuple(ids), consistency, _count_warning(len(ids)), force)
+    return EnrolmentResult(cid, tuple(ids), consistency, count_warning(len(ids)), force)
 
 
 def _existing_embeddings(
@@ -273,7 +189,7 @@ def add_references(
         verifier, embeddings, [p.source for p in prepared], thresholds.t_reject, existing
     )
     if not force:
-        _raise_if_outliers(consistency, thresholds.t_reject)
+        raise_if_outliers(consistency, thresholds.t_reject)
     with store.write() as db:
         ids = _insert_references(db, cid, prepared, embeddings, verifier.model_id)
         audit.append(
@@ -285,7 +201,7 @@ def add_references(
             detail=_detail(ids, consistency, force),
         )
     total = len(existing) + len(ids)
-    return EnrolmentResult(cid, tuple(ids), consistency, _count_warning(total), force)
+    return EnrolmentResult(cid, tuple(ids), consistency, count_warning(total), force)
 
 
 def replace_reference(
@@ -309,7 +225,7 @@ def replace_reference(
         verifier, embeddings, [prepared[0].source], thresholds.t_reject, existing
     )
     if not force:
-        _raise_if_outliers(consistency, thresholds.t_reject)
+        raise_if_outliers(consistency, thresholds.t_reject)
     with store.write() as db:
         current = records.get_reference(db, reference_id)
         if current is None or not current.active:
@@ -325,7 +241,7 @@ def replace_reference(
             detail=_detail(ids, consistency, force, replaced=reference_id),
         )
     total = len(existing) + 1
-    return EnrolmentResult(old.customer_id, tuple(ids), consistency, _count_warning(total), force)
+    return EnrolmentResult(old.customer_id, tuple(ids), consistency, count_warning(total), force)
 
 
 def deactivate_reference(
@@ -350,4 +266,4 @@ def deactivate_reference(
             f"Customer {ref.customer_id} has no active reference signature left and "
             "cannot be verified until new ones are enrolled.",
         )
-    return _count_warning(remaining)
+    return count_warning(remaining)

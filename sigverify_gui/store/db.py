@@ -133,6 +133,12 @@ class Store:
         _begin_immediate(db.conn, self.path)
         try:
             yield db
+        except sqlite3.OperationalError as err:
+            # The environment's fault (disk full, I/O error, file gone), not a bug:
+            # tell the user in one sentence. Constraint and trigger errors stay bugs.
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise StoreError(f"The signature store could not save the change: {err}.") from err
         except BaseException:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")

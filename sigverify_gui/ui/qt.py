@@ -6,6 +6,9 @@ services never import Qt. The three modules are re-exported too, for the rare na
 not listed below (`QtWidgets.QStyle`, ...).
 """
 
+# Re-exports, listed in __all__ at run time: nothing here is used in this module.
+# ruff: noqa: F401
+
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -116,11 +119,4 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = [name for name in dir() if name.startswith("Q") and name != "QtCore"] + [
-    "QtCore",
-    "QtGui",
-    "QtWidgets",
-    "Qt",
-    "Signal",
-    "Slot",
-]
+__all__ = sorted(name for name in dir() if name.startswith("Q")) + ["Signal", "Slot"]

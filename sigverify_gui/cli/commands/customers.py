@@ -21,8 +21,7 @@ def run(args) -> int:
     lines = [f"{len(customers)} customer(s)"]
     for c in customers:
         lines.append(
-            f"  {c.customer_id:<20} {c.name:<30} {c.status:<7} "
-            f"{c.active_references} reference(s)"
+            f"  {c.customer_id:<20} {c.name:<30} {c.status:<7} {c.active_references} reference(s)"
         )
     emit(args, {"customers": [c.to_dict() for c in customers]}, "\n".join(lines))
     return 0

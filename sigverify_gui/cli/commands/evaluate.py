@@ -20,12 +20,25 @@ def register(sub) -> None:
     p.add_argument("--refs", type=int, default=5, help="references per writer (default 5)")
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: bundled)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--holdout", action="store_true",
-                   help="only the writers this model held out of training for this data set")
-    p.add_argument("--random-per-writer", type=int, default=None, metavar="N",
-                   help="cap random-forgery queries per writer (default: all)")
-    p.add_argument("--plot", type=Path, default=None, metavar="OUT.png",
-                   help="write DET curves and score histograms")
+    p.add_argument(
+        "--holdout",
+        action="store_true",
+        help="only the writers this model held out of training for this data set",
+    )
+    p.add_argument(
+        "--random-per-writer",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cap random-forgery queries per writer (default: all)",
+    )
+    p.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="OUT.png",
+        help="write DET curves and score histograms",
+    )
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -55,11 +68,20 @@ def run(args) -> int:
     )
     t = verifier.thresholds
     summary = summarize(scores, t.accept, t.reject)
-    summary = {"data": str(dataset.root), "layout": dataset.layout,
-               "model_id": verifier.model_id, "holdout": args.holdout} | summary
+    summary = {
+        "data": str(dataset.root),
+        "layout": dataset.layout,
+        "model_id": verifier.model_id,
+        "holdout": args.holdout,
+    } | summary
     if args.plot:
-        plot(scores, args.plot, title=f"{dataset.root.name} ({verifier.model_id})",
-             t_accept=t.accept, t_reject=t.reject)
+        plot(
+            scores,
+            args.plot,
+            title=f"{dataset.root.name} ({verifier.model_id})",
+            t_accept=t.accept,
+            t_reject=t.reject,
+        )
     emit(args, summary, _human(summary))
     return 0
 
@@ -83,13 +105,15 @@ def _human(s: dict) -> str:
         v = s.get(key)
         return "n/a" if v is None else f"{100 * v:.2f}%"
 
-    return "\n".join([
-        f"{s['data']} ({s['layout']}), model {s['model_id']}",
-        f"writers {s['n_writers']}, genuine {s['n_genuine']}, skilled {s['n_skilled']}, "
-        f"random {s['n_random']}",
-        f"EER skilled {pct('eer_skilled')} (per-writer thresholds {pct('eer_skilled_user')}), "
-        f"random {pct('eer_random')}",
-        f"AUC skilled {s.get('auc_skilled')}, random {s.get('auc_random')}",
-        f"at the shipped thresholds: FAR skilled {pct('far_skilled')}, random "
-        f"{pct('far_random')}; FRR {pct('frr')}",
-    ])
+    return "\n".join(
+        [
+            f"{s['data']} ({s['layout']}), model {s['model_id']}",
+            f"writers {s['n_writers']}, genuine {s['n_genuine']}, skilled {s['n_skilled']}, "
+            f"random {s['n_random']}",
+            f"EER skilled {pct('eer_skilled')} (per-writer thresholds {pct('eer_skilled_user')}), "
+            f"random {pct('eer_random')}",
+            f"AUC skilled {s.get('auc_skilled')}, random {s.get('auc_random')}",
+            f"at the shipped thresholds: FAR skilled {pct('far_skilled')}, random "
+            f"{pct('far_random')}; FRR {pct('frr')}",
+        ]
+    )

@@ -48,8 +48,7 @@ def run(args) -> int:
             progress=TerminalProgress("re-embedding"),
         )
     lines = [
-        f"Searched {result.customers_searched} customers "
-        f"({result.references_searched} references):"
+        f"Searched {result.customers_searched} customers ({result.references_searched} references):"
     ]
     for c in result.candidates:
         name = f" ({c.name})" if c.name else ""

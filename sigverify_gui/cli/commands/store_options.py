@@ -22,7 +22,11 @@ def add_db_option(p) -> None:
 
 def add_model_options(p) -> None:
     p.add_argument(
-        "--weights", type=Path, default=None, metavar="FILE", help="model weights (default: shipped)"
+        "--weights",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="model weights (default: shipped)",
     )
     p.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where the model runs"

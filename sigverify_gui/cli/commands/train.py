@@ -15,24 +15,51 @@ def register(sub) -> None:
         "The last --holdout-fraction of each data set's writers are held out for "
         "`sigverify evaluate --holdout`; a seeded --val-fraction of the rest validates.",
     )
-    p.add_argument("--data", type=Path, action="append", required=True, metavar="DIR",
-                   help="a data set folder in any layout the readers know (repeatable)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="a data set folder in any layout the readers know (repeatable)",
+    )
     p.add_argument("--out", type=Path, required=True, metavar="WEIGHTS.pt")
     p.add_argument("--loss", choices=["triplet", "contrastive"], default="triplet")
-    p.add_argument("--mining", choices=["semihard", "hard"], default="semihard",
-                   help="in-batch negative mining for the triplet loss")
-    p.add_argument("--margin", type=float, default=None, help="loss margin (default 0.3 triplet, 0.5 contrastive)")
+    p.add_argument(
+        "--mining",
+        choices=["semihard", "hard"],
+        default="semihard",
+        help="in-batch negative mining for the triplet loss",
+    )
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="loss margin (default 0.3 triplet, 0.5 contrastive)",
+    )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same --out")
-    p.add_argument("--synthetic-writers", type=int, default=0, metavar="N",
-                   help="mix N synthetic writers into the training set")
+    p.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run of the same --out"
+    )
+    p.add_argument(
+        "--synthetic-writers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="mix N synthetic writers into the training set",
+    )
     p.add_argument("--holdout-fraction", type=float, default=0.3)
     p.add_argument("--val-fraction", type=float, default=0.15)
-    p.add_argument("--cache", type=Path, default=Path("cache"), metavar="DIR",
-                   help="where preprocessed canvases are cached (default ./cache)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("cache"),
+        metavar="DIR",
+        help="where preprocessed canvases are cached (default ./cache)",
+    )
     p.set_defaults(func=run)
 
 
@@ -55,9 +82,19 @@ def run(args) -> int:
     handler = logging.FileHandler(log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
+    logging.getLogger("sigverify").setLevel(
+        logging.INFO
+    )  # per-epoch figures, whatever the root level
 
-    data = prepare(args.data, args.holdout_fraction, args.val_fraction, args.seed,
-                   args.synthetic_writers, args.cache, TerminalProgress("data"))
+    data = prepare(
+        args.data,
+        args.holdout_fraction,
+        args.val_fraction,
+        args.seed,
+        args.synthetic_writers,
+        args.cache,
+        TerminalProgress("data"),
+    )
     cfg = TrainConfig(
         out=args.out,
         loss=args.loss,
@@ -71,11 +108,16 @@ def run(args) -> int:
         data_description=data.description,
         command="sigverify " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
-    print(f"training on {len(data.train)} images of {len(data.train.writer_names)} writers, "
-          f"validating on {len(data.val.writer_names)} writers; log: {log_path}", file=sys.stderr)
+    print(
+        f"training on {len(data.train)} images of {len(data.train.writer_names)} writers, "
+        f"validating on {len(data.val.writer_names)} writers; log: {log_path}",
+        file=sys.stderr,
+    )
     ckpt = train(cfg, data.train, data.val, resume=args.resume, progress=TerminalProgress("train"))
     v = ckpt.metrics["validation"]
-    print(f"saved {args.out} ({ckpt.model_id}); validation EER skilled "
-          f"{v.get('eer_skilled')}, random {v.get('eer_random')}; thresholds "
-          f"accept {ckpt.thresholds.accept:.3f} reject {ckpt.thresholds.reject:.3f}")
+    print(
+        f"saved {args.out} ({ckpt.model_id}); validation EER skilled "
+        f"{v.get('eer_skilled')}, random {v.get('eer_random')}; thresholds "
+        f"accept {ckpt.thresholds.accept:.3f} reject {ckpt.thresholds.reject:.3f}"
+    )
     return 0

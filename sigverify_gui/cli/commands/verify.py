@@ -26,7 +26,13 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("customer_id", metavar="CUSTOMER_ID", help="the account number")
-    p.add_argument("image", metavar="IMAGE", type=Path, help="the questioned signature")
+    p.add_argument("image", metavar="IMAGE", type=Path, nargs="?", help="the questioned signature")
+    p.add_argument(
+        "--page",
+        metavar="PAGE_IMAGE",
+        type=Path,
+        help="a whole cheque or form instead of IMAGE: the signature is found on it first",
+    )
     p.add_argument(
         "--record-failure",
         action="store_true",
@@ -40,15 +46,19 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from model.errors import SigverifyError
     from sigverify_gui.services.verify import verify_signature
 
+    if (args.image is None) == (args.page is None):
+        raise SigverifyError("Give either a signature IMAGE or a whole page with --page.")
+    questioned, zone = (args.image, None) if args.page is None else _signature_on(args.page)
     verifier = verifier_from(args)
     with open_store_from(args) as store:
         result = verify_signature(
             store,
             verifier,
             args.customer_id,
-            args.image,
+            questioned,
             operator=operator_of(args),
             record_failure=args.record_failure,
         )
@@ -60,5 +70,24 @@ def run(args) -> int:
         f"Closest reference: {result.closest_reference_id}. "
         f"Recorded as verification {result.verification_id}."
     )
-    emit(args, result.to_dict(), human)
+    data = result.to_dict()
+    if zone is not None:
+        data |= {"box": list(zone.box), "zone_confidence": round(zone.confidence, 3)}
+        human += f"\nSignature found on the page at x, y, w, h = {tuple(zone.box)}."
+    emit(args, data, human)
     return 0
+
+
+def _signature_on(page_path: Path):
+    """Find the signature on a whole page; returns (the crop as a capture, the zone)."""
+    from model.imageio import load_image
+    from model.zone import crop_box, find_signature
+    from sigverify_gui.services.captures import Capture
+
+    page = load_image(page_path)
+    zone = find_signature(page.gray, dpi=page.dpi)
+    # a margin of paper around the ink, as a teller's own capture would have: the
+    # quality check rightly refuses ink that touches the image's edges
+    margin = max(12, round(0.06 * max(zone.box[2], zone.box[3])))
+    crop = crop_box(page.gray, zone.box, margin=margin)
+    return Capture(crop, page.dpi, source=f"{page_path.name} (signature zone)"), zone

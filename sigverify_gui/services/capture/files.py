@@ -10,7 +10,7 @@ import os
 import threading
 from pathlib import Path
 
-from model.errors import CaptureError, ImageError
+from model.errors import CaptureError
 from sigverify_gui.services.capture.base import Capture, check_cancel
 
 # Extensions `model.imageio.load_image` reads; the hot folder ignores everything else.
@@ -28,16 +28,7 @@ def read_capture(path: Path, page: int = 0, source: str | None = None) -> Captur
     from model.imageio import MAX_FILE_BYTES, load_image
 
     data = read_bytes(path, MAX_FILE_BYTES)
-    try:
-        loaded = load_image(data, page=page)
-    except ImageError as err:
-        # Errors about bytes say "<bytes>"; decoding the path again yields the same
-        # failure worded with the file's name, which is what the teller needs to see.
-        try:
-            load_image(path, page=page)
-        except ImageError as named:
-            raise named from err
-        raise err  # the file changed in between and now reads: report the first failure
+    loaded = load_image(data, page=page, name=path.name)  # errors name the file
     return Capture(loaded.gray, loaded.dpi, source or path.name, original=data)
 
 

@@ -59,7 +59,8 @@ class _Pending:
 
 
 class HotFolder:
-    """Captures each new, completely written image file in `folder` once.
+    """Captures each new, completely written image file in `folder` once (of a PDF or
+    multi-page TIFF, its first page).
 
     `state_dir`: where to keep the record of files taken (a JSON file per hot folder),
     so that restarting the app does not offer them again; None keeps it in memory.
@@ -90,6 +91,7 @@ class HotFolder:
         self.poll_interval = poll_interval
         self.move_processed = move_processed
         self.on_reject = on_reject
+        self.max_per_poll = 10
         state_path = None if state_dir is None else state_file_for(self.folder, Path(state_dir))
         self.record = ProcessedRecord(self.folder, state_path)
         self._pending: dict[str, _Pending] = {}
@@ -104,7 +106,8 @@ class HotFolder:
 
     # --- taking files ---------------------------------------------------------------
     def poll(self) -> list[Capture]:
-        """Captures of the files that completed since the last call, oldest first."""
+        """Captures of the files that completed since the last call, oldest first;
+        at most `max_per_poll` of them, the others come with the next calls."""
         self._scan()
         captures = []
         while self._ready:
@@ -188,7 +191,10 @@ class HotFolder:
                 settled.append(pending)
         for name in set(self._pending) - self._present:
             del self._pending[name]
-        for pending in sorted(settled, key=lambda p: (p.key.mtime_ns, p.key.name)):
+        # A bounded batch: a folder full of old scans must not be decoded (and held
+        # in memory) all at once; the rest stay settled and come in the next passes.
+        oldest_first = sorted(settled, key=lambda p: (p.key.mtime_ns, p.key.name))
+        for pending in oldest_first[: self.max_per_poll]:
             self._take(pending, now)
 
     def _take(self, pending: _Pending, now: float) -> None:

@@ -8,7 +8,8 @@ re-initialisation would have to rebuild on every scan).
 Cancelling: python-sane reads the image line by line and calls a progress function
 between lines; that function calls `sane_cancel` when the caller's event is set, and
 the read then ends with SANE's "cancelled" status. (Raising from the progress
-function instead would crash python-sane 2.9.)
+function instead would crash python-sane 2.9, so a command-line caller must turn
+Ctrl-C into setting the event while it scans, as `sigverify scan` does.)
 """
 
 from __future__ import annotations
@@ -19,24 +20,13 @@ from types import ModuleType
 from typing import Any
 
 from model.errors import CancelledError, CaptureError
-from sigverify_gui.services.capture.base import (
-    Capture,
-    DeviceInfo,
-    OptionValue,
-    ScanArea,
-    ScanSettings,
-    check_cancel,
-)
+from sigverify_gui.services.capture.base import Capture, DeviceInfo, ScanSettings, check_cancel
+from sigverify_gui.services.capture.sane_options import configure
 
 log = logging.getLogger("sigverify.capture.sane")
 
 _LOCK = threading.RLock()
 _initialised: set[int] = set()  # id() of each SANE module initialised (a fake in tests)
-
-# SANE's fixed option codes (SANE standard, section 4.2.9): types and units.
-_TYPE_BOOL, _TYPE_INT, _TYPE_FIXED, _TYPE_STRING = 0, 1, 2, 3
-_UNIT_MM = 3
-_GREY_MODES = ("gray", "grey", "grayscale", "greyscale", "gray8", "8bit gray", "true gray")
 
 # What SANE's status texts (sane_strstatus) mean for the teller, matched in lower case.
 _STATUS_MESSAGES = {
@@ -131,6 +121,10 @@ class SaneScanner:
         self._module = module
 
     @property
+    def device_id(self) -> str:
+        return f"sane:{self.device}"
+
+    @property
     def description(self) -> str:
         return (
             f"{self._label} (sane:{self.device})" if self._label else f"scanner sane:{self.device}"
@@ -147,7 +141,7 @@ class SaneScanner:
             except errors as err:
                 raise _open_error(self.device, str(err)) from err
             try:
-                dpi = _configure(dev, self.settings, errors)
+                dpi = configure(dev, self.settings, errors)
                 check_cancel(cancel)
                 image = _read_image(dev, cancel, errors)
             finally:
@@ -197,105 +191,29 @@ def _status_error(status: str) -> CaptureError:
     return CaptureError(f"The scanner reported a problem: {status.rstrip('.')}.")
 
 
-def _configure(dev: Any, settings: ScanSettings, errors: tuple) -> float | None:
-    """Grey, the dpi and area asked for, then the extra options; returns the dpi the
-    scanner will actually use (None when it has no resolution setting)."""
-    modes = _constraint(dev, "mode")
-    if isinstance(modes, list):
-        grey = next((m for m in modes if str(m).lower() in _GREY_MODES), None)
-        if grey is not None:  # else scan in its only mode and reduce to grey after
-            _set(dev, "mode", grey, errors)
-    for name, value in settings.options.items():
-        _set(dev, name.replace("-", "_"), value, errors, name)
-    if 8 in (_constraint(dev, "depth") or ()):
-        _set(dev, "depth", 8, errors)
-    dpi = _set_resolution(dev, settings.dpi, errors)
-    if settings.area is not None:
-        _set_area(dev, settings.area, errors)
-    return dpi
-
-
-def _settable(dev: Any, name: str) -> Any | None:
-    opt = dev.opt.get(name)
-    if opt is None or not opt.is_active() or not opt.is_settable():
-        return None
-    return opt
-
-
-def _constraint(dev: Any, name: str) -> Any:
-    opt = _settable(dev, name)
-    return None if opt is None else opt.constraint
-
-
-def _set(dev: Any, name: str, value: OptionValue, errors: tuple, shown: str = "") -> None:
-    opt = _settable(dev, name)
-    if opt is None:
-        raise CaptureError(f"This scanner has no setting '{shown or name}' that can be changed.")
-    if opt.type == _TYPE_INT or opt.type == _TYPE_BOOL:
-        value = int(value)
-    elif opt.type == _TYPE_FIXED:
-        value = float(value)
-    elif opt.type == _TYPE_STRING:
-        value = str(value)
-    try:
-        setattr(dev, name, value)
-    except (*errors, AttributeError, TypeError, ValueError) as err:
-        raise CaptureError(
-            f"The scanner refused the setting {shown or name} = {value} ({err})."
-        ) from err
-
-
-def _set_resolution(dev: Any, dpi: int, errors: tuple) -> float | None:
-    allowed = _constraint(dev, "resolution")
-    if _settable(dev, "resolution") is None:
-        return None
-    if isinstance(allowed, tuple) and not allowed[0] <= dpi <= allowed[1]:
-        raise CaptureError(
-            f"This scanner scans at {allowed[0]:g} to {allowed[1]:g} dpi, not at {dpi} dpi."
-        )
-    if isinstance(allowed, list) and dpi not in allowed:
-        offered = ", ".join(f"{v:g}" for v in allowed)
-        raise CaptureError(f"This scanner scans at {offered} dpi, not at {dpi} dpi.")
-    _set(dev, "resolution", dpi, errors)
-    return float(dev.resolution)  # what it will really use (it may round)
-
-
-def _set_area(dev: Any, area: ScanArea, errors: tuple) -> None:
-    names = ("tl_x", "tl_y", "br_x", "br_y")
-    opts = [_settable(dev, n) for n in names]
-    if any(o is None or o.unit != _UNIT_MM or not isinstance(o.constraint, tuple) for o in opts):
-        raise CaptureError(
-            "This scanner does not take a scan area in millimetres; scan without one."
-        )
-    width_max, height_max = opts[2].constraint[1], opts[3].constraint[1]
-    if area.right > width_max or area.bottom > height_max:
-        raise CaptureError(
-            f"The scan area reaches {area.right:g} x {area.bottom:g} mm, but this scanner "
-            f"covers {width_max:g} x {height_max:g} mm."
-        )
-    # Corners first to their minimum: a backend refuses a top-left beyond the
-    # current bottom-right, whatever the order of the new values.
-    _set(dev, "tl_x", opts[0].constraint[0], errors)
-    _set(dev, "tl_y", opts[1].constraint[0], errors)
-    _set(dev, "br_x", area.right, errors)
-    _set(dev, "br_y", area.bottom, errors)
-    _set(dev, "tl_x", area.x, errors)
-    _set(dev, "tl_y", area.y, errors)
-
-
 def _read_image(dev: Any, cancel: threading.Event | None, errors: tuple) -> Any:
     cancelled = threading.Event()
+    escaped: list[BaseException] = []
 
     def between_lines(_line: int, _total: int) -> None:
-        if cancel is not None and cancel.is_set() and not cancelled.is_set():
+        # python-sane 2.9 crashes the whole process when this function raises, so
+        # nothing may escape it, not even a KeyboardInterrupt: it is kept for later.
+        try:
+            if cancel is not None and cancel.is_set() and not cancelled.is_set():
+                cancelled.set()
+                dev.cancel()  # the next read returns SANE_STATUS_CANCELLED
+        except BaseException as exc:  # re-raised once the read is over
+            escaped.append(exc)
             cancelled.set()
-            dev.cancel()  # the next read returns SANE_STATUS_CANCELLED
+            dev.cancel()
 
     try:
         dev.start()
         return dev.snap(progress=between_lines)
     except errors as err:
-        if cancelled.is_set():
+        if escaped:
+            raise escaped[0] from err
+        if cancelled.is_set() or (cancel is not None and cancel.is_set()):
             raise CancelledError("The scan was cancelled.") from err
         raise _status_error(str(err)) from err
     except RuntimeError as err:  # python-sane: "Scanner returned no data"

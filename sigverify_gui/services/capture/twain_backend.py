@@ -127,6 +127,10 @@ class TwainScanner:
         self._module = module
 
     @property
+    def device_id(self) -> str:
+        return f"twain:{self.device}"
+
+    @property
     def description(self) -> str:
         return f"{self._label or self.device} (twain:{self.device})"
 

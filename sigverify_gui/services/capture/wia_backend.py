@@ -206,6 +206,10 @@ class WiaScanner:
         self._com = com
 
     @property
+    def device_id(self) -> str:
+        return f"wia:{self.device}"
+
+    @property
     def description(self) -> str:
         return f"{self._label or 'WIA scanner'} (wia:{self.device})"
 

@@ -1,0 +1,153 @@
+"""A capture judged before it is used: its quality verdict and what the model will see.
+
+`inspect_capture` does the work (no Qt; run it in a worker): the quality check and
+the preprocessing that enrolment and verification will apply, so the teller sees
+exactly the crop and canvas the model gets, and every reason a capture is refused,
+before accepting it. `CapturePreview` shows the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.errors import ImageError
+from model.quality import QualityReport, check_quality
+from sigverify_gui.services.captures import Capture
+from sigverify_gui.ui.qt import QFrame, QGridLayout, QLabel, Qt
+from sigverify_gui.ui.signature_view import SharedScale, SignatureView, canvas_to_gray
+from sigverify_gui.ui.thumbnail_strip import STATUS_STYLES
+
+EMPTY_HINT = "Drop a signature here, paste it (Ctrl+V),\nor use the buttons above"
+
+
+@dataclass(frozen=True, eq=False)
+class InspectedCapture:
+    capture: Capture  # gray pixels, dpi, source description
+    report: QualityReport
+    canvas: np.ndarray | None = field(default=None, repr=False)  # None: no ink found
+    crop_box: tuple[int, int, int, int] | None = None  # what preprocessing crops, x y w h
+    error: str = ""  # why there is no canvas
+
+    @property
+    def ok(self) -> bool:
+        """Usable: passes the quality check and preprocesses."""
+        return self.report.ok and self.canvas is not None
+
+    @property
+    def source(self) -> str:
+        return self.capture.source
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(self.report.messages) or ((self.error,) if self.error else ())
+
+    def verdict(self) -> str:
+        return "Good enough to use" if self.ok else "Not usable"
+
+
+def inspect_capture(capture: Capture) -> InspectedCapture:
+    """Quality check and preprocessing of one capture (never raises for bad pixels)."""
+    from model.preprocess import preprocess
+
+    report = check_quality(capture.gray, dpi=capture.dpi)
+    try:
+        pre = preprocess(capture.gray)
+    except ImageError as err:
+        return InspectedCapture(capture, report, error=str(err))
+    return InspectedCapture(capture, report, pre.canvas, tuple(int(v) for v in pre.box))
+
+
+class CapturePreview(QFrame):
+    """The capture with the crop the model takes, its canvas, and the verdict in words."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.inspected: InspectedCapture | None = None
+        self.image_view = SignatureView(SharedScale(self))
+        self.image_view.setAccessibleName("The captured image")
+        self.canvas_view = SignatureView(SharedScale(self))
+        self.canvas_view.setAccessibleName("What the model sees")
+        self.verdict = QLabel()
+        font = self.verdict.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.verdict.setFont(font)
+        self.verdict.setAccessibleName("Quality verdict")
+        self.reasons = QLabel()
+        self.reasons.setWordWrap(True)
+        self.reasons.setTextFormat(Qt.TextFormat.RichText)
+        self.reasons.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.caption = QLabel()
+
+        grid = QGridLayout(self)
+        grid.addWidget(_bold("As captured (dashed: the part the model uses)"), 0, 0)
+        grid.addWidget(_bold("What the model sees"), 0, 1)
+        grid.addWidget(self.image_view, 1, 0)
+        grid.addWidget(self.canvas_view, 1, 1)
+        grid.addWidget(self.caption, 2, 0)
+        grid.addWidget(self.verdict, 3, 0, 1, 2)
+        grid.addWidget(self.reasons, 4, 0, 1, 2)
+        grid.addWidget(self.details, 5, 0, 1, 2)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setRowStretch(1, 1)
+        self.show_capture(None)
+
+    def show_capture(self, inspected: InspectedCapture | None) -> None:
+        self.inspected = inspected
+        if inspected is None:
+            self.image_view.set_image(
+                None,
+                placeholder="Drop a signature here, paste it (Ctrl+V),\nor use the buttons above",
+            )
+            self.canvas_view.set_image(None, placeholder="—")
+            for label in (self.verdict, self.reasons, self.details, self.caption):
+                label.setText("")
+            self.verdict.setStyleSheet("")
+            self.reasons.setVisible(False)
+            self.setAccessibleDescription("No capture yet.")
+            return
+        capture = inspected.capture
+        self.image_view.set_image(capture.gray, capture.dpi)
+        self.image_view.set_box(inspected.crop_box)
+        if inspected.canvas is not None:
+            self.canvas_view.set_image(canvas_to_gray(inspected.canvas))
+        else:
+            self.canvas_view.set_image(None, placeholder="No signature found")
+        colour, symbol = STATUS_STYLES["ok" if inspected.ok else "problem"]
+        self.verdict.setText(f"{symbol} {inspected.verdict()}")
+        self.verdict.setStyleSheet(f"color: {colour};")
+        self.reasons.setText(
+            "<ul style='margin: 0'>" + "".join(f"<li>{r}</li>" for r in inspected.reasons) + "</ul>"
+            if inspected.reasons
+            else ""
+        )
+        self.reasons.setVisible(bool(inspected.reasons))
+        self.caption.setText(capture.source)
+        self.details.setText(_details(inspected))
+        self.setAccessibleDescription(
+            f"{capture.source}: {inspected.verdict()}. " + " ".join(inspected.reasons)
+        )
+
+
+def _bold(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def _details(inspected: InspectedCapture) -> str:
+    report = inspected.report
+    h, w = inspected.capture.gray.shape
+    dpi = f"{report.dpi:.0f} dpi" if report.dpi else "resolution not recorded (300 dpi assumed)"
+    parts = [f"{w} × {h} pixels", dpi]
+    if report.box is not None:
+        parts.append(f"ink contrast {report.contrast:.0f}")
+    return " · ".join(parts)

@@ -1,0 +1,206 @@
+"""What every screen shares: the open store, the settings and the verifier.
+
+The verifier (torch and the weights) takes seconds to load, so the window is shown
+first and the model loads in a worker. Until it is ready, `verifier` is None and
+actions that need it are queued with `when_ready`; `waiting_changed` lets the
+status bar say that something is waiting for the model. The verifier comes from an
+injected factory so tests pass a `FakeVerifier`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from model.errors import SigverifyError
+from sigverify_gui.services.thresholds import Thresholds, set_thresholds, thresholds_in_force
+from sigverify_gui.services.verifier_protocol import VerifierLike
+from sigverify_gui.store.db import Store
+from sigverify_gui.ui import errors
+from sigverify_gui.ui.qt import QObject, QWidget, Signal
+from sigverify_gui.ui.settings import Settings, save_settings, validate_thresholds
+from sigverify_gui.ui.workers import BackgroundTask, run_in_background
+
+log = logging.getLogger("sigverify.ui.context")
+
+VerifierFactory = Callable[[str], VerifierLike]  # device choice -> loaded verifier
+
+
+def load_real_verifier(device: str) -> VerifierLike:
+    from sigverify_gui.services.runtime import load_verifier
+
+    return load_verifier(None, device=device)
+
+
+class AppContext(QObject):
+    verifier_loading = Signal()
+    verifier_ready = Signal(object)  # the verifier
+    verifier_failed = Signal(object)  # the exception
+    waiting_changed = Signal(int)  # actions queued until the verifier is ready
+    store_changed = Signal()  # customers, references or the audit trail changed
+    store_replaced = Signal()  # another store file was opened
+    settings_changed = Signal(object)  # the new Settings
+    thresholds_changed = Signal()
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings | None = None,
+        verifier_factory: VerifierFactory | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._settings = settings or Settings()
+        self._factory = verifier_factory or load_real_verifier
+        self._verifier: VerifierLike | None = None
+        self._load_task: BackgroundTask | None = None
+        # Bumped by each load: the result of a load superseded by another (the device
+        # changed meanwhile) is ignored when it arrives.
+        self._load_generation = 0
+        self._waiting: list[Callable[[VerifierLike], None]] = []
+        self.load_error: BaseException | None = None
+        self.operator = _login_name()
+        # Dialogs about loading need a window; the main window sets itself here.
+        self.dialog_parent: QWidget | None = None
+
+    # --- state ---------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def verifier(self) -> VerifierLike | None:
+        """The loaded verifier, or None while it loads (or after it failed to)."""
+        return self._verifier
+
+    @property
+    def is_loading(self) -> bool:
+        return self._load_task is not None
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    # --- the verifier --------------------------------------------------------------------
+    def load_verifier(self) -> BackgroundTask | None:
+        """Start loading the verifier for the settings' device (no-op while loading)."""
+        if self._load_task is not None:
+            return self._load_task
+        self._verifier = None
+        self.load_error = None
+        self._load_generation += 1
+        generation = self._load_generation
+        device = self._settings.device
+        self._load_task = run_in_background(
+            lambda progress: self._factory(device),
+            progress=False,
+            on_done=lambda verifier: self._on_loaded(verifier, generation),
+            on_error=lambda err: self._on_load_failed(err, generation),
+            label="Loading the signature model…",
+            parent=self.dialog_parent,
+        )
+        self.verifier_loading.emit()
+        return self._load_task
+
+    def _on_loaded(self, verifier: VerifierLike, generation: int) -> None:
+        if generation != self._load_generation:
+            return
+        self._load_task = None
+        self._verifier = verifier
+        log.info("verifier %s ready on %s", verifier.model_id, verifier.device_name)
+        self.verifier_ready.emit(verifier)
+        self.thresholds_changed.emit()
+        waiting, self._waiting = self._waiting, []
+        self.waiting_changed.emit(0)
+        for callback in waiting:
+            try:
+                callback(verifier)
+            except Exception as err:  # one failing action must not stop the others
+                errors.show_error(self.dialog_parent, err)
+
+    def _on_load_failed(self, err: BaseException, generation: int) -> None:
+        if generation != self._load_generation:
+            return
+        self._load_task = None
+        self.load_error = err
+        dropped = len(self._waiting)
+        self._waiting.clear()
+        self.waiting_changed.emit(0)
+        log.warning("verifier failed to load (%d queued actions dropped)", dropped)
+        self.verifier_failed.emit(err)
+        errors.show_error(self.dialog_parent, err)
+
+    def when_ready(self, callback: Callable[[VerifierLike], None]) -> bool:
+        """Run `callback(verifier)` now if loaded, else once loading finishes.
+
+        Returns True when it ran at once. After a failed load, asking again retries.
+        """
+        if self._verifier is not None:
+            callback(self._verifier)
+            return True
+        self._waiting.append(callback)
+        self.waiting_changed.emit(len(self._waiting))
+        if self._load_task is None:
+            self.load_verifier()
+        return False
+
+    # --- thresholds ----------------------------------------------------------------------
+    def thresholds(self) -> Thresholds | None:
+        """The thresholds in force for the loaded model (None while it loads)."""
+        if self._verifier is None:
+            return None
+        return thresholds_in_force(self._store, self._verifier)
+
+    def set_thresholds(self, t_accept: float | None, t_reject: float | None) -> Thresholds:
+        """Set the branch's thresholds (None, None: the model's own); audited."""
+        if self._verifier is None:
+            raise SigverifyError("The signature model is still loading; try again soon.")
+        if t_accept is not None and t_reject is not None:
+            validate_thresholds(t_accept, t_reject)
+        result = set_thresholds(
+            self._store, self._verifier, t_accept, t_reject, operator=self.operator
+        )
+        self.thresholds_changed.emit()
+        self.store_changed.emit()
+        return result
+
+    # --- store and settings --------------------------------------------------------------
+    def notify_store_changed(self) -> None:
+        """Services wrote to the store: lists and the history refresh."""
+        self.store_changed.emit()
+
+    def replace_store(self, path: str | Path) -> None:
+        """Open another store file; the old one is closed only once the new one opened."""
+        new = Store(path)
+        old, self._store = self._store, new
+        old.close()
+        log.info("store switched to %s", new.path)
+        self.store_replaced.emit()
+        self.store_changed.emit()
+        self.thresholds_changed.emit()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Validate and save; reopen the store or reload the model when those changed."""
+        save_settings(settings)
+        old, self._settings = self._settings, settings
+        if settings.store_path and Path(settings.store_path).expanduser() != self._store.path:
+            self.replace_store(settings.store_path)
+        if settings.device != old.device:
+            self._load_task = None  # a load for the old device, if any, is superseded
+            self.load_verifier()
+        self.settings_changed.emit(settings)
+
+
+def _login_name() -> str:
+    # Recorded as the operator in audit rows; a missing name must not stop the app.
+    try:
+        return getpass.getuser()
+    except Exception:  # getpass raises several kinds when no name is configured
+        return ""

@@ -1,0 +1,170 @@
+"""The customer search: a filter box over the list of enrolled customers.
+
+Filtering happens in a proxy model as one types (number or name, any part, any
+case), so it is instant for the thousands of customers a branch has; the list is
+read from the store again only when the store changes.
+"""
+
+from __future__ import annotations
+
+from sigverify_gui.store import records
+from sigverify_gui.store.db import Store
+from sigverify_gui.ui.qt import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QModelIndex,
+    QSortFilterProxyModel,
+    QStandardItem,
+    QStandardItemModel,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class CustomerFilter(QSortFilterProxyModel):
+    """Keeps rows whose number or name contains every word typed, ignoring case."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._words: list[str] = []
+
+    def set_query(self, text: str) -> None:
+        words = text.casefold().split()
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            self._words = words
+            self.endFilterChange()
+        else:
+            self._words = words
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt)
+        if not self._words:
+            return True
+        haystack = self.sourceModel().index(row, 0, parent).data(SEARCH_ROLE) or ""
+        return all(word in haystack for word in self._words)
+
+
+def _customer_item(customer: records.Customer) -> QStandardItem:
+    label = customer.customer_id + (f"  —  {customer.name}" if customer.name else "")
+    if customer.status != "active":
+        label += f"  ({customer.status})"
+    item = QStandardItem(label)
+    item.setData(customer.customer_id, ID_ROLE)
+    item.setData(f"{customer.customer_id} {customer.name}".casefold(), SEARCH_ROLE)
+    item.setToolTip(f"{customer.active_references} active reference signature(s)")
+    return item
+
+
+class CustomerList(QWidget):
+    """Search box and list; emits the selected customer's number (None: no selection)."""
+
+    customer_selected = Signal(object)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by number or name  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Customer search")
+        self.model = QStandardItemModel(self)
+        self.proxy = CustomerFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QListView()
+        self.view.setModel(self.proxy)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAccessibleName("Customers")
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName("Number of customers shown")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count_label)
+        self.setTabOrder(self.search, self.view)
+
+        self.search.textChanged.connect(self._on_query)
+        self.search.returnPressed.connect(self._select_first_if_none)
+        self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.refresh()
+
+    # --- data ----------------------------------------------------------------------------
+    def set_store(self, store: Store) -> None:
+        self._store = store
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the customers, keeping the selection when that customer still exists.
+
+        `customer_selected` is emitted only when the selection really changed: the
+        screens reset themselves on a new customer, and a reload after a save must
+        not look like one.
+        """
+        keep = self.selected_customer()
+        customers = records.list_customers(self._store.db)
+        selection = self.view.selectionModel()
+        selection.blockSignals(True)
+        try:
+            self.model.clear()
+            for customer in customers:
+                self.model.appendRow(_customer_item(customer))
+            if keep is not None:
+                self.select(keep)
+        finally:
+            selection.blockSignals(False)
+        self._update_count()
+        if self.selected_customer() != keep:
+            self.customer_selected.emit(self.selected_customer())
+
+    def customer_ids(self) -> list[str]:
+        """The numbers shown, in order (after filtering)."""
+        return [self.proxy.index(r, 0).data(ID_ROLE) for r in range(self.proxy.rowCount())]
+
+    @property
+    def total(self) -> int:
+        return self.model.rowCount()
+
+    # --- selection -----------------------------------------------------------------------
+    def selected_customer(self) -> str | None:
+        index = self.view.currentIndex()
+        return index.data(ID_ROLE) if index.isValid() else None
+
+    def select(self, customer_id: str) -> bool:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(ID_ROLE) == customer_id:
+                self.view.setCurrentIndex(index)
+                return True
+        return False
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _select_first_if_none(self) -> None:
+        if self.proxy.rowCount() and not self.view.currentIndex().isValid():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self.view.setFocus()
+
+    def _on_query(self, text: str) -> None:
+        self.proxy.set_query(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count_label.setText(
+            f"{total} customer(s)" if shown == total else f"{shown} of {total} customer(s)"
+        )
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.customer_selected.emit(current.data(ID_ROLE) if current.isValid() else None)

@@ -1,0 +1,301 @@
+"""Enrolment: a new customer, or more references for the selected one.
+
+Captures come in through the capture panel and are collected in a strip, each with
+its quality verdict; selecting one shows what the model sees of it. Check and save
+runs the enrolment service in a worker: it checks every capture and the set's
+consistency, and writes all or nothing. An inconsistent set comes back with its
+outliers marked and their scores; a supervisor may save it anyway (force).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from sigverify_gui.services.enrol import RECOMMENDED_REFERENCES, add_references, enrol_customer
+from sigverify_gui.services.errors import ConsistencyError
+from sigverify_gui.store import records
+from sigverify_gui.ui import enrol_folder, errors
+from sigverify_gui.ui.capture_panel import CapturePanel
+from sigverify_gui.ui.capture_preview import InspectedCapture
+from sigverify_gui.ui.qt import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from sigverify_gui.ui.thumbnail_strip import ThumbnailStrip
+from sigverify_gui.ui.workers import BackgroundTask, run_in_background
+
+OK_STYLE = "color: #007A5A;"
+PROBLEM_STYLE = "color: #C0392B;"
+
+
+class EnrolmentView(QWidget):
+    customer_enrolled = Signal(str)  # after a successful save
+
+    def __init__(self, context, parent=None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.customer_id: str | None = None  # None: a new customer
+        self.captures: dict[int, InspectedCapture] = {}
+        self.saved = False  # the strip shows the last save's result, not new work
+        self.task: BackgroundTask | None = None
+        self._keys = itertools.count(1)
+
+        self.heading = QLabel()
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.heading.setFont(font)
+        self.number_edit = QLineEdit()
+        self.number_edit.setAccessibleName("Customer number")
+        self.number_edit.setPlaceholderText("account or customer number")
+        self.name_edit = QLineEdit()
+        self.name_edit.setAccessibleName("Customer name")
+        customer_box = QGroupBox("Customer")
+        form = QFormLayout(customer_box)
+        number_label, name_label = QLabel("Customer &number:"), QLabel("Na&me:")
+        number_label.setBuddy(self.number_edit)
+        name_label.setBuddy(self.name_edit)
+        form.addRow(number_label, self.number_edit)
+        form.addRow(name_label, self.name_edit)
+
+        self.panel = CapturePanel(context, multiple=True)
+        self.strip = ThumbnailStrip()
+        self.strip.setAccessibleName("Signatures to enrol")
+        self.count_label = QLabel()
+        self.remove_button = QPushButton("&Remove capture")
+        self.clear_button = QPushButton("Start a&gain")
+        self.save_button = QPushButton("Chec&k and save")
+        self.save_button.setDefault(True)
+        self.force_button = QPushButton("Save an&yway (supervisor)")
+        self.force_button.setToolTip(
+            "Enrol even though some signatures do not match the others; a supervisor's call"
+        )
+        self.force_button.setVisible(False)
+        self.folder_button = QPushButton("Enrol a fo&lder…")
+        self.folder_button.setToolTip("Enrol every writer of a data set folder as a customer")
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setAccessibleName("Enrolment result")
+
+        strip_row = QHBoxLayout()
+        strip_row.addWidget(self.count_label, 1)
+        strip_row.addWidget(self.remove_button)
+        strip_row.addWidget(self.clear_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.force_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(customer_box)
+        layout.addWidget(self.panel, 1)
+        layout.addWidget(QLabel("Signatures to enrol (select one to see it above):"))
+        layout.addWidget(self.strip)
+        layout.addLayout(strip_row)
+        layout.addWidget(self.result_label)
+        layout.addLayout(buttons)
+
+        self.panel.captured.connect(self.add_capture)
+        self.strip.current_key_changed.connect(self._show_selected)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.clear_button.clicked.connect(self.clear_captures)
+        self.save_button.clicked.connect(lambda: self.save(force=False))
+        self.force_button.clicked.connect(lambda: self.save(force=True))
+        self.folder_button.clicked.connect(self.enrol_folder)
+        self.number_edit.textChanged.connect(self._update_state)
+        self.set_customer(None)
+
+    # --- whom ------------------------------------------------------------------------------
+    def set_customer(self, customer_id: str | None) -> None:
+        """Add to `customer_id`'s references, or (None) enrol a new customer. The
+        captures collected so far are kept: they are the teller's work."""
+        customer = records.get_customer(self.context.store.db, customer_id) if customer_id else None
+        same = customer is not None and customer.customer_id == self.customer_id
+        self._show_customer(customer)
+        if not same:  # a result shown is about the previous customer
+            self._forget_result()
+        self._update_state()
+
+    def _show_customer(self, customer: records.Customer | None) -> None:
+        self.customer_id = customer.customer_id if customer else None
+        self.number_edit.setReadOnly(customer is not None)
+        self.name_edit.setReadOnly(customer is not None)
+        if customer is None:
+            self.heading.setText("Enrol a new customer")
+            self.number_edit.clear()
+            self.name_edit.clear()
+            return
+        self.heading.setText(
+            f"Add reference signatures to {customer.customer_id}"
+            f" ({customer.active_references} already enrolled)"
+        )
+        self.number_edit.setText(customer.customer_id)
+        self.name_edit.setText(customer.name)
+
+    # --- the captures --------------------------------------------------------------------
+    def add_capture(self, inspected: InspectedCapture) -> None:
+        if self.saved:  # new work after a save: the saved set leaves the strip
+            self._clear_strip()
+        key = next(self._keys)
+        self.captures[key] = inspected
+        self.strip.add(key, inspected.capture.gray, inspected.source)
+        self._mark_quality(key)
+        self.strip.select(key)
+        self._forget_result()
+        self._update_state()
+
+    def _mark_quality(self, key: int) -> None:
+        inspected = self.captures[key]
+        status = "ok" if inspected.ok else "problem"
+        tip = inspected.verdict() + (
+            ": " + " ".join(inspected.reasons) if inspected.reasons else ""
+        )
+        self.strip.set_status(key, status, inspected.source, f"{inspected.source} — {tip}")
+
+    def remove_selected(self) -> None:
+        key = self.strip.current_key()
+        if key is None:
+            return
+        self.strip.remove(key)
+        self.captures.pop(key, None)
+        if not self.captures:
+            self.panel.clear()
+        self._forget_result()
+        self._update_state()
+
+    def clear_captures(self) -> None:
+        self._clear_strip()
+        self._forget_result()
+        self._update_state()
+
+    def _clear_strip(self) -> None:
+        self.strip.clear()
+        self.captures.clear()
+        self.saved = False
+        self.panel.clear()
+
+    def _show_selected(self, key) -> None:
+        if key in self.captures:
+            self.panel.preview.show_capture(self.captures[key])
+
+    def _update_state(self, *_args) -> None:
+        n = len(self.captures)
+        bad = sum(not c.ok for c in self.captures.values())
+        low, high = RECOMMENDED_REFERENCES
+        text = f"{n} signature{'s' if n != 1 else ''} collected — {low} to {high} recommended."
+        if bad:
+            text += f" Remove the {bad} marked ✗ (not usable) before saving."
+        self.count_label.setText("Saved." if self.saved else text)
+        has_number = bool(self.number_edit.text().strip())
+        ready = n > 0 and not bad and has_number and not self.saved and self.task is None
+        self.save_button.setEnabled(ready)
+        self.force_button.setEnabled(ready)
+        self.remove_button.setEnabled(n > 0 and not self.saved and self.task is None)
+        self.folder_button.setEnabled(self.task is None)
+
+    def _forget_result(self) -> None:
+        self.force_button.setVisible(False)
+        self.result_label.clear()
+        if not self.saved:
+            for key in self.captures:
+                self._mark_quality(key)
+
+    # --- saving ----------------------------------------------------------------------------
+    def save(self, force: bool = False) -> None:
+        if self.task is not None or not self.captures:
+            return
+        self.result_label.setStyleSheet("")
+        self.result_label.setText("Waiting for the signature model…")
+        self.save_button.setEnabled(False)
+        self.context.when_ready(lambda verifier: self._start_save(verifier, force))
+
+    def _start_save(self, verifier, force: bool) -> None:
+        store, operator = self.context.store, self.context.operator
+        keys = list(self.captures)
+        images = [self.captures[k].capture for k in keys]
+        cid, name = self.customer_id, self.name_edit.text().strip()
+        number = self.number_edit.text()
+
+        def work(progress):
+            if cid is None:
+                return enrol_customer(
+                    store, verifier, number, images, name=name, force=force,
+                    operator=operator, progress=progress,
+                )  # fmt: skip
+            return add_references(store, verifier, cid, images, force=force, operator=operator)
+
+        self.result_label.setText("Checking and saving…")
+        self.task = run_in_background(
+            work,
+            on_done=lambda result: self._saved(keys, result),
+            on_error=lambda err: self._failed(keys, err),
+            label="Checking and saving the signatures…",
+            parent=self,
+        )
+        self.task.finished.connect(self._task_ended)
+        self._update_state()
+
+    def _task_ended(self) -> None:
+        self.task = None
+        self._update_state()
+
+    def _saved(self, keys: list[int], result) -> None:
+        scores = {c.index: c for c in result.consistency}
+        for i, key in enumerate(keys):
+            source = self.captures[key].source
+            score = scores.get(i)
+            caption = f"{source} · {score.score:.2f}" if score else source
+            status = "warning" if score and score.outlier else "ok"
+            self.strip.set_status(key, status, caption, f"Saved. {caption}")
+        self.saved = True
+        overridden = result.forced and any(c.outlier for c in result.consistency)
+        lines = [
+            f"Saved {len(result.reference_ids)} reference signature(s) for customer "
+            f"{result.customer_id}." + (" Enrolled anyway by a supervisor." if overridden else "")
+        ]
+        if scores:
+            lines.append("Each score is that signature against the others (higher is more alike).")
+        lines += list(result.warnings)
+        self.result_label.setStyleSheet(OK_STYLE)
+        self.result_label.setText("\n".join(lines))
+        self.context.notify_store_changed()
+        self._show_customer(records.get_customer(self.context.store.db, result.customer_id))
+        self.customer_enrolled.emit(result.customer_id)
+
+    def _failed(self, keys: list[int], err: BaseException) -> None:
+        if not isinstance(err, ConsistencyError):
+            self.result_label.clear()
+            errors.show_error(self, err)
+            return
+        for outlier in err.outliers:
+            if outlier.index < len(keys) and keys[outlier.index] in self.captures:
+                key = keys[outlier.index]
+                caption = f"{self.captures[key].source} · {outlier.score:.2f}"
+                self.strip.set_status(
+                    key, "problem", caption, f"Does not match the others: score {outlier.score:.2f}"
+                )
+        self.result_label.setStyleSheet(PROBLEM_STYLE)
+        self.result_label.setText(str(err))
+        self.force_button.setVisible(True)
+
+    # --- a whole folder --------------------------------------------------------------------
+    def enrol_folder(self) -> BackgroundTask | None:
+        folder = enrol_folder.ask_folder(self)
+        if not folder:
+            return None
+        self.result_label.setStyleSheet("")
+        self.result_label.setText(f"Enrolling the writers of {folder}…")
+        return enrol_folder.start_folder_enrolment(self.context, folder, self, self._folder_done)
+
+    def _folder_done(self, report) -> None:
+        self.result_label.setText(enrol_folder.summary(report))
+        self.context.notify_store_changed()
+        enrol_folder.show_summary(self, report)

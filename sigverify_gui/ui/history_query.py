@@ -1,0 +1,119 @@
+"""Filtering the audit trail for the history screen, and exporting it to CSV. No Qt.
+
+Rows come from `store.audit.list_rows` (newest first, without image bytes). Dates
+are stored in UTC; a teller thinks in the branch's local dates, so the date filter
+and the times shown are local.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+DECISION_FILTERS = ("", "accept", "refer", "reject", "override")
+
+CSV_COLUMNS = (
+    "id",
+    "time",
+    "kind",
+    "customer_id",
+    "operator",
+    "score",
+    "system_decision",
+    "teller_decision",
+    "override_reason",
+    "model_id",
+    "t_accept",
+    "t_reject",
+    "verification_id",
+    "closest_reference_id",
+    "row_hash",
+)
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    customer: str = ""  # part of a customer number, any case; empty: everyone
+    date_from: date | None = None  # local dates, inclusive
+    date_to: date | None = None
+    decision: str = ""  # "", "accept", "refer", "reject" or "override"
+
+    def accepts(self, row: dict[str, Any]) -> bool:
+        if (
+            self.customer
+            and self.customer.casefold() not in (row.get("customer_id") or "").casefold()
+        ):
+            return False
+        if self.date_from or self.date_to:
+            day = local_time(row["time"]).date()
+            if self.date_from and day < self.date_from:
+                return False
+            if self.date_to and day > self.date_to:
+                return False
+        if self.decision == "override":
+            return bool(row.get("teller_decision")) and row.get("teller_decision") != row.get(
+                "system_decision"
+            )
+        if self.decision:
+            return self.decision in (row.get("system_decision"), row.get("teller_decision"))
+        return True
+
+
+def filter_rows(rows: Iterable[dict[str, Any]], flt: HistoryFilter) -> list[dict[str, Any]]:
+    return [row for row in rows if flt.accepts(row)]
+
+
+def local_time(stamp: str) -> datetime:
+    """An audit time (ISO 8601, UTC) in this computer's time zone."""
+    return datetime.fromisoformat(stamp).astimezone()
+
+
+def display_time(stamp: str) -> str:
+    return local_time(stamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def outcome(row: dict[str, Any]) -> str:
+    """One phrase for the table: what the system and the teller decided."""
+    parts = []
+    if row.get("system_decision"):
+        parts.append(f"system: {row['system_decision']}")
+    if row.get("teller_decision"):
+        parts.append(f"teller: {row['teller_decision']}")
+    if row.get("override_reason"):
+        parts.append(f"reason: {row['override_reason']}")
+    return ", ".join(parts)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    # A spreadsheet runs a cell starting with = + - @ as a formula; a name or a reason
+    # typed by someone could then run something on the reader's computer.
+    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_csv(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    """Write `rows` (UTF-8 with BOM, for spreadsheets) to `path`; returns the count."""
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            writer.writerow([_cell(row.get(col)) for col in CSV_COLUMNS])
+            count += 1
+    return count

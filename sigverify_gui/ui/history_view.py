@@ -1,0 +1,246 @@
+"""The history screen: the audit trail, filtered, exported, and its integrity checked.
+
+Reading the trail and walking its hash chain read every row (the chain check reads
+every questioned image too), so both run in workers; the filters then work on the
+rows in memory and apply as one types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sigverify_gui.store import audit
+from sigverify_gui.ui import errors
+from sigverify_gui.ui.context import AppContext
+from sigverify_gui.ui.history_query import (
+    HistoryFilter,
+    display_time,
+    filter_rows,
+    outcome,
+    write_csv,
+)
+from sigverify_gui.ui.qt import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDate,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStandardItem,
+    QStandardItemModel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from sigverify_gui.ui.workers import run_in_background
+
+COLUMNS = ("Row", "Time", "Event", "Customer", "Score", "Operator", "Decisions")
+DECISION_CHOICES = (
+    ("All decisions", ""),
+    ("Accepted", "accept"),
+    ("Referred", "refer"),
+    ("Rejected", "reject"),
+    ("Teller overrode the system", "override"),
+)
+
+
+class HistoryView(QWidget):
+    loaded = Signal()  # rows (re)read from the store
+    integrity_checked = Signal(object)  # the ChainReport
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._rows: list[dict[str, Any]] = []
+        self.shown_rows: list[dict[str, Any]] = []
+        self._stale = True
+        self._build()
+        context.store_changed.connect(self._on_store_changed)
+
+    def _build(self) -> None:
+        self.customer = QLineEdit()
+        self.customer.setPlaceholderText("Customer number")
+        self.customer.setAccessibleName("Filter by customer")
+        self.use_from, self.date_from = self._date_filter("From", "Filter from date")
+        self.use_to, self.date_to = self._date_filter("To", "Filter to date")
+        self.decision = QComboBox()
+        self.decision.setAccessibleName("Filter by decision")
+        for label, value in DECISION_CHOICES:
+            self.decision.addItem(label, value)
+        self.refresh_button = QPushButton("&Refresh")
+        self.export_button = QPushButton("E&xport CSV…")
+        self.export_button.setAccessibleName("Export the rows shown to a CSV file")
+        self.check_button = QPushButton("&Check integrity")
+        self.integrity = QLabel("Integrity: not checked yet")
+        self.integrity.setAccessibleName("Audit trail integrity")
+        self.count = QLabel()
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.customer, 2)
+        for widget in (self.use_from, self.date_from, self.use_to, self.date_to):
+            filters.addWidget(widget)
+        filters.addWidget(self.decision, 1)
+        filters.addWidget(self.refresh_button)
+        self.model = QStandardItemModel(0, len(COLUMNS), self)
+        self.model.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Audit trail")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)  # the decisions and reasons take the rest
+        rows = self.table.verticalHeader()
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        footer = QHBoxLayout()
+        footer.addWidget(self.integrity, 1)
+        footer.addWidget(self.count)
+        footer.addWidget(self.check_button)
+        footer.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(footer)
+
+        self.customer.textChanged.connect(self.apply_filter)
+        self.decision.currentIndexChanged.connect(self.apply_filter)
+        for check, edit in ((self.use_from, self.date_from), (self.use_to, self.date_to)):
+            check.toggled.connect(edit.setEnabled)
+            check.toggled.connect(self.apply_filter)
+            edit.dateChanged.connect(self.apply_filter)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button.clicked.connect(self.export)
+        self.check_button.clicked.connect(self.check_integrity)
+
+    @staticmethod
+    def _date_filter(text: str, name: str) -> tuple[QCheckBox, QDateEdit]:
+        check = QCheckBox(text)
+        check.setAccessibleName(f"Use the '{text.lower()}' date")
+        edit = QDateEdit(QDate.currentDate())
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setAccessibleName(name)
+        edit.setEnabled(False)
+        return check, edit
+
+    # --- reading -------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def _on_store_changed(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self):
+        """Re-read the trail in a worker; `loaded` is emitted when the table is filled."""
+        self._stale = False
+        store = self.context.store
+        return run_in_background(
+            lambda progress: audit.list_rows(store.db),
+            progress=False,
+            on_done=self._on_rows,
+            label="Reading the history…",
+            parent=self,
+        )
+
+    def _on_rows(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+        self.apply_filter()
+        self.loaded.emit()
+
+    # --- filtering -----------------------------------------------------------------------
+    def current_filter(self) -> HistoryFilter:
+        return HistoryFilter(
+            customer=self.customer.text().strip(),
+            date_from=self.date_from.date().toPython() if self.use_from.isChecked() else None,
+            date_to=self.date_to.date().toPython() if self.use_to.isChecked() else None,
+            decision=self.decision.currentData() or "",
+        )
+
+    def apply_filter(self, *_args: object) -> None:
+        self.shown_rows = filter_rows(self._rows, self.current_filter())
+        self.model.removeRows(0, self.model.rowCount())
+        for row in self.shown_rows:
+            score = "" if row.get("score") is None else f"{row['score']:.3f}"
+            cells = (
+                str(row["id"]),
+                display_time(row["time"]),
+                row["kind"].replace("_", " "),
+                row.get("customer_id") or "",
+                score,
+                row.get("operator") or "",
+                outcome(row),
+            )
+            self.model.appendRow([QStandardItem(text) for text in cells])
+        for column in range(len(COLUMNS) - 1):  # the last one stretches
+            self.table.resizeColumnToContents(column)
+        self.count.setText(f"{len(self.shown_rows)} of {len(self._rows)} rows")
+
+    def set_customer(self, customer_id: str | None) -> None:
+        """Show one customer's history (None: everyone's)."""
+        self.customer.setText(customer_id or "")
+
+    # --- export and integrity ----------------------------------------------------------------
+    def ask_export_path(self) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export history", "sigverify-history.csv", "CSV files (*.csv)"
+        )
+        return Path(name) if name else None
+
+    def export(self) -> int | None:
+        """Write the rows shown to a CSV file the teller picks; returns the count."""
+        path = self.ask_export_path()
+        if path is None:
+            return None
+        try:
+            count = write_csv(self.shown_rows, path)
+        except OSError as err:
+            errors.show_error(self, err)
+            return None
+        self.count.setText(f"{len(self.shown_rows)} of {len(self._rows)} rows — exported")
+        return count
+
+    def check_integrity(self):
+        self.integrity.setText("Integrity: checking…")
+        self.check_button.setEnabled(False)
+        store = self.context.store
+        return run_in_background(
+            lambda progress: audit.verify_chain(store.db),
+            label="Checking the audit trail…",
+            on_done=self._on_integrity,
+            on_error=self._on_integrity_failed,
+            parent=self,
+        )
+
+    def _on_integrity(self, report: audit.ChainReport) -> None:
+        self.check_button.setEnabled(True)
+        if report.ok:
+            self.integrity.setText(f"✓ Integrity: intact ({report.rows_checked} rows checked)")
+            self.integrity.setStyleSheet("color: #009E73; font-weight: bold;")
+        else:
+            self.integrity.setText(
+                f"✗ Integrity: BROKEN at row {report.broken_at}: {report.problem}. "
+                "Tell IT; keep a copy of the store."
+            )
+            self.integrity.setStyleSheet("color: #D55E00; font-weight: bold;")
+        self.integrity_checked.emit(report)
+
+    def _on_integrity_failed(self, err: BaseException) -> None:
+        self.check_button.setEnabled(True)
+        self.integrity.setText("Integrity: could not be checked")
+        self.integrity.setStyleSheet("")
+        errors.show_error(self, err)

@@ -1,0 +1,224 @@
+"""The main window: customer search on the left, the work on the right.
+
+Right-hand tabs: the selected customer (or the getting-started guide while the
+store is empty), enrolment, verification and the history. The window connects the
+parts and owns the menus; what each part does lives in its own module.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from model.errors import SigverifyError
+from sigverify_gui.ui import errors, palette, workers
+from sigverify_gui.ui.actions import build_actions
+from sigverify_gui.ui.context import AppContext
+from sigverify_gui.ui.customer_list import CustomerList
+from sigverify_gui.ui.customer_panel import CustomerPanel
+from sigverify_gui.ui.demo import load_demo_customers
+from sigverify_gui.ui.enrol_view import EnrolmentView
+from sigverify_gui.ui.guide import GuideView
+from sigverify_gui.ui.history_view import HistoryView
+from sigverify_gui.ui.qt import (
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    Qt,
+    QTabWidget,
+    QWidget,
+)
+from sigverify_gui.ui.settings import qsettings
+from sigverify_gui.ui.settings_dialog import SettingsDialog
+from sigverify_gui.ui.status import StatusFields
+from sigverify_gui.ui.verify_view import VerificationView
+
+log = logging.getLogger("sigverify.ui.main")
+
+CUSTOMER_TAB, ENROL_TAB, VERIFY_TAB, HISTORY_TAB = range(4)
+
+
+def _scrollable(page: QWidget) -> QScrollArea:
+    # A tall screen must not force its height on the window: on a small laptop
+    # display the page scrolls instead of the window growing off the screen.
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        context.dialog_parent = self
+        self.setWindowTitle("sigverify — signature verification")
+        self.setAccessibleName("sigverify main window")
+        self.demo_task: workers.BackgroundTask | None = None
+        self.settings_dialog: SettingsDialog | None = None
+
+        self.customers = CustomerList(context.store)
+        self.panel = CustomerPanel(context.store)
+        self.guide = GuideView()
+        self.customer_page = QStackedWidget()
+        self.customer_page.addWidget(self.guide)
+        self.customer_page.addWidget(self.panel)
+        self.enrolment = EnrolmentView(context)
+        self.verification = VerificationView(context)
+        self.history = HistoryView(context)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Work area")
+        self.tabs.addTab(self.customer_page, "&Customer")
+        self.tabs.addTab(_scrollable(self.enrolment), "&Enrol")
+        self.tabs.addTab(_scrollable(self.verification), "&Verify")
+        self.tabs.addTab(self.history, "&History")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.customers)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([280, 900])
+        self.setCentralWidget(self.splitter)
+        self.status = StatusFields(context, self.statusBar())
+        self.actions = build_actions(self)
+        self.setTabOrder(self.customers.search, self.customers.view)
+        self.setTabOrder(self.customers.view, self.tabs)
+
+        self.customers.customer_selected.connect(self.show_customer)
+        self.panel.verify_requested.connect(self.verify_customer)
+        self.panel.enrol_requested.connect(self.enrol_for_customer)
+        self.guide.load_demo_requested.connect(self.load_demo)
+        self.guide.enrol_requested.connect(self.new_customer)
+        context.store_changed.connect(self.refresh)
+        context.store_replaced.connect(self._on_store_replaced)
+        context.verifier_loading.connect(self._show_model_state)
+        context.verifier_ready.connect(self._show_model_state)
+        self.enrolment.customer_enrolled.connect(self.select_customer)
+
+        self.restore_window_state()
+        self.refresh()
+
+    # --- what is shown -------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.customers.refresh()
+        self.panel.refresh()
+        self._show_customer_page()
+
+    def _show_customer_page(self) -> None:
+        empty = self.customers.total == 0
+        self.guide.set_store_empty(empty)
+        self.customer_page.setCurrentWidget(self.guide if empty else self.panel)
+
+    def show_customer(self, customer_id: str | None) -> None:
+        self.panel.set_customer(customer_id)
+        self.enrolment.set_customer(customer_id)
+        self.verification.set_customer(customer_id)
+        self._show_customer_page()
+
+    def select_customer(self, customer_id: str) -> None:
+        self.customers.refresh()
+        self.customers.search.clear()
+        self.customers.select(customer_id)
+
+    def _on_store_replaced(self) -> None:
+        self.customers.set_store(self.context.store)
+        self.panel.set_store(self.context.store)
+        self.show_customer(None)
+
+    def _show_model_state(self, *_args: object) -> None:
+        if self.context.is_loading:
+            self.statusBar().showMessage("Loading the signature model…")
+        else:
+            self.statusBar().showMessage("The signature model is ready.", 4000)
+
+    # --- actions -------------------------------------------------------------------------
+    def show_tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    def focus_search(self) -> None:
+        self.customers.focus_search()
+
+    def new_customer(self) -> None:
+        self.enrolment.set_customer(None)
+        self.show_tab(ENROL_TAB)
+
+    def enrol_for_customer(self, customer_id: str | None = None) -> None:
+        self.enrolment.set_customer(customer_id or self.customers.selected_customer())
+        self.show_tab(ENROL_TAB)
+
+    def verify_customer(self, customer_id: str | None = None) -> None:
+        self.verification.set_customer(customer_id or self.customers.selected_customer())
+        self.show_tab(VERIFY_TAB)
+
+    def show_history(self) -> None:
+        self.history.set_customer(self.customers.selected_customer())
+        self.show_tab(HISTORY_TAB)
+
+    def open_settings(self) -> SettingsDialog:
+        """Non-blocking (`open`, not `exec`): the window keeps painting meanwhile."""
+        self.settings_dialog = SettingsDialog(self.context, self)
+        self.settings_dialog.open()
+        return self.settings_dialog
+
+    def set_theme(self, dark: bool) -> None:
+        theme = "dark" if dark else "light"
+        palette.apply_theme(theme)
+        if self.context.settings.theme != theme:
+            try:
+                self.context.apply_settings(self.context.settings.with_changes(theme=theme))
+            except SigverifyError as err:  # e.g. the saved store folder has gone
+                errors.show_error(self, err)
+
+    def load_demo(self) -> None:
+        """Enrol the demo customers in a worker, once the model is ready."""
+        if self.demo_task is not None:
+            return
+        self.guide.set_busy(True)
+        self.statusBar().showMessage("Demo customers will load once the model is ready…")
+        self.context.when_ready(self._start_demo)
+
+    def _start_demo(self, verifier) -> None:
+        store, operator = self.context.store, self.context.operator
+        self.demo_task = workers.run_in_background(
+            lambda progress: load_demo_customers(
+                store, verifier, operator=operator, progress=progress
+            ),
+            label="Enrolling the demo customers…",
+            on_done=self._demo_loaded,
+            parent=self,
+        )
+        self.demo_task.finished.connect(self._demo_finished)
+
+    def _demo_loaded(self, report) -> None:
+        self.context.notify_store_changed()
+        if report.enrolled:
+            self.select_customer(report.enrolled[0])
+            self.show_tab(CUSTOMER_TAB)
+        self.statusBar().showMessage(f"{len(report.enrolled)} demo customer(s) enrolled.", 6000)
+
+    def _demo_finished(self) -> None:
+        self.demo_task = None
+        self.guide.set_busy(False)
+
+    # --- window state --------------------------------------------------------------------
+    def restore_window_state(self) -> None:
+        q = qsettings()
+        geometry = q.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1200, 780)
+        splitter = q.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        palette.apply_theme(self.context.settings.theme)
+        self.actions.dark_theme.setChecked(self.context.settings.theme == "dark")
+
+    def save_window_state(self) -> None:
+        q = qsettings()
+        q.setValue("window/geometry", self.saveGeometry())
+        q.setValue("window/splitter", self.splitter.saveState())
+        q.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        self.save_window_state()
+        workers.cancel_all_and_wait(5000)
+        super().closeEvent(event)

@@ -1,0 +1,61 @@
+"""Light and dark palettes.
+
+Both are applied over the Fusion style, which draws every widget from the palette,
+so one palette change recolours the whole application the same way on every
+platform (native styles ignore parts of a custom palette).
+"""
+
+from __future__ import annotations
+
+from sigverify_gui.ui.qt import QApplication, QColor, QPalette
+
+THEMES = ("light", "dark")
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    window, base, text = QColor(45, 45, 48), QColor(30, 30, 32), QColor(230, 230, 230)
+    disabled = QColor(130, 130, 130)
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: window,
+        QPalette.ColorRole.ToolTipBase: QColor(60, 60, 64),
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.PlaceholderText: disabled,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: window,
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: QColor(255, 90, 90),
+        QPalette.ColorRole.Link: QColor(100, 170, 255),
+        QPalette.ColorRole.Highlight: QColor(42, 110, 190),
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+    }
+    for role, colour in roles.items():
+        p.setColor(role, colour)
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return p
+
+
+def light_palette() -> QPalette:
+    app = QApplication.instance()
+    return app.style().standardPalette()
+
+
+def apply_theme(theme: str) -> None:
+    """Recolour the running application; unknown names mean light."""
+    app = QApplication.instance()
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    app.setPalette(dark_palette() if theme == "dark" else light_palette())
+
+
+def is_dark() -> bool:
+    window = QApplication.instance().palette().color(QPalette.ColorRole.Window)
+    return window.lightness() < 128

@@ -1,0 +1,195 @@
+"""The match score, large, on a gauge with the reject / refer / accept bands.
+
+The bands use the Okabe-Ito palette (vermillion, orange, bluish green), which stays
+distinguishable with the common colour-vision deficiencies, and every band and the
+decision also carry their name in words, so nothing depends on seeing colour.
+"""
+
+from __future__ import annotations
+
+from sigverify_gui.ui.qt import (
+    QColor,
+    QFont,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPainter,
+    QPen,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QtGui,
+    QVBoxLayout,
+    QWidget,
+)
+
+# decision -> (band colour, text colour on it, label)
+DECISION_STYLES: dict[str, tuple[str, str, str]] = {
+    "reject": ("#D55E00", "#FFFFFF", "Reject"),
+    "refer": ("#E69F00", "#000000", "Refer"),
+    "accept": ("#009E73", "#FFFFFF", "Accept"),
+}
+
+EXPLANATIONS = {
+    "accept": "At or above {accept:.2f}: the signature matches the customer's references.",
+    "refer": (
+        "Between {reject:.2f} and {accept:.2f}: not conclusive; compare the signatures "
+        "closely and refer to a supervisor when in doubt."
+    ),
+    "reject": "Below {reject:.2f}: the signature does not match the customer's references.",
+}
+
+
+class GaugeBar(QWidget):
+    """The painted bar: bands from 0 to 1, threshold ticks, and a needle at the score."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.score: float | None = None
+        self.t_accept = 0.7
+        self.t_reject = 0.3
+        self.setMinimumSize(260, 64)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(420, 72)
+
+    def set_values(self, score: float | None, t_accept: float, t_reject: float) -> None:
+        self.score = None if score is None else min(1.0, max(0.0, float(score)))
+        self.t_accept, self.t_reject = float(t_accept), float(t_reject)
+        self.update()
+
+    def bar_rect(self) -> QRectF:
+        fm = self.fontMetrics()
+        top = fm.height() * 0.5 + 6  # room for the needle's head
+        height = max(18.0, self.height() - top - fm.height() - 8)
+        return QRectF(10, top, max(10.0, self.width() - 20.0), height)
+
+    def x_of(self, value: float) -> float:
+        bar = self.bar_rect()
+        return bar.left() + bar.width() * min(1.0, max(0.0, value))
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        bar = self.bar_rect()
+        bands = (
+            ("reject", 0.0, self.t_reject),
+            ("refer", self.t_reject, self.t_accept),
+            ("accept", self.t_accept, 1.0),
+        )
+        label_font = QFont(self.font())
+        label_font.setBold(True)
+        painter.setFont(label_font)
+        fm = QtGui.QFontMetrics(label_font)
+        for name, lo, hi in bands:
+            colour, text_colour, label = DECISION_STYLES[name]
+            rect = QRectF(self.x_of(lo), bar.top(), self.x_of(hi) - self.x_of(lo), bar.height())
+            if rect.width() <= 0:
+                continue
+            painter.fillRect(rect, QColor(colour))
+            if fm.horizontalAdvance(label) + 6 <= rect.width():
+                painter.setPen(QColor(text_colour))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+        text_pen = QPen(self.palette().color(self.foregroundRole()))
+        painter.setPen(text_pen)
+        painter.setFont(self.font())
+        fm = self.fontMetrics()
+        label_top = bar.bottom() + 3
+        for value, align in ((0.0, Qt.AlignmentFlag.AlignLeft), (1.0, Qt.AlignmentFlag.AlignRight)):
+            x = self.x_of(value)
+            rect = QRectF(x - (0 if value == 0 else 40), label_top, 40, fm.height())
+            painter.drawText(rect, align | Qt.AlignmentFlag.AlignTop, f"{value:.0f}")
+        for value in (self.t_reject, self.t_accept):
+            x = self.x_of(value)
+            painter.drawLine(QPointF(x, bar.top()), QPointF(x, bar.bottom() + 3))
+            rect = QRectF(x - 30, label_top, 60, fm.height())
+            painter.drawText(
+                rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, f"{value:.2f}"
+            )
+        if self.score is not None:
+            self._paint_needle(painter, bar)
+        painter.end()
+
+    def _paint_needle(self, painter: QPainter, bar: QRectF) -> None:
+        x = self.x_of(self.score)
+        # A dark line with a light halo reads on every band colour and both palettes.
+        painter.setPen(QPen(QColor("white"), 6))
+        painter.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
+        painter.setPen(QPen(QColor("#111111"), 3))
+        painter.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
+        head = QtGui.QPolygonF(
+            [QPointF(x - 8, bar.top() - 12), QPointF(x + 8, bar.top() - 12), QPointF(x, bar.top())]
+        )
+        painter.setPen(QPen(QColor("white"), 1.5))
+        painter.setBrush(QColor("#111111"))
+        painter.drawPolygon(head)
+
+
+class ScoreGauge(QFrame):
+    """Score in large type, the band gauge, and the system's decision in words."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel("Match score")
+        self.score_label = QLabel("–")
+        big = QFont(self.font())
+        big.setPointSizeF(max(28.0, self.font().pointSizeF() * 3.2))
+        big.setBold(True)
+        self.score_label.setFont(big)
+        self.score_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.decision_label = QLabel()
+        decision_font = QFont(self.font())
+        decision_font.setPointSizeF(self.font().pointSizeF() * 1.4)
+        decision_font.setBold(True)
+        self.decision_label.setFont(decision_font)
+        self.decision_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.decision_label.setMinimumWidth(180)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.bar = GaugeBar()
+
+        top = QHBoxLayout()
+        score_box = QVBoxLayout()
+        score_box.addWidget(self.title)
+        score_box.addWidget(self.score_label)
+        top.addLayout(score_box)
+        top.addStretch(1)
+        top.addWidget(self.decision_label, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.explanation)
+        self.setAccessibleName("Match score")
+        self.clear()
+
+    def set_result(self, score: float, decision: str, t_accept: float, t_reject: float) -> None:
+        colour, text_colour, label = DECISION_STYLES[decision]
+        self.score_label.setText(f"{score:.2f}")
+        self.decision_label.setText(f"System: {label.upper()}")
+        self.decision_label.setStyleSheet(
+            f"background: {colour}; color: {text_colour}; border-radius: 6px; padding: 8px 16px;"
+        )
+        self.explanation.setText(EXPLANATIONS[decision].format(accept=t_accept, reject=t_reject))
+        self.bar.set_values(score, t_accept, t_reject)
+        description = (
+            f"Match score {score:.2f}. System decision: {label}. Accept at or above "
+            f"{t_accept:.2f}, reject below {t_reject:.2f}, refer in between."
+        )
+        self.setAccessibleDescription(description)
+        self.bar.setAccessibleDescription(description)
+
+    def clear(self, t_accept: float = 0.7, t_reject: float = 0.3) -> None:
+        self.score_label.setText("–")
+        self.decision_label.setText("")
+        self.decision_label.setStyleSheet("")
+        self.explanation.setText("")
+        self.bar.set_values(None, t_accept, t_reject)
+        self.setAccessibleDescription("No score yet.")
+
+    def score_text(self) -> str:
+        return self.score_label.text()
+
+    def decision_text(self) -> str:
+        return self.decision_label.text()

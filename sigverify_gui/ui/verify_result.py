@@ -1,0 +1,246 @@
+"""The verification result screen: the evidence, the system's decision, the teller's.
+
+Left: the questioned signature beside a reference at the same scale (the closest one
+first; any reference in the strip below can be put there instead). Right: the match
+score and its gauge, the aligned overlay or heat map of what the model compared,
+and the teller's decision, which needs a reason when it overrides the system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sigverify_gui.services.verify import VerificationResult
+from sigverify_gui.ui.capture_preview import InspectedCapture
+from sigverify_gui.ui.compare_overlay import CompareOverlay
+from sigverify_gui.ui.qt import (
+    QButtonGroup,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from sigverify_gui.ui.score_gauge import DECISION_STYLES, ScoreGauge
+from sigverify_gui.ui.signature_view import SignaturePair
+from sigverify_gui.ui.thumbnail_strip import ThumbnailStrip
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceImage:
+    reference_id: int
+    gray: np.ndarray = field(repr=False)
+    canvas: np.ndarray = field(repr=False)  # float32, as the model saw it
+    dpi: float | None
+    similarity: float
+    captured_at: str
+
+
+@dataclass(frozen=True, eq=False)
+class VerificationOutcome:
+    result: VerificationResult
+    questioned: InspectedCapture
+    references: tuple[ReferenceImage, ...]  # closest first
+
+    @property
+    def closest(self) -> ReferenceImage:
+        return self.references[0]
+
+
+DECISION_BUTTONS = (  # decision, label (with its Alt key), what it means
+    ("accept", "&Accept", "Accept the signature as the customer's (Alt+A)"),
+    ("refer", "Refer &to a supervisor", "Not sure: refer to a supervisor (Alt+T)"),
+    ("reject", "&Reject", "Reject the signature (Alt+R)"),
+)
+
+
+class DecisionPanel(QGroupBox):
+    """The teller's decision; a reason is required when it differs from the system's."""
+
+    record_requested = Signal(str, str)  # decision, reason
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Your decision", parent)
+        self.system_decision = ""
+        self.group = QButtonGroup(self)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for decision, text, tip in DECISION_BUTTONS:
+            button = QPushButton(text)
+            button.setCheckable(True)
+            button.setToolTip(tip)
+            button.setAccessibleName(tip)
+            self.group.addButton(button)
+            self.buttons[decision] = button
+            row.addWidget(button)
+        self.reason = QLineEdit()
+        self.reason.setAccessibleName("Reason for the decision")
+        self.reason_label = QLabel("Rea&son:")
+        self.reason_label.setBuddy(self.reason)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.record_button = QPushButton("Record &decision")
+        self.record_button.setToolTip("Record your decision in the audit trail")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        reason_row = QHBoxLayout()
+        reason_row.addWidget(self.reason_label)
+        reason_row.addWidget(self.reason, 1)
+        reason_row.addWidget(self.record_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(reason_row)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.status)
+        self.group.buttonClicked.connect(self._update)
+        self.reason.textChanged.connect(self._update)
+        self.reason.returnPressed.connect(self._request)
+        self.record_button.clicked.connect(self._request)
+        self.reset("")
+
+    def reset(self, system_decision: str) -> None:
+        self.system_decision = system_decision
+        self.group.setExclusive(False)
+        for button in self.buttons.values():
+            button.setChecked(False)
+            button.setEnabled(bool(system_decision))
+        self.group.setExclusive(True)
+        self.reason.clear()
+        self.reason.setEnabled(bool(system_decision))
+        self.status.clear()
+        self._update()
+
+    def chosen(self) -> str | None:
+        return next((d for d, b in self.buttons.items() if b.isChecked()), None)
+
+    def choose(self, decision: str) -> None:
+        self.buttons[decision].setChecked(True)
+        self._update()
+
+    def overrides(self) -> bool:
+        chosen = self.chosen()
+        return chosen is not None and chosen != self.system_decision
+
+    def _update(self, *_args) -> None:
+        chosen = self.chosen()
+        needs_reason = self.overrides()
+        has_reason = bool(self.reason.text().strip())
+        self.record_button.setEnabled(chosen is not None and (has_reason or not needs_reason))
+        if needs_reason:
+            system = DECISION_STYLES[self.system_decision][2]
+            self.reason.setPlaceholderText("Required: why you decide otherwise")
+            self.hint.setText(
+                f"The system decided {system}. A reason is required to decide "
+                f"{DECISION_STYLES[chosen][2]} instead."
+            )
+            self.hint.setStyleSheet("" if has_reason else "color: #C0392B;")
+        else:
+            self.reason.setPlaceholderText("Optional")
+            self.hint.clear()
+
+    def _request(self) -> None:
+        if self.record_button.isEnabled():
+            self.record_requested.emit(self.chosen(), self.reason.text().strip())
+
+    def set_recorded(self, text: str) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(False)
+        self.reason.setEnabled(False)
+        self.record_button.setEnabled(False)
+        self.hint.clear()
+        self.status.setText(text)
+
+
+class ResultPage(QWidget):
+    """Shows one `VerificationOutcome`; the view records the decision."""
+
+    next_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.outcome: VerificationOutcome | None = None
+        self.heading = QLabel()
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.heading.setFont(font)
+        self.next_button = QPushButton("&Next signature")
+        self.pair = SignaturePair("Questioned signature", "Reference signature")
+        self.strip = ThumbnailStrip()
+        self.strip.setAccessibleName("The customer's references; select one to compare")
+        self.gauge = ScoreGauge()
+        self.overlay = CompareOverlay()
+        self.decision = DecisionPanel()
+
+        # Evidence on top at full width (two wide signatures side by side need it),
+        # then the references, then the score and decision beside the visual aid.
+        evidence = QWidget()
+        evidence_layout = QVBoxLayout(evidence)
+        evidence_layout.setContentsMargins(0, 0, 0, 0)
+        evidence_layout.addWidget(self.pair, 1)
+        evidence_layout.addWidget(QLabel("All references (select one to compare with it):"))
+        evidence_layout.addWidget(self.strip)
+        judgement = QWidget()
+        judgement_layout = QHBoxLayout(judgement)
+        judgement_layout.setContentsMargins(0, 0, 0, 0)
+        left = QVBoxLayout()
+        left.addWidget(self.gauge)
+        left.addWidget(self.decision)
+        left.addStretch(1)
+        judgement_layout.addLayout(left, 1)
+        judgement_layout.addWidget(self.overlay, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(evidence)
+        splitter.addWidget(judgement)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.next_button.clicked.connect(self.next_requested)
+        self.strip.current_key_changed.connect(self._compare_with)
+
+    def show_outcome(self, outcome: VerificationOutcome, heading: str) -> None:
+        self.outcome = outcome
+        result = outcome.result
+        self.heading.setText(heading)
+        t = result.thresholds
+        self.gauge.set_result(result.score, result.decision, t.t_accept, t.t_reject)
+        self.strip.clear()
+        for i, ref in enumerate(outcome.references):
+            caption = f"#{ref.reference_id} · {ref.similarity:.2f}"
+            self.strip.add(ref.reference_id, ref.gray, caption, f"Similarity {ref.similarity:.2f}")
+            if i == 0:
+                self.strip.set_status(ref.reference_id, "selected", caption + " closest")
+        self.decision.reset(result.decision)
+        self._compare_with(outcome.closest.reference_id)
+        self.strip.select(outcome.closest.reference_id)
+
+    def _compare_with(self, reference_id) -> None:
+        if self.outcome is None:
+            return
+        ref = next((r for r in self.outcome.references if r.reference_id == reference_id), None)
+        if ref is None:
+            return
+        q = self.outcome.questioned
+        self.pair.set_images(q.capture.gray, ref.gray, q.capture.dpi, ref.dpi)
+        closest = " (the closest)" if ref is self.outcome.closest else ""
+        self.pair.set_captions(
+            f"{q.source}",
+            f"Reference #{ref.reference_id}{closest}, captured {ref.captured_at[:10]}, "
+            f"similarity {ref.similarity:.2f}",
+        )
+        if q.canvas is not None:
+            self.overlay.set_canvases(q.canvas, ref.canvas)

@@ -1,0 +1,238 @@
+"""Verification: bring in the questioned signature, verify, decide, next.
+
+Two pages: the capture page (the capture panel and Verify) and the result page
+(`verify_result.ResultPage`). Verify runs in a worker: references made by another
+model are re-embedded first, with progress (the service would do it anyway, but
+silently), then the verification service scores and audits it. The teller's
+decision is a second audit row (`record_teller_decision`); Next starts again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sigverify_gui.services.captures import gray_from_png
+from sigverify_gui.services.reembed import count_stale, reembed_stale
+from sigverify_gui.services.verify import record_teller_decision, verify_signature
+from sigverify_gui.store import records
+from sigverify_gui.ui import errors
+from sigverify_gui.ui.capture_panel import CapturePanel
+from sigverify_gui.ui.capture_preview import InspectedCapture
+from sigverify_gui.ui.qt import (
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QPushButton,
+    QShortcut,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sigverify_gui.ui.score_gauge import DECISION_STYLES
+from sigverify_gui.ui.verify_result import ReferenceImage, ResultPage, VerificationOutcome
+from sigverify_gui.ui.workers import BackgroundTask, run_in_background
+
+CAPTURE_PAGE, RESULT_PAGE = 0, 1
+
+
+def run_verification(store, verifier, customer_id, questioned, operator, progress):
+    """The worker's whole job (no Qt): re-embed if needed, verify, load the images."""
+    stale = count_stale(store, verifier, customer_id)
+    if stale:
+        progress.update(0, stale, f"Updating {stale} reference signature(s) for the new model…")
+        reembed_stale(store, verifier, customer_id=customer_id, progress=progress)
+    progress.update(0, 0, "Comparing with the references…")
+    result = verify_signature(
+        store, verifier, customer_id, questioned.capture, operator=operator, record_failure=True
+    )
+    references = []
+    by_id = {r.id: r for r in records.references_of(store.db, customer_id)}
+    for reference_id, similarity in result.reference_similarities:
+        ref = by_id.get(reference_id)
+        if ref is None:
+            continue
+        image_png, canvas_png = records.reference_images(store.db, reference_id)
+        canvas = gray_from_png(canvas_png).astype(np.float32) / 255.0
+        references.append(
+            ReferenceImage(
+                reference_id,
+                gray_from_png(image_png),
+                canvas,
+                ref.quality.get("dpi"),
+                similarity,
+                ref.captured_at,
+            )
+        )
+    return VerificationOutcome(result, questioned, tuple(references))
+
+
+class VerificationView(QWidget):
+    def __init__(self, context, parent=None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.customer_id: str | None = None
+        self.questioned: InspectedCapture | None = None
+        self.task: BackgroundTask | None = None
+        self.decision_recorded = False
+
+        self.heading = QLabel()
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.heading.setFont(font)
+        self.panel = CapturePanel(context, multiple=False)
+        self.verify_button = QPushButton("Verif&y")
+        self.verify_button.setToolTip("Compare with the customer's references (Ctrl+Enter)")
+        self.verify_button.setDefault(True)
+        self.verify_button.setMinimumSize(160, 36)
+        font = self.verify_button.font()
+        font.setBold(True)
+        self.verify_button.setFont(font)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        capture_page = QWidget()
+        capture_layout = QVBoxLayout(capture_page)
+        capture_layout.setContentsMargins(0, 0, 0, 0)
+        capture_layout.addWidget(self.heading)
+        capture_layout.addWidget(self.panel, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.verify_button)
+        capture_layout.addLayout(bottom)
+        self.result_page = ResultPage()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(capture_page)
+        self.pages.addWidget(self.result_page)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), capture_page).activated.connect(self.verify)
+        self.panel.captured.connect(self._on_captured)
+        self.verify_button.clicked.connect(self.verify)
+        self.result_page.next_requested.connect(self.next_signature)
+        self.result_page.decision.record_requested.connect(self.record_decision)
+        self.set_customer(None)
+
+    # --- state -----------------------------------------------------------------------
+    def set_customer(self, customer_id: str | None) -> None:
+        """The customer the next verification is for (a shown result keeps its own)."""
+        customer = records.get_customer(self.context.store.db, customer_id) if customer_id else None
+        changed = (customer.customer_id if customer else None) != self.customer_id
+        self.customer_id = customer.customer_id if customer else None
+        if customer is None:
+            self.heading.setText("Select a customer on the left, then bring in the signature.")
+        else:
+            name = f" — {customer.name}" if customer.name else ""
+            refs = customer.active_references
+            self.heading.setText(
+                f"Verify a signature of {customer.customer_id}{name} "
+                f"({refs} reference{'s' if refs != 1 else ''})"
+            )
+        # Another customer picked after the decision: on to their verification. (The
+        # same one again is only the list refreshing, and the result stays.)
+        if changed and self.pages.currentIndex() == RESULT_PAGE and self.decision_recorded:
+            self.next_signature()
+        self._update_state()
+
+    def _on_captured(self, inspected: InspectedCapture) -> None:
+        self.questioned = inspected
+        self._update_state()
+
+    def _update_state(self) -> None:
+        ready = (
+            self.customer_id is not None
+            and self.questioned is not None
+            and self.questioned.ok
+            and self.task is None
+        )
+        self.verify_button.setEnabled(ready)
+        if self.task is not None:
+            return
+        if self.customer_id is None:
+            self.status.setText("")
+        elif self.questioned is None:
+            self.status.setText("Bring in the signature to verify.")
+        elif not self.questioned.ok:
+            self.status.setText("This capture cannot be verified; bring in a better one.")
+        else:
+            self.status.setText("Ready: Verify compares it with the customer's references.")
+
+    # --- verifying -------------------------------------------------------------------
+    def verify(self) -> None:
+        if not self.verify_button.isEnabled():
+            return
+        self.verify_button.setEnabled(False)
+        self.status.setText("Waiting for the signature model…")
+        customer_id, questioned = self.customer_id, self.questioned
+        self.context.when_ready(lambda verifier: self._start(verifier, customer_id, questioned))
+
+    def _start(self, verifier, customer_id: str, questioned: InspectedCapture) -> None:
+        store, operator = self.context.store, self.context.operator
+        self.status.setText("Verifying…")
+        self.task = run_in_background(
+            lambda progress: run_verification(
+                store, verifier, customer_id, questioned, operator, progress
+            ),
+            on_done=self._show_outcome,
+            on_error=self._failed,
+            label="Verifying the signature…",
+            parent=self,
+        )
+        self.task.finished.connect(self._task_ended)
+
+    def _task_ended(self) -> None:
+        self.task = None
+        self._update_state()
+
+    def _failed(self, err: BaseException) -> None:
+        self.context.notify_store_changed()  # a failed attempt is audited too
+        errors.show_error(self, err)
+
+    def _show_outcome(self, outcome: VerificationOutcome) -> None:
+        customer = records.get_customer(self.context.store.db, outcome.result.customer_id)
+        name = f" — {customer.name}" if customer and customer.name else ""
+        self.decision_recorded = False
+        self.result_page.show_outcome(
+            outcome, f"Customer {outcome.result.customer_id}{name}: verification result"
+        )
+        self.pages.setCurrentIndex(RESULT_PAGE)
+        self.result_page.decision.setFocus()
+        self.context.notify_store_changed()
+
+    # --- the teller's decision -----------------------------------------------------------
+    def record_decision(self, decision: str, reason: str) -> BackgroundTask | None:
+        outcome = self.result_page.outcome
+        if outcome is None or self.task is not None or self.decision_recorded:
+            return None
+        store, operator = self.context.store, self.context.operator
+        verification_id = outcome.result.verification_id
+        self.task = run_in_background(
+            lambda progress: record_teller_decision(
+                store, verification_id, decision, reason, operator
+            ),
+            on_done=lambda audit_id: self._recorded(decision, outcome, audit_id),
+            label="Recording the decision…",
+            parent=self,
+        )
+        self.task.finished.connect(self._task_ended)
+        return self.task
+
+    def _recorded(self, decision: str, outcome: VerificationOutcome, audit_id: int) -> None:
+        self.decision_recorded = True
+        label = DECISION_STYLES[decision][2]
+        system = outcome.result.decision
+        text = f"Recorded: {label}"
+        if decision != system:
+            text += f" (overriding the system's {DECISION_STYLES[system][2]})"
+        self.result_page.decision.set_recorded(f"{text}. Audit entry {audit_id}.")
+        self.result_page.next_button.setFocus()
+        self.context.notify_store_changed()
+
+    def next_signature(self) -> None:
+        """Back to the capture page, empty, for the same customer."""
+        self.questioned = None
+        self.decision_recorded = False
+        self.panel.clear()
+        self.pages.setCurrentIndex(CAPTURE_PAGE)
+        self._update_state()

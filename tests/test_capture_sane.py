@@ -1,0 +1,224 @@
+"""Scanning through SANE with its `test` backend: a real driver, a virtual scanner.
+
+Skipped when python-sane or the `test` device is missing, unless the environment sets
+SIGVERIFY_REQUIRE_SANE=1 (CI does), in which case their absence is a failure.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sigverify_gui.cli as cli
+from model.errors import CancelledError, CaptureError
+from model.imageio import encode_png, load_image
+from sigverify_gui.services.capture import ScanArea, ScanSettings, open_scanner
+from sigverify_gui.services.capture.sane_backend import SaneBackend
+
+pytestmark = pytest.mark.sane
+
+TEST_DEVICE = "sane:test:0"
+MM_PER_INCH = 25.4
+# The test device's "Grid" picture: black and white squares 10 mm wide.
+GRID = {"test-picture": "Grid"}
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("SIGVERIFY_REQUIRE_SANE") == "1":
+        pytest.fail(f"{reason} (SIGVERIFY_REQUIRE_SANE=1 requires SANE's test device)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def sane_devices():
+    try:
+        import sane  # noqa: F401
+    except ImportError as err:
+        _unavailable(f"python-sane is not installed ({err})")
+    devices = SaneBackend(local_only=True).list_devices()
+    if TEST_DEVICE not in [d.id for d in devices]:
+        _unavailable("SANE's test backend is off: add the line 'test' to /etc/sane.d/dll.conf")
+    return devices
+
+
+SMALL_AREA = ScanArea(0, 0, 50, 30)  # small, so that each scan takes milliseconds
+
+
+@pytest.fixture(autouse=True)
+def _reset_test_device(sane_devices):
+    """The test device keeps its options from one opening to the next (as real
+    scanners' drivers do): put back those the tests change."""
+    yield
+    import sane
+
+    device = sane.open("test:0")
+    try:
+        device.read_return_value = "Default"
+        device.read_delay = False
+        device.test_picture = "Solid black"
+    finally:
+        device.close()
+
+
+def _scan(area=SMALL_AREA, dpi=300, **options):
+    return open_scanner(TEST_DEVICE, ScanSettings(dpi=dpi, area=area, options=options)).capture()
+
+
+def _size(mm: float, dpi: float) -> int:
+    return int(mm / MM_PER_INCH * dpi)  # the test device drops the partial pixel
+
+
+def test_the_test_device_is_listed(sane_devices):
+    test0 = next(d for d in sane_devices if d.id == TEST_DEVICE)
+    assert (test0.backend, test0.vendor, test0.type) == ("sane", "Noname", "virtual device")
+    assert test0.name == "Noname frontend-tester"
+
+
+def test_a_grey_300_dpi_scan_loads_and_can_be_quality_checked(sane_devices):
+    from model.quality import QualityReport, check_quality
+
+    started = time.monotonic()
+    capture = _scan(**GRID)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0, f"a 50 x 30 mm scan took {elapsed:.2f} s"
+
+    assert capture.gray.dtype == np.uint8
+    assert capture.gray.shape == (_size(30, 300), _size(50, 300))  # (354, 590)
+    assert capture.dpi == 300.0
+    assert capture.original is None and "sane:test:0" in capture.source
+    # The grid's squares change colour every 10 mm: every 118.1 px at 300 dpi.
+    edges = np.flatnonzero(np.diff(capture.gray[5].astype(int)))
+    np.testing.assert_allclose(
+        edges[:4], [10 / MM_PER_INCH * 300 * k for k in (1, 2, 3, 4)], atol=1.5
+    )
+    assert set(np.unique(capture.gray)) == {0, 255}
+
+    loaded = load_image(encode_png(capture.gray))
+    np.testing.assert_array_equal(loaded.gray, capture.gray)
+    report = check_quality(loaded.gray, capture.dpi)
+    assert isinstance(report, QualityReport)  # a grid is no signature: any verdict will do
+
+
+def test_no_area_means_the_whole_glass_again(sane_devices):
+    _scan(area=ScanArea(0, 0, 10, 10), dpi=50)
+    assert _scan(area=None, dpi=50).gray.shape == (_size(200, 50), _size(200, 50))
+
+
+def test_resolution_and_area_offset_are_honoured(sane_devices):
+    at_150 = _scan(dpi=150, **GRID)
+    assert at_150.dpi == 150.0
+    assert at_150.gray.shape == (_size(30, 150), _size(50, 150))
+    # The test device draws its grid from the area's corner, so an offset shows only
+    # in the settings it was left with (it keeps them from one opening to the next).
+    _scan(area=ScanArea(10, 5, 50, 30))
+    import sane
+
+    device = sane.open("test:0")
+    try:
+        corners = (device.tl_x, device.tl_y, device.br_x, device.br_y)
+    finally:
+        device.close()
+    assert corners == (10, 5, 60, 35)
+
+
+def test_settings_the_scanner_cannot_do_are_refused_in_words(sane_devices):
+    with pytest.raises(CaptureError, match="1 to 1200 dpi, not at 2400 dpi"):
+        _scan(dpi=2400)
+    with pytest.raises(CaptureError, match="covers 200 x 200 mm"):
+        _scan(area=ScanArea(0, 0, 250, 30))
+    with pytest.raises(CaptureError, match="no setting 'lamp-colour'"):
+        _scan(**{"lamp-colour": "blue"})
+    with pytest.raises(CaptureError, match="refused the setting ppl-loss"):
+        _scan(**{"ppl-loss": "many"})
+    with pytest.raises(CaptureError, match="not found"):
+        open_scanner("sane:test:9").capture()
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "words"),
+    [
+        ("SANE_STATUS_JAMMED", CaptureError, "jammed"),
+        ("SANE_STATUS_IO_ERROR", CaptureError, "stopped responding"),
+        ("SANE_STATUS_COVER_OPEN", CaptureError, "cover is open"),
+        ("SANE_STATUS_NO_DOCS", CaptureError, "feeder is empty"),
+        ("SANE_STATUS_DEVICE_BUSY", CaptureError, "busy"),
+        ("SANE_STATUS_EOF", CaptureError, "sent no image"),
+        ("SANE_STATUS_CANCELLED", CancelledError, "cancelled"),
+    ],
+)
+def test_device_failures_become_teller_messages(sane_devices, status, error, words):
+    # The test device fails its reads with whatever status it is told to.
+    with pytest.raises(error, match=words):
+        _scan(**{"read-return-value": status})
+
+
+def test_a_device_in_use_elsewhere_is_busy_then_free_again(sane_devices):
+    import sane
+
+    holder = sane.open("test:0")  # another program has the scanner
+    try:
+        with pytest.raises(CaptureError, match="busy"):
+            _scan()
+    finally:
+        holder.close()
+    assert _scan().gray.size > 0
+
+
+def test_cancel_stops_a_scan_midway(sane_devices):
+    # The test device pauses 0.2 s per buffer: this scan would take about 2.5 s.
+    slow = {"read-delay": True, "read-delay-duration": 200_000}
+    source = open_scanner(TEST_DEVICE, ScanSettings(area=ScanArea(0, 0, 50, 100), options=slow))
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(CancelledError, match="cancelled"):
+        source.capture(cancel)
+    assert time.monotonic() - started < 1.5
+    assert _scan().gray.size > 0  # the device was released
+
+
+def test_cli_devices_and_scan_with_the_test_device(sane_devices, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["devices", "scan"])
+    assert cli.main(["devices", "--local-only", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert TEST_DEVICE in [d["id"] for d in listed]
+    assert set(listed[0]) == {"id", "name", "backend", "vendor", "model", "type"}
+
+    out_png = tmp_path / "scan.png"
+    argv = ["scan", "--device", TEST_DEVICE, "--area", "0,0,50,30", "-o", str(out_png)]
+    assert cli.main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == {"out": str(out_png), "device": TEST_DEVICE, "dpi": 300.0, "shape": [354, 590]}
+    assert load_image(out_png).gray.shape == (354, 590)
+
+
+def test_ctrl_c_cancels_a_cli_scan_cleanly(sane_devices, tmp_path):
+    """Ctrl-C must stop the scanner and say so; raised inside python-sane's line loop
+    it would crash the interpreter, and an interrupted read would look like an I/O
+    fault."""
+    code = (
+        "import sys, sigverify_gui.cli as cli\n"
+        "cli.COMMAND_MODULES = ['scan']\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    argv = ["scan", "--device", TEST_DEVICE, "--area", "0,0,50,200", "-o", str(tmp_path / "x.png")]
+    argv += ["--option", "read-delay=1", "--option", "read-delay-duration=200000"]  # ~5 s
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    time.sleep(2.0)  # started, and well into the scan
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=10)
+    assert (child.returncode, err.strip()) == (2, "error: The scan was cancelled.")
+    assert not (tmp_path / "x.png").exists()

@@ -1,0 +1,207 @@
+"""The store and verification commands, run in-process through `sigverify_gui.cli.main`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import sigverify_gui.cli as cli
+from sigverify_gui.services import runtime
+from sigverify_gui.store.db import Store
+from tests.fakes import FakeVerifier, write_signatures
+
+STORE_COMMANDS = [
+    "enroll",
+    "enroll_folder",
+    "verify",
+    "identify",
+    "customers",
+    "show",
+    "audit",
+    "reembed",
+    "backup",
+    "export_zip",
+    "import_zip",
+]
+
+
+@pytest.fixture(scope="module")
+def sigs(tmp_path_factory) -> dict[int, list[Path]]:
+    folder = tmp_path_factory.mktemp("cli-sigs")
+    return {w: write_signatures(folder, w, 5) for w in (2, 3)}
+
+
+@pytest.fixture
+def loads(monkeypatch):
+    """Only these commands (others may be unfinished), and the fake verifier."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", STORE_COMMANDS)
+    calls = []
+    model = {"id": "fake-0001"}
+
+    def fake_loader(weights=None, device="auto"):
+        calls.append((weights, device))
+        return FakeVerifier(model_id=model["id"], seed=1234 if model["id"] == "fake-0001" else 9)
+
+    monkeypatch.setattr(runtime, "load_verifier", fake_loader)
+    return calls, model
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return str(tmp_path / "store.db")
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_enroll_verify_identify(capsys, loads, db, sigs):
+    calls, _ = loads
+    data = run_json(
+        capsys, "enroll", "1001", *sigs[2][:4], "--name", "Alice", "--db", db,
+        "--weights", "w.pt", "--device", "cpu",
+    )  # fmt: skip
+    assert data["customer_id"] == "1001" and len(data["reference_ids"]) == 4
+    assert calls == [(Path("w.pt"), "cpu")]
+    run_json(capsys, "enroll", "1002", *sigs[3][:4], "--db", db)
+
+    result = run_json(capsys, "verify", "1001", sigs[2][4], "--db", db, "--operator", "t7")
+    for key in (
+        "customer_id", "score", "decision", "closest_reference_id", "model_id", "thresholds",
+        "verification_id",
+    ):  # fmt: skip
+        assert key in result
+    assert result["decision"] == "accept" and result["model_id"] == "fake-0001"
+    assert result["thresholds"]["accept"] == 0.7
+    assert result["closest_reference_id"] in data["reference_ids"]
+
+    code, out, _ = run(capsys, "verify", "1001", sigs[3][4], "--db", db)
+    assert code == 0 and out.startswith("REJECT: score")
+
+    ranked = run_json(capsys, "identify", sigs[3][4], "--top", "2", "--db", db)
+    assert [c["customer_id"] for c in ranked["candidates"]] == ["1002", "1001"]
+
+    rows = run_json(capsys, "audit", "--customer", "1001", "--db", db)["rows"]
+    assert [r["kind"] for r in rows] == ["verification", "verification", "enrolment"]
+    assert rows[1]["operator"] == "t7"
+
+
+def test_user_errors_exit_2_with_one_line(capsys, loads, db, sigs):
+    code, out, err = run(capsys, "verify", "nobody", sigs[2][0], "--db", db)
+    assert code == 2 and out == ""
+    assert err.startswith("error: No customer with number nobody") and err.count("\n") == 1
+    code, _, err = run(capsys, "enroll", "X", *sigs[2][:3], sigs[3][0], "--db", db)
+    assert code == 2 and "do not match the others" in err and sigs[3][0].name in err
+    code, out, _ = run(capsys, "enroll", "X", *sigs[2][:3], sigs[3][0], "--db", db, "--force")
+    assert code == 0 and "unlike the others (forced)" in out
+    code, _, err = run(capsys, "show", "nobody", "--db", db)
+    assert code == 2 and "nobody" in err
+    code, _, err = run(capsys, "identify", sigs[2][0], "--top", "0", "--db", db)
+    assert code == 2
+
+
+def test_customers_and_show(capsys, loads, db, sigs):
+    run_json(capsys, "enroll", "C1", *sigs[2][:2], "--name", "Ann", "--db", db)
+    customers = run_json(capsys, "customers", "--db", db)["customers"]
+    assert [(c["customer_id"], c["active_references"]) for c in customers] == [("C1", 2)]
+    shown = run_json(capsys, "show", "C1", "--db", db)
+    assert shown["name"] == "Ann" and len(shown["references"]) == 2
+    assert shown["recent_audit"][0]["kind"] == "enrolment"
+    code, out, _ = run(capsys, "show", "C1", "--db", db)
+    assert code == 0 and "Customer C1  Ann" in out and "References (2 active)" in out
+    code, out, _ = run(capsys, "customers", "--db", db)
+    assert "1 customer(s)" in out and "C1" in out
+
+
+def test_default_store_comes_from_the_environment(capsys, loads, tmp_path, monkeypatch, sigs):
+    monkeypatch.setenv("SIGVERIFY_DB", str(tmp_path / "env.db"))
+    run_json(capsys, "enroll", "E1", sigs[2][0])
+    assert (tmp_path / "env.db").exists()
+    assert run_json(capsys, "customers")["customers"][0]["customer_id"] == "E1"
+
+
+def test_audit_verify_reports_tampering(capsys, loads, db, sigs):
+    run_json(capsys, "enroll", "A1", *sigs[2][:3], "--db", db)
+    run_json(capsys, "verify", "A1", sigs[2][3], "--db", db)
+    code, out, _ = run(capsys, "audit", "verify", "--db", db)
+    assert code == 0 and "intact (2 rows checked)" in out
+    with Store(db) as store:
+        store.db.execute("DROP TRIGGER audit_log_no_update")
+        store.db.execute("UPDATE audit_log SET system_decision = 'reject' WHERE id = 2")
+    code, out, _ = run(capsys, "audit", "verify", "--db", db)
+    assert code == 1 and "BROKEN at row 2" in out
+    report = json.loads(run(capsys, "audit", "verify", "--db", db, "--json")[1])
+    assert report == {
+        "ok": False,
+        "rows_checked": 1,
+        "broken_at": 2,
+        "problem": "row 2 was changed after it was written",
+    }
+
+
+def test_backup_export_import(capsys, loads, db, sigs, tmp_path):
+    run_json(capsys, "enroll", "B1", *sigs[2][:3], "--db", db)
+    backup = tmp_path / "backup.db"
+    code, out, _ = run(capsys, "backup", backup, "--db", db)
+    assert code == 0 and backup.exists()
+    assert run(capsys, "backup", backup, "--db", db)[0] == 2  # never overwrites
+    assert run_json(capsys, "customers", "--db", backup)["customers"][0]["customer_id"] == "B1"
+
+    zip_path = tmp_path / "branch.zip"
+    summary = run_json(capsys, "export", zip_path, "--db", db)
+    assert summary["customers"] == 1 and summary["references"] == 3
+    other = str(tmp_path / "other.db")
+    assert run_json(capsys, "import", zip_path, "--db", other)["customers"] == 1
+    code, _, err = run(capsys, "import", zip_path, "--db", other)
+    assert code == 2 and "already enrolled" in err
+    assert run_json(capsys, "import", zip_path, "--replace", "--db", other)["replaced"] == ["B1"]
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip")
+    code, _, err = run(capsys, "import", bad, "--db", other)
+    assert code == 2 and "not a readable sigverify export" in err
+
+
+def test_reembed_after_a_model_change(capsys, loads, db, sigs):
+    _, model = loads
+    run_json(capsys, "enroll", "R1", *sigs[2][:3], "--db", db)
+    model["id"] = "fake-0002"
+    data = run_json(capsys, "reembed", "--db", db)
+    assert data == {"reembedded": 3, "model_id": "fake-0002"}
+    assert run_json(capsys, "reembed", "--db", db)["reembedded"] == 0
+    shown = run_json(capsys, "show", "R1", "--db", db)
+    assert {r["model_id"] for r in shown["references"]} == {"fake-0002"}
+
+
+def test_enroll_folder(capsys, loads, db, tmp_path):
+    folder = tmp_path / "dataset"
+    for writer, seed in (("w01", 2), ("w02", 3)):
+        write_signatures(folder / writer / "genuine", seed, 3)
+    (folder / "w03" / "genuine").mkdir(parents=True)
+    (folder / "w03" / "genuine" / "broken.png").write_bytes(b"\x89PNG broken")
+    code, out, err = run(capsys, "enroll-folder", folder, "--db", db, "--prefix", "DS-")
+    assert code == 1  # one writer failed
+    assert "Enrolled 2 writer(s)" in out and "DS-w03" in out and "broken.png" in out
+    assert "enrolling" in err and "3/3" in err  # the progress bar
+    again = json.loads(run(capsys, "enroll-folder", folder, "--db", db, "--prefix", "DS-",
+                           "--json")[1])  # fmt: skip
+    assert again["skipped"] == ["DS-w01", "DS-w02"] and again["enrolled"] == []
+
+
+@pytest.mark.parametrize("command", STORE_COMMANDS)
+def test_every_store_command_takes_db_and_documents_itself(capsys, loads, command):
+    name = {"enroll_folder": "enroll-folder", "export_zip": "export", "import_zip": "import"}
+    with pytest.raises(SystemExit) as info:
+        cli.main([name.get(command, command), "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--db" in out

@@ -1,0 +1,170 @@
+"""Enrolment through the real widgets: files -> quality -> check and save, and its errors.
+
+Writer seeds are chosen so that `FakeVerifier` finds their renderings consistent
+(some synthetic hands vary more than the fake's crude features tolerate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sigverify_gui.services.enrol import enrol_customer
+from sigverify_gui.store import audit, records
+from sigverify_gui.ui import enrol_folder
+from sigverify_gui.ui.enrol_view import EnrolmentView
+from sigverify_gui.ui.qt import Qt
+from tests.fakes import render_signatures, write_signatures
+
+
+@pytest.fixture
+def view(qtbot, context):
+    v = EnrolmentView(context)
+    qtbot.addWidget(v)
+    v.resize(1000, 800)
+    v.show()
+    return v
+
+
+def add_files(qtbot, view, paths):
+    task = view.panel.add_files(paths)
+    assert task is not None
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+
+
+def save(qtbot, view, button=None):
+    button = button or view.save_button
+    assert button.isEnabled()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert view.task is not None
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+
+
+def test_new_customer_from_files_is_checked_and_saved(qtbot, view, context, tmp_path):
+    paths = write_signatures(tmp_path, 21, 4)
+    add_files(qtbot, view, paths)
+    assert len(view.captures) == 4 and view.strip.count() == 4
+    assert all(c.ok for c in view.captures.values())
+    assert all(view.strip.item(i).text().startswith("✓") for i in range(4))
+    assert "4 signatures collected" in view.count_label.text()
+    # the preview shows what the model sees of the selected capture
+    assert view.panel.preview.canvas_view.has_image()
+    assert view.panel.preview.verdict.text().startswith("✓")
+    assert not view.save_button.isEnabled()  # no customer number yet
+
+    qtbot.keyClicks(view.number_edit, "C-100")
+    qtbot.keyClicks(view.name_edit, "Ada Lovelace")
+    with qtbot.waitSignal(view.customer_enrolled, timeout=10_000) as enrolled:
+        save(qtbot, view)
+    assert enrolled.args == ["C-100"]
+
+    customer = records.get_customer(context.store.db, "C-100")
+    assert customer.name == "Ada Lovelace" and customer.active_references == 4
+    rows = audit.list_rows(context.store.db, customer_id="C-100", kinds=("enrolment",))
+    assert len(rows) == 1
+    assert "Saved 4 reference signature(s)" in view.result_label.text()
+    # each reference's consistency score is shown on its thumbnail
+    assert all("·" in view.strip.item(i).text() for i in range(4))
+    assert view.saved and not view.save_button.isEnabled()
+    view.set_customer("C-100")  # the main window selects whoever was just enrolled
+    assert "Saved 4" in view.result_label.text() and view.number_edit.isReadOnly()
+
+
+def test_bad_file_gives_a_readable_dialog_and_changes_nothing(
+    qtbot, view, context, tmp_path, dialogs
+):
+    bad = tmp_path / "scan.png"
+    bad.write_bytes(b"this is not a picture at all")
+    add_files(qtbot, view, [bad])
+    assert len(dialogs.errors) == 1
+    message = dialogs.errors[0].text
+    assert "scan.png" in message and "Traceback" not in message
+    assert view.strip.count() == 0 and not view.save_button.isEnabled()
+    assert records.list_customers(context.store.db) == []
+
+
+def test_one_bad_file_among_good_ones_keeps_the_good(qtbot, view, tmp_path, dialogs):
+    good = write_signatures(tmp_path, 22, 2)
+    bad = tmp_path / "empty.png"
+    bad.write_bytes(b"")
+    add_files(qtbot, view, [good[0], bad, good[1]])
+    assert view.strip.count() == 2
+    assert len(dialogs.errors) == 1 and "empty.png" in dialogs.errors[0].text
+
+
+def test_unusable_capture_is_marked_and_blocks_saving(qtbot, view):
+    blank = np.full((200, 500), 250, np.uint8)
+    task = view.panel.add_array(blank, 300.0, "blank card")
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    (inspected,) = view.captures.values()
+    assert not inspected.ok and inspected.reasons
+    assert view.strip.item(0).text().startswith("✗")
+    assert view.panel.preview.verdict.text().startswith("✗")
+    view.number_edit.setText("C-1")
+    assert not view.save_button.isEnabled()
+    assert "Remove the 1 marked" in view.count_label.text()
+    view.strip.setCurrentRow(0)
+    qtbot.mouseClick(view.remove_button, Qt.MouseButton.LeftButton)
+    assert view.strip.count() == 0 and not view.captures
+
+
+def test_inconsistent_set_shows_the_outlier_and_a_supervisor_can_force(
+    qtbot, view, context, tmp_path
+):
+    paths = write_signatures(tmp_path, 29, 3) + write_signatures(tmp_path, 30, 1)
+    add_files(qtbot, view, paths)
+    view.number_edit.setText("C-200")
+    save(qtbot, view)
+    assert records.get_customer(context.store.db, "C-200") is None  # nothing written
+    assert view.force_button.isVisible()
+    assert "do not match" in view.result_label.text()
+    outlier_text = view.strip.item(3).text()
+    assert outlier_text.startswith("✗") and "·" in outlier_text  # marked, with its score
+
+    save(qtbot, view, view.force_button)
+    customer = records.get_customer(context.store.db, "C-200")
+    assert customer is not None and customer.active_references == 4
+    assert "supervisor" in view.result_label.text()
+
+
+def test_adding_references_to_an_existing_customer(qtbot, view, context, fake_verifier, tmp_path):
+    enrol_customer(context.store, fake_verifier, "C-300", render_signatures(33, 3), name="Bo")
+    view.set_customer("C-300")
+    assert view.number_edit.isReadOnly() and view.number_edit.text() == "C-300"
+    assert "3 already enrolled" in view.heading.text()
+    add_files(qtbot, view, write_signatures(tmp_path, 33, 2, first=3))
+    save(qtbot, view)
+    assert records.get_customer(context.store.db, "C-300").active_references == 5
+    rows = audit.list_rows(context.store.db, customer_id="C-300", kinds=("references_added",))
+    assert len(rows) == 1
+
+
+def test_enrolling_an_existing_number_as_new_is_refused(
+    qtbot, view, context, fake_verifier, tmp_path, dialogs
+):
+    enrol_customer(context.store, fake_verifier, "C-400", render_signatures(34, 3))
+    add_files(qtbot, view, write_signatures(tmp_path, 36, 3))
+    view.number_edit.setText("C-400")
+    save(qtbot, view)
+    assert len(dialogs.errors) == 1 and "already enrolled" in dialogs.errors[0].text
+    assert records.get_customer(context.store.db, "C-400").active_references == 3
+
+
+def test_enrol_a_folder_in_the_background(qtbot, view, context, tmp_path, monkeypatch):
+    from model.synth import write_dataset
+
+    folder = tmp_path / "dataset"
+    write_dataset(folder, writers=2, genuine=3, forged=0, seed=5)
+    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
+    shown = []
+    monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    task = view.enrol_folder()
+    assert task is not None
+    with qtbot.waitSignal(task.finished, timeout=20_000):
+        pass
+    assert len(shown) == 1 and len(shown[0].enrolled) + len(shown[0].failed) == 2
+    assert len(records.list_customers(context.store.db)) == len(shown[0].enrolled)
+    assert "customer(s) enrolled" in view.result_label.text()

@@ -1,0 +1,143 @@
+"""The shared context: the model loads in the background, actions wait for it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from model.errors import ModelError
+from sigverify_gui.ui.context import AppContext
+from sigverify_gui.ui.qt import QTimer
+from sigverify_gui.ui.settings import Settings
+from tests.fakes import FakeVerifier
+
+
+def test_slow_model_load_does_not_block_the_ui_thread(qtbot, store):
+    release = threading.Event()
+
+    def slow_factory(device):
+        release.wait(5)
+        return FakeVerifier()
+
+    ctx = AppContext(store, verifier_factory=slow_factory)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    ctx.load_verifier()
+    assert ctx.is_loading and ctx.verifier is None
+    qtbot.wait(400)  # the event loop runs while the model "loads"
+    release.set()
+    with qtbot.waitSignal(ctx.verifier_ready, timeout=5000):
+        pass
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) > 15
+    assert max(gaps) < 0.1  # never blocked for more than 100 ms
+    assert ctx.verifier is not None and not ctx.is_loading
+
+
+def test_when_ready_queues_actions_until_the_model_is_there(qtbot, store):
+    release = threading.Event()
+    fake = FakeVerifier()
+    ctx = AppContext(store, verifier_factory=lambda device: release.wait(5) and fake)
+    waiting = []
+    ctx.waiting_changed.connect(waiting.append)
+    ran = []
+    ctx.load_verifier()
+    assert ctx.when_ready(lambda v: ran.append(("first", v))) is False
+    assert ctx.when_ready(lambda v: ran.append(("second", v))) is False
+    assert ctx.waiting == 2 and waiting == [1, 2]
+    assert ran == []
+    with qtbot.waitSignal(ctx.verifier_ready, timeout=5000):
+        release.set()
+    assert ran == [("first", fake), ("second", fake)]
+    assert ctx.waiting == 0
+    # once loaded, an action runs at once
+    assert ctx.when_ready(lambda v: ran.append(("third", v))) is True
+    assert ran[-1] == ("third", fake)
+
+
+def test_failed_load_is_shown_and_queued_actions_are_dropped(qtbot, store, dialogs):
+    def broken(device):
+        raise ModelError("The bundled model sigverify-v1.pt is missing.")
+
+    ctx = AppContext(store, verifier_factory=broken)
+    ran = []
+    with qtbot.waitSignal(ctx.verifier_failed, timeout=5000):
+        ctx.when_ready(ran.append)  # starts the load itself
+    assert ran == [] and ctx.waiting == 0
+    assert isinstance(ctx.load_error, ModelError)
+    assert [m.text for m in dialogs.errors] == ["The bundled model sigverify-v1.pt is missing."]
+
+
+def test_device_change_reloads_and_ignores_the_superseded_load(qtbot, store):
+    release_old = threading.Event()
+    loaded_for = []
+
+    def factory(device):
+        if device == "auto":
+            release_old.wait(5)
+        loaded_for.append(device)
+        return FakeVerifier(model_id=f"fake-{device}")
+
+    ctx = AppContext(store, Settings(store_path=str(store.path)), verifier_factory=factory)
+    ctx.load_verifier()
+    with qtbot.waitSignal(ctx.verifier_ready, timeout=5000):
+        ctx.apply_settings(ctx.settings.with_changes(device="cpu"))
+    assert ctx.verifier.model_id == "fake-cpu"
+    release_old.set()  # the old load finishes late: it must not win
+    qtbot.waitUntil(lambda: "auto" in loaded_for, timeout=5000)
+    qtbot.wait(50)
+    assert ctx.verifier.model_id == "fake-cpu"
+
+
+def test_thresholds_are_set_in_the_store_and_announced(qtbot, context):
+    assert context.thresholds().source == "model"
+    with qtbot.waitSignals([context.thresholds_changed, context.store_changed], timeout=1000):
+        context.set_thresholds(0.8, 0.2)
+    in_force = context.thresholds()
+    assert (in_force.t_accept, in_force.t_reject, in_force.source) == (0.8, 0.2, "settings")
+    context.set_thresholds(None, None)
+    assert context.thresholds().source == "model"
+
+
+def test_replacing_the_store_opens_the_new_one_and_closes_the_old(qtbot, context, tmp_path):
+    old = context.store
+    with qtbot.waitSignal(context.store_replaced, timeout=1000):
+        context.replace_store(tmp_path / "other.db")
+    assert context.store.path == tmp_path / "other.db"
+    assert old._closed
+
+
+def _bundled_weights_present() -> bool:
+    from model.resources import resources_dir
+
+    return (resources_dir() / "sigverify-v1.pt").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _bundled_weights_present(),
+    reason="the bundled weights resources/sigverify-v1.pt are not in this checkout yet",
+)
+def test_the_real_model_loads_in_the_background_and_the_status_bar_names_it(qtbot, store):
+    from sigverify_gui.ui.main_window import MainWindow
+
+    ctx = AppContext(store, Settings(device="cpu"))  # the default factory: model.Verifier
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    with qtbot.waitSignal(ctx.verifier_ready, timeout=60_000):
+        ctx.load_verifier()
+    timer.stop()
+    assert len(ticks) > 5  # the event loop kept running while torch and the weights loaded
+    texts = window.status.texts()
+    assert texts[0] == f"Model: {ctx.verifier.model_id}" and texts[1] == "Device: CPU"
+    t = ctx.verifier.thresholds
+    assert texts[3] == f"Accept ≥ {t.accept:.2f} · reject < {t.reject:.2f}"

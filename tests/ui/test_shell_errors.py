@@ -1,0 +1,88 @@
+"""Every failure becomes one clear dialog; bugs go to the log with their traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from model.errors import CancelledError, ImageError
+from sigverify_gui.services.errors import UnknownCustomerError
+from sigverify_gui.store.errors import StoreError
+from sigverify_gui.ui import errors
+from sigverify_gui.ui.qt import QApplication, QMessageBox, QWidget
+
+
+def _raise(exc: BaseException) -> BaseException:
+    try:
+        raise exc
+    except BaseException as err:  # keep the traceback, as a real failure has one
+        return err
+
+
+def test_user_error_shows_its_own_message(dialogs):
+    shown = errors.show_error(None, _raise(UnknownCustomerError("No customer 42.")))
+    assert shown == dialogs.messages[0]
+    assert shown.kind == errors.ERROR
+    assert shown.text == "No customer 42."
+    assert shown.hint == ""
+
+
+def test_store_fault_gets_a_hint(dialogs):
+    errors.show_error(None, _raise(StoreError("The signature store x.db is busy.")))
+    (message,) = dialogs.errors
+    assert message.text == "The signature store x.db is busy."
+    assert "backup" in message.hint
+
+
+def test_disk_fault_is_an_environment_error_not_a_crash(dialogs):
+    err = _raise(PermissionError(13, "Permission denied", "/mnt/share/out.csv"))
+    message = errors.show_error(None, err)
+    assert message.kind == errors.ERROR
+    assert "/mnt/share/out.csv" in message.text and "Permission denied" in message.text
+
+
+def test_bug_gets_a_crash_dialog_naming_the_log_and_no_traceback(dialogs, caplog):
+    dialogs.expect_crash()
+    err = _raise(KeyError("secret_internal_key"))
+    with caplog.at_level(logging.ERROR, logger="sigverify.ui"):
+        message = errors.show_error(None, err)
+    assert message.kind == errors.CRASH
+    shown = f"{message.title} {message.text} {message.hint}"
+    assert str(errors.current_log_path()) in shown
+    assert "Traceback" not in shown and "secret_internal_key" not in shown
+    # ... while the log has everything IT needs
+    record = caplog.records[-1]
+    assert record.exc_info[1] is err
+    assert "Traceback" in caplog.text and "secret_internal_key" in caplog.text
+
+
+def test_cancellation_is_not_reported(dialogs):
+    assert errors.show_error(None, CancelledError("cancelled")) is None
+    assert dialogs.messages == []
+
+
+def test_excepthook_routes_slot_exceptions(dialogs):
+    dialogs.expect_crash()
+    previous = errors.install_excepthook()
+    try:
+        err = _raise(ImageError("The file is not an image."))
+        sys.excepthook(type(err), err, err.__traceback__)
+        bug = _raise(RuntimeError("boom"))
+        sys.excepthook(type(bug), bug, bug.__traceback__)
+    finally:
+        sys.excepthook = previous
+    assert [m.kind for m in dialogs.messages] == [errors.ERROR, errors.CRASH]
+    assert dialogs.messages[0].text == "The file is not an image."
+
+
+def test_real_presenter_opens_a_non_blocking_message_box(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    message = errors.describe(UnknownCustomerError("No customer 42."))
+    errors.present_dialog(parent, message)  # returns at once: open(), not exec()
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    box = next(b for b in boxes if b.text() == "No customer 42.")
+    assert box.isVisible()
+    assert box.windowTitle() == message.title
+    box.close()

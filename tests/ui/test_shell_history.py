@@ -1,0 +1,134 @@
+"""History: the audit trail filtered by customer, date and decision; CSV; integrity."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from sigverify_gui.store import audit
+from sigverify_gui.ui.history_query import HistoryFilter, filter_rows, local_time, write_csv
+from sigverify_gui.ui.history_view import HistoryView
+
+
+def _utc(days_ago: int) -> str:
+    # Noon local time, so the local date is the same in every time zone.
+    local = datetime.now().astimezone().replace(hour=12, minute=0, second=0, microsecond=0)
+    return (local - timedelta(days=days_ago)).astimezone().isoformat()
+
+
+def _fill(store):
+    """Five rows: two customers, three decisions, one override, three dates."""
+    with store.write() as db:
+        audit.append(db, "enrolment", "ann", customer_id="C1", at=_utc(10))
+        v1 = audit.append(db, "verification", "ann", customer_id="C1", score=0.91,
+                          system_decision="accept", at=_utc(5))  # fmt: skip
+        audit.append(db, "teller_decision", "ann", customer_id="C1", verification_id=v1,
+                     system_decision="accept", teller_decision="accept", at=_utc(5))  # fmt: skip
+        v2 = audit.append(db, "verification", "bob", customer_id="C2", score=0.5,
+                          system_decision="refer", at=_utc(1))  # fmt: skip
+        audit.append(db, "teller_decision", "bob", customer_id="C2", verification_id=v2,
+                     system_decision="refer", teller_decision="reject",
+                     override_reason="=HYPERLINK(\"x\")", at=_utc(1))  # fmt: skip
+
+
+@pytest.fixture
+def rows(store):
+    _fill(store)
+    return audit.list_rows(store.db)
+
+
+def _ids(rows):
+    return sorted(r["id"] for r in rows)
+
+
+def test_filters_by_customer_date_and_decision(rows):
+    assert _ids(filter_rows(rows, HistoryFilter())) == [1, 2, 3, 4, 5]
+    assert _ids(filter_rows(rows, HistoryFilter(customer="c2"))) == [4, 5]
+    today = date.today()
+    recent = HistoryFilter(date_from=today - timedelta(days=6))
+    assert _ids(filter_rows(rows, recent)) == [2, 3, 4, 5]
+    window = HistoryFilter(date_from=today - timedelta(days=6), date_to=today - timedelta(days=2))
+    assert _ids(filter_rows(rows, window)) == [2, 3]
+    assert _ids(filter_rows(rows, HistoryFilter(decision="accept"))) == [2, 3]
+    assert _ids(filter_rows(rows, HistoryFilter(decision="reject"))) == [5]
+    assert _ids(filter_rows(rows, HistoryFilter(decision="refer"))) == [4, 5]
+    assert _ids(filter_rows(rows, HistoryFilter(decision="override"))) == [5]
+    assert _ids(filter_rows(rows, HistoryFilter(customer="C1", decision="reject"))) == []
+
+
+def test_csv_export_has_every_row_and_defuses_formulas(rows, tmp_path):
+    path = tmp_path / "history.csv"
+    assert write_csv(rows, path) == 5
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [int(r["id"]) for r in table] == [r["id"] for r in rows]
+    override = next(r for r in table if r["teller_decision"] == "reject")
+    assert override["override_reason"] == '\'=HYPERLINK("x")'  # text, not a formula
+    assert override["system_decision"] == "refer"
+    assert local_time(table[0]["time"]).date() == date.today() - timedelta(days=1)
+
+
+@pytest.fixture
+def view(qtbot, context):
+    _fill(context.store)
+    widget = HistoryView(context)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.loaded, timeout=5000):
+        widget.show()  # the first show reads the trail, in a worker
+    return widget
+
+
+def test_view_filters_as_one_types_and_picks(qtbot, view):
+    assert view.model.rowCount() == 5
+    qtbot.keyClicks(view.customer, "C2")
+    assert view.model.rowCount() == 2
+    view.decision.setCurrentIndex(view.decision.findData("override"))
+    assert [r["id"] for r in view.shown_rows] == [5]
+    assert "teller: reject" in view.model.item(0, 6).text()
+    view.customer.clear()
+    view.decision.setCurrentIndex(0)
+    view.use_from.setChecked(True)
+    view.date_from.setDate(date.today() - timedelta(days=2))
+    assert _ids(view.shown_rows) == [4, 5]
+    assert view.count.text() == "2 of 5 rows"
+
+
+def test_view_refreshes_when_the_store_changes(qtbot, context, view):
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        with context.store.write() as db:
+            audit.append(db, "enrolment", "ann", customer_id="C3")
+        context.notify_store_changed()
+    assert view.model.rowCount() == 6
+
+
+def test_view_exports_the_rows_shown(qtbot, view, tmp_path):
+    view.customer.setText("C1")
+    target = tmp_path / "c1.csv"
+    view.ask_export_path = lambda: target
+    assert view.export() == 3
+    with open(target, encoding="utf-8-sig") as handle:
+        assert len(handle.read().strip().splitlines()) == 4  # header + 3 rows
+
+
+def test_view_reports_a_failed_export_as_a_file_problem(qtbot, view, tmp_path, dialogs):
+    view.ask_export_path = lambda: tmp_path / "no-such-folder" / "x.csv"
+    assert view.export() is None
+    assert dialogs.errors and "no-such-folder" in dialogs.errors[0].text
+
+
+def test_integrity_intact_then_broken(qtbot, context, view):
+    with qtbot.waitSignal(view.integrity_checked, timeout=5000) as blocker:
+        view.check_integrity()
+    assert blocker.args[0].ok
+    assert view.integrity.text().startswith("✓") and "5 rows" in view.integrity.text()
+    # Someone edits a decision behind the application's back (dropping the guard first).
+    db = context.store.db
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("UPDATE audit_log SET teller_decision = 'accept' WHERE id = 5")
+    with qtbot.waitSignal(view.integrity_checked, timeout=5000) as blocker:
+        view.check_integrity()
+    assert not blocker.args[0].ok
+    assert "BROKEN at row 5" in view.integrity.text()
+    assert view.check_button.isEnabled()

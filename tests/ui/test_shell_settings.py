@@ -1,0 +1,156 @@
+"""Settings: defaults in one place, persisted in QSettings, validated before saving."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from sigverify_gui.ui import settings as settings_mod
+from sigverify_gui.ui.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    resolve_store_path,
+    save_settings,
+    validate_settings,
+    validate_thresholds,
+)
+from sigverify_gui.ui.settings_dialog import SettingsDialog, card_summary
+
+
+def test_defaults_when_nothing_was_saved():
+    assert load_settings() == Settings()
+    assert Settings().device == "auto" and Settings().theme == "light"
+
+
+def test_settings_survive_a_round_trip(tmp_path, qsettings):
+    hot = tmp_path / "hot"
+    hot.mkdir()
+    saved = Settings(
+        store_path=str(tmp_path / "branch.db"),
+        device="cpu",
+        scanner_device="sane:test:0",
+        hot_folder=str(hot),
+        theme="dark",
+    )
+    save_settings(saved)
+    assert load_settings() == saved
+    assert list(qsettings.rglob("*.ini"))  # written under the test's own folder
+
+
+def test_a_hand_edited_bad_value_falls_back_to_its_default():
+    q = settings_mod.qsettings()
+    q.setValue("settings/device", "quantum")
+    q.setValue("settings/theme", "neon")
+    q.sync()
+    loaded = load_settings()
+    assert (loaded.device, loaded.theme) == ("auto", "light")
+
+
+@pytest.mark.parametrize(
+    ("accept", "reject", "fragment"),
+    [(0.5, 0.6, "must not be above"), (1.2, 0.3, "between 0 and 1"), (0.5, -0.1, "between 0")],
+)
+def test_threshold_validation(accept, reject, fragment):
+    with pytest.raises(SettingsError, match=fragment):
+        validate_thresholds(accept, reject)
+    validate_thresholds(0.7, 0.7)  # equal is allowed: no "refer" band
+
+
+def test_invalid_settings_are_refused_and_nothing_is_written(tmp_path):
+    cases = [
+        (Settings(hot_folder=str(tmp_path / "missing")), "does not exist"),
+        (Settings(store_path=str(tmp_path / "no" / "such" / "s.db")), "does not exist"),
+        (Settings(store_path=str(tmp_path)), "is a folder"),
+        (Settings(device="tpu"), "Unknown device"),
+    ]
+    if os.name == "posix" and os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        cases.append((Settings(store_path=str(locked / "s.db")), "cannot be written"))
+    for bad, fragment in cases:
+        with pytest.raises(SettingsError, match=fragment):
+            save_settings(bad)
+    assert load_settings() == Settings()
+    validate_settings(Settings(store_path=str(tmp_path / "new.db")))  # creatable: fine
+
+
+def test_store_path_priority(tmp_path, monkeypatch):
+    chosen = Settings(store_path=str(tmp_path / "settings.db"))
+    assert resolve_store_path(str(tmp_path / "cli.db"), chosen) == tmp_path / "cli.db"
+    monkeypatch.setenv("SIGVERIFY_DB", str(tmp_path / "env.db"))
+    assert resolve_store_path(None, chosen) == tmp_path / "env.db"
+    monkeypatch.delenv("SIGVERIFY_DB")
+    assert resolve_store_path(None, chosen) == tmp_path / "settings.db"
+    assert resolve_store_path(None, Settings()).name == "sigverify.db"
+
+
+CARD = {
+    "metrics": {
+        "validation": {
+            "n_writers": 40, "n_genuine": 400, "frr": 0.021, "frr_accept": 0.09,
+            "far_skilled": 0.034, "far_random": 0.001, "t_accept": 0.7, "t_reject": 0.3,
+        }
+    }
+}  # fmt: skip
+
+
+def test_card_summary_states_the_error_rates():
+    text = card_summary(CARD)
+    assert "2.1%" in text and "3.4%" in text and "0.1%" in text and "9.0%" in text
+    assert "400 genuine" in text
+    assert "no error rates" in card_summary({})
+
+
+def _dialog(qtbot, context):
+    dialog = SettingsDialog(context)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_dialog_shows_model_defaults_and_their_error_rates(qtbot, context):
+    context.verifier.card = CARD
+    dialog = _dialog(qtbot, context)
+    assert dialog.accept_spin.value() == pytest.approx(0.7)
+    assert dialog.reject_spin.value() == pytest.approx(0.3)
+    assert "fake-0001" in dialog.defaults_label.text()
+    assert "3.4%" in dialog.card_label.text()
+
+
+def test_dialog_refuses_crossed_thresholds_and_stays_open(qtbot, context):
+    dialog = _dialog(qtbot, context)
+    dialog.open()
+    dialog.accept_spin.setValue(0.4)
+    dialog.reject_spin.setValue(0.6)
+    assert dialog.accept_changes() is False
+    assert "must not be above" in dialog.problem.text()
+    assert dialog.isVisible()
+    assert context.thresholds().source == "model"  # nothing was written
+
+
+def test_dialog_saves_thresholds_to_the_store_and_the_rest_to_qsettings(qtbot, context, tmp_path):
+    hot = tmp_path / "hot"
+    hot.mkdir()
+    dialog = _dialog(qtbot, context)
+    dialog.accept_spin.setValue(0.82)
+    dialog.reject_spin.setValue(0.25)
+    dialog.hot_folder.setText(str(hot))
+    dialog.scanner.setCurrentText("sane:test:0")
+    assert dialog.accept_changes(), dialog.problem.text()
+    in_force = context.thresholds()
+    assert (in_force.t_accept, in_force.t_reject, in_force.source) == (0.82, 0.25, "settings")
+    saved = load_settings()
+    assert saved.hot_folder == str(hot) and saved.scanner_device == "sane:test:0"
+    # back to the model's defaults: the branch setting is removed, not copied
+    dialog = _dialog(qtbot, context)
+    dialog.use_model_defaults()
+    assert dialog.accept_changes()
+    assert context.thresholds().source == "model"
+
+
+def test_dialog_reports_a_missing_hot_folder(qtbot, context, tmp_path):
+    dialog = _dialog(qtbot, context)
+    dialog.hot_folder.setText(str(tmp_path / "nowhere"))
+    assert dialog.accept_changes() is False
+    assert "does not exist" in dialog.problem.text()

@@ -1,0 +1,163 @@
+"""Background work: results, progress, cancellation and errors reach the UI thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from model.errors import CancelledError, SigverifyError
+from sigverify_gui.ui import workers
+from sigverify_gui.ui.qt import QProgressDialog, QThread, QThreadPool, QWidget
+
+
+def test_result_arrives_on_the_ui_thread(qtbot):
+    seen = {}
+
+    def job(progress):
+        seen["thread"] = QThread.currentThread()
+        return 42
+
+    results = []
+    task = workers.run_in_background(job, progress=False, on_done=results.append)
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        pass
+    assert results == [42]
+    assert task.result == 42
+    assert seen["thread"] is not QThread.currentThread()  # really ran elsewhere
+    assert not workers.running_tasks()
+
+
+def test_progress_updates_are_forwarded_in_order(qtbot):
+    def job(progress):
+        for i in range(5):
+            progress.update(i, 4, f"step {i}")
+        return "ok"
+
+    task = workers.run_in_background(job, progress=False)
+    updates = []
+    task.progressed.connect(lambda d, t, text: updates.append((d, t, text)))
+    with qtbot.waitSignal(task.succeeded, timeout=5000):
+        pass
+    assert updates == [(i, 4, f"step {i}") for i in range(5)]
+
+
+def test_cancel_stops_the_job_at_its_next_update(qtbot):
+    started = threading.Event()
+    release = threading.Event()
+    steps = []
+
+    def job(progress):
+        started.set()
+        release.wait(5)
+        for i in range(100):
+            progress.update(i, 100)
+            steps.append(i)
+        return "finished"
+
+    cancelled = []
+    done = []
+    task = workers.run_in_background(
+        job, progress=False, on_done=done.append, on_cancel=lambda: cancelled.append(True)
+    )
+    assert started.wait(5)
+    task.cancel()
+    release.set()
+    with qtbot.waitSignal(task.cancelled, timeout=5000):
+        pass
+    assert cancelled == [True] and done == []
+    assert steps == []  # the very first update raised
+    assert task.was_cancelled
+
+
+def test_cancelled_error_in_bridge_is_the_domain_one():
+    bridge = workers.ProgressBridge()
+    bridge.update(0, 1)
+    bridge.cancel()
+    with pytest.raises(CancelledError):
+        bridge.update(1, 1)
+
+
+def test_user_error_goes_to_the_error_dialog_by_default(qtbot, dialogs):
+    def job(progress):
+        raise SigverifyError("The file is not an image.")
+
+    task = workers.run_in_background(job, progress=False)
+    with qtbot.waitSignal(task.failed, timeout=5000):
+        pass
+    assert [m.text for m in dialogs.errors] == ["The file is not an image."]
+    assert not dialogs.crashes
+
+
+def test_bug_in_a_job_becomes_a_crash_dialog(qtbot, dialogs):
+    dialogs.expect_crash()
+
+    def job(progress):
+        raise ZeroDivisionError("division by zero")
+
+    task = workers.run_in_background(job, progress=False)
+    with qtbot.waitSignal(task.failed, timeout=5000):
+        pass
+    assert isinstance(task.error, ZeroDivisionError)
+    assert len(dialogs.crashes) == 1
+    assert "division" not in dialogs.crashes[0].text  # no exception text, no traceback
+
+
+def test_on_error_replaces_the_dialog(qtbot, dialogs):
+    caught = []
+    task = workers.run_in_background(lambda p: 1 / 0, progress=False, on_error=caught.append)
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        pass
+    assert isinstance(caught[0], ZeroDivisionError)
+    assert dialogs.messages == []
+
+
+def test_failing_callback_still_reaches_the_user(qtbot, dialogs):
+    def on_done(result):
+        raise SigverifyError("Customer 12 is already enrolled.")
+
+    task = workers.run_in_background(lambda p: None, progress=False, on_done=on_done)
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        pass
+    assert [m.text for m in dialogs.errors] == ["Customer 12 is already enrolled."]
+
+
+def test_quick_job_shows_no_dialog_slow_one_does_and_cancel_button_works(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    quick = workers.run_in_background(lambda p: 1, parent=parent, label="Quick")
+    with qtbot.waitSignal(quick.finished, timeout=5000):
+        pass
+    qtbot.wait(workers.SHOW_DIALOG_AFTER_MS + 50)
+    assert quick.dialog is None
+    assert not parent.findChildren(QProgressDialog)
+
+    def slow(progress):
+        for i in range(400):
+            progress.update(i, 400, "embedding")
+            time.sleep(0.01)
+
+    task = workers.run_in_background(slow, parent=parent, label="Enrolling")
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=3000)
+    assert task.dialog.maximum() == 400
+    assert "Enrolling" in task.dialog.labelText()
+    with qtbot.waitSignal(task.cancelled, timeout=5000):
+        task.dialog.canceled.emit()  # what the Cancel button does
+    assert task.dialog is None
+
+
+def test_job_ending_while_the_modal_dialog_processes_events(qtbot):
+    # A modal QProgressDialog runs the event loop inside setValue(); the job's end can
+    # be delivered right there and close the dialog under the progress handler's feet.
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    release = threading.Event()
+    task = workers.run_in_background(lambda p: release.wait(5), parent=parent, label="Job")
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=3000)
+    release.set()
+    assert QThreadPool.globalInstance().waitForDone(5000)  # its end is queued, not yet seen
+    for i in range(1, 4):  # what queued progress signals would run; one of them ends it
+        task._on_progress(i, 4, "almost")
+    assert task.dialog is None and not task.running
+    assert task.result is True

@@ -1,0 +1,222 @@
+"""Verification through the real widgets: capture -> verify -> result -> the teller's
+decision in the audit trail; re-embedding for a new model; the error paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from sigverify_gui.services.enrol import enrol_customer
+from sigverify_gui.store import audit, records
+from sigverify_gui.ui.qt import QApplication, Qt
+from sigverify_gui.ui.verify_view import CAPTURE_PAGE, RESULT_PAGE, VerificationView
+from tests.fakes import FakeVerifier, render_signatures, write_signatures
+
+GENUINE_SEED, OTHER_SEED = 38, 41  # consistent under FakeVerifier
+
+
+@pytest.fixture
+def enrolled(context, fake_verifier):
+    enrol_customer(
+        context.store, fake_verifier, "V-1", render_signatures(GENUINE_SEED, 4), name="Vera"
+    )
+    return "V-1"
+
+
+@pytest.fixture
+def view(qtbot, context, enrolled):
+    v = VerificationView(context)
+    qtbot.addWidget(v)
+    v.resize(1280, 860)
+    v.show()
+    v.set_customer(enrolled)
+    return v
+
+
+def bring_in(qtbot, view, path):
+    task = view.panel.add_files([path])
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+
+
+def verify(qtbot, view):
+    assert view.verify_button.isEnabled()
+    qtbot.mouseClick(view.verify_button, Qt.MouseButton.LeftButton)
+    assert view.task is not None
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+
+
+def record(qtbot, view):
+    panel = view.result_page.decision
+    qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+
+
+def test_verify_then_override_requires_a_reason_and_is_audited(qtbot, view, context, tmp_path):
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=4)
+    bring_in(qtbot, view, path)
+    assert view.questioned.ok and view.verify_button.isEnabled()
+    verify(qtbot, view)
+
+    assert view.pages.currentIndex() == RESULT_PAGE
+    page = view.result_page
+    result = page.outcome.result
+    assert result.decision == "accept"
+    assert page.gauge.score_text() == f"{result.score:.2f}"
+    assert "ACCEPT" in page.gauge.decision_text()
+    # the questioned beside the closest reference, at one scale; all references in the strip
+    assert page.pair.left.has_image() and page.pair.right.has_image()
+    assert page.pair.left.effective_scale() == pytest.approx(page.pair.right.effective_scale())
+    assert page.strip.count() == 4
+    assert page.strip.current_key() == result.closest_reference_id
+    assert page.overlay.displayed_image() is not None and page.overlay.alignment is not None
+
+    panel = page.decision
+    qtbot.mouseClick(panel.buttons["reject"], Qt.MouseButton.LeftButton)
+    assert panel.overrides() and not panel.record_button.isEnabled()
+    assert "reason is required" in panel.hint.text()
+    qtbot.keyClicks(panel.reason, "Customer says it is not her signature")
+    assert panel.record_button.isEnabled()
+    record(qtbot, view)
+
+    rows = audit.list_rows(context.store.db, customer_id="V-1", kinds=("teller_decision",))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["teller_decision"] == "reject" and row["system_decision"] == "accept"
+    assert row["override_reason"] == "Customer says it is not her signature"
+    assert row["verification_id"] == result.verification_id
+    assert "overriding the system's Accept" in panel.status.text()
+    assert not panel.buttons["accept"].isEnabled()  # one decision per verification
+    view.set_customer("V-1")  # the customer list refreshing: the result stays
+    assert view.pages.currentIndex() == RESULT_PAGE
+
+    qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
+    assert view.pages.currentIndex() == CAPTURE_PAGE
+    assert view.questioned is None and not view.verify_button.isEnabled()
+
+
+def test_agreeing_with_the_system_needs_no_reason(qtbot, view, context, tmp_path):
+    (path,) = write_signatures(tmp_path, OTHER_SEED, 1)
+    bring_in(qtbot, view, path)
+    verify(qtbot, view)
+    system = view.result_page.outcome.result.decision
+    assert system in ("reject", "refer")  # another writer's signature
+    panel = view.result_page.decision
+    panel.choose(system)
+    assert panel.record_button.isEnabled() and not panel.overrides()
+    record(qtbot, view)
+    (row,) = audit.list_rows(context.store.db, customer_id="V-1", kinds=("teller_decision",))
+    assert row["teller_decision"] == system and row["override_reason"] is None
+
+
+def test_a_verification_is_audited_even_before_the_decision(qtbot, view, context, tmp_path):
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=5)
+    bring_in(qtbot, view, path)
+    verify(qtbot, view)
+    rows = audit.list_rows(context.store.db, customer_id="V-1", kinds=("verification",))
+    assert len(rows) == 1 and rows[0]["has_image"]
+
+
+def test_unusable_capture_cannot_be_verified(qtbot, view):
+    import numpy as np
+
+    task = view.panel.add_array(np.full((150, 400), 255, np.uint8), None, "white paper")
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    assert not view.questioned.ok
+    assert not view.verify_button.isEnabled()
+    assert "cannot be verified" in view.status.text()
+
+
+def test_customer_removed_meanwhile_gives_a_clear_message(qtbot, view, context, tmp_path, dialogs):
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=4)
+    bring_in(qtbot, view, path)
+    with context.store.write() as db:  # e.g. deleted at another workstation
+        records.delete_customer(db, "V-1")
+    verify(qtbot, view)
+    assert len(dialogs.errors) == 1
+    assert "No customer with number V-1" in dialogs.errors[0].text
+    assert view.pages.currentIndex() == CAPTURE_PAGE
+    failed = audit.list_rows(context.store.db, kinds=("verification_failed",))
+    assert len(failed) == 1
+
+
+def test_no_customer_selected_means_no_verify(qtbot, view, tmp_path):
+    view.set_customer(None)
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=4)
+    bring_in(qtbot, view, path)
+    assert not view.verify_button.isEnabled()
+    view.set_customer("nobody")  # not enrolled: treated as no customer
+    assert view.customer_id is None and not view.verify_button.isEnabled()
+
+
+def test_references_of_another_model_are_reembedded_first(qtbot, context, tmp_path):
+    old = FakeVerifier(model_id="fake-old")
+    enrol_customer(context.store, old, "V-2", render_signatures(GENUINE_SEED, 3))
+    assert records.stale_reference_ids(context.store.db, context.verifier.model_id, "V-2")
+    view = VerificationView(context)
+    qtbot.addWidget(view)
+    view.set_customer("V-2")
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=4)
+    bring_in(qtbot, view, path)
+    progress = []
+    verify_button = view.verify_button
+    qtbot.mouseClick(verify_button, Qt.MouseButton.LeftButton)
+    view.task.progressed.connect(lambda d, t, text: progress.append(text))
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+    assert not records.stale_reference_ids(context.store.db, context.verifier.model_id, "V-2")
+    assert any("Updating 3 reference" in text for text in progress)
+    assert view.pages.currentIndex() == RESULT_PAGE
+
+
+def test_paste_brings_in_a_questioned_signature(qtbot, view):
+    from sigverify_gui.ui.signature_view import gray_to_qimage
+
+    gray = render_signatures(GENUINE_SEED, 1, first=6)[0]
+    QApplication.clipboard().setImage(gray_to_qimage(gray))
+    with qtbot.waitSignal(view.panel.captured, timeout=10_000) as captured:
+        view.panel.paste()
+    inspected = captured.args[0]
+    assert inspected.capture.gray.shape == gray.shape
+    assert inspected.source == "pasted image" and inspected.ok
+    assert view.verify_button.isEnabled()
+
+
+def _bundled_weights():
+    from model.resources import resources_dir
+
+    return resources_dir() / "sigverify-v1.pt"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _bundled_weights().is_file(),
+    reason="the bundled weights resources/sigverify-v1.pt are not in this checkout yet",
+)
+def test_enrol_and_verify_with_the_real_model(qtbot, store, tmp_path):
+    from sigverify_gui.ui.context import AppContext, load_real_verifier
+    from sigverify_gui.ui.enrol_view import EnrolmentView
+    from sigverify_gui.ui.settings import Settings
+
+    ctx = AppContext(store, Settings(store_path=str(store.path), device="cpu"), load_real_verifier)
+    with qtbot.waitSignal(ctx.verifier_ready, timeout=60_000):
+        ctx.load_verifier()
+    enrol = EnrolmentView(ctx)
+    qtbot.addWidget(enrol)
+    task = enrol.panel.add_files(write_signatures(tmp_path / "refs", GENUINE_SEED, 4))
+    with qtbot.waitSignal(task.finished, timeout=20_000):
+        pass
+    enrol.number_edit.setText("R-1")
+    with qtbot.waitSignal(enrol.customer_enrolled, timeout=60_000):
+        enrol.save(force=True)  # the check's verdict on synthetic hands is not under test
+
+    view = VerificationView(ctx)
+    qtbot.addWidget(view)
+    view.set_customer("R-1")
+    bring_in(qtbot, view, write_signatures(tmp_path, GENUINE_SEED, 1, first=4)[0])
+    verify(qtbot, view)
+    result = view.result_page.outcome.result
+    assert result.model_id == ctx.verifier.model_id and 0.0 <= result.score <= 1.0
+    assert view.result_page.gauge.score_text() == f"{result.score:.2f}"

@@ -1,0 +1,177 @@
+"""The display widgets: score gauge, shared-scale views, thumbnails, overlay, preview."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.preprocess import preprocess
+from sigverify_gui.services.captures import Capture
+from sigverify_gui.services.compare import QUESTIONED_RGB, shift_image
+from sigverify_gui.ui.capture_preview import CapturePreview, inspect_capture
+from sigverify_gui.ui.capture_sources import qimage_to_gray
+from sigverify_gui.ui.compare_overlay import HEATMAP, OVERLAY, CompareOverlay
+from sigverify_gui.ui.qt import QColor, QImage, Qt
+from sigverify_gui.ui.score_gauge import DECISION_STYLES, ScoreGauge
+from sigverify_gui.ui.signature_view import SignaturePair, SignatureView, gray_to_qimage
+from sigverify_gui.ui.thumbnail_strip import STATUS_STYLES, ThumbnailStrip
+from tests.fakes import render_signatures
+
+
+@pytest.fixture(scope="module")
+def signature():
+    return render_signatures(31, 1)[0]
+
+
+def _pixel(widget, x: float, y: float) -> QColor:
+    return widget.grab().toImage().pixelColor(int(x), int(y))
+
+
+def _close(c: QColor, hex_colour: str, tol: int = 12) -> bool:
+    want = QColor(hex_colour)
+    return all(abs(a - b) <= tol for a, b in zip(c.getRgb()[:3], want.getRgb()[:3], strict=True))
+
+
+# --- score gauge -------------------------------------------------------------------------
+@pytest.mark.parametrize("score,decision", [(0.12, "reject"), (0.5, "refer"), (0.91, "accept")])
+def test_gauge_shows_score_bands_and_decision(qtbot, score, decision):
+    gauge = ScoreGauge()
+    qtbot.addWidget(gauge)
+    gauge.resize(600, 220)
+    gauge.show()
+    gauge.set_result(score, decision, t_accept=0.7, t_reject=0.3)
+    assert gauge.score_text() == f"{score:.2f}"
+    assert DECISION_STYLES[decision][2].upper() in gauge.decision_text()
+    assert f"{score:.2f}" in gauge.accessibleDescription()
+    assert "0.70" in gauge.accessibleDescription() and "0.30" in gauge.accessibleDescription()
+    bar = gauge.bar
+    rect = bar.bar_rect()
+    y = rect.top() + 4  # the band's top edge: clear of the band's text label
+    for value, band in ((0.05, "reject"), (0.5, "refer"), (0.95, "accept")):
+        if abs(value - score) > 0.05:  # not where the needle is drawn
+            assert _close(_pixel(bar, bar.x_of(value), y), DECISION_STYLES[band][0]), band
+    # the needle is dark, on top of the band at the score
+    needle = _pixel(bar, bar.x_of(score), rect.center().y())
+    assert needle.lightness() < 60
+
+
+def test_gauge_thresholds_move_the_bands(qtbot):
+    gauge = ScoreGauge()
+    qtbot.addWidget(gauge)
+    gauge.resize(600, 220)
+    gauge.show()
+    gauge.set_result(0.55, "accept", t_accept=0.5, t_reject=0.2)
+    bar = gauge.bar
+    y = bar.bar_rect().top() + 4
+    assert _close(_pixel(bar, bar.x_of(0.45), y), DECISION_STYLES["refer"][0])
+    assert _close(_pixel(bar, bar.x_of(0.65), y), DECISION_STYLES["accept"][0])
+    gauge.clear()
+    assert gauge.score_text() == "–" and gauge.bar.score is None
+
+
+# --- views at one scale --------------------------------------------------------------------
+def test_pair_shows_both_images_at_the_same_scale(qtbot, signature):
+    pair = SignaturePair("Questioned", "Reference")
+    qtbot.addWidget(pair)
+    pair.resize(900, 400)
+    pair.show()
+    big = np.pad(signature, 60, constant_values=230)  # a larger scan of the same thing
+    pair.set_images(signature, big)
+    assert pair.left.effective_scale() == pytest.approx(pair.right.effective_scale())
+    # fitted: the larger image just fits its view, the smaller one is not enlarged past it
+    fit = pair.right.fit_zoom()
+    assert pair.scale_model.zoom == pytest.approx(min(fit, pair.left.fit_zoom()))
+    pair.scale_model.zoom_in()
+    assert pair.left.effective_scale() == pytest.approx(pair.right.effective_scale())
+    assert not pair.scale_model.fitting
+
+
+def test_views_scale_by_dpi_so_paper_size_matches(qtbot, signature):
+    pair = SignaturePair("a", "b")
+    qtbot.addWidget(pair)
+    pair.set_images(signature, signature, left_dpi=300, right_dpi=600)
+    # the same pixels at twice the dpi are half as large on paper
+    assert pair.right.effective_scale() == pytest.approx(pair.left.effective_scale() / 2)
+
+
+def test_empty_view_has_no_image_and_placeholder(qtbot):
+    view = SignatureView()
+    qtbot.addWidget(view)
+    view.set_image(None, placeholder="Nothing yet")
+    assert not view.has_image() and view.fit_zoom() is None
+
+
+def test_numpy_qimage_round_trip(signature):
+    image = gray_to_qimage(signature)
+    assert (image.width(), image.height()) == (signature.shape[1], signature.shape[0])
+    assert np.array_equal(qimage_to_gray(image), signature)
+    rgba = QImage(4, 3, QImage.Format.Format_ARGB32)
+    rgba.fill(QColor(0, 0, 0, 0))  # fully transparent: paper
+    assert (qimage_to_gray(rgba) == 255).all()
+
+
+# --- thumbnails ----------------------------------------------------------------------------
+def test_thumbnail_strip_keys_status_and_selection(qtbot, signature):
+    strip = ThumbnailStrip()
+    qtbot.addWidget(strip)
+    for key in ("a", "b", "c"):
+        strip.add(key, signature, f"capture {key}")
+    assert strip.keys() == ["a", "b", "c"]
+    strip.set_status("b", "problem", "capture b")
+    assert strip.caption("b").startswith(STATUS_STYLES["problem"][1])
+    assert strip.item(1).font().bold()
+    with qtbot.waitSignal(strip.current_key_changed) as changed:
+        strip.select("c")
+    assert changed.args == ["c"] and strip.current_key() == "c"
+    strip.remove("b")
+    assert strip.keys() == ["a", "c"]
+    strip.clear()
+    assert strip.keys() == [] and strip.current_key() is None
+
+
+# --- the overlay ---------------------------------------------------------------------------
+def test_overlay_aligns_and_toggles_to_the_heat_map(qtbot, signature):
+    overlay = CompareOverlay()
+    qtbot.addWidget(overlay)
+    overlay.show()
+    canvas = preprocess(signature).canvas
+    overlay.set_canvases(canvas, shift_image(canvas, 6, -3))
+    assert (overlay.alignment.dx, overlay.alignment.dy) == (-6, 3)
+    assert "6 px left" in overlay.alignment_label.text()
+    image = overlay.displayed_image()
+    assert image.shape == canvas.shape + (3,)
+    # aligned: almost no stroke is left in the questioned colour alone
+    alone = np.all(image == np.asarray(QUESTIONED_RGB, np.uint8), axis=-1).mean()
+    assert alone < 0.002
+    assert overlay.legend_heat.isHidden()
+    qtbot.mouseClick(overlay.heatmap_button, Qt.MouseButton.LeftButton)
+    assert overlay.mode() == HEATMAP and not overlay.legend_heat.isHidden()
+    assert not np.array_equal(overlay.displayed_image(), image)
+    overlay.set_mode(OVERLAY)
+    assert overlay.mode() == OVERLAY
+    overlay.clear()
+    assert overlay.displayed_image() is None and not overlay.view.has_image()
+
+
+# --- the capture preview -------------------------------------------------------------------
+def test_preview_shows_verdict_reasons_and_what_the_model_sees(qtbot, signature):
+    preview = CapturePreview()
+    qtbot.addWidget(preview)
+    good = inspect_capture(Capture(signature, 300.0, "good.png"))
+    preview.show_capture(good)
+    assert good.ok and preview.verdict.text().startswith("✓")
+    assert preview.canvas_view.has_image() and preview.image_view.box_rect() is not None
+    assert "300 dpi" in preview.details.text()
+
+    faint = (255 - (255 - signature) // 8).astype(np.uint8)  # too little contrast
+    bad = inspect_capture(Capture(faint, 100.0, "faint.png"))
+    preview.show_capture(bad)
+    assert not bad.ok and preview.verdict.text().startswith("✗")
+    assert "<li>" in preview.reasons.text() and len(bad.reasons) >= 2
+    assert "faint.png" in preview.accessibleDescription()
+
+    blank = inspect_capture(Capture(np.full((100, 300), 255, np.uint8), None, "white"))
+    preview.show_capture(blank)
+    assert blank.canvas is None and not blank.ok and not preview.canvas_view.has_image()
+    preview.show_capture(None)
+    assert not preview.image_view.has_image() and preview.verdict.text() == ""
