@@ -115,8 +115,9 @@ def place_signature(sheet: PageSheet, kind: str, sig_hw: tuple[int, int],
         target_w, max_h = W * rng.uniform(0.15, 0.32), H * rng.uniform(0.05, 0.10)
         on_line = rng.random() < 0.7
     sh, sw = sig_hw
-    scale = min(target_w / sw, max_h / sh)
-    w, h = max(8, int(sw * scale)), max(8, int(sh * scale))
+    # a signature is at least an inch across, however compact (sizes at 300 dpi)
+    scale = max(min(target_w / sw, max_h / sh), 300 / max(sw, sh))
+    w, h = int(sw * scale), int(sh * scale)
     if on_line:
         x = int(x0 + rng.uniform(-0.1, 0.9) * max(1, (x1 - x0) - w))
         y = int(line_y - h + rng.uniform(-0.15, 0.3) * h)

@@ -84,11 +84,12 @@ def signature_darkness(signature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_script_signature(rng: np.random.Generator) -> np.ndarray:
-    """A name in OpenCV's "script" font, letter by letter off a level baseline, slanted.
+    """A name in OpenCV's script lettering, each letter a little off a level
+    baseline and in size (as a hand writes), slanted, sometimes underlined.
 
-    OpenCV 4 draws this with the Hershey script stroke font; OpenCV 5 replaced the
-    Hershey fonts and draws an italic sans. Either way it is the hardest kind of
-    signature for `find_signature`: a hand that writes like print.
+    OpenCV 4 draws this with its Hershey script stroke fonts; OpenCV 5 replaced
+    those and offers a light italic instead. Either way this is the hardest kind
+    of signature for `find_signature`: a hand that writes like print.
     """
     name = " ".join(
         "".join(rng.choice(_SYLLABLES, size=int(rng.integers(1, 4)))).capitalize()
@@ -96,26 +97,33 @@ def make_script_signature(rng: np.random.Generator) -> np.ndarray:
     )
     if rng.random() < 0.4:
         name = f"{name[0]}. {name.split()[-1]}"
-    font = int(rng.choice([cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX]))
-    scale, thick = rng.uniform(3.0, 6.0), int(rng.integers(1, 3))
-    (tw, th), base = cv2.getTextSize(name, font, scale, thick)
-    pad = int(th * 1.2) + 20
-    canvas = np.zeros((th + base + 2 * pad, int(tw * 1.1) + 2 * pad), np.uint8)
-    # Each letter a little off the baseline and in size, as a hand writes; a font's
-    # perfectly level baseline is what print looks like.
-    x = float(pad)
+    size = rng.uniform(90, 180)  # letter height in pixels, drawn large for a clean stroke
+    pad = int(size * 1.5)
+    canvas = np.zeros((int(size * 2) + 2 * pad, int(size * 0.8 * len(name)) + 2 * pad), np.uint8)
+    x, base = float(pad), pad + size
+    hershey = int(rng.choice([cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX]))
     for ch in name:
-        size = scale * rng.uniform(0.88, 1.12)
-        y = pad + th + rng.normal(0, 0.06) * th
-        cv2.putText(canvas, ch, (int(x), int(y)), font, size, 255, thick, cv2.LINE_AA)
-        x += cv2.getTextSize(ch, font, size, thick)[0][0] * rng.uniform(0.9, 1.02)
-    if rng.random() < 0.6:  # an underline flourish, as many people add
+        letter = size * rng.uniform(0.88, 1.12)
+        org = (int(x), int(base + rng.normal(0, 0.06) * size))
+        if hasattr(cv2, "FontFace"):  # OpenCV 5: a light italic, size in pixels
+            end, _ = cv2.putText(canvas, ch, org, 255, _ITALIC_FACE(), int(letter), 300)
+            x = end[0] - rng.uniform(0.0, 0.08) * letter
+        else:  # OpenCV 4: Hershey script, about 30 pixels high at scale 1
+            scale = letter / 30.0
+            thick = max(1, round(scale * rng.uniform(0.3, 0.8)))
+            cv2.putText(canvas, ch, org, hershey, scale, 255, thick, cv2.LINE_AA)
+            x += cv2.getTextSize(ch, hershey, scale, thick)[0][0] * rng.uniform(0.9, 1.0)
+    if rng.random() < 0.5:  # an underline flourish, as many people add
         t = np.linspace(0, 1, 40)
-        xs = pad + tw * (rng.uniform(-0.05, 0.3) + t * rng.uniform(0.6, 1.0))
-        ys = pad + th + base + th * (0.2 * np.sin(t * np.pi * rng.uniform(0.5, 2)) + 0.1 * t)
+        xs = pad + (x - pad) * (rng.uniform(-0.05, 0.3) + t * rng.uniform(0.6, 1.0))
+        ys = base + size * (0.25 + 0.2 * np.sin(t * np.pi * rng.uniform(0.5, 2)) + 0.1 * t)
         pts = np.stack([xs, ys], axis=1).astype(np.int32)
-        cv2.polylines(canvas, [pts], False, 255, thick + 1, cv2.LINE_AA)
+        cv2.polylines(canvas, [pts], False, 255, max(2, int(size / 25)), cv2.LINE_AA)
     return _as_scan(_shear(canvas, rng), rng)
+
+
+def _ITALIC_FACE():  # noqa: N802 - built on first use: OpenCV 4 has no FontFace
+    return cv2.FontFace("italic")
 
 
 def make_scribble_signature(rng: np.random.Generator) -> np.ndarray:

@@ -125,7 +125,10 @@ def _score_groups(c: Components, shape: tuple[int, int], dpi: float) -> list[_Gr
     # thick); pen strokes over an area that size leave most of it paper
     solid = (fill >= 0.45) & (c.h >= 0.5 * text_h)
     dense = solid & ((c.w >= 2.5 * c.h) | (c.stroke >= 2.5 * text_stroke) | (c.h >= 3 * text_h))
-    free = np.flatnonzero(~in_row & ~bar & ~dense)
+    # Rows of glyphs far taller than the page's text are a title, or a signature in
+    # separate block letters: they stay candidates, with a penalty (see `_score`).
+    printed = in_row & (c.h < 1.6 * text_h)
+    free = np.flatnonzero(~printed & ~bar & ~dense)
     if free.size == 0:
         return []
     # 1. pieces of one word: a stroke cut by a removed rule, letters lifted apart
@@ -143,7 +146,7 @@ def _score_groups(c: Components, shape: tuple[int, int], dpi: float) -> list[_Gr
     groups = []
     for m in members:
         comps = free[np.concatenate([words[k] for k in m])]
-        groups.append(_score(c, comps, fill, text_h, text_stroke, shape))
+        groups.append(_score(c, comps, fill, in_row, text_h, text_stroke, shape))
     groups.sort(key=lambda g: -g.score)
     return groups
 
@@ -159,7 +162,7 @@ def _signature_reach(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.nda
     mean height, so that a big stroke does not reach out to every small mark around
     it; up or down only half the smaller height: words of a signature sit side by
     side, and print above or below it must stay out."""
-    return 1.5 * np.sqrt(ha * hb), 0.5 * np.minimum(ha, hb) + 1
+    return 2.2 * np.sqrt(ha * hb), 0.5 * np.minimum(ha, hb) + 1
 
 
 def _clusters(boxes: np.ndarray, reach) -> list[np.ndarray]:
@@ -213,8 +216,8 @@ def _absorb(boxes: np.ndarray, clusters: list[np.ndarray], big: np.ndarray) -> l
     return [np.concatenate(members[h]) for h in hosts]
 
 
-def _features(c: Components, m: np.ndarray, fill: np.ndarray, text_h: float,
-              text_stroke: float, shape: tuple[int, int]) -> dict[str, float]:
+def _features(c: Components, m: np.ndarray, fill: np.ndarray, in_row: np.ndarray,
+              text_h: float, text_stroke: float, shape: tuple[int, int]) -> dict[str, float]:
     x0, y0 = c.x[m].min(), c.y[m].min()
     x1, y1 = (c.x[m] + c.w[m]).max(), (c.y[m] + c.h[m]).max()
     height, width = y1 - y0, x1 - x0
@@ -229,6 +232,7 @@ def _features(c: Components, m: np.ndarray, fill: np.ndarray, text_h: float,
         "rel_stroke": stroke / text_stroke,
         "stroke_h": stroke / max(height, 1.0),
         "solid": float(c.area[m][fill[m] >= 0.45].sum() / area),
+        "aligned": float(c.area[m][in_row[m]].sum() / area),
         "n": float(m.size),
         "biggest": float(c.area[m].max() / area),
         "aspect": width / max(height, 1.0),
@@ -252,18 +256,23 @@ def _largest_hole(c: Components, m: np.ndarray, box) -> float:
     return max(holes, default=0.0)
 
 
-def _score(c: Components, m: np.ndarray, fill: np.ndarray, text_h: float,
-           text_stroke: float, shape: tuple[int, int]) -> _Group:
-    f = _features(c, m, fill, text_h, text_stroke, shape)
-    size = np.clip((f["rel_h"] - 1.2) / 1.8, 0, 1)
-    extent = np.clip((f["rel_w"] - 2.0) / 4.0, 0, 1)
-    meander = np.clip((f["trace"] - 1.5) / 4.0, 0, 1)
-    thick = np.clip((f["rel_stroke"] - 2.0) / 2.0, 0, 1)
-    score = 0.4 * size + 0.25 * extent + 0.35 * meander - 0.6 * f["solid"] - 0.5 * thick
+def _score(c: Components, m: np.ndarray, fill: np.ndarray, in_row: np.ndarray,
+           text_h: float, text_stroke: float, shape: tuple[int, int]) -> _Group:
+    f = _features(c, m, fill, in_row, text_h, text_stroke, shape)
+    size = np.clip((f["rel_h"] - 1.2) / 1.8, 0, 1)  # taller than the print
+    extent = np.clip((f["rel_w"] - 2.0) / 4.0, 0, 1)  # and wider than a few letters
+    meander = np.clip((f["trace"] - 1.5) / 4.0, 0, 1)  # a long pen path for its height
+    wide = np.clip((f["aspect"] - 1.0) / 2.0, 0, 1)  # names are written sideways
+    thick = np.clip((f["rel_stroke"] - 2.0) / 2.0, 0, 1)  # a pen is not a logo's brush
+    ring = np.clip((f["enclosed"] - 0.15) / 0.25, 0, 1)  # a logo's circle, a frame
+    score = (
+        0.35 * size + 0.2 * extent + 0.3 * meander + 0.15 * wide
+        - 0.6 * f["solid"] - 0.5 * thick - 0.8 * ring - 0.4 * f["aligned"]
+    )
     if f["landscape"]:  # a cheque's signature sits bottom right
         score += 0.15 * (f["cx"] - 0.5) + 0.15 * (f["cy"] - 0.5)
-    else:
-        score += 0.1 * (f["cy"] - 0.5)
+    else:  # a form's at the end
+        score += 0.15 * (f["cy"] - 0.5)
     return _Group(members=m, box=(f["x0"], f["y0"], f["x1"], f["y1"]), score=float(score))
 
 

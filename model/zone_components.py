@@ -23,8 +23,10 @@ RULE_MIN_INCHES = 0.8
 # Faint ink: this many grey levels below the (normalised) paper. The preprocessing
 # uses the same floor; paper texture and security patterns stay above it.
 _FAINT_CONTRAST = 40
-# Glyphs this many in a chain of aligned neighbours are a printed line of text.
+# Glyphs this many in a chain of aligned neighbours are a printed line of text,
+# if this share of the neighbours are level at both top and bottom.
 MIN_ROW_GLYPHS = 4
+_MIN_LEVEL_FRACTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def page_ink(gray: np.ndarray, scale: float) -> np.ndarray:
     if scale < 1.0:
         size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
         work = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    smooth = cv2.GaussianBlur(normalise_background(work), (3, 3), 0)
+    smooth = normalise_background(work)
     darkest_near = cv2.erode(smooth, np.ones((7, 7), np.uint8))
     threshold = np.minimum((darkest_near.astype(np.uint16) + 255) // 2, 255 - _FAINT_CONTRAST)
     return (smooth <= threshold).view(np.uint8)
@@ -165,7 +167,12 @@ def print_rows(c: Components) -> np.ndarray:
     )
     groups = connected(c.count, i[link], j[link])
     sizes = np.bincount(groups, minlength=c.count)
-    return sizes[groups] >= MIN_ROW_GLYPHS
+    # Printed letters of one case line up top and bottom at once; a hand's strokes
+    # may line up one way by chance, rarely both, pair after pair.
+    both = np.bincount(groups[i[link]], weights=(bottoms & tops)[link], minlength=c.count)
+    links = np.bincount(groups[i[link]], minlength=c.count)
+    level = both >= _MIN_LEVEL_FRACTION * np.maximum(links, 1)
+    return (sizes[groups] >= MIN_ROW_GLYPHS) & level[groups]
 
 
 def connected(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -113,3 +113,43 @@ def _service_figures(repeat: int, options: dict) -> dict[str, float]:
         "enroll_ms": enroll_ms(verifier, repeat),
         "verify_service_ms": verify_service_ms(verifier, repeat),
     }
+
+
+# The launch is timed in a fresh interpreter, as a teller's double-click is: imports
+# and Qt's start-up are part of the cost. The window is drawn offscreen, so the figure
+# does not need a display; the model keeps loading in the background, as in real use.
+_LAUNCH_SCRIPT = """
+import os, sys, time
+began = time.monotonic()
+from sigverify_gui.ui import app
+running = app.start(["--db", sys.argv[1]])
+running.app.processEvents()
+print(time.monotonic() - began, running.window.isVisible())
+os._exit(0)
+"""
+
+
+def window_ms(repeat: int) -> float:
+    """Median time from a fresh interpreter to the main window shown, in ms."""
+    import os
+    import subprocess
+    import sys
+
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=f"{tmp}/cfg")
+        for i in range(max(1, repeat) + 1):  # the first launch warms the disk cache
+            out = subprocess.run(
+                [sys.executable, "-c", _LAUNCH_SCRIPT, f"{tmp}/launch.db"],
+                capture_output=True, text=True, env=env, timeout=120, check=True,
+            ).stdout.split()  # fmt: skip
+            if out[1] != "True":
+                raise RuntimeError("the main window did not appear")
+            if i:
+                times.append(float(out[0]) * 1000.0)
+    return round(float(np.median(times)), 1)
+
+
+@benchmark("window")
+def _window_figures(repeat: int, options: dict) -> dict[str, float]:
+    return {"window_ms": window_ms(min(repeat, 5))}

@@ -59,6 +59,8 @@ class CapturePanel(QWidget):
         self.multiple = multiple
         self.task: BackgroundTask | None = None
         self._hot_folder = HotFolderWaiter()
+        self.scan_dialog = None
+        self.cheque_dialog = None
         self.setAcceptDrops(True)
 
         self.file_button = QPushButton("&Open file…")
@@ -180,14 +182,14 @@ class CapturePanel(QWidget):
 
         dialog = ScanDialog(self.context, self)
         dialog.captured.connect(self.add_capture)
-        dialog.open()
+        self._show_dialog("scan_dialog", dialog)
 
     def scan_cheque(self) -> None:
         from sigverify_gui.ui.scan_dialog import ScanDialog
 
         dialog = ScanDialog(self.context, self, title="Scan a whole cheque or form")
         dialog.captured.connect(self.open_cheque)
-        dialog.open()
+        self._show_dialog("scan_dialog", dialog)
 
     def open_cheque_file(self) -> BackgroundTask | None:
         name = self.ask_page_file()
@@ -204,8 +206,16 @@ class CapturePanel(QWidget):
 
         dialog = ChequeDialog(page, self)
         dialog.cropped.connect(self.add_capture)
+        self._show_dialog("cheque_dialog", dialog)
+
+    def _show_dialog(self, name: str, dialog) -> None:
+        # One of each kind at a time, kept as an attribute (tests reach it there). The
+        # previous one is closed by now (they are window-modal) and its work is done.
+        previous = getattr(self, name, None)
+        if previous is not None:
+            previous.deleteLater()
+        setattr(self, name, dialog)
         dialog.open()
-        self.cheque_dialog = dialog  # for tests and to keep it reachable
 
     def wait_for_hot_folder(self) -> BackgroundTask | None:
         folder = self.context.settings.hot_folder

@@ -186,12 +186,20 @@ class AppContext(QObject):
         self.store_changed.emit()
         self.thresholds_changed.emit()
 
-    def apply_settings(self, settings: Settings) -> None:
-        """Validate and save; reopen the store or reload the model when those changed."""
-        save_settings(settings)
+    def apply_settings(self, settings: Settings, *, validate: bool = True) -> None:
+        """Save; reopen the store or reload the model when those settings changed.
+
+        `validate=False` is for changes the teller did not type (the theme toggle):
+        a hot folder unplugged since it was chosen must not stop the theme changing.
+        """
+        save_settings(settings, validate=validate)
         old, self._settings = self._settings, settings
-        if settings.store_path and Path(settings.store_path).expanduser() != self._store.path:
-            self.replace_store(settings.store_path)
+        # Compared with the old settings, not with the store open now: a store given
+        # with --db stays open until the teller really picks another one.
+        if settings.store_path and settings.store_path != old.store_path:
+            new_path = Path(settings.store_path).expanduser()
+            if new_path != self._store.path:
+                self.replace_store(new_path)
         if settings.device != old.device:
             self._load_task = None  # a load for the old device, if any, is superseded
             self.load_verifier()

@@ -45,6 +45,7 @@ class EnrolmentView(QWidget):
         self.captures: dict[int, InspectedCapture] = {}
         self.saved = False  # the strip shows the last save's result, not new work
         self.task: BackgroundTask | None = None
+        self.waiting_for_model = False  # save pressed, the model still loading
         self._keys = itertools.count(1)
 
         self.heading = QLabel()
@@ -111,6 +112,7 @@ class EnrolmentView(QWidget):
         self.force_button.clicked.connect(lambda: self.save(force=True))
         self.folder_button.clicked.connect(self.enrol_folder)
         self.number_edit.textChanged.connect(self._update_state)
+        context.verifier_failed.connect(self._on_model_failed)
         self.set_customer(None)
 
     # --- whom ------------------------------------------------------------------------------
@@ -195,11 +197,12 @@ class EnrolmentView(QWidget):
             text += f" Remove the {bad} marked ✗ (not usable) before saving."
         self.count_label.setText("Saved." if self.saved else text)
         has_number = bool(self.number_edit.text().strip())
-        ready = n > 0 and not bad and has_number and not self.saved and self.task is None
+        busy = self.task is not None or self.waiting_for_model
+        ready = n > 0 and not bad and has_number and not self.saved and not busy
         self.save_button.setEnabled(ready)
         self.force_button.setEnabled(ready)
-        self.remove_button.setEnabled(n > 0 and not self.saved and self.task is None)
-        self.folder_button.setEnabled(self.task is None)
+        self.remove_button.setEnabled(n > 0 and not self.saved and not busy)
+        self.folder_button.setEnabled(not busy)
 
     def _forget_result(self) -> None:
         self.force_button.setVisible(False)
@@ -210,14 +213,22 @@ class EnrolmentView(QWidget):
 
     # --- saving ----------------------------------------------------------------------------
     def save(self, force: bool = False) -> None:
-        if self.task is not None or not self.captures:
+        if self.task is not None or self.waiting_for_model or not self.captures:
             return
         self.result_label.setStyleSheet("")
         self.result_label.setText("Waiting for the signature model…")
-        self.save_button.setEnabled(False)
+        self.waiting_for_model = True
+        self._update_state()
         self.context.when_ready(lambda verifier: self._start_save(verifier, force))
 
+    def _on_model_failed(self, _err) -> None:  # the waiting save was dropped
+        self.waiting_for_model = False
+        if self.result_label.text().startswith("Waiting"):
+            self.result_label.clear()
+        self._update_state()
+
     def _start_save(self, verifier, force: bool) -> None:
+        self.waiting_for_model = False
         store, operator = self.context.store, self.context.operator
         keys = list(self.captures)
         images = [self.captures[k].capture for k in keys]

@@ -14,8 +14,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-DECISION_FILTERS = ("", "accept", "refer", "reject", "override")
-
 CSV_COLUMNS = (
     "id",
     "time",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from model.errors import SigverifyError
-from sigverify_gui.ui import errors, palette, workers
+from sigverify_gui.ui import palette, workers
 from sigverify_gui.ui.actions import build_actions
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.customer_list import CustomerList
@@ -164,10 +163,8 @@ class MainWindow(QMainWindow):
         theme = "dark" if dark else "light"
         palette.apply_theme(theme)
         if self.context.settings.theme != theme:
-            try:
-                self.context.apply_settings(self.context.settings.with_changes(theme=theme))
-            except SigverifyError as err:  # e.g. the saved store folder has gone
-                errors.show_error(self, err)
+            new = self.context.settings.with_changes(theme=theme)
+            self.context.apply_settings(new, validate=False)
 
     def load_demo(self) -> None:
         """Enrol the demo customers in a worker, once the model is ready."""

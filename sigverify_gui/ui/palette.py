@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from sigverify_gui.ui.qt import QApplication, QColor, QPalette
 
-THEMES = ("light", "dark")
-
 
 def dark_palette() -> QPalette:
     p = QPalette()

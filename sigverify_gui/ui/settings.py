@@ -69,9 +69,12 @@ def load_settings(store: QSettings | None = None) -> Settings:
     return loaded
 
 
-def save_settings(settings: Settings, store: QSettings | None = None) -> None:
+def save_settings(
+    settings: Settings, store: QSettings | None = None, *, validate: bool = True
+) -> None:
     """Validate, then persist; an invalid object raises and nothing is written."""
-    validate_settings(settings)
+    if validate:
+        validate_settings(settings)
     q = store or qsettings()
     for f in fields(Settings):
         q.setValue(f"settings/{f.name}", getattr(settings, f.name))

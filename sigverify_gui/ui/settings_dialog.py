@@ -92,7 +92,6 @@ class SettingsDialog(QDialog):
             self.device.addItem(label, value)
         self.store_path = QLineEdit()
         self.store_path.setAccessibleName("Signature store file")
-        self.store_path.setPlaceholderText("the default store")
         self.scanner = QComboBox()
         self.scanner.setEditable(True)
         self.scanner.setAccessibleName("Scanner")
@@ -153,7 +152,8 @@ class SettingsDialog(QDialog):
     def _fill(self, settings: Settings) -> None:
         verifier = self.context.verifier
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
-        self.store_path.setText(settings.store_path or str(self.context.store.path))
+        self.store_path.setText(settings.store_path)
+        self.store_path.setPlaceholderText(f"the store open now: {self.context.store.path}")
         if settings.scanner_device:
             self.scanner.addItem(settings.scanner_device, settings.scanner_device)
         self.scanner.setCurrentText(settings.scanner_device)

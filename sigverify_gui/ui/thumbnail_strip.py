@@ -39,23 +39,30 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
 THUMB_SIZE = QSize(168, 84)
 
 
-def thumbnail_pixmap(image: np.ndarray, size: QSize = THUMB_SIZE, frame: str | None = None):
-    """The image reduced into `size` on white paper, with an optional coloured frame."""
+def thumbnail_pixmap(
+    image: np.ndarray, size: QSize = THUMB_SIZE, frame: str | None = None, dpr: float = 1.0
+) -> QPixmap:
+    """The image reduced into `size` (logical pixels) on white paper, with an optional
+    coloured frame; drawn at `dpr` device pixels per logical one, sharp on high-DPI."""
     arr = np.asarray(image)
     h, w = arr.shape[:2]
-    border = 4
-    scale = min((size.width() - 2 * border) / w, (size.height() - 2 * border) / h)
+    width, height = round(size.width() * dpr), round(size.height() * dpr)
+    border = round(4 * dpr)
+    scale = min((width - 2 * border) / w, (height - 2 * border) / h)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     small = cv2.resize(arr, (nw, nh), interpolation=interp)
-    out = QPixmap(size)
+    out = QPixmap(width, height)
     out.fill(QColor("white"))
     painter = QPainter(out)
-    painter.drawPixmap((size.width() - nw) // 2, (size.height() - nh) // 2, image_pixmap(small))
+    painter.drawPixmap((width - nw) // 2, (height - nh) // 2, image_pixmap(small))
     if frame is not None:
-        painter.setPen(QPen(QColor(frame), 3))
-        painter.drawRect(1, 1, size.width() - 3, size.height() - 3)
+        pen_width = max(1, round(3 * dpr))
+        painter.setPen(QPen(QColor(frame), pen_width))
+        half = pen_width // 2
+        painter.drawRect(half, half, width - pen_width, height - pen_width)
     painter.end()
+    out.setDevicePixelRatio(dpr)
     return out
 
 
@@ -90,12 +97,16 @@ class ThumbnailStrip(QListWidget):
     def add(self, key: Hashable, image: np.ndarray, caption: str, tooltip: str = "") -> None:
         item = QListWidgetItem(caption)
         item.setData(Qt.ItemDataRole.UserRole, key)
-        item.setIcon(QtGui.QIcon(thumbnail_pixmap(image, self._thumb_size)))
+        item.setIcon(self._icon(image))
         item.setToolTip(tooltip or caption)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         item.setSizeHint(self._item_size)
         self._images[key] = np.asarray(image)
         self.addItem(item)
+
+    def _icon(self, image: np.ndarray, frame: str | None = None) -> QtGui.QIcon:
+        pixmap = thumbnail_pixmap(image, self._thumb_size, frame, self.devicePixelRatioF())
+        return QtGui.QIcon(pixmap)
 
     def keys(self) -> list[Hashable]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
@@ -119,7 +130,7 @@ class ThumbnailStrip(QListWidget):
             return
         colour, symbol = STATUS_STYLES.get(status or "", (None, ""))
         image = self._images[key]
-        item.setIcon(QtGui.QIcon(thumbnail_pixmap(image, self._thumb_size, colour)))
+        item.setIcon(self._icon(image, colour))
         item.setText(f"{symbol} {caption}".strip())
         item.setToolTip(tooltip or caption)
         font = QFont(self.font())

@@ -73,6 +73,7 @@ class VerificationView(QWidget):
         self.customer_id: str | None = None
         self.questioned: InspectedCapture | None = None
         self.task: BackgroundTask | None = None
+        self.waiting_for_model = False  # Verify pressed, the model still loading
         self.decision_recorded = False
 
         self.heading = QLabel()
@@ -112,6 +113,9 @@ class VerificationView(QWidget):
         self.verify_button.clicked.connect(self.verify)
         self.result_page.next_requested.connect(self.next_signature)
         self.result_page.decision.record_requested.connect(self.record_decision)
+        # A model that failed to load drops the waiting Verify (the error is shown
+        # by the context); the button comes back for another try.
+        context.verifier_failed.connect(self._on_model_failed)
         self.set_customer(None)
 
     # --- state -----------------------------------------------------------------------
@@ -144,10 +148,10 @@ class VerificationView(QWidget):
             self.customer_id is not None
             and self.questioned is not None
             and self.questioned.ok
-            and self.task is None
+            and not self.busy
         )
         self.verify_button.setEnabled(ready)
-        if self.task is not None:
+        if self.busy:
             return
         if self.customer_id is None:
             self.status.setText("")
@@ -158,10 +162,19 @@ class VerificationView(QWidget):
         else:
             self.status.setText("Ready: Verify compares it with the customer's references.")
 
+    @property
+    def busy(self) -> bool:
+        return self.task is not None or self.waiting_for_model
+
+    def _on_model_failed(self, _err) -> None:
+        self.waiting_for_model = False
+        self._update_state()
+
     # --- verifying -------------------------------------------------------------------
     def verify(self) -> None:
         if not self.verify_button.isEnabled():
             return
+        self.waiting_for_model = True
         self.verify_button.setEnabled(False)
         self.status.setText("Waiting for the signature model…")
         customer_id, questioned = self.customer_id, self.questioned
@@ -169,6 +182,7 @@ class VerificationView(QWidget):
 
     def _start(self, verifier, customer_id: str, questioned: InspectedCapture) -> None:
         store, operator = self.context.store, self.context.operator
+        self.waiting_for_model = False
         self.status.setText("Verifying…")
         self.task = run_in_background(
             lambda progress: run_verification(

@@ -317,3 +317,34 @@ def test_single_capture_panel_takes_only_the_first_file(qtbot, context, tmp_path
     with qtbot.waitSignal(panel.add_files(paths).finished, timeout=10_000):
         pass
     assert len(seen) == 1
+
+
+def test_whole_cheque_from_a_file_continues_as_a_capture(qtbot, context, cheque, tmp_path):
+    from model.imageio import encode_png
+
+    path = tmp_path / "cheque.png"
+    path.write_bytes(encode_png(cheque.image))
+    panel = CapturePanel(context, multiple=True)  # enrolment takes cheques too
+    qtbot.addWidget(panel)
+    panel.ask_page_file = lambda: str(path)
+    with qtbot.waitSignal(panel.open_cheque_file().finished, timeout=10_000):
+        pass
+    dialog = panel.cheque_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=10_000)
+    with qtbot.waitSignal(panel.captured, timeout=10_000) as captured:
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    inspected = captured.args[0]
+    assert inspected.source == "cheque.png (signature area)" and inspected.ok
+
+
+def test_scan_button_opens_the_dialog_and_the_scan_comes_back(qtbot, context, fake_scanner):
+    panel = CapturePanel(context)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.mouseClick(panel.scan_button, Qt.MouseButton.LeftButton)
+    dialog = panel.scan_dialog
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=10_000)
+    with qtbot.waitSignal(panel.captured, timeout=10_000) as captured:
+        qtbot.mouseClick(dialog.scan_button, Qt.MouseButton.LeftButton)
+    assert captured.args[0].source == "Fake scanner (fake:0)"

@@ -30,7 +30,10 @@ def test_only_the_qt_module_imports_the_binding():
     assert {name: mods for name, mods in offenders.items() if mods} == {}
 
 
-def test_window_appears_fast_and_without_torch(tmp_path):
+def test_window_appears_without_waiting_for_torch(tmp_path):
+    # Why the window is quick: torch (seconds to import) loads with the model, in the
+    # background. How quick is a benchmark figure (`sigverify bench`: window_ms), not a
+    # timed test, which a busy machine would make flaky.
     # A fresh interpreter, as at a real launch: imports are part of the cost.
     code = f"""
 import sys, time
@@ -47,6 +50,5 @@ print(time.monotonic() - began, "torch" in sys.modules)
         cwd=UI.parents[1],
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    seconds, torch_loaded = result.stdout.split()
-    assert torch_loaded == "False"  # torch loads with the model, in the background
-    assert float(seconds) < 2.0
+    _seconds, torch_loaded = result.stdout.split()
+    assert torch_loaded == "False"

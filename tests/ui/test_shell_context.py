@@ -28,14 +28,16 @@ def test_slow_model_load_does_not_block_the_ui_thread(qtbot, store):
     timer.start(10)
     ctx.load_verifier()
     assert ctx.is_loading and ctx.verifier is None
-    qtbot.wait(400)  # the event loop runs while the model "loads"
+    qtbot.wait(600)  # the event loop runs while the model "loads"
     release.set()
     with qtbot.waitSignal(ctx.verifier_ready, timeout=5000):
         pass
     timer.stop()
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     assert len(ticks) > 15
-    assert max(gaps) < 0.1  # never blocked for more than 100 ms
+    # A load in the UI thread would freeze it for the whole 600 ms. The bound leaves
+    # room for a busy test machine's scheduling, which is not what is tested here.
+    assert max(gaps) < 0.3, gaps
     assert ctx.verifier is not None and not ctx.is_loading
 
 
@@ -141,3 +143,15 @@ def test_the_real_model_loads_in_the_background_and_the_status_bar_names_it(qtbo
     assert texts[0] == f"Model: {ctx.verifier.model_id}" and texts[1] == "Device: CPU"
     t = ctx.verifier.thresholds
     assert texts[3] == f"Accept ≥ {t.accept:.2f} · reject < {t.reject:.2f}"
+
+
+def test_a_store_given_on_the_command_line_survives_unrelated_setting_changes(
+    qtbot, store, tmp_path, fake_verifier
+):
+    saved = Settings(store_path=str(tmp_path / "from-settings.db"))
+    ctx = AppContext(store, saved, verifier_factory=lambda d: fake_verifier)  # store: --db
+    ctx.apply_settings(saved.with_changes(theme="dark"), validate=False)
+    assert ctx.store is store
+    ctx.apply_settings(ctx.settings.with_changes(store_path=str(tmp_path / "picked.db")))
+    assert ctx.store.path == tmp_path / "picked.db"
+    ctx.store.close()

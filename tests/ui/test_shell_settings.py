@@ -154,3 +154,13 @@ def test_dialog_reports_a_missing_hot_folder(qtbot, context, tmp_path):
     dialog.hot_folder.setText(str(tmp_path / "nowhere"))
     assert dialog.accept_changes() is False
     assert "does not exist" in dialog.problem.text()
+
+
+def test_dialog_switches_to_another_store(qtbot, context, tmp_path):
+    dialog = _dialog(qtbot, context)
+    assert dialog.store_path.text() == str(context.store.path)
+    dialog.store_path.setText(str(tmp_path / "branch-2.db"))
+    with qtbot.waitSignal(context.store_replaced, timeout=1000):
+        assert dialog.accept_changes(), dialog.problem.text()
+    assert context.store.path == tmp_path / "branch-2.db"
+    assert load_settings().store_path == str(tmp_path / "branch-2.db")

@@ -3,6 +3,8 @@ decision in the audit trail; re-embedding for a new model; the error paths."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from sigverify_gui.services.enrol import enrol_customer
@@ -220,3 +222,33 @@ def test_enrol_and_verify_with_the_real_model(qtbot, store, tmp_path):
     result = view.result_page.outcome.result
     assert result.model_id == ctx.verifier.model_id and 0.0 <= result.score <= 1.0
     assert view.result_page.gauge.score_text() == f"{result.score:.2f}"
+
+
+def test_verify_waits_for_the_model_and_recovers_when_it_fails(qtbot, store, tmp_path, dialogs):
+    from model.errors import ModelError
+    from sigverify_gui.ui.context import AppContext
+    from sigverify_gui.ui.settings import Settings
+
+    attempts = []
+
+    def factory(device):
+        attempts.append(device)
+        time.sleep(0.2)
+        if len(attempts) == 1:
+            raise ModelError("The bundled model sigverify-v1.pt is missing.")
+        return FakeVerifier()
+
+    enrol_customer(store, FakeVerifier(), "V-3", render_signatures(GENUINE_SEED, 3))
+    ctx = AppContext(store, Settings(store_path=str(store.path)), verifier_factory=factory)
+    view = VerificationView(ctx)
+    qtbot.addWidget(view)
+    view.set_customer("V-3")
+    bring_in(qtbot, view, write_signatures(tmp_path, GENUINE_SEED, 1, first=4)[0])
+    with qtbot.waitSignal(ctx.verifier_failed, timeout=5000):
+        view.verify()
+        assert "Waiting for the signature model" in view.status.text()
+    assert dialogs.errors[-1].text.startswith("The bundled model")
+    assert view.verify_button.isEnabled()  # another try is possible
+    with qtbot.waitSignal(ctx.verifier_ready, timeout=5000):
+        view.verify()
+    qtbot.waitUntil(lambda: view.pages.currentIndex() == RESULT_PAGE, timeout=10_000)

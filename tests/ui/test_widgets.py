@@ -175,3 +175,14 @@ def test_preview_shows_verdict_reasons_and_what_the_model_sees(qtbot, signature)
     assert blank.canvas is None and not blank.ok and not preview.canvas_view.has_image()
     preview.show_capture(None)
     assert not preview.image_view.has_image() and preview.verdict.text() == ""
+
+
+def test_thumbnails_are_drawn_at_the_screen_pixel_density(signature):
+    from sigverify_gui.ui.qt import QSize
+    from sigverify_gui.ui.thumbnail_strip import thumbnail_pixmap
+
+    sharp = thumbnail_pixmap(signature, QSize(100, 50), "#009E73", dpr=2.0)
+    assert (sharp.width(), sharp.height()) == (200, 100)
+    assert sharp.deviceIndependentSize().toSize() == QSize(100, 50)
+    frame = sharp.toImage().pixelColor(1, 50)
+    assert frame.green() > 120 and frame.red() < 40  # the status frame's colour
