@@ -28,3 +28,46 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+# --- The teller executable (PyInstaller): README.md, "Building the teller executable" ---
+# Each flavour builds in a virtual environment of its own, never .venv: the executable
+# must hold exactly the run-time dependencies (no torchvision, matplotlib, pytest, ...).
+PYINSTALLER := pyinstaller==6.22.3
+CPU_VENV := build/venv-cpu
+CUDA_VENV := build/venv-cuda
+
+.PHONY: dist dist-cuda dist-test
+
+# torch first, pinned, so that installing the app (torch>=2.13,<2.15) keeps it:
+# 2.13.0 is the CPU-only build (the small executable), 2.14.1 the CUDA one.
+$(CPU_VENV)/.installed: pyproject.toml
+	rm -rf $(CPU_VENV)
+	$(PY) -m venv $(CPU_VENV)
+	$(CPU_VENV)/bin/pip install -q --upgrade pip
+	$(CPU_VENV)/bin/pip install -q torch==2.13.0
+	$(CPU_VENV)/bin/pip install -q -e '.[scan]' $(PYINSTALLER)
+	touch $@
+
+$(CUDA_VENV)/.installed: pyproject.toml
+	rm -rf $(CUDA_VENV)
+	$(PY) -m venv $(CUDA_VENV)
+	$(CUDA_VENV)/bin/pip install -q --upgrade pip
+	$(CUDA_VENV)/bin/pip install -q torch==2.14.1
+	$(CUDA_VENV)/bin/pip install -q -e '.[scan]' $(PYINSTALLER)
+	touch $@
+
+dist: $(CPU_VENV)/.installed
+	$(CPU_VENV)/bin/pyinstaller build.spec --noconfirm --clean \
+		--distpath dist --workpath build/pyinstaller-cpu
+	du -sh dist/sigverify
+
+dist-cuda: $(CUDA_VENV)/.installed
+	$(CUDA_VENV)/bin/pyinstaller build.spec --noconfirm --clean \
+		--distpath dist/cuda --workpath build/pyinstaller-cuda
+	du -sh dist/cuda/sigverify
+
+# Builds the CPU flavour, then runs it as a user would (scripts/dist_check.py): the
+# self-test with the shipped model, the command line, the window, and no file written
+# outside the user's folders. Headless (Qt's offscreen platform).
+dist-test: dist
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/dist_check.py dist/sigverify

@@ -2,12 +2,13 @@
 SigNet reference architecture it is measured against.
 
 Why this architecture: a branch PC's CPU is the target, so the budget is CPU
-milliseconds. Strokes are thin, so the stem keeps full resolution for one 5×5 conv
-before striding, then residual stages (3×3, batch norm) halve the resolution as
-they double the width: about 0.2 GMAC per signature against SigNet's 0.6, with no
-2048-wide fully connected layers (SigNet's fc layers hold most of its 15M weights).
+milliseconds. A 5×5 stem at stride 2 and a max-pool bring the 112×224 canvas to
+28×56 at once (a 5×5 window still covers a whole pen stroke), then four residual
+stages (3×3 convolutions, batch norm) halve the resolution as they double the width:
+0.10 GMAC and 1.3M weights a signature, against SigNet's 0.60 GMAC and 15.8M weights
+(most of them in its two 2048-wide fully connected layers, which this tower has not).
 Global average + max pooling keep both "how much of this stroke shape" and "is it
-anywhere"; a linear layer maps to a unit-length embedding so that a dot product is
+anywhere"; a linear layer maps to a unit-length embedding, so that a dot product is
 the cosine similarity.
 """
 

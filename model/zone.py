@@ -118,9 +118,10 @@ def _score_groups(c: Components, shape: tuple[int, int], dpi: float) -> list[_Gr
     text_h = float(np.median(c.h[in_row])) if in_row.sum() >= 8 else 0.1 * dpi
     text_stroke = float(np.median(c.stroke[in_row])) if in_row.sum() >= 8 else 0.01 * dpi
     text_stroke = max(text_stroke, 1.5)
-    # straight pieces of boxes, dashes: a long narrow box, full, one stroke thick
-    narrow = np.minimum(c.w, c.h)
-    bar = (fill >= 0.6) & (np.maximum(c.w, c.h) >= 4 * narrow) & (narrow <= 1.5 * c.stroke + 2)
+    # straight pieces of boxes, dashes: one stroke thick, full along their length
+    long_side, narrow = np.maximum(c.w, c.h), np.minimum(c.w, c.h)
+    bar = (long_side >= 4 * narrow) & (narrow <= 1.5 * c.stroke + 2)
+    bar &= c.area >= 0.6 * long_side * c.stroke
     # solid blobs: print run together into a wide block (MICR digits), logos (big or
     # thick); pen strokes over an area that size leave most of it paper
     solid = (fill >= 0.45) & (c.h >= 0.5 * text_h)
@@ -142,13 +143,28 @@ def _score_groups(c: Components, shape: tuple[int, int], dpi: float) -> list[_Gr
         big[:] = True
     # 3. a cluster inside the margin of a taller one (a dot, an underline) joins it;
     # small words may bridge big ones, but a cluster of small words alone is print
-    members = _absorb(wbox, _clusters(wbox, _signature_reach), big)
+    w_area = np.array([c.area[free[k]].sum() for k in words])
+    w_stroke = np.array([(c.stroke[free[k]] * c.area[free[k]]).sum() for k in words]) / w_area
+    w_aligned = np.array([in_row[free[k]].mean() > 0.5 for k in words])
+    clusters = _signature_clusters(wbox, w_aligned, w_area, w_stroke)
+    members = _absorb(wbox, clusters, big, w_area, w_stroke)
     groups = []
     for m in members:
         comps = free[np.concatenate([words[k] for k in m])]
+        # a straight stroke inside the writing is part of it (an l, a t-bar); outside
+        # it is more likely a box's edge, so bars never link or start a group
+        comps = np.concatenate([comps, _inside(c, comps, np.flatnonzero(bar & ~printed))])
         groups.append(_score(c, comps, fill, in_row, text_h, text_stroke, shape))
     groups.sort(key=lambda g: -g.score)
     return groups
+
+
+def _inside(c: Components, host: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """Those of `marks` whose centre lies inside the box of the components `host`."""
+    x0, y0 = c.x[host].min(), c.y[host].min()
+    x1, y1 = (c.x[host] + c.w[host]).max(), (c.y[host] + c.h[host]).max()
+    cx, cy = c.x[marks] + c.w[marks] / 2, c.y[marks] + c.h[marks] / 2
+    return marks[(cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)]
 
 
 def _word_reach(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,14 +174,40 @@ def _word_reach(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _signature_reach(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gap that joins two words of one signature. Sideways: 1.5 × their (geometric)
-    mean height, so that a big stroke does not reach out to every small mark around
-    it; up or down only half the smaller height: words of a signature sit side by
-    side, and print above or below it must stay out."""
-    return 2.2 * np.sqrt(ha * hb), 0.5 * np.minimum(ha, hb) + 1
+    """Gap that joins two words of one signature. Sideways: 2.2 × their (geometric)
+    mean height; up or down hardly at all: words of a signature sit side by side,
+    and print above or below it must stay out. Words more than four
+    times apart in height do not join: a tall stroke overlaps in height with every
+    small mark beside it (small marks inside a signature are taken in by `_absorb`)."""
+    similar = np.maximum(ha, hb) <= 4 * np.minimum(ha, hb)
+    rx = np.where(similar, 2.2 * np.sqrt(ha * hb), 1e-6)
+    return rx, 0.3 * np.minimum(ha, hb) + 1
 
 
-def _clusters(boxes: np.ndarray, reach) -> list[np.ndarray]:
+def _signature_clusters(boxes: np.ndarray, aligned: np.ndarray, area: np.ndarray,
+                        stroke: np.ndarray) -> list[np.ndarray]:
+    """Words clustered by `_signature_reach`, then clusters by their own (larger)
+    heights, until nothing more joins: a rule line through a signature leaves
+    small pieces between its words, too small to bridge the space on their own.
+
+    Words join only if written with much the same stroke width (one pen: a logo's
+    rings are thicker), and a word of tall print (`aligned`, a bank's name) only
+    with words of its own height: block letters of one signature are, a logo is not.
+    """
+    clusters = _clusters(boxes, _signature_reach, aligned, stroke)
+    for _ in range(3):
+        cbox = np.array([_union_box(boxes[g]) for g in clusters])
+        c_aligned = np.array([aligned[g].all() for g in clusters])
+        c_stroke = np.array([(stroke[g] * area[g]).sum() / area[g].sum() for g in clusters])
+        merged = _clusters(cbox, _signature_reach, c_aligned, c_stroke)
+        if len(merged) == len(clusters):
+            break
+        clusters = [np.concatenate([clusters[k] for k in m]) for m in merged]
+    return clusters
+
+
+def _clusters(boxes: np.ndarray, reach, aligned: np.ndarray | None = None,
+              stroke: np.ndarray | None = None) -> list[np.ndarray]:
     """Single-link clusters (as index arrays) of boxes (x0, y0, x1, y1) whose gap is
     inside the ellipse with half-axes `reach(height_a, height_b)`."""
     x0, y0, x1, y1 = boxes.T
@@ -176,7 +218,13 @@ def _clusters(boxes: np.ndarray, reach) -> list[np.ndarray]:
         gx = np.maximum(0, np.maximum(x0[s, None], x0) - np.minimum(x1[s, None], x1))
         gy = np.maximum(0, np.maximum(y0[s, None], y0) - np.minimum(y1[s, None], y1))
         rx, ry = reach(h[s, None], h[None, :])
-        a, b = np.nonzero((gx / rx) ** 2 + (gy / ry) ** 2 <= 1.0)
+        near = (gx / rx) ** 2 + (gy / ry) ** 2 <= 1.0
+        if aligned is not None:
+            alike = np.maximum(h[s, None], h) <= 1.5 * np.minimum(h[s, None], h)
+            near &= (aligned[s, None] == aligned) | alike
+        if stroke is not None:
+            near &= np.maximum(stroke[s, None], stroke) <= 2.0 * np.minimum(stroke[s, None], stroke)
+        a, b = np.nonzero(near)
         a_all.append(a + start)
         b_all.append(b)
     roots = connected(len(boxes), np.concatenate(a_all), np.concatenate(b_all))
@@ -189,31 +237,47 @@ def _union_box(boxes: np.ndarray) -> np.ndarray:
     return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
 
 
-def _absorb(boxes: np.ndarray, clusters: list[np.ndarray], big: np.ndarray) -> list[np.ndarray]:
-    """Merge each cluster into a taller one whose box, widened by half its height
-    sideways and a quarter up and down, holds the cluster's centre.
+def _absorb(boxes: np.ndarray, clusters: list[np.ndarray], big: np.ndarray,
+            area: np.ndarray, stroke: np.ndarray) -> list[np.ndarray]:
+    """Merge clusters into the taller cluster (the host) they belong to.
 
-    Dots, underlines, flourishes and the pieces a removed rule cut off belong to
-    the writing around them; print further away must not stretch the box, hence a
-    margin and not a chain. Clusters with no big word that nothing absorbs are dropped.
+    Taken in: anything centred inside the host's box; marks (dots, a short stroke,
+    a loop a rule cut off) within half the host's height to its sides and 0.4 of
+    it below; pen-thin flat lines (underlines,
+    flourishes, the rest of a line a rule cut) up to 0.6 of its height below. Print
+    near a signature is neither, so it does not stretch the box. Clusters with no
+    big word that nothing takes in are dropped: a few small words are print.
     """
     cbox = np.array([_union_box(boxes[g]) for g in clusters])
-    height = cbox[:, 3] - cbox[:, 1]
+    c_area = np.array([area[g].sum() for g in clusters])
+    c_stroke = np.array([(stroke[g] * area[g]).sum() for g in clusters]) / c_area
+    w, h = cbox[:, 2] - cbox[:, 0], cbox[:, 3] - cbox[:, 1]
     cx, cy = (cbox[:, 0] + cbox[:, 2]) / 2, (cbox[:, 1] + cbox[:, 3]) / 2
+    # one pen stroke drawn across: its ink is about its width × the pen's width
+    thin_line = (w >= 4 * h) & (c_area <= 1.2 * w * c_stroke)
     hosts: list[int] = []
     members: dict[int, list[np.ndarray]] = {}
-    for k in np.argsort(-height, kind="stable"):
+    for k in np.argsort(-h, kind="stable"):
         for host in hosts:
-            hx0, hy0, hx1, hy1 = cbox[host]
-            mx, my = 0.5 * height[host], 0.25 * height[host]
-            if hx0 - mx <= cx[k] <= hx1 + mx and hy0 - my <= cy[k] <= hy1 + my:
+            x0, y0, x1, y1 = cbox[host]
+            hh = h[host]
+            inside = x0 <= cx[k] <= x1 and y0 <= cy[k] <= y1
+            mark = (
+                c_area[k] <= 0.05 * c_area[host] and h[k] <= 0.25 * hh
+                and x0 - 0.5 * hh <= cx[k] <= x1 + 0.5 * hh
+                and y0 <= cy[k] <= y1
+            )
+            line = thin_line[k] and x0 - 0.5 * hh <= cx[k] <= x1 + 0.5 * hh and (
+                y0 - 0.1 * hh <= cy[k] <= y1 + 0.6 * hh
+            )
+            if inside or mark or line:
                 members[host].append(clusters[k])
                 break
         else:
             if big[clusters[k]].any():
                 hosts.append(k)
                 members[k] = [clusters[k]]
-    return [np.concatenate(members[h]) for h in hosts]
+    return [np.concatenate(members[k]) for k in hosts]
 
 
 def _features(c: Components, m: np.ndarray, fill: np.ndarray, in_row: np.ndarray,
@@ -292,7 +356,8 @@ def _with_underline(box: tuple[float, float, float, float], lines: np.ndarray):
         return box
     n, _, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
     for lx, ly, lw, lh, _ in stats[1:]:
-        if lx > 0 and lx + lw < region.shape[1] and lw >= 0.3 * w and lw >= 4 * lh:
+        thin = lh <= max(4, 0.15 * h)  # a line, not a box's outline
+        if thin and lx > 0 and lx + lw < region.shape[1] and lw >= 0.3 * w:
             x0, x1 = min(x0, rx0 + lx), max(x1, rx0 + lx + lw)
             y0, y1 = min(y0, ry0 + ly), max(y1, ry0 + ly + lh)
     return x0, y0, x1, y1

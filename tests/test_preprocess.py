@@ -208,3 +208,19 @@ def test_any_array_gives_a_canvas_or_a_clear_error(image):
 def test_arrays_that_are_not_images_raise_image_error(shape):
     with pytest.raises(ImageError):
         preprocess(np.zeros(shape, np.uint8))
+
+
+def test_a_signatures_own_flat_tail_is_kept_but_a_full_width_rule_is_not():
+    # A flat flourish across 45% of the capture belongs to the signature (pp1 cut such
+    # tails away in some samples and not in others); a printed rule spans the capture.
+    tail = np.full((400, 1000), 235, np.uint8)
+    cv2.putText(tail, "Ann", (100, 200), cv2.FONT_HERSHEY_SCRIPT_COMPLEX, 4, 40, 7, cv2.LINE_AA)
+    cv2.line(tail, (330, 190), (780, 190), 40, 5, cv2.LINE_AA)
+    kept = preprocess(tail)
+    assert kept.ink_mask[185:196, 400:760].mean() > 0.5
+    x, _, w, _ = kept.box
+    assert x + w >= 780
+
+    ruled = tail.copy()
+    cv2.line(ruled, (20, 330), (980, 330), 60, 3, cv2.LINE_AA)
+    assert not preprocess(ruled).ink_mask[325:336, 40:960].any()

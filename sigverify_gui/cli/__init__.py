@@ -49,6 +49,7 @@ COMMAND_MODULES = [
     "import_zip",
     "devices",
     "scan",
+    "self_test",
 ]
 
 log = logging.getLogger("sigverify.cli")

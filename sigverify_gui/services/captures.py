@@ -88,28 +88,28 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def _png_of(gray: np.ndarray, original: bytes | None) -> bytes:
     """PNG bytes that decode to exactly `gray`: the original file's when it already is
-    such a PNG (8-bit grey), else a new encoding.
+    such a PNG, else a new encoding.
 
     Encoding a noisy 300-dpi scan losslessly takes ~100 ms, most of an enrolment's
-    time; checking that the original decodes to the same pixels takes a fraction of
-    that, and keeps the customer's file byte for byte, which is better evidence.
+    time, and keeping the customer's file byte for byte is better evidence. An 8-bit
+    grey PNG without transparency (tRNS: the loader composites it on white) and
+    without an EXIF orientation (eXIf: the loader rotates) decodes to exactly the
+    pixels the loader returned, so no second decoding is needed to know it.
     """
-    import cv2
-
     from model.imageio import encode_png
 
-    is_grey_8bit = (
+    reproduces_gray = (
         original is not None
         and original.startswith(_PNG_MAGIC)
         and original[12:16] == b"IHDR"
         and original[24] == 8  # bit depth
         and original[25] == 0  # colour type: greyscale, no alpha
+        and int.from_bytes(original[16:20], "big") == gray.shape[1]
+        and int.from_bytes(original[20:24], "big") == gray.shape[0]
+        and b"tRNS" not in original
+        and b"eXIf" not in original
     )
-    if is_grey_8bit:
-        decoded = cv2.imdecode(np.frombuffer(original, np.uint8), cv2.IMREAD_UNCHANGED)
-        if decoded is not None and np.array_equal(decoded, gray):
-            return original
-    return encode_png(gray)
+    return original if reproduces_gray else encode_png(gray)
 
 
 def canvas_to_png(canvas: np.ndarray) -> bytes:

@@ -1,7 +1,8 @@
 """What every screen shares: the open store, the settings and the verifier.
 
 The verifier (torch and the weights) takes seconds to load, so the window is shown
-first and the model loads in a worker. Until it is ready, `verifier` is None and
+first and the model loads in a worker (the real one in a child process:
+`services.model_process`). Until it is ready, `verifier` is None and
 actions that need it are queued with `when_ready`; `waiting_changed` lets the
 status bar say that something is waiting for the model. The verifier comes from an
 injected factory so tests pass a `FakeVerifier`.
@@ -29,9 +30,11 @@ VerifierFactory = Callable[[str], VerifierLike]  # device choice -> loaded verif
 
 
 def load_real_verifier(device: str) -> VerifierLike:
-    from sigverify_gui.services.runtime import load_verifier
+    # In a child process: importing torch in this one, even from a worker thread, holds
+    # the GIL long enough to freeze the window for a good part of a second.
+    from sigverify_gui.services.model_process import ModelProcessVerifier
 
-    return load_verifier(None, device=device)
+    return ModelProcessVerifier(None, device=device)
 
 
 class AppContext(QObject):
