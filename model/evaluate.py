@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from model import metrics
-from model.errors import DatasetError
+from model.errors import DatasetError, SigverifyError
 from model.progress import Progress
 
 
@@ -216,9 +216,15 @@ def plot(
     """
     # Object-oriented Agg canvas, no pyplot: it never touches the process-wide
     # backend, so it is safe inside the Qt app as well as headless.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+    try:  # a training extra: the teller executable ships without matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+    except ImportError as err:
+        raise SigverifyError(
+            "Plots need matplotlib, which comes with a developer install "
+            "(pip install -e '.[train]'); run without --plot."
+        ) from err
 
     genuine = pooled(scores.genuine)
     impostors = {

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from model.errors import ModelError
 from model.metrics import threshold_at_far, threshold_at_frr
 
 DECISIONS = ("accept", "refer", "reject")
@@ -143,3 +144,41 @@ def choose_thresholds(
     accept = float(np.clip(threshold_at_far(impostor, target_far), 0.0, 1.0))
     reject = float(np.clip(threshold_at_frr(genuine, target_frr), 0.0, accept))
     return Thresholds(accept=accept, reject=reject)
+
+
+class ScoringMixin:
+    """Scores and decisions from embeddings: pure numpy, shared by `model.Verifier` and
+    the GUI's process-backed verifier. Needs `self.calibration` and `self.thresholds`."""
+
+    calibration: Calibration
+    thresholds: Thresholds
+
+    def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """refs (R, D), queries (Q, D) → (Q,) calibrated match scores in [0, 1]."""
+        refs = np.atleast_2d(refs)
+        if refs.shape[0] == 0:
+            raise ModelError("There are no reference signatures to compare with.")
+        return match_scores(refs, np.atleast_2d(queries), self.calibration)
+
+    def score(self, refs: np.ndarray, query: np.ndarray) -> float:
+        return float(
+            self.scores(refs, np.asarray(query)[None] if np.ndim(query) == 1 else query)[0]
+        )
+
+    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the query to each reference (for "closest reference")."""
+        return np.atleast_2d(refs) @ np.asarray(query, np.float32).reshape(-1)
+
+    def raw_similarity(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        return raw_similarity(refs, queries, self.calibration.k)
+
+    def decide(
+        self, score: float, t_accept: float | None = None, t_reject: float | None = None
+    ) -> str:
+        t = self.thresholds
+        if t_accept is not None or t_reject is not None:
+            t = Thresholds(
+                accept=t.accept if t_accept is None else t_accept,
+                reject=t.reject if t_reject is None else t_reject,
+            )
+        return decide(score, t)

@@ -26,8 +26,8 @@ from model.imageio import load_gray
 from model.network import build_network
 from model.preprocess import Preprocessed, preprocess
 from model.resources import resources_dir
+from model.scoring import ScoringMixin
 from model.scoring import Thresholds as Thresholds
-from model.scoring import decide, match_scores, raw_similarity
 
 DEFAULT_WEIGHTS_NAME = "sigverify-v1.pt"
 ImageInput = np.ndarray | str | os.PathLike
@@ -37,7 +37,7 @@ def default_weights_path() -> Path:
     return resources_dir() / DEFAULT_WEIGHTS_NAME
 
 
-class Verifier:
+class Verifier(ScoringMixin):
     def __init__(self, checkpoint: Checkpoint, device: torch.device) -> None:
         self.checkpoint = checkpoint
         self._device = device
@@ -115,34 +115,3 @@ class Verifier:
         if not out:
             return np.zeros((0, self.embedding_dim), np.float32)
         return np.ascontiguousarray(np.concatenate(out), np.float32)
-
-    # --- scoring and decision ----------------------------------------------------------
-    def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """refs (R, D), queries (Q, D) → (Q,) calibrated match scores in [0, 1]."""
-        refs = np.atleast_2d(refs)
-        if refs.shape[0] == 0:
-            raise ModelError("There are no reference signatures to compare with.")
-        return match_scores(refs, np.atleast_2d(queries), self.calibration)
-
-    def score(self, refs: np.ndarray, query: np.ndarray) -> float:
-        return float(
-            self.scores(refs, np.asarray(query)[None] if np.ndim(query) == 1 else query)[0]
-        )
-
-    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """Cosine similarity of the query to each reference (for "closest reference")."""
-        return np.atleast_2d(refs) @ np.asarray(query, np.float32).reshape(-1)
-
-    def raw_similarity(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        return raw_similarity(refs, queries, self.calibration.k)
-
-    def decide(
-        self, score: float, t_accept: float | None = None, t_reject: float | None = None
-    ) -> str:
-        t = self.thresholds
-        if t_accept is not None or t_reject is not None:
-            t = Thresholds(
-                accept=t.accept if t_accept is None else t_accept,
-                reject=t.reject if t_reject is None else t_reject,
-            )
-        return decide(score, t)

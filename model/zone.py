@@ -38,6 +38,7 @@ _WORK_DPI = 150.0
 # Below this score a group is not taken for handwriting (see `_score`).
 _MIN_SCORE = 0.35
 _MAX_CANDIDATES = 5
+_DEBUG = False
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     if not groups or groups[0].score < _MIN_SCORE:
         raise BlankImageError("No handwritten signature was found on the page.")
     boxes = [
-        _to_page(_with_underline(g.box, lines), scale, gray.shape)
+        _to_page(g.box, scale, gray.shape)
         for g in groups[: _MAX_CANDIDATES + 1]
     ]
     best = groups[0]
@@ -118,10 +119,12 @@ def _score_groups(c: Components, shape: tuple[int, int], dpi: float) -> list[_Gr
     text_h = float(np.median(c.h[in_row])) if in_row.sum() >= 8 else 0.1 * dpi
     text_stroke = float(np.median(c.stroke[in_row])) if in_row.sum() >= 8 else 0.01 * dpi
     text_stroke = max(text_stroke, 1.5)
-    # straight pieces of boxes, dashes: one stroke thick, full along their length
+    # straight pieces of boxes, dashes: one stroke thick, full along their length;
+    # and whole boxes (check boxes, date boxes)
     long_side, narrow = np.maximum(c.w, c.h), np.minimum(c.w, c.h)
     bar = (long_side >= 4 * narrow) & (narrow <= 1.5 * c.stroke + 2)
     bar &= c.area >= 0.6 * long_side * c.stroke
+    bar |= c.boxlike
     # solid blobs: print run together into a wide block (MICR digits), logos (big or
     # thick); pen strokes over an area that size leave most of it paper
     solid = (fill >= 0.45) & (c.h >= 0.5 * text_h)
@@ -146,8 +149,12 @@ def _score_groups(c: Components, shape: tuple[int, int], dpi: float) -> list[_Gr
     w_area = np.array([c.area[free[k]].sum() for k in words])
     w_stroke = np.array([(c.stroke[free[k]] * c.area[free[k]]).sum() for k in words]) / w_area
     w_aligned = np.array([in_row[free[k]].mean() > 0.5 for k in words])
-    clusters = _signature_clusters(wbox, w_aligned, w_area, w_stroke)
-    members = _absorb(wbox, clusters, big, w_area, w_stroke)
+    seeds = np.flatnonzero(big)
+    clusters = [seeds[g] for g in _signature_clusters(
+        wbox[seeds], w_aligned[seeds], w_area[seeds], w_stroke[seeds])]
+    clusters += [np.array([k]) for k in np.flatnonzero(~big)]
+    w_touch = np.array([c.touches_rule[free[k]].any() for k in words])
+    members = _absorb(wbox, clusters, big, w_area, w_stroke, w_touch)
     groups = []
     for m in members:
         comps = free[np.concatenate([words[k] for k in m])]
@@ -238,7 +245,7 @@ def _union_box(boxes: np.ndarray) -> np.ndarray:
 
 
 def _absorb(boxes: np.ndarray, clusters: list[np.ndarray], big: np.ndarray,
-            area: np.ndarray, stroke: np.ndarray) -> list[np.ndarray]:
+            area: np.ndarray, stroke: np.ndarray, touches: np.ndarray) -> list[np.ndarray]:
     """Merge clusters into the taller cluster (the host) they belong to.
 
     Taken in: anything centred inside the host's box; marks (dots, a short stroke,
@@ -255,6 +262,7 @@ def _absorb(boxes: np.ndarray, clusters: list[np.ndarray], big: np.ndarray,
     cx, cy = (cbox[:, 0] + cbox[:, 2]) / 2, (cbox[:, 1] + cbox[:, 3]) / 2
     # one pen stroke drawn across: its ink is about its width × the pen's width
     thin_line = (w >= 4 * h) & (c_area <= 1.2 * w * c_stroke)
+    touch = np.array([touches[g].any() for g in clusters])
     hosts: list[int] = []
     members: dict[int, list[np.ndarray]] = {}
     for k in np.argsort(-h, kind="stable"):
@@ -264,13 +272,17 @@ def _absorb(boxes: np.ndarray, clusters: list[np.ndarray], big: np.ndarray,
             inside = x0 <= cx[k] <= x1 and y0 <= cy[k] <= y1
             mark = (
                 c_area[k] <= 0.05 * c_area[host] and h[k] <= 0.25 * hh
-                and x0 - 0.5 * hh <= cx[k] <= x1 + 0.5 * hh
+                and x0 - 0.2 * hh <= cx[k] <= x1 + 0.2 * hh
                 and y0 <= cy[k] <= y1
             )
             line = thin_line[k] and x0 - 0.5 * hh <= cx[k] <= x1 + 0.5 * hh and (
                 y0 - 0.1 * hh <= cy[k] <= y1 + 0.6 * hh
             )
-            if inside or mark or line:
+            gap = max(y0 - cbox[k, 3], cbox[k, 1] - y1)  # above or below, if apart
+            cut = touch[k] and h[k] <= 0.5 * hh and x0 <= cx[k] <= x1 and gap <= 0.1 * hh + 4
+            if (inside or mark or line or cut) and _DEBUG:
+                print("absorb", cbox[k].round(), "into", cbox[host].round(), inside, mark, line, cut)
+            if inside or mark or line or cut:
                 members[host].append(clusters[k])
                 break
         else:

@@ -22,7 +22,7 @@ from model.preprocess import normalise_background
 RULE_MIN_INCHES = 0.8
 # Faint ink: this many grey levels below the (normalised) paper. The preprocessing
 # uses the same floor; paper texture and security patterns stay above it.
-_FAINT_CONTRAST = 40
+_FAINT_CONTRAST = 30
 # Glyphs this many in a chain of aligned neighbours are a printed line of text,
 # if this share of the neighbours are level at both top and bottom.
 MIN_ROW_GLYPHS = 4
@@ -42,6 +42,7 @@ class Components:
     area: np.ndarray
     stroke: np.ndarray  # mean stroke width in pixels, from the distance transform
     touches_rule: np.ndarray  # bool: a removed rule ran along or through it
+    boxlike: np.ndarray  # bool: ink along all four sides of its box
 
     @property
     def count(self) -> int:
@@ -119,6 +120,7 @@ def find_components(ink: np.ndarray, rules: np.ndarray, min_area: int) -> Compon
     stroke = np.maximum(1.0, 4.0 * np.add.reduceat(dist, starts) / area - 1.0)
     near_rule = cv2.dilate(rules, np.ones((5, 5), np.uint8)).ravel()[where] > 0
     touches = np.add.reduceat(near_rule.astype(np.int64), starts) > 0
+    boxlike = _outlines(xs, ys, starts, x0, x1, y0, y1)
     keep = area >= min_area
     return Components(
         labels=labels,
@@ -130,7 +132,27 @@ def find_components(ink: np.ndarray, rules: np.ndarray, min_area: int) -> Compon
         area=area[keep],
         stroke=stroke[keep],
         touches_rule=touches[keep],
+        boxlike=boxlike[keep],
     )
+
+
+def _outlines(xs, ys, starts, x0, x1, y0, y1) -> np.ndarray:
+    """Bool per component: ink along all four sides of its box (a printed box, a
+    check box), which a pen stroke never is."""
+    size = np.diff(np.r_[starts, xs.size])
+    bx0, bx1 = np.repeat(x0, size), np.repeat(x1, size)
+    by0, by1 = np.repeat(y0, size), np.repeat(y1, size)
+    w, h = x1 - x0 + 1, y1 - y0 + 1
+
+    def share(on_side: np.ndarray, length: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(on_side.astype(np.int64), starts) >= 0.8 * length
+
+    # ink within a pixel of each side, as much as one full line along it
+    top = share(ys <= by0 + 1, w)
+    bottom = share(ys >= by1 - 1, w)
+    left = share(xs <= bx0 + 1, h)
+    right = share(xs >= bx1 - 1, h)
+    return top & bottom & left & right & (w >= 6) & (h >= 6)
 
 
 def print_rows(c: Components) -> np.ndarray:

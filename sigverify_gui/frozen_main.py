@@ -15,6 +15,7 @@ behind the app), and IT's `sigverify.exe` has one, so that its output is visible
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import time
@@ -26,8 +27,11 @@ CLI_PROGRAM = "sigverify"  # the console executable's name (without .exe)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
     _give_windowless_program_streams()
+    # Before any argument is looked at: when this process is the GUI's model process
+    # (multiprocessing's "spawn" starts this same executable), serve that and exit.
+    multiprocessing.freeze_support()
+    args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--self-test"]:
         return _self_test(args[1:])
     if args[:1] in (["cli"], ["--cli"]):

@@ -192,3 +192,14 @@ def test_self_test_customer_is_a_valid_id():
     from sigverify_gui.services.enrol import normalise_customer_id
 
     assert normalise_customer_id(CUSTOMER_ID) == CUSTOMER_ID
+
+
+def test_frozen_entry_serves_the_model_process_first(monkeypatch):
+    # The GUI's model runs in a child started by "spawn", which in a built program is
+    # this same entry point: multiprocessing must get it before any argument parsing.
+    calls = []
+    monkeypatch.setattr("multiprocessing.freeze_support", lambda: calls.append("freeze"))
+    monkeypatch.setattr(frozen_main, "_gui", lambda args: calls.append(args) or 0)
+    monkeypatch.setattr("sys.argv", ["sigverify-app"])
+    assert frozen_main.main(["--multiprocessing-fork"]) == 0
+    assert calls == ["freeze", ["--multiprocessing-fork"]]

@@ -37,7 +37,7 @@ import numpy as np
 
 from model import errors as model_errors
 from model.errors import ModelError, SigverifyError
-from model.scoring import Calibration, Thresholds, decide, match_scores, raw_similarity
+from model.scoring import Calibration, ScoringMixin, Thresholds
 
 if TYPE_CHECKING:
     from model.preprocess import Preprocessed
@@ -58,7 +58,7 @@ FAILED_MESSAGE = "The signature model failed unexpectedly; the details are in th
 CLOSED_MESSAGE = "The signature model has been shut down; restart sigverify to use it."
 
 
-class ModelProcessVerifier:
+class ModelProcessVerifier(ScoringMixin):
     """`model.Verifier`, served by a child process. Safe to call from several threads."""
 
     def __init__(self, weights: str | os.PathLike | None = None, device: str = "auto") -> None:
@@ -123,37 +123,6 @@ class ModelProcessVerifier:
             chunk = _as_float_batch(canvases[start : start + per_message])
             out.append(self._request((chunk, batch_size)))
         return np.ascontiguousarray(np.concatenate(out), np.float32)
-
-    # --- scoring and decision (here, in numpy; as model.Verifier does them) -----------
-    def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """refs (R, D), queries (Q, D) → (Q,) calibrated match scores in [0, 1]."""
-        refs = np.atleast_2d(refs)
-        if refs.shape[0] == 0:
-            raise ModelError("There are no reference signatures to compare with.")
-        return match_scores(refs, np.atleast_2d(queries), self.calibration)
-
-    def score(self, refs: np.ndarray, query: np.ndarray) -> float:
-        return float(
-            self.scores(refs, np.asarray(query)[None] if np.ndim(query) == 1 else query)[0]
-        )
-
-    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """Cosine similarity of the query to each reference (for "closest reference")."""
-        return np.atleast_2d(refs) @ np.asarray(query, np.float32).reshape(-1)
-
-    def raw_similarity(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        return raw_similarity(refs, queries, self.calibration.k)
-
-    def decide(
-        self, score: float, t_accept: float | None = None, t_reject: float | None = None
-    ) -> str:
-        t = self.thresholds
-        if t_accept is not None or t_reject is not None:
-            t = Thresholds(
-                accept=t.accept if t_accept is None else t_accept,
-                reject=t.reject if t_reject is None else t_reject,
-            )
-        return decide(score, t)
 
     # --- the child's lifecycle ----------------------------------------------------------
     def close(self) -> None:

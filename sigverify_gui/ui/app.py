@@ -55,6 +55,10 @@ def start(argv: Sequence[str] | None = None, verifier_factory=None) -> Running:
     app.setApplicationName("sigverify")
     app.setOrganizationName("sigverify")
     app.setApplicationVersion(__version__)
+    from model.resources import resources_dir
+    from sigverify_gui.ui.qt import QIcon
+
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "sigverify.png")))
     errors.install_excepthook()
     log.info("sigverify-gui %s starting; log at %s", __version__, log_path)
 

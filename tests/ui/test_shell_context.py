@@ -128,7 +128,7 @@ def _bundled_weights_present() -> bool:
 def test_the_real_model_loads_in_the_background_and_the_status_bar_names_it(qtbot, store):
     from sigverify_gui.ui.main_window import MainWindow
 
-    ctx = AppContext(store, Settings(device="cpu"))  # the default factory: model.Verifier
+    ctx = AppContext(store, Settings(device="cpu"))  # the default factory: ModelProcessVerifier
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     ticks = []
