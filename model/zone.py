@@ -187,7 +187,7 @@ def _signature_reach(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.nda
     times apart in height do not join: a tall stroke overlaps in height with every
     small mark beside it (small marks inside a signature are taken in by `_absorb`)."""
     similar = np.maximum(ha, hb) <= 4 * np.minimum(ha, hb)
-    rx = np.where(similar, 2.2 * np.sqrt(ha * hb), 1e-6)
+    rx = np.where(similar, 1.8 * np.sqrt(ha * hb), 1e-6)
     return rx, 0.3 * np.minimum(ha, hb) + 1
 
 

@@ -20,7 +20,8 @@ def _all_modules(package: str) -> list[str]:
     pkg = importlib.import_module(package)
     names = [package]
     for info in pkgutil.walk_packages(pkg.__path__, prefix=package + "."):
-        names.append(info.name)
+        if not info.name.endswith(".__main__"):  # importing it would run the program
+            names.append(info.name)
     return names
 
 

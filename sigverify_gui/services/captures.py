@@ -151,3 +151,20 @@ def gray_from_png(data: bytes) -> np.ndarray:
     from model.imageio import load_image
 
     return load_image(data).gray
+
+
+def signature_from_page(page: np.ndarray, dpi: float | None = None):
+    """Find the signature on a whole page and isolate it; returns (capture, zone).
+
+    Only the zone's box is kept, and paper-coloured margins are added around it: a
+    plain crop with a margin would bring in the printed text and rules next to the
+    signature, which the quality check rightly calls clutter or cut-off ink.
+    """
+    from model.zone import crop_box, find_signature
+
+    zone = find_signature(page, dpi=dpi)
+    inside = crop_box(page, zone.box)
+    paper = int(np.percentile(inside, 90))  # the signature box is mostly paper
+    margin = max(12, round(0.08 * max(inside.shape)))
+    isolated = np.pad(inside, margin, mode="constant", constant_values=paper)
+    return Capture(isolated, dpi, source="signature zone"), zone

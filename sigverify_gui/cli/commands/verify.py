@@ -79,15 +79,12 @@ def run(args) -> int:
 
 
 def _signature_on(page_path: Path):
-    """Find the signature on a whole page; returns (the crop as a capture, the zone)."""
+    """Find the signature on a whole page; returns (the isolated signature, the zone)."""
+    from dataclasses import replace
+
     from model.imageio import load_image
-    from model.zone import crop_box, find_signature
-    from sigverify_gui.services.captures import Capture
+    from sigverify_gui.services.captures import signature_from_page
 
     page = load_image(page_path)
-    zone = find_signature(page.gray, dpi=page.dpi)
-    # a margin of paper around the ink, as a teller's own capture would have: the
-    # quality check rightly refuses ink that touches the image's edges
-    margin = max(12, round(0.06 * max(zone.box[2], zone.box[3])))
-    crop = crop_box(page.gray, zone.box, margin=margin)
-    return Capture(crop, page.dpi, source=f"{page_path.name} (signature zone)"), zone
+    capture, zone = signature_from_page(page.gray, dpi=page.dpi)
+    return replace(capture, source=f"{page_path.name} (signature zone)"), zone
