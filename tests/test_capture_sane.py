@@ -224,3 +224,27 @@ def test_ctrl_c_cancels_a_cli_scan_cleanly(sane_devices, tmp_path):
     _, err = child.communicate(timeout=10)
     assert (child.returncode, err.strip()) == (2, "error: The scan was cancelled.")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_scanning_leaves_python_s_sigpipe_handling_intact(sane_devices):
+    # SANE resets SIGPIPE to "terminate"; a later write to a dead pipe (the GUI's model
+    # process gone) must raise BrokenPipeError, not kill the process.
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import os, sys
+from sigverify_gui.services.capture import ScanArea, ScanSettings, open_scanner
+open_scanner("sane:test:0", ScanSettings(dpi=75, area=ScanArea(0, 0, 20, 20))).capture()
+r, w = os.pipe()
+os.close(r)
+try:
+    os.write(w, b"x")
+except BrokenPipeError:
+    print("survived")
+"""
+    env = dict(os.environ)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=120)  # fmt: skip
+    assert result.stdout.strip() == "survived", (result.returncode, result.stderr)

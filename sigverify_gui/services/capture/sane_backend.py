@@ -14,7 +14,10 @@ Ctrl-C into setting the event while it scans, as `sigverify scan` does.)
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import sys
 import threading
 from types import ModuleType
 from typing import Any
@@ -81,7 +84,7 @@ class SaneBackend:
 
     def list_devices(self) -> list[DeviceInfo]:
         sane = self.sane()
-        with _LOCK:
+        with _LOCK, _sigpipe_kept():
             _ensure_initialised(sane)
             try:
                 found = sane.get_devices(self.local_only)
@@ -134,7 +137,7 @@ class SaneScanner:
         check_cancel(cancel)
         sane = self._module if self._module is not None else import_sane()
         errors = _errors(sane)
-        with _LOCK:
+        with _LOCK, _sigpipe_kept():
             _ensure_initialised(sane)
             try:
                 dev = sane.open(self.device)
@@ -155,6 +158,27 @@ class SaneScanner:
 
 
 # --- talking to SANE -------------------------------------------------------------------
+@contextlib.contextmanager
+def _sigpipe_kept():
+    """Undo SANE's reset of SIGPIPE once its calls are done.
+
+    SANE's reader machinery (sanei_thread) sets SIGPIPE back to its default action,
+    which kills the whole process on a write to a closed pipe. Python ignores SIGPIPE
+    and reports EPIPE instead, and the GUI relies on that when its model process
+    dies. `signal.signal` works only on the main thread and scans run in workers, so
+    Python's disposition is put back through libc.
+    """
+    try:
+        yield
+    finally:
+        if sys.platform != "win32" and signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN:
+            import ctypes
+
+            libc = ctypes.CDLL(None)
+            libc.signal.restype = ctypes.c_void_p
+            libc.signal(int(signal.SIGPIPE), ctypes.c_void_p(int(signal.SIG_IGN)))
+
+
 def _errors(sane: ModuleType) -> tuple[type[BaseException], ...]:
     low_level = getattr(sane, "_sane", None)
     error = getattr(low_level, "error", None)
