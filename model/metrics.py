@@ -94,7 +94,10 @@ def eer(genuine, impostor) -> tuple[float, float]:
         # The step to "accept nothing" has no finite far end; every threshold above
         # the top score behaves the same, so take the first one.
         return float(rate), float(np.nextafter(low, high))
-    return float(rate), float(low + alpha * (high - low))
+    threshold = low + alpha * (high - low)
+    if threshold <= low:  # scores a float apart: the step rounds back onto `low`
+        threshold = np.nextafter(low, high)
+    return float(rate), float(threshold)
 
 
 def auc(genuine, impostor) -> float:

@@ -232,3 +232,12 @@ def test_per_writer_eer_matches_mean_of_eers(by_writer):
     impostor = {w: i for w, (_, i) in by_writer.items()}
     expected = np.mean([metrics.eer(g, i)[0] for g, i in by_writer.values()])
     assert metrics.per_writer_eer(genuine, impostor) == pytest.approx(expected)
+
+
+def test_eer_threshold_between_scores_one_float_apart_stays_above_the_lower():
+    # found by hypothesis: interpolating between 1 - eps and 1 rounded back onto 1 - eps,
+    # on the wrong side of the crossing
+    below_one = np.nextafter(1.0, 0.0)
+    rate, threshold = metrics.eer(np.array([0.0, 0.0, 1.0]), np.array([below_one]))
+    assert rate == pytest.approx(2 / 3)
+    assert below_one < threshold <= 1.0
