@@ -3,8 +3,8 @@
 Everything printed goes through a `PageSheet`, which skips any element that would
 cover the place reserved for the signature (the signature rule line is drawn
 through it on purpose). Sizes are in pixels at 300 dpi; fonts are OpenCV's Hershey
-fonts in several faces, sizes and weights, so that the detector meets print of
-more than one height and stroke width.
+fonts (OpenCV 5 draws a sans family in their place) in several faces, sizes and
+weights, so that the detector meets print of more than one height and stroke width.
 """
 
 from __future__ import annotations
@@ -22,9 +22,26 @@ PRINT_FONTS = (
     cv2.FONT_HERSHEY_COMPLEX_SMALL,
     cv2.FONT_HERSHEY_PLAIN,
 )
-_WORDS = ["account", "holder", "name", "address", "branch", "code", "date", "of", "birth", "the", "bank", "shall", "not", "be", "liable", "for", "any", "loss", "customer", "number", "please", "sign", "in", "ink", "within", "the", "box", "below", "and", "return", "this", "form", "to", "your", "branch", "applicant", "nominee", "declaration", "I", "hereby", "confirm", "that", "details", "given", "above", "are", "true", "amount", "deposit", "savings", "current", "cheque", "book", "request", "mobile", "email", "identity", "proof", "city", "state", "postal", "signature", "verified", "by", "officer"]
-_BANKS = ("First National Bank", "Harbor Savings", "Union Trust Co.", "Meridian Bank",
-          "Coastal Credit Union", "State Bank", "Northern Mutual")
+# fmt: off
+_WORDS = (
+    "account", "holder", "name", "address", "branch", "code", "date", "of", "birth", "the",
+    "bank", "shall", "not", "be", "liable", "for", "any", "loss", "customer", "number",
+    "please", "sign", "in", "ink", "within", "the", "box", "below", "and", "return", "this",
+    "form", "to", "your", "branch", "applicant", "nominee", "declaration", "I", "hereby",
+    "confirm", "that", "details", "given", "above", "are", "true", "amount", "deposit",
+    "savings", "current", "cheque", "book", "request", "mobile", "email", "identity", "proof",
+    "city", "state", "postal", "signature", "verified", "by", "officer"
+)
+# fmt: on
+_BANKS = (
+    "First National Bank",
+    "Harbor Savings",
+    "Union Trust Co.",
+    "Meridian Bank",
+    "Coastal Credit Union",
+    "State Bank",
+    "Northern Mutual",
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +71,16 @@ class PageSheet:
         rx, ry, rw, rh = self._reserved
         return x + w <= rx or rx + rw <= x or y + h <= ry or ry + rh <= y
 
-    def text(self, s: str, x: int, y: int, scale: float, thick: int = 2, font=None,
-             ink: int | None = None) -> int:
+    def text(
+        self,
+        s: str,
+        x: int,
+        y: int,
+        scale: float,
+        thick: int = 2,
+        font=None,
+        ink: int | None = None,
+    ) -> int:
         """Print `s` with its baseline at y; returns the x where it ends."""
         font = self.font if font is None else font
         (tw, th), base = cv2.getTextSize(s, font, scale, thick)
@@ -78,29 +103,33 @@ class PageSheet:
 
     def reflectance(self) -> np.ndarray:
         """Paper × print as reflectance 0..1 (multiply: print darkens the tint)."""
-        return _paper(self.height, self.width, self.rng) * (1.0 - self.dark / 255.0)
+        paper = _paper(self.height, self.width, self.rng)
+        paper *= 1.0 - self.dark.astype(np.float32) * np.float32(1 / 255)
+        return paper
 
 
 def _paper(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     paper = np.full((h, w), rng.uniform(0.86, 0.99), np.float32)
     style = rng.choice(["plain", "waves", "hatch", "mottle"])
     strength = rng.uniform(0.02, 0.08)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    xx = np.arange(w, dtype=np.float32)[None, :]
     if style == "waves":  # guilloche-like security lines
-        period = rng.uniform(12, 30)
-        phase = np.sin(xx / rng.uniform(60, 200)) * rng.uniform(10, 40)
-        paper -= strength * (np.sin((yy + phase) / period * 2 * np.pi) > 0.7)
+        turn = np.float32(2 * np.pi / rng.uniform(12, 30))
+        phase = np.sin(xx / rng.uniform(60, 200)).astype(np.float32) * rng.uniform(10, 40)
+        paper -= np.float32(strength) * (np.sin((yy + phase) * turn) > 0.7)
     elif style == "hatch":
-        period = rng.uniform(8, 20)
-        paper -= strength * (np.sin((xx + yy) / period * 2 * np.pi) > 0.8)
+        turn = np.float32(2 * np.pi / rng.uniform(8, 20))
+        paper -= np.float32(strength) * (np.sin((xx + yy) * turn) > 0.8)
     elif style == "mottle":
         noise = cv2.resize(rng.random((h // 40 + 2, w // 40 + 2)).astype(np.float32), (w, h))
-        paper -= strength * noise
+        paper -= np.float32(strength) * noise
     return paper
 
 
-def place_signature(sheet: PageSheet, kind: str, sig_hw: tuple[int, int],
-                    rng: np.random.Generator) -> SignatureSlot:
+def place_signature(
+    sheet: PageSheet, kind: str, sig_hw: tuple[int, int], rng: np.random.Generator
+) -> SignatureSlot:
     """Choose the sign-here rule, the signature's size, and where it is written."""
     W, H = sheet.width, sheet.height
     if kind == "cheque":
@@ -165,10 +194,17 @@ def draw_cheque(s: PageSheet, slot: SignatureSlot) -> None:
         s.rect(inset, inset, W - 2 * inset, H - 2 * inset, int(r.integers(2, 5)))
     size = int(r.uniform(90, 150))
     _logo(s, m, m, size)
-    font = int(r.choice([cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX,
-                         cv2.FONT_HERSHEY_COMPLEX])) | (cv2.FONT_ITALIC * int(r.random() < 0.3))
-    s.text(str(r.choice(_BANKS)), m + size + 30, m + size // 2, r.uniform(1.3, 2.2),
-           int(r.integers(3, 6)), font)
+    font = int(
+        r.choice([cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX])
+    ) | (cv2.FONT_ITALIC * int(r.random() < 0.3))
+    s.text(
+        str(r.choice(_BANKS)),
+        m + size + 30,
+        m + size // 2,
+        r.uniform(1.3, 2.2),
+        int(r.integers(3, 6)),
+        font,
+    )
     s.text(f"{r.integers(10, 999)} {_name(r)} Street", m + size + 30, m + size - 5, small, 2)
     s.text(f"No. {r.integers(1000, 999999):06d}", int(W * 0.8), m + 30, label, 2)
     # date: a line with a typed date, or the DDMMYYYY boxes many banks print
@@ -207,7 +243,7 @@ def draw_cheque(s: PageSheet, slot: SignatureSlot) -> None:
     s.text(caption, x0 + 20, ly + 40, small, 2)
     # MICR line: digits plus the transit / on-us symbols as small blocks
     mx, my = int(W * r.uniform(0.08, 0.2)), int(H * r.uniform(0.9, 0.94))
-    for group in range(3):
+    for _ in range(3):
         s.rect(mx, my - 40, 14, 40, -1)
         mx = s.text(str(r.integers(10**8, 10**9)), mx + 30, my, 2.4, 4, cv2.FONT_HERSHEY_PLAIN)
         mx += 50
@@ -220,8 +256,13 @@ def draw_form(s: PageSheet, slot: SignatureSlot) -> None:
     line_h = int(body * 45)
     size = int(r.uniform(140, 220))
     _logo(s, m, m, size)
-    s.text(str(r.choice(_BANKS)).upper(), m + size + 40, m + size // 2, r.uniform(1.8, 2.6),
-           int(r.integers(4, 7)))
+    s.text(
+        str(r.choice(_BANKS)).upper(),
+        m + size + 40,
+        m + size // 2,
+        r.uniform(1.8, 2.6),
+        int(r.integers(4, 7)),
+    )
     y = m + size + 120
     if r.random() < 0.5:  # a title in white on a dark bar
         s.rect(m, y - 70, W - 2 * m, 100, -1)

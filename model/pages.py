@@ -7,26 +7,37 @@ darkens the paper and whatever is printed under it, as a pen does) and its ink b
 is recorded. The layout is drawn around a place reserved for the signature first,
 so print never hides it, but the signature rule line may run through it.
 
-`make_script_signature` is a second, independent source of handwriting (OpenCV's
-Hershey script fonts, slanted, with a flourish), so that the detector is measured
-on more than one generator's idea of what a signature looks like.
+Besides `model.synth`, two independent sources of handwriting-like signatures,
+so that the detector is measured on more than one generator's idea of a hand:
+`make_script_signature` (OpenCV's script lettering, letter by letter) and
+`make_scribble_signature` (cursive from a model of handwriting as oscillations).
+`make_unsigned_page` is a page with print only, for the "no signature" case.
+Everything is drawn with OpenCV; its version changes the look of the print (OpenCV
+5 replaced the Hershey fonts), not the pages' layout or their ground truth.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from model.page_layout import PageSheet, draw_cheque, draw_form, place_signature
+from model.page_layout import PageSheet, SignatureSlot, draw_cheque, draw_form, place_signature
 from model.preprocess import ink_mask, normalise_background, to_gray
 
 PAGE_KINDS: tuple[str, ...] = ("cheque", "form")
 
 # Ink fainter than this (0..1 darkness on white paper) is paper texture, not pen.
 _PAPER_NOISE = 0.08
-_SYLLABLES = ["an", "ber", "cha", "dor", "el", "fin", "gar", "han", "is", "jo", "ka", "lin", "mar", "nor", "os", "pe", "quin", "ros", "sa", "tor", "ul", "van", "wil", "xan", "yor", "zel", "bri", "cla", "dre", "fra", "gre", "kri", "pla", "ste", "tho"]
+# fmt: off
+_SYLLABLES = (
+    "an", "ber", "cha", "dor", "el", "fin", "gar", "han", "is", "jo", "ka", "lin", "mar", "nor",
+    "os", "pe", "quin", "ros", "sa", "tor", "ul", "van", "wil", "xan", "yor", "zel", "bri",
+    "cla", "dre", "fra", "gre", "kri", "pla", "ste", "tho"
+)
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -35,18 +46,12 @@ class SyntheticPage:
     signature_box: tuple[int, int, int, int]  # ground truth: the pasted signature's ink box
 
 
-def make_page(signature: np.ndarray, rng: np.random.Generator, kind: str = "cheque") -> SyntheticPage:
+def make_page(
+    signature: np.ndarray, rng: np.random.Generator, kind: str = "cheque"
+) -> SyntheticPage:
     """A 300 dpi grey page of the given kind with `signature` (a grey scan) pasted on it."""
-    if kind not in PAGE_KINDS:
-        raise ValueError(f"kind must be one of {PAGE_KINDS}, not {kind!r}")
     darkness, ink = signature_darkness(signature)
-    if kind == "cheque":
-        width = int(rng.integers(1650, 1951))
-        height = int(width * rng.uniform(0.42, 0.50))
-    else:
-        width = int(rng.integers(2420, 2551))
-        height = int(width * rng.uniform(1.29, 1.43))
-    sheet = PageSheet(width, height, rng)
+    sheet = _sheet(rng, kind)
     slot = place_signature(sheet, kind, darkness.shape, rng)
     darkness, ink = _resize_signature(darkness, ink, slot)
     sheet.reserve(slot.box)
@@ -54,12 +59,33 @@ def make_page(signature: np.ndarray, rng: np.random.Generator, kind: str = "cheq
 
     x, y, w, h = slot.box
     pen = rng.uniform(0.7, 1.0)  # a lighter or darker pen than the scan's
-    ink_layer = np.zeros((height, width), np.float32)
-    truth = np.zeros((height, width), np.uint8)
-    ink_layer[y : y + h, x : x + w] = darkness * pen
+    page = sheet.reflectance()
+    page[y : y + h, x : x + w] *= 1.0 - darkness * np.float32(pen)  # ink darkens the print too
+    truth = np.zeros((sheet.height, sheet.width), np.uint8)
     truth[y : y + h, x : x + w] = ink
-    image, truth = _scan(sheet.reflectance() * (1.0 - ink_layer), truth, rng)
+    image, truth = _scan(page, truth, rng)
     return SyntheticPage(image=image, signature_box=_bbox(truth))
+
+
+def make_unsigned_page(rng: np.random.Generator, kind: str = "cheque") -> np.ndarray:
+    """The same kind of page with nothing written on it: print, rules, logo, noise."""
+    sheet = _sheet(rng, kind)
+    slot = place_signature(sheet, kind, (100, 300), rng)
+    (draw_cheque if kind == "cheque" else draw_form)(sheet, slot)
+    image, _ = _scan(sheet.reflectance(), np.zeros((sheet.height, sheet.width), np.uint8), rng)
+    return image
+
+
+def _sheet(rng: np.random.Generator, kind: str) -> PageSheet:
+    if kind not in PAGE_KINDS:
+        raise ValueError(f"kind must be one of {PAGE_KINDS}, not {kind!r}")
+    if kind == "cheque":
+        width = int(rng.integers(1650, 1951))
+        height = int(width * rng.uniform(0.42, 0.50))
+    else:
+        width = int(rng.integers(2420, 2551))
+        height = int(width * rng.uniform(1.29, 1.43))
+    return PageSheet(width, height, rng)
 
 
 def signature_darkness(signature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +100,7 @@ def signature_darkness(signature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not mask.any():
         raise ValueError("the signature image holds no ink")
     near_ink = cv2.dilate(mask.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    darkness = (255.0 - flat.astype(np.float32)) / 255.0
+    darkness = (255 - flat.astype(np.float32)) / np.float32(255)
     darkness = np.clip((darkness - _PAPER_NOISE) / (1 - _PAPER_NOISE), 0, 1) * near_ink
     x, y, w, h = _bbox(mask)
     return darkness[y : y + h, x : x + w], mask[y : y + h, x : x + w]
@@ -143,7 +169,7 @@ def make_script_signature(rng: np.random.Generator) -> np.ndarray:
         letter = size * rng.uniform(0.88, 1.12)
         org = (int(x), int(base + rng.normal(0, 0.06) * size))
         if hasattr(cv2, "FontFace"):  # OpenCV 5: a light italic, size in pixels
-            end, _ = cv2.putText(canvas, ch, org, 255, _ITALIC_FACE(), int(letter), 300)
+            end, _ = cv2.putText(canvas, ch, org, 255, _italic_face(), int(letter), 300)
             x = end[0] - rng.uniform(0.0, 0.08) * letter
         else:  # OpenCV 4: Hershey script, about 30 pixels high at scale 1
             scale = letter / 30.0
@@ -159,7 +185,9 @@ def make_script_signature(rng: np.random.Generator) -> np.ndarray:
     return _as_scan(_shear(canvas, rng), rng)
 
 
-def _ITALIC_FACE():  # noqa: N802 - built on first use: OpenCV 4 has no FontFace
+@functools.cache
+def _italic_face():
+    """OpenCV 5's built-in italic (made on first use: OpenCV 4 has no FontFace)."""
     return cv2.FontFace("italic")
 
 
@@ -172,8 +200,9 @@ def make_scribble_signature(rng: np.random.Generator) -> np.ndarray:
     pen = rng.uniform(2.0, 5.5)
     traces, x = [], 0.0
     for word in range(int(rng.integers(1, 4))):
-        tx, ty = _oscillation_word(rng, int(rng.integers(3, 9)), xh, capital=word == 0 or
-                                   rng.random() < 0.5)
+        tx, ty = _oscillation_word(
+            rng, int(rng.integers(3, 9)), xh, capital=word == 0 or rng.random() < 0.5
+        )
         traces.append((tx + x - tx.min(), ty))
         x = traces[-1][0].max() + rng.uniform(0.5, 1.6) * xh
     if rng.random() < 0.45:
@@ -193,13 +222,21 @@ def make_scribble_signature(rng: np.random.Generator) -> np.ndarray:
         pts = np.round(np.stack([px, py], axis=1) * 16).astype(np.int64)
         for k in range(px.size - 1):  # 4 fractional bits: smooth anti-aliased curves
             width = max(1, int(round(pen * pressure[k])))
-            cv2.line(canvas, tuple(pts[k]), tuple(pts[k + 1]), int(255 * pressure[k]), width,
-                     cv2.LINE_AA, 4)
+            cv2.line(
+                canvas,
+                tuple(pts[k]),
+                tuple(pts[k + 1]),
+                int(255 * pressure[k]),
+                width,
+                cv2.LINE_AA,
+                4,
+            )
     return _as_scan(canvas, rng)
 
 
-def _oscillation_word(rng: np.random.Generator, cycles: int, xh: float,
-                      capital: bool) -> tuple[np.ndarray, np.ndarray]:
+def _oscillation_word(
+    rng: np.random.Generator, cycles: int, xh: float, capital: bool
+) -> tuple[np.ndarray, np.ndarray]:
     kinds = rng.choice(["x", "x", "x", "ascender", "descender"], size=cycles)
     mid = np.where(kinds == "ascender", rng.uniform(0.7, 1.0, cycles) * xh, xh / 2)
     amp = np.where(kinds == "x", xh / 2, mid)
@@ -241,7 +278,9 @@ def _as_scan(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _resize_signature(darkness: np.ndarray, ink: np.ndarray, slot) -> tuple[np.ndarray, np.ndarray]:
+def _resize_signature(
+    darkness: np.ndarray, ink: np.ndarray, slot: SignatureSlot
+) -> tuple[np.ndarray, np.ndarray]:
     _, _, w, h = slot.box
     interp = cv2.INTER_AREA if w < darkness.shape[1] else cv2.INTER_LINEAR
     darkness = cv2.resize(darkness, (w, h), interpolation=interp)
@@ -252,25 +291,29 @@ def _resize_signature(darkness: np.ndarray, ink: np.ndarray, slot) -> tuple[np.n
 def _scan(reflectance: np.ndarray, truth: np.ndarray, rng: np.random.Generator):
     """What a flatbed scanner makes of the page: shading, blur, a tilt, grain, JPEG."""
     h, w = reflectance.shape
-    img = reflectance * 255.0
-    # uneven lighting: a gentle ramp in a random direction
-    ramp = np.linspace(-1, 1, w)[None, :] * rng.uniform(-1, 1) + np.linspace(-1, 1, h)[
-        :, None
-    ] * rng.uniform(-1, 1)
-    img *= 1.0 - rng.uniform(0.0, 0.06) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
+    # uneven lighting: up to 6% darker towards one side or corner (a plane, which
+    # bilinear resizing of its four corner values draws exactly)
+    slope = rng.uniform(-1, 1, 2)
+    corners = np.array([[0, slope[0]], [slope[1], slope[0] + slope[1]]], np.float32)
+    corners = 1 - (corners - corners.min()) * np.float32(rng.uniform(0.0, 0.06) / 2)
+    shade = cv2.resize(corners, (w, h), interpolation=cv2.INTER_LINEAR)
+    img = cv2.multiply(reflectance, shade, scale=255.0)
     if rng.random() < 0.5:
         img = cv2.GaussianBlur(img, (3, 3), rng.uniform(0.5, 1.0))
     if rng.random() < 0.3:  # a slightly crooked feed
         mat = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-0.4, 0.4), 1.0)
         img = cv2.warpAffine(img, mat, (w, h), borderValue=float(np.median(img[:8])))
         truth = cv2.warpAffine(truth, mat, (w, h), flags=cv2.INTER_NEAREST)
-    img += rng.normal(0, rng.uniform(1.5, 5.0), img.shape).astype(np.float32)
+    # grain, drawn at half resolution (a quarter of the random numbers; JPEG blurs it so)
+    grain = rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32)
+    grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_NEAREST)
+    img += grain * np.float32(rng.uniform(1.5, 5.0))
     for _ in range(int(rng.integers(0, 25))):  # dust
         cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
         cv2.circle(img, (cx, cy), int(rng.integers(1, 3)), float(rng.uniform(40, 160)), -1)
     page = np.clip(img, 0, 255).astype(np.uint8)
     if rng.random() < 0.5:
-        ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+        _, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
         page = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     return page, truth
 

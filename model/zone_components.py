@@ -20,8 +20,13 @@ from model.preprocess import normalise_background
 # A rule is straight for at least this long (inches). Printed letters never are, and
 # a pen stroke is rarely axis-straight for so long; rules of forms and cheques are longer.
 RULE_MIN_INCHES = 0.8
-# Faint ink: this many grey levels below the (normalised) paper. The preprocessing
-# uses the same floor; paper texture and security patterns stay above it.
+# Ink that fills a square this wide (inches) is a block, not a pen stroke; a shape
+# this much block is no writing.
+_SOLID_INCHES = 0.1
+_SOLID_SHARE = 0.3
+# Faint ink: this many grey levels below the flattened paper. Paper grain, tint
+# and light security patterns stay above it (the preprocessing, which sees only a
+# signature, can afford 40; a light ballpoint on a tinted cheque needs less).
 _FAINT_CONTRAST = 30
 # Glyphs this many in a chain of aligned neighbours are a printed line of text,
 # if this share of the neighbours are level at both top and bottom.
@@ -55,10 +60,9 @@ def page_ink(gray: np.ndarray, scale: float) -> np.ndarray:
     Print is dark, but a ballpoint signature is often faint, and one global
     threshold cannot suit both: set by the print (as Otsu's is) it cuts a faint
     signature into pieces, set for faint ink it takes the blurred rims of print
-    too and glues printed letters into blobs. So each pixel is compared with half
-    the contrast of the darkest ink near it, and anything 40 levels below the
-    flattened paper (the preprocessing's floor, which paper texture and security
-    patterns stay above) is always allowed.
+    too and glues printed letters into blobs. So a pixel is ink when it is darker
+    than halfway between the paper and the darkest ink near it, and at least
+    `_FAINT_CONTRAST` levels below the paper.
     """
     work = gray
     if scale < 1.0:
@@ -70,9 +74,31 @@ def page_ink(gray: np.ndarray, scale: float) -> np.ndarray:
     return (smooth <= threshold).view(np.uint8)
 
 
-def split_rules(mask: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ink mask → (ink without rules, the pixels removed, the rules' straight cores),
-    all uint8 0/1 images.
+def drop_solid_blocks(mask: np.ndarray, dpi: float) -> np.ndarray:
+    """The ink mask without any shape that holds a solid block of ink.
+
+    A pen stroke is about a millimetre wide at most; a shape that is mostly ink
+    filling squares of 2.5 mm is a logo, a bar with a form's title in white, a
+    stamp's pad. Whole shapes go, not just their solid parts: what a rule removal
+    leaves of a bar with white letters (the ink between them) looks like writing.
+    """
+    side = max(3, int(round(_SOLID_INCHES * dpi)))
+    solid = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    if not solid.any():
+        return mask
+    n, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
+    where = np.flatnonzero(mask)
+    lab = labels.ravel()[where]
+    area = np.bincount(lab, minlength=n)
+    solid_area = np.bincount(lab, weights=solid.ravel()[where], minlength=n)
+    # mostly solid: a thick pen's blot where strokes cross is only a small part
+    doomed = (solid_area >= _SOLID_SHARE * np.maximum(area, 1)).astype(np.uint8)
+    doomed[0] = 0
+    return mask & (1 - doomed[labels])
+
+
+def split_rules(mask: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ink mask → (ink without rules, the rules' pixels removed), uint8 0/1 images.
 
     A 3-pixel vertical (horizontal) smear before the opening lets lines that a
     crooked scan tilted by a fraction of a degree still count as straight; the
@@ -88,7 +114,7 @@ def split_rules(mask: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray, n
     across = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((9, 1), np.uint8))
     across |= cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8))
     crossing = across & rules
-    return ink | crossing, rules & (1 - crossing), (horiz | vert) & mask
+    return ink | crossing, rules & (1 - crossing)
 
 
 def _straight_runs(mask: np.ndarray, length: int) -> np.ndarray:
@@ -96,21 +122,32 @@ def _straight_runs(mask: np.ndarray, length: int) -> np.ndarray:
     h, w = mask.shape
     pooled_w = max(1, w // 4)
     pooled = cv2.resize(mask, (pooled_w, h), interpolation=cv2.INTER_AREA) >= 0.99
-    runs = cv2.morphologyEx(pooled.view(np.uint8), cv2.MORPH_OPEN,
-                            np.ones((1, max(1, length // 4)), np.uint8))
+    runs = cv2.morphologyEx(
+        pooled.view(np.uint8), cv2.MORPH_OPEN, np.ones((1, max(1, length // 4)), np.uint8)
+    )
     return cv2.resize(runs, (w, h), interpolation=cv2.INTER_NEAREST) & mask
 
 
 def find_components(ink: np.ndarray, rules: np.ndarray, min_area: int) -> Components:
+    """Components of `ink` of at least `min_area` pixels, with their statistics;
+    `rules` are the removed rule pixels (see `split_rules`)."""
     # Statistics from the ink pixels alone (a few percent of the page): far cheaper
     # than OpenCV's per-pixel statistics pass over the whole image.
-    n, labels = cv2.connectedComponents(ink, connectivity=8, ltype=cv2.CV_32S)
+    _, labels = cv2.connectedComponents(ink, connectivity=8, ltype=cv2.CV_32S)
     where = np.flatnonzero(ink)
+    if where.size == 0:
+        nothing = np.zeros(0)
+        return Components(
+            labels,
+            nothing.astype(np.int32),
+            *[nothing] * 6,
+            *[nothing.astype(bool)] * 2,
+        )
     lab = labels.ravel()[where]
     order = np.argsort(lab, kind="stable")
     lab, where = lab[order], where[order]
     ys, xs = np.divmod(where, ink.shape[1])
-    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if lab.size else np.zeros(0, int)
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
     ids = lab[starts]
     area = np.diff(np.r_[starts, lab.size]).astype(np.float64)
     x0, x1 = np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts)

@@ -19,9 +19,7 @@ def register(subparsers) -> None:
     p.add_argument("page", metavar="PAGE", type=Path, help="the scanned page")
     p.add_argument("-o", "--out", required=True, type=Path, metavar="SIGNATURE.png")
     p.add_argument("--box", metavar="X,Y,W,H", help="crop this box instead of searching")
-    p.add_argument(
-        "--margin", type=int, default=12, metavar="PX", help="paper kept around the ink"
-    )
+    p.add_argument("--margin", type=int, default=12, metavar="PX", help="paper kept around the ink")
     p.add_argument("--page-number", type=int, default=1, metavar="N", help="page of a PDF/TIFF")
     add_json_flag(p)
     p.set_defaults(func=run)
