@@ -153,6 +153,14 @@ class ScoringMixin:
     calibration: Calibration
     thresholds: Thresholds
 
+    @property
+    def t_accept(self) -> float:
+        return self.thresholds.accept
+
+    @property
+    def t_reject(self) -> float:
+        return self.thresholds.reject
+
     def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """refs (R, D), queries (Q, D) → (Q,) calibrated match scores in [0, 1]."""
         refs = np.atleast_2d(refs)

@@ -71,14 +71,6 @@ class Verifier(ScoringMixin):
         return device_name(self._device)
 
     @property
-    def t_accept(self) -> float:
-        return self.thresholds.accept
-
-    @property
-    def t_reject(self) -> float:
-        return self.thresholds.reject
-
-    @property
     def card(self) -> dict:
         """Training description and figures recorded in the checkpoint."""
         return {"training": self.checkpoint.training, "metrics": self.checkpoint.metrics}

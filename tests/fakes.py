@@ -131,19 +131,10 @@ class FakeVerifier:
 
 # --- synthetic signature files -------------------------------------------------------
 def render_signatures(writer_seed: int, count: int, first: int = 0, forged: bool = False):
-    """`count` grey renderings (uint8 arrays) of synthetic writer `writer_seed`.
+    """`count` grey renderings (uint8 arrays) of synthetic writer `writer_seed`."""
+    from model.synth import render_samples
 
-    Sample `i` always comes from its own random stream, so the same (writer, i) is
-    the same image in every test.
-    """
-    from model.synth import make_writer, render_forgery, render_genuine
-
-    writer = make_writer(writer_seed)
-    render = render_forgery if forged else render_genuine
-    return [
-        render(writer, np.random.default_rng([writer_seed, int(forged), i]))
-        for i in range(first, first + count)
-    ]
+    return render_samples(writer_seed, count, first, forged)
 
 
 def write_signatures(

@@ -13,7 +13,14 @@ colour (blue or black). `write_dataset` writes the generic folder layout.
 """
 
 from model.synth.dataset import write_dataset
-from model.synth.render import render_forgery, render_genuine
+from model.synth.render import render_forgery, render_genuine, render_samples
 from model.synth.writer import Writer, make_writer
 
-__all__ = ["Writer", "make_writer", "render_forgery", "render_genuine", "write_dataset"]
+__all__ = [
+    "Writer",
+    "make_writer",
+    "render_forgery",
+    "render_genuine",
+    "render_samples",
+    "write_dataset",
+]

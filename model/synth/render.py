@@ -21,7 +21,7 @@ from model.synth.trajectory import (
     sample_geometry,
     vary_keypoints,
 )
-from model.synth.writer import Writer
+from model.synth.writer import Writer, make_writer
 
 
 def render_genuine(writer: Writer, rng: np.random.Generator, color: bool = False) -> np.ndarray:
@@ -50,3 +50,19 @@ def render_forgery(writer: Writer, rng: np.random.Generator, color: bool = False
     add_hesitations(inked, rng)
     hw = frame(inked, rng)
     return scan(draw_ink(inked, hw), forger_ink(writer, rng), rng, color)
+
+
+def render_samples(
+    writer_seed: int, count: int, first: int = 0, forged: bool = False
+) -> list[np.ndarray]:
+    """`count` grey scans of synthetic writer `writer_seed`, samples first..first+count-1.
+
+    Sample i always comes from its own random stream, so the same (writer, i) is the
+    same image everywhere: in the demo store and in tests.
+    """
+    writer = make_writer(writer_seed)
+    render = render_forgery if forged else render_genuine
+    return [
+        render(writer, np.random.default_rng([writer_seed, int(forged), i]))
+        for i in range(first, first + count)
+    ]

@@ -81,14 +81,6 @@ class ModelProcessVerifier(ScoringMixin):
         self.card: dict = info["card"]
 
     @property
-    def t_accept(self) -> float:
-        return self.thresholds.accept
-
-    @property
-    def t_reject(self) -> float:
-        return self.thresholds.reject
-
-    @property
     def child_pid(self) -> int | None:
         """The child process's id while one runs (for diagnostics)."""
         child = self._child

@@ -94,14 +94,15 @@ class CapturePanel(QWidget):
         )
         self.preview = CapturePreview()
 
-        buttons = QHBoxLayout()
-        for button in (
+        self._source_buttons = (
             self.file_button,
             self.paste_button,
             self.scan_button,
             self.hot_folder_button,
             self.cheque_button,
-        ):
+        )
+        buttons = QHBoxLayout()
+        for button in self._source_buttons:
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -272,13 +273,7 @@ class CapturePanel(QWidget):
     def _set_busy(self, busy: bool) -> None:
         if not busy:
             self.task = None
-        for button in (
-            self.file_button,
-            self.paste_button,
-            self.scan_button,
-            self.hot_folder_button,
-            self.cheque_button,
-        ):
+        for button in self._source_buttons:
             button.setEnabled(not busy)
         self.busy_changed.emit(busy)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from model.progress import NullProgress, Progress
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.services.enrol import enrol_customer
@@ -40,14 +38,9 @@ class DemoReport:
 
 def demo_signatures(seed: int, count: int, first: int = 0, forged: bool = False):
     """`count` synthetic scans of demo writer `seed` (the same ones every time)."""
-    from model.synth import make_writer, render_forgery, render_genuine
+    from model.synth import render_samples
 
-    writer = make_writer(seed)
-    render = render_forgery if forged else render_genuine
-    return [
-        render(writer, np.random.default_rng([seed, int(forged), i]))
-        for i in range(first, first + count)
-    ]
+    return render_samples(seed, count, first, forged)
 
 
 def load_demo_customers(
