@@ -14,11 +14,13 @@ the cosine similarity.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,34 @@ class SigNetReference(nn.Module):
 
 def build_network(config: NetworkConfig) -> SignatureEmbedder:
     return SignatureEmbedder(config)
+
+
+def _folded(layer: nn.Module, norm: nn.Module) -> nn.Module | None:
+    if isinstance(layer, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+        return fuse_conv_bn_eval(layer, norm)
+    if isinstance(layer, nn.Linear) and isinstance(norm, nn.BatchNorm1d):
+        return fuse_linear_bn_eval(layer, norm)
+    return None
+
+
+def for_inference(net: nn.Module, device: torch.device) -> nn.Module:
+    """A copy of a trained network made fast for inference, computing the same function.
+
+    Every batch norm is folded into the convolution or linear layer before it (at
+    inference it is a fixed per-channel scale and shift), and the weights are laid out
+    channels-last, which oneDNN's CPU convolutions and CUDA's tensor cores both run
+    faster: on this project's 2-core CPU a batch of 64 takes about half the time.
+    """
+    net = copy.deepcopy(net).eval()
+    for module in list(net.modules()):
+        if isinstance(module, nn.Sequential):
+            for i in range(len(module) - 1):
+                fused = _folded(module[i], module[i + 1])
+                if fused is not None:
+                    module[i], module[i + 1] = fused, nn.Identity()
+        elif isinstance(module, ResidualBlock):
+            for conv, norm in (("conv1", "bn1"), ("conv2", "bn2")):
+                fused = fuse_conv_bn_eval(getattr(module, conv), getattr(module, norm))
+                setattr(module, conv, fused)
+                setattr(module, norm, nn.Identity())
+    return net.to(device, memory_format=torch.channels_last)

@@ -114,15 +114,17 @@ def remove_rules_and_specks(mask: np.ndarray) -> np.ndarray:
         squeezed = cv2.resize(m8, (w // 4, h), interpolation=cv2.INTER_AREA)
         kernel = np.ones((1, max(6, (w * 6) // 40)), np.uint8)  # 60% of w, squeezed 4x
         runs = cv2.morphologyEx(squeezed, cv2.MORPH_OPEN, kernel)
-        # widened past the 4-pixel rounding at the ends and over anti-aliased edges
-        runs = cv2.dilate(runs, np.ones((3, 3), np.uint8))
-        lines |= cv2.resize(runs, (w, h), interpolation=cv2.INTER_NEAREST)
+        if cv2.countNonZero(runs):  # most captures have no rule: skip the upscaling
+            # widened past the 4-pixel rounding at the ends and over anti-aliased edges
+            runs = cv2.dilate(runs, np.ones((3, 3), np.uint8))
+            lines |= cv2.resize(runs, (w, h), interpolation=cv2.INTER_NEAREST)
     if h >= 100:
         squeezed = cv2.resize(m8, (w, h // 4), interpolation=cv2.INTER_AREA)
         kernel = np.ones((max(6, (h * 7) // 40), 1), np.uint8)  # 70% of h, squeezed 4x
         runs = cv2.morphologyEx(squeezed, cv2.MORPH_OPEN, kernel)
-        runs = cv2.dilate(runs, np.ones((3, 3), np.uint8))
-        lines |= cv2.resize(runs, (w, h), interpolation=cv2.INTER_NEAREST)
+        if cv2.countNonZero(runs):
+            runs = cv2.dilate(runs, np.ones((3, 3), np.uint8))
+            lines |= cv2.resize(runs, (w, h), interpolation=cv2.INTER_NEAREST)
     if lines.any():
         m8 = m8 & ~lines
     min_area = max(3, (h * w) // 200_000)
@@ -176,20 +178,42 @@ def working_image(gray: np.ndarray) -> tuple[np.ndarray, int]:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), factor
 
 
-def preprocess(image: np.ndarray, canvas_hw: tuple[int, int] = CANVAS_HW) -> Preprocessed:
+@dataclass(frozen=True, eq=False)
+class InkAnalysis:
+    """The ink of one scan, found on its working-size image. The quality check and
+    preprocessing both start from it: they must judge the same ink, and finding it
+    is most of their cost, so a caller running both analyses the scan once."""
+
+    gray: np.ndarray  # the scan, 8-bit grey, full size
+    factor: int  # working size = full size // factor
+    flat: np.ndarray  # background-normalised working image
+    mask: np.ndarray  # bool ink at working size, rules and specks removed
+
+
+def analyse_ink(image: np.ndarray) -> InkAnalysis:
+    """Raw scan (grey or colour array, any size) → its ink. Never finds ink on a blank."""
+    gray = to_gray(image)
+    work, factor = working_image(gray)
+    flat = normalise_background(work)
+    mask, _ = ink_mask(flat)
+    return InkAnalysis(gray, factor, flat, remove_rules_and_specks(mask))
+
+
+def preprocess(
+    image: np.ndarray, canvas_hw: tuple[int, int] = CANVAS_HW, ink: InkAnalysis | None = None
+) -> Preprocessed:
     """Raw scan (grey or colour array, any size) → the network's canvas and what it saw.
 
+    `ink`, when given, is `analyse_ink(image)` already computed (by the quality check).
     Raises `BlankImageError` when no ink is found.
     """
-    gray = to_gray(image)
+    gray = to_gray(image) if ink is None else ink.gray
     full_h, full_w = gray.shape
     if int(gray.max()) - int(gray.min()) < _MIN_INK_CONTRAST:
         # one flat tone (all white, all black, a grey card): nothing stands out as ink
         raise BlankImageError("No signature ink was found in the image.")
-    gray, factor = working_image(gray)
-    flat = normalise_background(gray)
-    mask, threshold = ink_mask(flat)
-    mask = remove_rules_and_specks(mask)
+    ink = ink or analyse_ink(gray)
+    flat, mask, factor = ink.flat, ink.mask, ink.factor
     box = ink_box(mask)
     if box is None:
         raise BlankImageError("No signature ink was found in the image.")
@@ -197,7 +221,7 @@ def preprocess(image: np.ndarray, canvas_hw: tuple[int, int] = CANVAS_HW) -> Pre
     # A small margin so the strokes' anti-aliased edges are not clipped.
     pad = max(2, round(0.02 * max(w, h)))
     x0, y0 = max(0, x - pad), max(0, y - pad)
-    x1, y1 = min(gray.shape[1], x + w + pad), min(gray.shape[0], y + h + pad)
+    x1, y1 = min(flat.shape[1], x + w + pad), min(flat.shape[0], y + h + pad)
     crop_flat = flat[y0:y1, x0:x1]
     crop_mask = mask[y0:y1, x0:x1]
     # Ink darkness relative to this signature's own darkest strokes, background exactly

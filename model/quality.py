@@ -15,15 +15,7 @@ import cv2
 import numpy as np
 
 from model.errors import ImageError
-from model.preprocess import (
-    CANVAS_HW,
-    ink_box,
-    ink_mask,
-    normalise_background,
-    remove_rules_and_specks,
-    to_gray,
-    working_image,
-)
+from model.preprocess import CANVAS_HW, InkAnalysis, analyse_ink, ink_box, to_gray
 
 # Pixel-size rules below are stated for the usual 300-dpi branch scan; when the scan
 # says its resolution they scale with it, and when it does not we assume this.
@@ -132,23 +124,27 @@ class _InkLayout:
     extra_text_rows: int  # rows in many pieces, besides the row with the most ink
 
 
-def check_quality(gray: np.ndarray, dpi: float | None = None) -> QualityReport:
+def check_quality(
+    gray: np.ndarray, dpi: float | None = None, ink: InkAnalysis | None = None
+) -> QualityReport:
     """Judge a raw scan (grey or colour array, any size). Never raises: an array that
-    is not an image at all (empty, wrong shape) is reported as blank."""
+    is not an image at all (empty, wrong shape) is reported as blank. `ink`, when
+    given, is `analyse_ink(gray)` already computed, to be shared with preprocessing."""
     # a PNG stores dots per metre: 300 dpi comes back as 299.9994
     dpi = round(float(dpi), 1) if dpi is not None and np.isfinite(dpi) and dpi > 0 else None
     problems: list[str] = []
     if dpi is not None and dpi < MIN_DPI:
         problems.append("low_resolution")
     try:
-        full = to_gray(gray)
+        full = to_gray(gray) if ink is None else ink.gray
     except ImageError:
         return _report([*problems, "blank"], dpi=dpi)
     lowest, highest, _, _ = cv2.minMaxLoc(full)
     if highest - lowest < _MIN_GREY_SPREAD:
         return _report([*problems, "blank"], dpi=dpi)
-    work, shrink = working_image(full)
-    layout = _ink_layout(work)
+    ink = ink or analyse_ink(full)
+    shrink = ink.factor
+    layout = _ink_layout(ink.mask)
     if layout.box is None:
         return _report([*problems, "blank"], dpi=dpi)
 
@@ -214,9 +210,7 @@ def _report(
     )
 
 
-def _ink_layout(work: np.ndarray) -> _InkLayout:
-    mask, _ = ink_mask(normalise_background(work))
-    mask = remove_rules_and_specks(mask)
+def _ink_layout(mask: np.ndarray) -> _InkLayout:
     box = ink_box(mask)
     if box is None:
         return _InkLayout(mask, None, 0, 0, 0, 0)

@@ -25,8 +25,9 @@ import torch
 from torch import distributed as dist
 
 from model.augment import augment
-from model.checkpoint import Checkpoint, save_checkpoint
+from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from model.device import resolve_device
+from model.errors import ModelError
 from model.losses import make_loss
 from model.network import NetworkConfig, build_network
 from model.progress import NullProgress, Progress
@@ -54,6 +55,9 @@ class TrainConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     data_description: dict = field(default_factory=dict)
     command: str = ""
+    # Start from these weights instead of random ones: fine-tuning the shipped model,
+    # or a bank retraining it on its own customers' signatures.
+    init: Path | None = None
 
     def resume_path(self) -> Path:
         return self.out.with_name(self.out.name + ".resume")
@@ -120,7 +124,17 @@ def train(
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.manual_seed(cfg.seed)
-    net = build_network(cfg.network).to(device)
+    net = build_network(cfg.network)
+    if cfg.init is not None:
+        start = load_checkpoint(cfg.init)
+        if start.config != cfg.network:
+            raise ModelError(
+                f"{cfg.init} has a different architecture ({start.config.name} "
+                f"{list(start.config.widths)}) from the one being trained."
+            )
+        net.load_state_dict(start.state_dict)
+        log.info("starting from the weights of %s (%s)", cfg.init, start.model_id)
+    net = net.to(device)
     model = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(

@@ -23,7 +23,7 @@ from model.checkpoint import Checkpoint, load_checkpoint
 from model.device import device_name, resolve_device
 from model.errors import ModelError
 from model.imageio import load_gray
-from model.network import build_network
+from model.network import build_network, for_inference
 from model.preprocess import Preprocessed, preprocess
 from model.resources import resources_dir
 from model.scoring import ScoringMixin
@@ -43,7 +43,7 @@ class Verifier(ScoringMixin):
         self._device = device
         net = build_network(checkpoint.config)
         net.load_state_dict(checkpoint.state_dict)
-        self.net = net.to(device).eval()
+        self.net = for_inference(net, device)
         self.model_id = checkpoint.model_id
         self.embedding_dim = checkpoint.config.embedding_dim
         self.calibration = checkpoint.calibration
@@ -99,7 +99,8 @@ class Verifier(ScoringMixin):
             arr = np.stack(
                 [c.astype(np.float32) / 255.0 if c.dtype == np.uint8 else c for c in chunk]
             )
-            x = torch.from_numpy(np.ascontiguousarray(arr, np.float32))[:, None].to(self._device)
+            x = torch.from_numpy(np.ascontiguousarray(arr, np.float32))[:, None]
+            x = x.to(self._device, memory_format=torch.channels_last)
             with torch.autocast(
                 self._device.type, dtype=torch.float16, enabled=self._device.type == "cuda"
             ):

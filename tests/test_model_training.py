@@ -80,6 +80,23 @@ def test_training_is_deterministic_and_resume_continues_exactly(canvases, tmp_pa
     assert straight.sha256 == resumed.sha256
 
 
+def test_init_starts_from_given_weights_and_refuses_another_architecture(canvases, tmp_path):
+    tr, va = _split(canvases)
+    first = train(_cfg(tmp_path / "a", epochs=1), tr, va)
+    # A vanishing learning rate: the fine-tuned weights must stay the starting ones,
+    # which a random start (seed 5 again) would not give.
+    tuned = train(_cfg(tmp_path / "b", epochs=1, lr=1e-12, init=tmp_path / "a" / "w.pt"), tr, va)
+    fresh = train(_cfg(tmp_path / "c", epochs=1, lr=1e-12), tr, va)
+    conv = "stem.0.weight"
+    assert torch.allclose(tuned.state_dict[conv], first.state_dict[conv], atol=1e-6)
+    assert not torch.allclose(fresh.state_dict[conv], first.state_dict[conv], atol=1e-3)
+    assert tuned.training["config"]["init"] == str(tmp_path / "a" / "w.pt")
+
+    wider = NetworkConfig(widths=(8, 16, 32, 32), embedding_dim=16)
+    with pytest.raises(ModelError, match="different architecture"):
+        train(_cfg(tmp_path / "d", network=wider, init=tmp_path / "a" / "w.pt"), tr, va)
+
+
 def test_checkpoint_round_trip_and_refusals(canvases, tmp_path):
     tr, va = _split(canvases)
     ckpt = train(_cfg(tmp_path, epochs=1, loss="contrastive", margin=0.5), tr, va)

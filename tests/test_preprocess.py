@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from model.errors import BlankImageError, ImageError
-from model.preprocess import CANVAS_HW, PREPROCESS_VERSION, Preprocessed, preprocess
+from model.preprocess import (
+    CANVAS_HW,
+    PREPROCESS_VERSION,
+    Preprocessed,
+    analyse_ink,
+    preprocess,
+)
+from model.quality import check_quality
 from tests.make_golden import (
     GOLDEN_DIR,
     VERSION_FILE,
@@ -71,6 +78,15 @@ def test_same_input_gives_identical_output():
     assert np.array_equal(a.canvas, b.canvas)
     assert np.array_equal(a.ink_mask, b.ink_mask)
     assert a.box == b.box
+
+
+@pytest.mark.parametrize("name", ["ruled", "big16"])
+def test_an_analysis_shared_with_the_quality_check_gives_the_same_results(name):
+    scan = golden_inputs()[name]
+    ink = analyse_ink(scan)
+    shared, alone = preprocess(scan, ink=ink), preprocess(scan)
+    assert np.array_equal(shared.canvas, alone.canvas) and shared.box == alone.box
+    assert check_quality(scan, dpi=300, ink=ink) == check_quality(scan, dpi=300)
 
 
 def test_canvas_shape_type_and_range():

@@ -1,6 +1,8 @@
 """Signature-zone extraction on generated cheques and forms: the issue's measure (box IoU
 at least 0.7 on at least 90% of pages), on a sample of pages small enough for the suite."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -24,10 +26,8 @@ def test_the_signature_box_is_found_on_at_least_90_percent_of_pages():
         rng = np.random.default_rng(7000 + i)
         signature = render_genuine(make_writer(900 + i), rng)
         page = make_page(signature, rng, kind="cheque" if i % 2 == 0 else "form")
-        try:
+        with contextlib.suppress(BlankImageError):  # a miss
             hits += _iou(find_signature(page.image).box, page.signature_box) >= 0.7
-        except BlankImageError:
-            pass
     assert hits >= 0.9 * PAGES
 
 

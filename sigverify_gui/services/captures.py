@@ -124,17 +124,18 @@ def prepare(image: ImageInput, check_quality: bool = True) -> PreparedCapture:
     Raises `ImageError` (unreadable, blank) or `QualityError` naming the input and
     every problem found.
     """
-    from model.preprocess import preprocess
+    from model.preprocess import analyse_ink, preprocess
     from model.quality import check_quality as quality_of
 
     loaded = load_input(image)
-    report = quality_of(loaded.gray, dpi=loaded.dpi)
+    ink = analyse_ink(loaded.gray)  # once, for both the quality check and preprocessing
+    report = quality_of(loaded.gray, dpi=loaded.dpi, ink=ink)
     if check_quality and not report.ok:
         raise QualityError(
             f"'{loaded.name}' is not good enough to use: {' '.join(report.messages)}",
             problems=tuple(report.problems),
         )
-    canvas = preprocess(loaded.gray).canvas
+    canvas = preprocess(loaded.gray, ink=ink).canvas
     return PreparedCapture(
         source=loaded.name,
         gray=loaded.gray,

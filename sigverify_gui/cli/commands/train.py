@@ -51,6 +51,14 @@ def register(sub) -> None:
         metavar="N",
         help="mix N synthetic writers into the training set",
     )
+    p.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="WEIGHTS.pt",
+        help="start from these weights (fine-tune the shipped model or your own) "
+        "instead of random ones",
+    )
     p.add_argument("--holdout-fraction", type=float, default=0.3)
     p.add_argument("--val-fraction", type=float, default=0.15)
     p.add_argument(
@@ -106,6 +114,7 @@ def run(args) -> int:
         device=args.device,
         network=NetworkConfig(),
         data_description=data.description,
+        init=args.init,
         command="sigverify " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
     print(
