@@ -2,15 +2,16 @@
 
 `reference_signet_per_s` times Hafemann et al.'s SigNet (random weights, its own
 150×220 input) in the same run, so `throughput_ratio` compares the two on the
-same machine under the same load.
+same machine under the same load. The reference needs torch: an installation
+without it (the executable's CPU flavour, which runs the portable model) reports
+its own figures and leaves these two out.
 """
 
 from __future__ import annotations
 
-import torch
+import importlib.util
 
 from model.bench import benchmark, cheque_scan, median_ms, signature_capture
-from model.network import SigNetReference, for_inference
 
 BATCH = 64
 VERIFY_REFERENCES = 10
@@ -47,14 +48,28 @@ def _model_figures(repeat: int, options: dict) -> dict:
     figures: dict = {
         "device": verifier.device,
         "device_name": verifier.device_name,
+        "engine": verifier.engine,
         "model_id": verifier.model_id,
         "embed_ms": median_ms(lambda: verifier.embed_canvases([canvas]), repeat),
         "verify_ms": median_ms(verify_once, repeat),
         "embed_per_s": _per_second(lambda: verifier.embed_canvases(batch), BATCH, repeat),
     }
+    if importlib.util.find_spec("torch") is not None:
+        figures["reference_signet_per_s"] = _signet_per_s(verifier.device, repeat)
+        figures["throughput_ratio"] = round(
+            figures["embed_per_s"] / figures["reference_signet_per_s"], 2
+        )
+    return figures
+
+
+def _signet_per_s(device_type: str, repeat: int) -> float:
+    import torch
+
+    from model.network import SigNetReference, for_inference
+
     # The reference gets the same inference treatment (batch norm folded, channels
     # last) on the same device, so that the ratio compares architectures, not tricks.
-    device = torch.device(verifier.device)
+    device = torch.device(device_type)
     signet = for_inference(SigNetReference(), device)
     x = torch.rand(BATCH, 1, 150, 220).to(device, memory_format=torch.channels_last)
 
@@ -62,8 +77,4 @@ def _model_figures(repeat: int, options: dict) -> dict:
         with torch.inference_mode():
             signet(x)
 
-    figures["reference_signet_per_s"] = _per_second(signet_batch, BATCH, repeat)
-    figures["throughput_ratio"] = round(
-        figures["embed_per_s"] / figures["reference_signet_per_s"], 2
-    )
-    return figures
+    return _per_second(signet_batch, BATCH, repeat)

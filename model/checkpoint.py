@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from model.errors import ModelError
+from model.model_file import require_usable
 from model.network import NetworkConfig
 from model.preprocess import PREPROCESS_VERSION
 from model.scoring import Calibration, Thresholds
@@ -90,14 +91,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
         raise ModelError(
             f"The model weights file {path.name} is damaged or not a sigverify model ({err})."
         ) from err
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ModelError(f"{path.name} is not a sigverify model file of a known format.")
-    version = payload.get("preprocess_version")
-    if version != PREPROCESS_VERSION:
-        raise ModelError(
-            f"The model {path.name} was trained with image preprocessing {version!r}, but "
-            f"this program uses {PREPROCESS_VERSION!r}; retrain it or use a matching model."
-        )
+    version = require_usable(payload, CHECKPOINT_FORMAT, path.name)
     state = payload["state_dict"]
     digest = weights_digest(state)
     if digest != payload.get("sha256"):

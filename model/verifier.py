@@ -6,74 +6,146 @@
     s = v.score(E_refs, e_query)   # calibrated match score in [0, 1]
     v.decide(s)                    # "accept" | "refer" | "reject"
 
+Two engines run the network: torch (`model.engine_torch`: a checkpoint `.pt`, on
+CUDA or the CPU) and OpenCV's DNN module (`model.portable`: the same network
+exported to `.onnx.zip`, CPU only, no torch needed). `Verifier.load()` takes the
+bundled checkpoint where torch is installed and the bundled portable model where it
+is not (the teller executable's CPU flavour); both give the same embeddings and the
+same model id. `v.engine` says which one runs.
+
 Thread-safe for inference: nothing here mutates state after `load`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-import torch
 
-from model.checkpoint import Checkpoint, load_checkpoint
-from model.device import device_name, resolve_device
 from model.errors import ModelError
 from model.imageio import load_gray
-from model.network import build_network, for_inference
+from model.portable import OpenCVEngine, is_portable, load_portable
 from model.preprocess import Preprocessed, preprocess
 from model.resources import resources_dir
-from model.scoring import ScoringMixin
+from model.scoring import Calibration, ScoringMixin
 from model.scoring import Thresholds as Thresholds
 
 DEFAULT_WEIGHTS_NAME = "sigverify-v1.pt"
+PORTABLE_WEIGHTS_NAME = "sigverify-v1.onnx.zip"
 ImageInput = np.ndarray | str | os.PathLike
 
 
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
 def default_weights_path() -> Path:
-    return resources_dir() / DEFAULT_WEIGHTS_NAME
+    """The bundled model: the checkpoint where torch is installed, else its portable
+    export (the teller executable's CPU flavour ships only that)."""
+    checkpoint = resources_dir() / DEFAULT_WEIGHTS_NAME
+    if torch_available() and checkpoint.is_file():
+        return checkpoint
+    return resources_dir() / PORTABLE_WEIGHTS_NAME
+
+
+class Engine(Protocol):
+    name: str  # "torch" or "opencv"
+
+    @property
+    def device(self) -> str: ...
+
+    @property
+    def device_name(self) -> str: ...
+
+    def embed(self, batch: np.ndarray) -> np.ndarray: ...
 
 
 class Verifier(ScoringMixin):
-    def __init__(self, checkpoint: Checkpoint, device: torch.device) -> None:
-        self.checkpoint = checkpoint
-        self._device = device
-        net = build_network(checkpoint.config)
-        net.load_state_dict(checkpoint.state_dict)
-        self.net = for_inference(net, device)
-        self.model_id = checkpoint.model_id
-        self.embedding_dim = checkpoint.config.embedding_dim
-        self.calibration = checkpoint.calibration
-        self.thresholds = checkpoint.thresholds
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        model_id: str,
+        embedding_dim: int,
+        calibration: Calibration,
+        thresholds: Thresholds,
+        card: dict,
+    ) -> None:
+        self._engine = engine
+        self.model_id = model_id
+        self.embedding_dim = embedding_dim
+        self.calibration = calibration
+        self.thresholds = thresholds
+        self._card = card
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, device: str = "auto") -> Verifier:
-        """Load weights (the bundled model when `path` is None) onto `device`."""
-        dev = resolve_device(device)
+        """Load weights (the bundled model when `path` is None) onto `device`.
+
+        A `.onnx.zip` file runs on OpenCV (CPU only); any other is a torch checkpoint.
+        """
         weights = Path(path) if path is not None else default_weights_path()
         if path is None and not weights.is_file():
             raise ModelError(
                 f"The bundled model {weights.name} is missing from {weights.parent}; "
                 "reinstall sigverify or give the weights file explicitly."
             )
-        return cls(load_checkpoint(weights, map_location=dev), dev)
+        if is_portable(weights):
+            if device not in ("auto", "cpu"):
+                raise ModelError(f"{weights.name} is a portable model, which runs on the CPU only.")
+            model = load_portable(weights)
+            return cls(
+                OpenCVEngine(model),
+                model_id=model.model_id,
+                embedding_dim=model.embedding_dim,
+                calibration=model.calibration,
+                thresholds=model.thresholds,
+                card=model.card,
+            )
+        if not torch_available():
+            raise ModelError(
+                f"This installation runs portable models ({PORTABLE_WEIGHTS_NAME}) only; "
+                f"make one from {weights.name} with `sigverify export-model` on a "
+                "developer installation."
+            )
+        from model.checkpoint import load_checkpoint
+        from model.device import resolve_device
+        from model.engine_torch import TorchEngine
+
+        dev = resolve_device(device)
+        checkpoint = load_checkpoint(weights, map_location=dev)
+        return cls(
+            TorchEngine(checkpoint, dev),
+            model_id=checkpoint.model_id,
+            embedding_dim=checkpoint.config.embedding_dim,
+            calibration=checkpoint.calibration,
+            thresholds=checkpoint.thresholds,
+            card={"training": checkpoint.training, "metrics": checkpoint.metrics},
+        )
 
     # --- what the status bar and the audit trail show --------------------------------
     @property
     def device(self) -> str:
-        return self._device.type
+        return self._engine.device
 
     @property
     def device_name(self) -> str:
-        return device_name(self._device)
+        return self._engine.device_name
+
+    @property
+    def engine(self) -> str:
+        """What runs the network: "torch" or "opencv"."""
+        return self._engine.name
 
     @property
     def card(self) -> dict:
-        """Training description and figures recorded in the checkpoint."""
-        return {"training": self.checkpoint.training, "metrics": self.checkpoint.metrics}
+        """Training description and figures recorded with the weights."""
+        return self._card
 
     # --- embedding ---------------------------------------------------------------------
     @staticmethod
@@ -90,7 +162,6 @@ class Verifier(ScoringMixin):
             canvases = [self.preprocess(img).canvas for img in images]
         return self.embed_canvases(canvases, batch_size)
 
-    @torch.inference_mode()
     def embed_canvases(self, canvases: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
         """Preprocessed canvases (float in [0, 1] or uint8) → (N, D) float32."""
         out = []
@@ -99,12 +170,7 @@ class Verifier(ScoringMixin):
             arr = np.stack(
                 [c.astype(np.float32) / 255.0 if c.dtype == np.uint8 else c for c in chunk]
             )
-            x = torch.from_numpy(np.ascontiguousarray(arr, np.float32))[:, None]
-            x = x.to(self._device, memory_format=torch.channels_last)
-            with torch.autocast(
-                self._device.type, dtype=torch.float16, enabled=self._device.type == "cuda"
-            ):
-                out.append(self.net(x).float().cpu().numpy())
+            out.append(self._engine.embed(np.asarray(arr, np.float32)[:, None]))
         if not out:
             return np.zeros((0, self.embedding_dim), np.float32)
         return np.ascontiguousarray(np.concatenate(out), np.float32)

@@ -12,8 +12,8 @@ folders, TMPDIR; APPDATA/LOCALAPPDATA on Windows all inside a temporary folder):
 4. afterwards, no file may have appeared anywhere but in the user's data, log and
    settings folders (not in the program's folder, not in TMPDIR, not elsewhere).
 
-Headless: QT_QPA_PLATFORM=offscreen unless set. Prints a JSON summary; exit 1 when a
-check fails.
+Headless: QT_QPA_PLATFORM=offscreen unless set. Prints a JSON summary (with the
+folder's size in MB); exit 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ def main() -> int:
             problems.append(f"files written outside the user's folders: {sorted(map(str, stray))}")
     summary = {
         "ok": not problems,
+        "size_mb": round(sum(p.stat().st_size for p in files_under(folder) if p.is_file()) / 1e6),
         "problems": problems,
         "self_test": report,
         "gui_start": gui,

@@ -25,6 +25,9 @@ from sigverify_gui import __version__
 USER_ERROR = 2
 INTERNAL_ERROR = 70
 INTERRUPTED = 130
+# What the teller executable may leave out (its CPU flavour runs without torch): a
+# command that needs one of them says so instead of failing as a bug.
+DEVELOPER_PACKAGES = {"torch", "onnx", "matplotlib"}
 
 # Order here is the order in `sigverify --help`.
 COMMAND_MODULES = [
@@ -35,6 +38,7 @@ COMMAND_MODULES = [
     "dataset_info",
     "train",
     "evaluate",
+    "export_model",
     "bench",
     "enroll",
     "enroll_folder",
@@ -83,6 +87,16 @@ def main(argv: list[str] | None = None) -> int:
         log.info("user error in %s: %s", args.command, err)
         print(f"error: {err}", file=sys.stderr)
         return USER_ERROR
+    except ModuleNotFoundError as err:
+        package = (err.name or "").split(".")[0]
+        if package not in DEVELOPER_PACKAGES:
+            return _internal_error(args.command, log_path)
+        print(
+            f"error: `sigverify {args.command}` needs {package}, which this installation "
+            "leaves out; run it from a developer installation (README.md, Quick start).",
+            file=sys.stderr,
+        )
+        return USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return INTERRUPTED
@@ -91,14 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         # point stdout at devnull so the interpreter's final flush does not fail again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception:  # a bug: keep the details for IT, show the teller one line
-        log.exception("unexpected error in %s", args.command)
-        print(
-            f"error: unexpected internal error; details were written to {log_path}",
-            file=sys.stderr,
-        )
-        return INTERNAL_ERROR
+    except Exception:
+        return _internal_error(args.command, log_path)
     return int(result or 0)
+
+
+def _internal_error(command: str, log_path) -> int:
+    """A bug: keep the details for IT, show the teller one line (inside `except`)."""
+    log.exception("unexpected error in %s", command)
+    print(f"error: unexpected internal error; details were written to {log_path}", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 def entry_point() -> None:

@@ -123,6 +123,7 @@ def _run_steps(
         report.update(
             device=verifier.device,
             device_name=verifier.device_name,
+            engine=getattr(verifier, "engine", None),  # "torch" or "opencv"
             model_id=verifier.model_id,
         )
     with run.step("synth"):
