@@ -63,6 +63,12 @@ def files_under(root: Path) -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file() or p.is_symlink()}
 
 
+def folder_mb(folder: Path) -> int:
+    """Bytes of the folder's files in MB (10^6), a symbolic link's target counted once."""
+    files = (p for p in files_under(folder) if not p.is_symlink())
+    return round(sum(p.stat().st_size for p in files) / 1e6)
+
+
 def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
 
@@ -140,7 +146,7 @@ def main() -> int:
             problems.append(f"files written outside the user's folders: {sorted(map(str, stray))}")
     summary = {
         "ok": not problems,
-        "size_mb": round(sum(p.stat().st_size for p in files_under(folder) if p.is_file()) / 1e6),
+        "size_mb": folder_mb(folder),
         "problems": problems,
         "self_test": report,
         "gui_start": gui,
