@@ -204,6 +204,10 @@ def signature_capture(seed: int = 1) -> np.ndarray:
 @benchmark("preprocess")
 def _preprocess_figures(repeat: int, options: dict) -> dict[str, float]:
     from model.preprocess import preprocess
+    from model.quality import check_quality
 
     scan = cheque_scan()
-    return {"preprocess_ms": median_ms(lambda: preprocess(scan), repeat)}
+    return {
+        "preprocess_ms": median_ms(lambda: preprocess(scan), repeat),
+        "quality_ms": median_ms(lambda: check_quality(scan, 300), repeat),
+    }

@@ -84,10 +84,7 @@ def test_the_test_device_is_listed(sane_devices):
 def test_a_grey_300_dpi_scan_loads_and_can_be_quality_checked(sane_devices):
     from model.quality import QualityReport, check_quality
 
-    started = time.monotonic()
     capture = _scan(**GRID)
-    elapsed = time.monotonic() - started
-    assert elapsed < 3.0, f"a 50 x 30 mm scan took {elapsed:.2f} s"
 
     assert capture.gray.dtype == np.uint8
     assert capture.gray.shape == (_size(30, 300), _size(50, 300))  # (354, 590)

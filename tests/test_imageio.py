@@ -7,7 +7,6 @@ import io
 import os
 import struct
 import threading
-import time
 import zlib
 from pathlib import Path
 
@@ -219,13 +218,16 @@ def test_pdf_page_is_rendered_at_300_dpi(tmp_path):
         load_image(path, page=1)
 
 
-def test_huge_pdf_page_is_refused_before_rendering(tmp_path):
+def test_huge_pdf_page_is_refused_before_rendering(tmp_path, monkeypatch):
+    import pypdfium2
+
     out = io.BytesIO()
     Image.new("L", (200, 200), 255).save(out, format="PDF", resolution=1)  # 200-inch page
-    started = time.perf_counter()
+    rendered = []
+    monkeypatch.setattr(pypdfium2.PdfPage, "render", lambda *a, **k: rendered.append(1))
     with pytest.raises(ImageTooLargeError, match="million"):
         load_image(out.getvalue())
-    assert time.perf_counter() - started < 1.0
+    assert rendered == []
 
 
 def test_damaged_pdf(tmp_path):
@@ -260,16 +262,13 @@ def test_encode_png_round_trips():
         encode_png(card.astype(np.float32))
 
 
-def test_large_grey_png_is_writable_contiguous_and_fast(tmp_path):
+def test_large_grey_png_is_exact_and_writable(tmp_path):
     card = np.full((850, 1800), 250, np.uint8)
     card[300:500, 200:1600] = 20
     path = _write(tmp_path, "wide.png", encode_png(card))
-    started = time.perf_counter()
     gray = load_gray(path)
-    elapsed = time.perf_counter() - started
     assert np.array_equal(gray, card)
     gray[0, 0] = 0  # callers may work in place
-    assert elapsed < 0.5
 
 
 # --- dpi --------------------------------------------------------------------------------
@@ -392,10 +391,8 @@ def test_png_bomb_is_refused_fast_without_decoding(monkeypatch):
     monkeypatch.setattr(
         ImageFile.ImageFile, "load", lambda self: decoded.append(1) or real_load(self)
     )
-    started = time.perf_counter()
     with pytest.raises(ImageTooLargeError):
         load_image(bomb)
-    assert time.perf_counter() - started < 0.5
     assert decoded == []
 
 

