@@ -134,7 +134,12 @@ def test_audit_verify_reports_tampering(capsys, loads, db, sigs):
     run_json(capsys, "enroll", "A1", *sigs[2][:3], "--db", db)
     run_json(capsys, "verify", "A1", sigs[2][3], "--db", db)
     code, out, _ = run(capsys, "audit", "verify", "--db", db)
-    assert code == 0 and "intact (2 rows checked)" in out
+    assert code == 0 and "intact (2 rows checked)" in out and "Head: 2:" in out
+    head = json.loads(run(capsys, "audit", "verify", "--db", db, "--json")[1])["head"]
+    assert run(capsys, "audit", "verify", "--db", db, "--anchor", head)[0] == 0
+    code, _, err = run(capsys, "audit", "verify", "--db", db, "--anchor", "2:nothex")
+    assert code == 2 and "not an audit anchor" in err
+    assert run(capsys, "audit", "--db", db, "--anchor", head)[0] == 2
     with Store(db) as store:
         store.db.execute("DROP TRIGGER audit_log_no_update")
         store.db.execute("UPDATE audit_log SET system_decision = 'reject' WHERE id = 2")
@@ -146,6 +151,7 @@ def test_audit_verify_reports_tampering(capsys, loads, db, sigs):
         "rows_checked": 1,
         "broken_at": 2,
         "problem": "row 2 was changed after it was written",
+        "head": None,
     }
 
 

@@ -112,7 +112,7 @@ def test_a_v1_database_is_upgraded_with_its_data_intact(tmp_path):
         assert audit.verify_chain(store.db).ok  # old rows hash the same after the upgrade
         with store.write() as wdb:
             audit.append(wdb, "verification", "clerk", customer_id="OLD1", origin="test")
-        assert audit.verify_chain(store.db) == audit.ChainReport(True, 3)
+        assert audit.verify_chain(store.db).rows_checked == 3
 
 
 @pytest.mark.parametrize("damage", ["text", "corrupt_page"])
@@ -189,12 +189,37 @@ def _three_rows(store: Store) -> None:
 def test_audit_chain_reports_the_first_tampered_row(tmp_path, sql, broken_at, intact_before):
     with Store(tmp_path / "s.db") as store:
         _three_rows(store)
-        assert audit.verify_chain(store.db) == audit.ChainReport(True, 3)
+        intact = audit.verify_chain(store.db)
+        assert intact.ok and intact.rows_checked == 3
         _tamper(store, sql)
         report = audit.verify_chain(store.db)
         assert not report.ok
         assert report.broken_at == broken_at
         assert report.rows_checked == intact_before
+
+
+def test_an_anchor_detects_rows_removed_from_the_end(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        _three_rows(store)
+        head = audit.verify_chain(store.db).head
+        assert head.startswith("3:")
+        anchor = audit.parse_anchor(head)
+        with store.write() as db:
+            audit.append(db, "verification", "op", customer_id="C", score=0.5)
+        assert audit.verify_chain(store.db, anchor).ok  # later rows are fine
+        _tamper(store, "DELETE FROM audit_log WHERE id >= 3")
+        assert audit.verify_chain(store.db).ok  # what the chain alone cannot see
+        report = audit.verify_chain(store.db, anchor)
+        assert not report.ok and report.broken_at == 3 and "gone" in report.problem
+        assert report.head is None
+        wrong = (2, anchor[1])
+        assert "not the row" in audit.verify_chain(store.db, wrong).problem
+
+
+@pytest.mark.parametrize("text", ["", "3", "x:" + "a" * 64, "3:" + "a" * 63, "3:" + "g" * 64])
+def test_malformed_anchors_are_refused(text):
+    with pytest.raises(StoreError, match="not an audit anchor"):
+        audit.parse_anchor(text)
 
 
 def test_audit_hash_is_stable_for_equal_values(tmp_path):

@@ -6,6 +6,11 @@ previous row's hash. Changing, inserting or deleting any row in the middle break
 chain at that row, which `verify_chain` reports. Leaving NULL fields out means a new
 nullable column (a later migration) does not change the hashes of older rows.
 
+Rows deleted from the end leave a shorter chain that is still whole; only something
+kept outside the database can show it. `verify_chain` reports the chain's head ("ID:HASH");
+IT records it elsewhere (a daily report, a ticket) and passes it back later as an
+anchor: the anchored row must still be there, with the same hash.
+
 Rows are only ever inserted (`append`), always inside the caller's write transaction:
 BEGIN IMMEDIATE serialises writers, so reading the last hash and inserting the next
 row cannot interleave with another process doing the same. Triggers refuse UPDATE and
@@ -23,6 +28,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from sigverify_gui.store.errors import StoreError
 from sigverify_gui.store.schema import AUDIT_TABLE
 
 GENESIS_HASH = "0" * 64
@@ -118,6 +124,7 @@ class ChainReport:
     rows_checked: int
     broken_at: int | None = None  # id of the first row whose link or content is wrong
     problem: str = ""
+    head: str | None = None  # "ID:HASH" of the newest row of an intact chain
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,7 +132,20 @@ class ChainReport:
             "rows_checked": self.rows_checked,
             "broken_at": self.broken_at,
             "problem": self.problem,
+            "head": self.head,
         }
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """ "ID:HASH", as `verify_chain` reports a head, → (id, hash)."""
+    rid, _, digest = text.strip().partition(":")
+    digest = digest.lower()
+    if not (rid.isdigit() and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise StoreError(
+            f"{text!r} is not an audit anchor: give it as ID:HASH, as `audit verify` prints "
+            "the head (a row number, a colon and 64 hexadecimal digits)."
+        )
+    return int(rid), digest
 
 
 def _rows(db: Database) -> Iterator[dict[str, Any]]:
@@ -135,10 +155,13 @@ def _rows(db: Database) -> Iterator[dict[str, Any]]:
         yield dict(zip(names, values, strict=True))
 
 
-def verify_chain(db: Database) -> ChainReport:
-    """Walk the whole trail; report the first row whose link, hash or image is wrong."""
+def verify_chain(db: Database, anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the whole trail; report the first row whose link, hash or image is wrong,
+    and, given an anchor (id, hash) recorded earlier, whether that row is still there."""
     prev = GENESIS_HASH
     checked = 0
+    anchor_seen = False
+    last_id = None
     for row in _rows(db):
         rid = row["id"]
         if row["prev_hash"] != prev:
@@ -154,9 +177,23 @@ def verify_chain(db: Database) -> ChainReport:
         image = row.get("image_png")
         if image is not None and hashlib.sha256(image).hexdigest() != row["image_sha256"]:
             return ChainReport(False, checked, rid, f"the image of row {rid} was replaced")
-        prev = row["row_hash"]
+        if anchor is not None and rid == anchor[0]:
+            if row["row_hash"] != anchor[1]:
+                return ChainReport(
+                    False, checked, rid, f"row {rid} is not the row the anchor recorded"
+                )
+            anchor_seen = True
+        prev, last_id = row["row_hash"], rid
         checked += 1
-    return ChainReport(True, checked)
+    if anchor is not None and not anchor_seen:
+        return ChainReport(
+            False,
+            checked,
+            anchor[0],
+            f"row {anchor[0]}, which the anchor recorded, is gone "
+            "(rows were removed from the end of the trail)",
+        )
+    return ChainReport(True, checked, head=f"{last_id}:{prev}" if last_id is not None else None)
 
 
 def list_rows(

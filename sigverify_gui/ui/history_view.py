@@ -231,6 +231,8 @@ class HistoryView(QWidget):
         if report.ok:
             self.integrity.setText(f"✓ Integrity: intact ({report.rows_checked} rows checked)")
             self.integrity.setStyleSheet("color: #009E73; font-weight: bold;")
+            # for IT, who keep the head elsewhere (`sigverify audit verify --anchor`)
+            self.integrity.setToolTip(f"Head of the chain: {report.head}" if report.head else "")
         else:
             self.integrity.setText(
                 f"✗ Integrity: BROKEN at row {report.broken_at}: {report.problem}. "

@@ -20,19 +20,36 @@ def register(subparsers) -> None:
     p.add_argument("action", nargs="?", choices=("verify",), help="check the hash chain")
     p.add_argument("--customer", default=None, metavar="C", help="only this customer's rows")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
+    p.add_argument(
+        "--anchor",
+        default=None,
+        metavar="ID:HASH",
+        help="with 'verify': a head printed by an earlier 'audit verify'; the check then "
+        "also fails if rows were removed from the end since",
+    )
     add_db_option(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from model.errors import SigverifyError
     from sigverify_gui.store import audit
 
+    if args.anchor and args.action != "verify":
+        raise SigverifyError("--anchor goes with `sigverify audit verify`.")
     with open_store_from(args) as store:
         if args.action == "verify":
-            report = audit.verify_chain(store.db)
+            anchor = audit.parse_anchor(args.anchor) if args.anchor else None
+            report = audit.verify_chain(store.db, anchor)
             if report.ok:
                 human = f"The audit trail is intact ({report.rows_checked} rows checked)."
+                if report.head:
+                    human += (
+                        f"\nHead: {report.head}\nKeep it outside this computer; "
+                        "`audit verify --anchor` with it later also detects rows removed "
+                        "from the end."
+                    )
             else:
                 human = (
                     f"The audit trail is BROKEN at row {report.broken_at}: {report.problem} "
