@@ -37,6 +37,16 @@ DEVICE_CHOICES = (
 )
 
 
+def device_choices() -> tuple[tuple[str, str], ...]:
+    """The devices this installation can use: without torch (the executable's CPU
+    flavour runs the portable model) a graphics card is not among them."""
+    from model.verifier import torch_available
+
+    if torch_available():
+        return DEVICE_CHOICES
+    return (("Automatic (this installation runs on the CPU)", "auto"), ("CPU", "cpu"))
+
+
 def _percent(value: Any) -> str:
     return "n/a" if value is None else f"{100 * float(value):.1f}%"
 
@@ -88,7 +98,7 @@ class SettingsDialog(QDialog):
 
         self.device = QComboBox()
         self.device.setAccessibleName("Device")
-        for label, value in DEVICE_CHOICES:
+        for label, value in device_choices():
             self.device.addItem(label, value)
         self.store_path = QLineEdit()
         self.store_path.setAccessibleName("Signature store file")

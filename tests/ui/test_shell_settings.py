@@ -118,6 +118,17 @@ def test_dialog_shows_model_defaults_and_their_error_rates(qtbot, context):
     assert "3.4%" in dialog.card_label.text()
 
 
+def test_without_torch_the_dialog_offers_no_graphics_card(qtbot, context, monkeypatch):
+    import model.verifier
+
+    with_torch = _dialog(qtbot, context)
+    offered = [with_torch.device.itemData(i) for i in range(with_torch.device.count())]
+    assert offered == ["auto", "cpu", "cuda"]
+    monkeypatch.setattr(model.verifier, "torch_available", lambda: False)
+    dialog = _dialog(qtbot, context)
+    assert [dialog.device.itemData(i) for i in range(dialog.device.count())] == ["auto", "cpu"]
+
+
 def test_dialog_refuses_crossed_thresholds_and_stays_open(qtbot, context):
     dialog = _dialog(qtbot, context)
     dialog.open()
