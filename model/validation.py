@@ -14,11 +14,13 @@ import torch
 from model.evaluate import QueryScores, pooled, score_protocol, summarize
 from model.metrics import eer
 from model.scoring import (
+    REFERENCE_CENTRING,
     Calibration,
     calibrated,
     choose_thresholds,
     fit_calibration,
     raw_similarity,
+    self_similarity,
 )
 from model.training_data import CanvasSet
 
@@ -64,19 +66,31 @@ def embed_canvases(
     return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
 
-def raw_protocol_scores(net, cset: CanvasSet, device, k: int = SCORE_K) -> QueryScores:
+def raw_protocol_scores(net, cset: CanvasSet, device) -> tuple[QueryScores, float]:
+    """The protocol's raw (centred, uncalibrated) scores, and the median similarity among
+    a writer's references (what stands in for it when a customer has only one)."""
     emb = embed_canvases(net, cset.canvases, device)
-    return score_protocol(
-        as_protocol_dataset(cset),
+    dataset = as_protocol_dataset(cset)
+    own = [
+        self_similarity(emb[list(w.genuine[:VALIDATION_REFS])])
+        for w in dataset.writers
+        if len(w.genuine) > VALIDATION_REFS
+    ]
+    typical = float(np.median([x for x in own if x is not None])) if own else 0.0
+    scores = score_protocol(
+        dataset,
         embed=lambda rows: emb[list(rows)],
-        score=lambda refs, queries: raw_similarity(refs, queries, k),
+        score=lambda refs, queries: raw_similarity(
+            refs, queries, SCORE_K, REFERENCE_CENTRING, typical
+        ),
         refs=VALIDATION_REFS,
         random_per_writer=60,
     )
+    return scores, typical
 
 
 def validate(net, cset: CanvasSet, device) -> dict:
-    s = raw_protocol_scores(net, cset, device)
+    s, _ = raw_protocol_scores(net, cset, device)
     gen, sk, rnd = pooled(s.genuine), pooled(s.skilled), pooled(s.random)
     return {
         "eer_skilled": eer(gen, sk)[0] if len(sk) else float("nan"),
@@ -86,9 +100,9 @@ def validate(net, cset: CanvasSet, device) -> dict:
 
 def calibrate_on(net, cset: CanvasSet, device):
     """Fit the logistic calibration and the thresholds on validation writers."""
-    s = raw_protocol_scores(net, cset, device)
+    s, typical = raw_protocol_scores(net, cset, device)
     gen, sk, rnd = pooled(s.genuine), pooled(s.skilled), pooled(s.random)
-    calibration = fit_calibration(gen, sk, rnd, k=SCORE_K)
+    calibration = fit_calibration(gen, sk, rnd, SCORE_K, REFERENCE_CENTRING, typical)
     p = {
         name: {w: calibrated(v, calibration) for w, v in d.items()}
         for name, d in (("genuine", s.genuine), ("skilled", s.skilled), ("random", s.random))

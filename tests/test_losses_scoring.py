@@ -14,6 +14,7 @@ from model.scoring import (
     fit_calibration,
     match_scores,
     raw_similarity,
+    self_similarity,
 )
 
 
@@ -90,6 +91,32 @@ def test_calibration_fits_monotone_probability():
 def test_calibration_of_separated_scores_keeps_a_finite_slope():
     cal = fit_calibration(np.full(50, 0.9), np.full(50, 0.2), np.full(50, 0.1), k=2)
     assert cal.a <= 60 and 0.0 < calibrated(np.array([0.55]), cal)[0] < 1.0
+
+
+def test_calibration_does_not_depend_on_the_scores_scale():
+    """Centred similarities spread several times less than raw ones: the same data on
+    a narrower scale must get the same probabilities."""
+    rng = np.random.default_rng(2)
+    genuine, skilled, rnd = rng.normal(0.8, 0.05, 300), rng.normal(0.6, 0.07, 300), None
+    wide = fit_calibration(genuine, skilled, rnd, k=2)
+    narrow = fit_calibration(0.2 * genuine + 0.3, 0.2 * skilled + 0.3, rnd, k=2)
+    probe = np.array([0.55, 0.7, 0.85])
+    assert np.allclose(calibrated(probe, wide), calibrated(0.2 * probe + 0.3, narrow), atol=1e-6)
+
+
+def test_centring_takes_off_part_of_the_references_own_similarity():
+    refs = np.array([[1.0, 0.0], [0.8, 0.6]], np.float32)  # mutual cosine 0.8
+    q = np.array([[1.0, 0.0]], np.float32)
+    assert self_similarity(refs) == pytest.approx(0.8) and self_similarity(refs[:1]) is None
+    plain = raw_similarity(refs, q, k=2)[0]
+    assert raw_similarity(refs, q, k=2, centre=0.5)[0] == pytest.approx(plain - 0.4)
+    # a single reference: the typical value stands in for its own similarity
+    one = raw_similarity(refs[:1], q, k=2, centre=0.5, typical_self_similarity=0.9)[0]
+    assert one == pytest.approx(1.0 - 0.45)
+    cal = Calibration(centre=0.5, typical_self_similarity=0.9)
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    old = {"a": 10.0, "b": -7.0, "k": 2}  # a checkpoint made before centring
+    assert Calibration.from_dict(old).centre == 0.0
 
 
 def test_thresholds_meet_their_operating_points_and_bands():

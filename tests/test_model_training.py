@@ -14,8 +14,7 @@ from model.train import TrainConfig, epoch_batches, train
 from model.training_data import CanvasSet, synthetic_canvases
 from model.training_setup import split_writers
 from model.verifier import Verifier
-
-TINY = NetworkConfig(widths=(8, 16, 16, 32), embedding_dim=16)
+from tests.tiny import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +23,7 @@ def canvases() -> CanvasSet:
 
 
 def _cfg(tmp_path, **kw) -> TrainConfig:
-    base = TrainConfig(
-        out=tmp_path / "w.pt",
-        epochs=2,
-        batch_writers=3,
-        genuine_per_writer=3,
-        forged_per_writer=1,
-        device="cpu",
-        network=TINY,
-        seed=5,
-    )
-    return replace(base, **kw)
+    return tiny_config(tmp_path, **kw)
 
 
 def _split(cset):

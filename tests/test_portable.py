@@ -14,15 +14,15 @@ import torch
 from model.checkpoint import Checkpoint, save_checkpoint
 from model.errors import ModelError
 from model.export import export_portable
-from model.network import NetworkConfig, build_network
+from model.network import build_network
 from model.portable import load_portable
 from model.resources import resources_dir
 from model.scoring import Calibration, Thresholds
 from model.synth import render_samples
 from model.verifier import DEFAULT_WEIGHTS_NAME, PORTABLE_WEIGHTS_NAME, Verifier
+from tests.tiny import TINY
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = NetworkConfig(widths=(8, 16, 16, 32), embedding_dim=16)
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "dataset_info",
     "train",
     "evaluate",
+    "calibrate",
     "export_model",
     "bench",
     "enroll",

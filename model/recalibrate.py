@@ -1,0 +1,62 @@
+"""Refitting a trained network's calibration and thresholds on its own validation
+writers, without retraining: after the match score's definition changes (centring on
+the customer's references came after the shipped weights), or to refit on fresh data.
+The weights, hence the model id and every stored embedding, stay as they are."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from model.device import resolve_device
+from model.errors import ModelError
+from model.network import build_network
+from model.progress import Progress
+from model.training_setup import prepare
+from model.validation import calibrate_on
+
+
+def _val_writers(description: dict) -> dict[str, list[str]]:
+    sources = description.get("sources", [])
+    return {s["name"]: s["val_writers"] for s in sources if "val_writers" in s}
+
+
+def recalibrate(
+    weights: Path,
+    data_dirs: list[Path],
+    out: Path,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    command: str = "",
+    device: str = "auto",
+) -> Checkpoint:
+    ckpt = load_checkpoint(weights)
+    recorded = ckpt.training.get("data") or {}
+    if not _val_writers(recorded):
+        raise ModelError(f"{Path(weights).name} does not record its validation writers.")
+    data = prepare(
+        data_dirs,
+        recorded["holdout_fraction"],
+        recorded["val_fraction"],
+        recorded["split_seed"],
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    if _val_writers(data.description) != _val_writers(recorded):
+        raise ModelError(
+            "These data set folders do not give the validation writers this model was "
+            "trained with; give the same --data folders as its training."
+        )
+    dev = resolve_device(device)
+    net = build_network(ckpt.config)
+    net.load_state_dict(ckpt.state_dict)
+    calibration, thresholds, metrics = calibrate_on(net.to(dev), data.val, dev)
+    refitted = replace(
+        ckpt,
+        calibration=calibration,
+        thresholds=thresholds,
+        metrics={"validation": metrics},
+        training=ckpt.training | {"recalibrated": {"command": command}},
+    )
+    return save_checkpoint(out, refitted)

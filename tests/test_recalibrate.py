@@ -1,0 +1,55 @@
+"""`sigverify calibrate`: refitting a trained model's calibration on its own validation
+writers, weights untouched."""
+
+from dataclasses import replace
+
+import pytest
+
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.errors import ModelError
+from model.recalibrate import recalibrate
+from model.scoring import REFERENCE_CENTRING, Calibration
+from model.synth import write_dataset
+from model.train import train
+from model.training_setup import prepare
+from tests.tiny import tiny_config
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A data set folder and a tiny model trained on it, calibrated before centring."""
+    root = tmp_path_factory.mktemp("recal")
+    data_dir = root / "signatures"
+    write_dataset(data_dir, writers=8, genuine=7, forged=2, seed=1)
+    data = prepare([data_dir], 0.25, 0.25, seed=0, cache_dir=root / "cache")
+    cfg = tiny_config(root, epochs=1, data_description=data.description)
+    ckpt = train(cfg, data.train, data.val)
+    old = replace(ckpt, calibration=Calibration(a=10.0, b=-7.0, k=2))  # as before centring
+    save_checkpoint(root / "old.pt", old)
+    return root, data_dir
+
+
+def test_calibration_is_refitted_with_centring_and_the_model_id_kept(trained, tmp_path):
+    root, data_dir = trained
+    old = load_checkpoint(root / "old.pt")
+    new = recalibrate(root / "old.pt", [data_dir], tmp_path / "new.pt", root / "cache", command="x")
+    again = load_checkpoint(tmp_path / "new.pt")
+    assert again.model_id == old.model_id and again.sha256 == old.sha256
+    assert again.calibration.centre == REFERENCE_CENTRING
+    assert 0.0 < again.calibration.typical_self_similarity <= 1.0
+    assert 0.0 <= again.thresholds.reject <= again.thresholds.accept <= 1.0
+    assert again.training["recalibrated"] == {"command": "x"}
+    assert new.metrics["validation"]["n_writers"] == 2
+
+
+def test_other_data_or_no_record_of_the_split_is_refused(trained, tmp_path):
+    root, _ = trained
+    other = tmp_path / "other"
+    write_dataset(other, writers=10, genuine=7, forged=2, seed=2)
+    with pytest.raises(ModelError, match="validation writers this model was trained with"):
+        recalibrate(root / "old.pt", [other], tmp_path / "x.pt", tmp_path / "cache")
+    bare = replace(load_checkpoint(root / "old.pt"), training={})
+    save_checkpoint(tmp_path / "bare.pt", bare)
+    with pytest.raises(ModelError, match="does not record"):
+        recalibrate(tmp_path / "bare.pt", [other], tmp_path / "y.pt")
+    assert not (tmp_path / "x.pt").exists() and not (tmp_path / "y.pt").exists()
