@@ -45,21 +45,21 @@ CUDA_VENV := build/venv-cuda
 
 # torch first, pinned, so that installing the app (torch>=2.13,<2.15) keeps it:
 # 2.13.0 is the CPU-only build (the small executable), 2.14.1 the CUDA one.
+# $(call build_venv,FOLDER,TORCH_VERSION)
+define build_venv
+	rm -rf $(1)
+	$(PY) -m venv $(1)
+	$(1)/bin/pip install -q --upgrade pip
+	$(1)/bin/pip install -q torch==$(2)
+	$(1)/bin/pip install -q -e '.[scan]' $(PYINSTALLER)
+	touch $(1)/.installed
+endef
+
 $(CPU_VENV)/.installed: pyproject.toml
-	rm -rf $(CPU_VENV)
-	$(PY) -m venv $(CPU_VENV)
-	$(CPU_VENV)/bin/pip install -q --upgrade pip
-	$(CPU_VENV)/bin/pip install -q torch==2.13.0
-	$(CPU_VENV)/bin/pip install -q -e '.[scan]' $(PYINSTALLER)
-	touch $@
+	$(call build_venv,$(CPU_VENV),2.13.0)
 
 $(CUDA_VENV)/.installed: pyproject.toml
-	rm -rf $(CUDA_VENV)
-	$(PY) -m venv $(CUDA_VENV)
-	$(CUDA_VENV)/bin/pip install -q --upgrade pip
-	$(CUDA_VENV)/bin/pip install -q torch==2.14.1
-	$(CUDA_VENV)/bin/pip install -q -e '.[scan]' $(PYINSTALLER)
-	touch $@
+	$(call build_venv,$(CUDA_VENV),2.14.1)
 
 dist: $(CPU_VENV)/.installed
 	$(CPU_VENV)/bin/pyinstaller build.spec --noconfirm --clean \

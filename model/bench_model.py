@@ -9,8 +9,6 @@ its own figures and leaves these two out.
 
 from __future__ import annotations
 
-import importlib.util
-
 from model.bench import benchmark, cheque_scan, median_ms, signature_capture
 
 BATCH = 64
@@ -31,7 +29,7 @@ def _per_second(work, n_items: int, repeat: int) -> float:
 @benchmark("model")
 def _model_figures(repeat: int, options: dict) -> dict:
     from model.imageio import load_gray
-    from model.verifier import Verifier
+    from model.verifier import Verifier, torch_available
 
     verifier = Verifier.load(options.get("weights"), device=options.get("device", "auto"))
     canvas = verifier.preprocess(cheque_scan()).canvas
@@ -54,7 +52,7 @@ def _model_figures(repeat: int, options: dict) -> dict:
         "verify_ms": median_ms(verify_once, repeat),
         "embed_per_s": _per_second(lambda: verifier.embed_canvases(batch), BATCH, repeat),
     }
-    if importlib.util.find_spec("torch") is not None:
+    if torch_available():
         figures["reference_signet_per_s"] = _signet_per_s(verifier.device, repeat)
         figures["throughput_ratio"] = round(
             figures["embed_per_s"] / figures["reference_signet_per_s"], 2

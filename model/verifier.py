@@ -53,6 +53,27 @@ def default_weights_path() -> Path:
     return resources_dir() / PORTABLE_WEIGHTS_NAME
 
 
+def read_and_preprocess(image: ImageInput) -> Preprocessed:
+    """A path or an array of a raw scan → what the network sees."""
+    gray = image if isinstance(image, np.ndarray) else load_gray(image)
+    return preprocess(gray)
+
+
+def canvases_of(images: Sequence[ImageInput]) -> list[np.ndarray]:
+    """Raw scans → their canvases, in order."""
+    if len(images) > 8:  # OpenCV and image decoding release the GIL: use both cores
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            return list(pool.map(lambda img: read_and_preprocess(img).canvas, images))
+    return [read_and_preprocess(img).canvas for img in images]
+
+
+def float_batch(canvases: Sequence[np.ndarray]) -> np.ndarray:
+    """Canvases (float in [0, 1] or uint8) → one contiguous (N, H, W) float32 array."""
+    arrays = [np.asarray(c) for c in canvases]
+    arrays = [a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a for a in arrays]
+    return np.ascontiguousarray(np.stack(arrays), np.float32)
+
+
 class Engine(Protocol):
     name: str  # "torch" or "opencv"
 
@@ -148,29 +169,18 @@ class Verifier(ScoringMixin):
         return self._card
 
     # --- embedding ---------------------------------------------------------------------
-    @staticmethod
-    def preprocess(image: ImageInput) -> Preprocessed:
-        gray = image if isinstance(image, np.ndarray) else load_gray(image)
-        return preprocess(gray)
+    preprocess = staticmethod(read_and_preprocess)
 
     def embed(self, images: Sequence[ImageInput], batch_size: int = 64) -> np.ndarray:
         """Raw scans (paths or arrays, any size) → (N, D) float32 unit vectors."""
-        if len(images) > 8:  # OpenCV and image decoding release the GIL: use both cores
-            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-                canvases = list(pool.map(lambda img: self.preprocess(img).canvas, images))
-        else:
-            canvases = [self.preprocess(img).canvas for img in images]
-        return self.embed_canvases(canvases, batch_size)
+        return self.embed_canvases(canvases_of(images), batch_size)
 
     def embed_canvases(self, canvases: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
         """Preprocessed canvases (float in [0, 1] or uint8) → (N, D) float32."""
-        out = []
-        for i in range(0, len(canvases), batch_size):
-            chunk = [np.asarray(c) for c in canvases[i : i + batch_size]]
-            arr = np.stack(
-                [c.astype(np.float32) / 255.0 if c.dtype == np.uint8 else c for c in chunk]
-            )
-            out.append(self._engine.embed(np.asarray(arr, np.float32)[:, None]))
+        out = [
+            self._engine.embed(float_batch(canvases[i : i + batch_size])[:, None])
+            for i in range(0, len(canvases), batch_size)
+        ]
         if not out:
             return np.zeros((0, self.embedding_dim), np.float32)
         return np.ascontiguousarray(np.concatenate(out), np.float32)

@@ -28,11 +28,13 @@ from sigverify_gui.services.verifier_protocol import VerifierLike
 REFERENCES_PER_ENROLMENT = 5
 
 
+# A typical calibration, so that the identification figure needs no model.
+_TYPICAL_CALIBRATION = Calibration(a=17.0, b=-6.3, k=2, centre=REFERENCE_CENTRING)
+
+
 def _centred_top2(refs: np.ndarray, query: np.ndarray) -> float:
-    """`Verifier.score`'s arithmetic (top-2 mean centred on the references, logistic)
-    with a typical calibration, so that the figure needs no model."""
-    calibration = Calibration(a=17.0, b=-6.3, k=2, centre=REFERENCE_CENTRING)
-    return float(match_scores(refs, query[None], calibration)[0])
+    """`Verifier.score`'s arithmetic: top-2 mean centred on the references, logistic."""
+    return float(match_scores(refs, query[None], _TYPICAL_CALIBRATION)[0])
 
 
 def identify_ms_100k(

@@ -29,7 +29,6 @@ import time
 import traceback
 import weakref
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -87,32 +86,32 @@ class ModelProcessVerifier(ScoringMixin):
         return child.process.pid if child is not None else None
 
     # --- embedding: images are read and preprocessed here, the network runs in the child
+    # model.verifier is imported on first use: it brings OpenCV, which the window's
+    # start need not wait for.
     @staticmethod
     def preprocess(image: ImageInput) -> Preprocessed:
-        from model.imageio import load_gray
-        from model.preprocess import preprocess
+        from model.verifier import read_and_preprocess
 
-        gray = image if isinstance(image, np.ndarray) else load_gray(image)
-        return preprocess(gray)
+        return read_and_preprocess(image)
 
     def embed(self, images: Sequence[ImageInput], batch_size: int = 64) -> np.ndarray:
         """Raw scans (paths or arrays, any size) → (N, D) float32 unit vectors."""
-        if len(images) > 8:  # as model.Verifier: decoding and OpenCV release the GIL
-            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-                canvases = list(pool.map(lambda img: self.preprocess(img).canvas, images))
-        else:
-            canvases = [self.preprocess(img).canvas for img in images]
-        return self.embed_canvases(canvases, batch_size)
+        from model.verifier import canvases_of
+
+        return self.embed_canvases(canvases_of(images), batch_size)
 
     def embed_canvases(self, canvases: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
         """Preprocessed canvases (float in [0, 1] or uint8) → (N, D) float32."""
         if len(canvases) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
         # Whole batches per message, so that the network sees the batches it would in-process.
+        from model.verifier import float_batch
+
         per_message = batch_size * max(1, MAX_CANVASES_PER_MESSAGE // batch_size)
         out = []
         for start in range(0, len(canvases), per_message):
-            chunk = _as_float_batch(canvases[start : start + per_message])
+            # one contiguous float32 array crosses the pipe
+            chunk = float_batch(canvases[start : start + per_message])
             out.append(self._request((chunk, batch_size)))
         return np.ascontiguousarray(np.concatenate(out), np.float32)
 
@@ -227,14 +226,6 @@ class _Child:
                 self.process.join(2.0)
         self.exitcode = self.process.exitcode
         self.conn.close()
-
-
-def _as_float_batch(canvases: Sequence[np.ndarray]) -> np.ndarray:
-    # The same conversion model.Verifier.embed_canvases makes, done before sending
-    # so that one contiguous float32 array crosses the pipe.
-    arrays = [np.asarray(c) for c in canvases]
-    arrays = [a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a for a in arrays]
-    return np.ascontiguousarray(np.stack(arrays), np.float32)
 
 
 def _rebuild_error(class_name: str, message: str, child_traceback: str) -> SigverifyError:

@@ -49,11 +49,16 @@ class InspectedCapture:
 
 def inspect_capture(capture: Capture) -> InspectedCapture:
     """Quality check and preprocessing of one capture (never raises for bad pixels)."""
-    from model.preprocess import preprocess
+    from model.preprocess import analyse_ink, preprocess
 
-    report = check_quality(capture.gray, dpi=capture.dpi)
     try:
-        pre = preprocess(capture.gray)
+        ink = analyse_ink(capture.gray)  # once, for both, as services.captures.prepare
+    except ImageError as err:  # not a picture at all: the check reports it as blank
+        blank = check_quality(capture.gray, dpi=capture.dpi)
+        return InspectedCapture(capture, blank, error=str(err))
+    report = check_quality(capture.gray, dpi=capture.dpi, ink=ink)
+    try:
+        pre = preprocess(capture.gray, ink=ink)
     except ImageError as err:
         return InspectedCapture(capture, report, error=str(err))
     return InspectedCapture(capture, report, pre.canvas, tuple(int(v) for v in pre.box))
