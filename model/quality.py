@@ -286,6 +286,15 @@ def _contrast(full: np.ndarray, box, n_ink: float) -> float:
 
 
 def _touched_sides(box, shape) -> tuple[str, ...]:
+    """The sides of the image that cut the signature off.
+
+    Ink touching all four sides is not a cut: it is an image already cropped tight to
+    the ink, as core banking systems and signature-card archives store them, and a
+    crop to the ink touches every side by definition. A scan that misses part of a
+    signature cuts it on one to three sides. (A scan window lying wholly inside a
+    signature would pass too; it does not happen when a teller scans a cheque or a
+    card, and its missing parts then show in the side-by-side view.)
+    """
     x, y, w, h = box
     height, width = shape
     m = _EDGE_MARGIN_PX
@@ -295,6 +304,8 @@ def _touched_sides(box, shape) -> tuple[str, ...]:
         "right": x + w > width - m,
         "bottom": y + h > height - m,
     }
+    if all(touched.values()):
+        return ()
     return tuple(side for side, hit in touched.items() if hit)
 
 

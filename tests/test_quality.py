@@ -93,6 +93,25 @@ def test_signature_cut_by_the_edge_is_cut_off(crop, side):
     assert f"the {side} edge" in report.messages[0]
 
 
+def test_cut_on_both_sides_names_both():
+    report = check_quality(cheque_scan(0)[:, 700:1000], dpi=300)
+    assert report.problems == ("cut_off",)
+    assert "the left and right edges" in report.messages[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_image_cropped_tight_to_the_signature_is_not_cut_off(seed):
+    """Core banking systems store signature images cropped to the ink."""
+    from model.preprocess import analyse_ink, ink_box
+
+    scan = cheque_scan(seed)
+    ink = analyse_ink(scan)
+    x, y, w, h = (v * ink.factor for v in ink_box(ink.mask))
+    report = check_quality(scan[y : y + h, x : x + w], dpi=300)
+    assert report.ok, report.messages
+    assert report.box[2] >= w - 2 * ink.factor and report.box[3] >= h - 2 * ink.factor
+
+
 def test_tiny_signature_is_too_small():
     tiny = _scan(sig_hw=(40, 110), at=(800, 400), pen_px=1.5)
     report = check_quality(tiny, dpi=300)
