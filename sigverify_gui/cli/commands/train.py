@@ -34,8 +34,8 @@ def register(sub) -> None:
     p.add_argument(
         "--margin",
         type=float,
-        default=None,
-        help="loss margin (default 0.3 triplet, 0.5 contrastive)",
+        default=0.5,
+        help="loss margin (default 0.5)",
     )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -107,7 +107,7 @@ def run(args) -> int:
         out=args.out,
         loss=args.loss,
         mining=args.mining,
-        margin=args.margin if args.margin is not None else (0.3 if args.loss == "triplet" else 0.5),
+        margin=args.margin,
         epochs=args.epochs,
         lr=args.lr,
         seed=args.seed,
