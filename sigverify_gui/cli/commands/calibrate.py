@@ -3,10 +3,14 @@ its validation writers (same weights, same model id)."""
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 
+from sigverify_gui.cli.commands.training_options import (
+    add_data_options,
+    check_data_folders,
+    command_line,
+    validation_summary,
+)
 from sigverify_gui.cli.output import add_json_flag, emit
 
 
@@ -19,37 +23,29 @@ def register(sub) -> None:
         "and write the result to --out. The weights and the model id do not change.",
     )
     p.add_argument("weights", type=Path, metavar="WEIGHTS.pt")
-    p.add_argument("--data", type=Path, action="append", required=True, metavar="DIR")
+    add_data_options(p)
     p.add_argument("--out", type=Path, required=True, metavar="OUT.pt")
-    p.add_argument("--cache", type=Path, default=Path("cache"), metavar="DIR")
     add_json_flag(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from model.errors import SigverifyError
     from model.progress import TerminalProgress
     from model.recalibrate import recalibrate
 
-    for d in args.data:
-        if not d.is_dir():
-            raise SigverifyError(f"The data set folder {d} does not exist.")
-    command = "sigverify " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    check_data_folders(args.data)
     ckpt = recalibrate(
-        args.weights, args.data, args.out, args.cache, TerminalProgress("data"), command
+        args.weights, args.data, args.out, args.cache, TerminalProgress("data"), command_line()
     )
-    v = ckpt.metrics["validation"]
-    t = ckpt.thresholds
     emit(
         args,
         {
             "out": str(args.out),
             "model_id": ckpt.model_id,
             "calibration": ckpt.calibration.to_dict(),
-            "thresholds": t.to_dict(),
-            "validation": v,
+            "thresholds": ckpt.thresholds.to_dict(),
+            "validation": ckpt.metrics["validation"],
         },
-        f"Wrote {args.out} ({ckpt.model_id}); validation EER skilled {v.get('eer_skilled')}, "
-        f"random {v.get('eer_random')}; thresholds accept {t.accept:.3f} reject {t.reject:.3f}",
+        f"Wrote {args.out} ({ckpt.model_id}); {validation_summary(ckpt)}",
     )
     return 0

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
+
+from sigverify_gui.cli.commands.training_options import (
+    add_data_options,
+    check_data_folders,
+    command_line,
+    validation_summary,
+)
 
 
 def register(sub) -> None:
@@ -15,14 +21,7 @@ def register(sub) -> None:
         "The last --holdout-fraction of each data set's writers are held out for "
         "`sigverify evaluate --holdout`; a seeded --val-fraction of the rest validates.",
     )
-    p.add_argument(
-        "--data",
-        type=Path,
-        action="append",
-        required=True,
-        metavar="DIR",
-        help="a data set folder in any layout the readers know (repeatable)",
-    )
+    add_data_options(p)
     p.add_argument("--out", type=Path, required=True, metavar="WEIGHTS.pt")
     p.add_argument("--loss", choices=["triplet", "contrastive"], default="triplet")
     p.add_argument(
@@ -61,13 +60,6 @@ def register(sub) -> None:
     )
     p.add_argument("--holdout-fraction", type=float, default=0.3)
     p.add_argument("--val-fraction", type=float, default=0.15)
-    p.add_argument(
-        "--cache",
-        type=Path,
-        default=Path("cache"),
-        metavar="DIR",
-        help="where preprocessed canvases are cached (default ./cache)",
-    )
     p.set_defaults(func=run)
 
 
@@ -82,9 +74,7 @@ def run(args) -> int:
 
     if args.epochs < 1:
         raise SigverifyError("--epochs must be at least 1.")
-    for d in args.data:
-        if not d.is_dir():
-            raise SigverifyError(f"The data set folder {d} does not exist.")
+    check_data_folders(args.data)
     log_path = args.out.with_name(args.out.name + ".log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, encoding="utf-8")
@@ -115,7 +105,7 @@ def run(args) -> int:
         network=NetworkConfig(),
         data_description=data.description,
         init=args.init,
-        command="sigverify " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        command=command_line(),
     )
     print(
         f"training on {len(data.train)} images of {len(data.train.writer_names)} writers, "
@@ -123,10 +113,5 @@ def run(args) -> int:
         file=sys.stderr,
     )
     ckpt = train(cfg, data.train, data.val, resume=args.resume, progress=TerminalProgress("train"))
-    v = ckpt.metrics["validation"]
-    print(
-        f"saved {args.out} ({ckpt.model_id}); validation EER skilled "
-        f"{v.get('eer_skilled')}, random {v.get('eer_random')}; thresholds "
-        f"accept {ckpt.thresholds.accept:.3f} reject {ckpt.thresholds.reject:.3f}"
-    )
+    print(f"saved {args.out} ({ckpt.model_id}); {validation_summary(ckpt)}")
     return 0
