@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from model.bench import cheque_scan, compose, draw_signature, paper
-from model.preprocess import PREPROCESS_VERSION
+from model.preprocess import PREPROCESS_VERSION, analyse_ink, ink_box
 from model.quality import MESSAGES, QualityReport, check_quality
 
 
@@ -102,8 +102,6 @@ def test_cut_on_both_sides_names_both():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_image_cropped_tight_to_the_signature_is_not_cut_off(seed):
     """Core banking systems store signature images cropped to the ink."""
-    from model.preprocess import analyse_ink, ink_box
-
     scan = cheque_scan(seed)
     ink = analyse_ink(scan)
     x, y, w, h = (v * ink.factor for v in ink_box(ink.mask))
