@@ -2,10 +2,15 @@
 SigNet reference architecture it is measured against.
 
 Why this architecture: a branch PC's CPU is the target, so the budget is CPU
-milliseconds. A 5×5 stem at stride 2 and a max-pool bring the 112×224 canvas to
-28×56 at once (a 5×5 window still covers a whole pen stroke), then four residual
-stages (3×3 convolutions, batch norm) halve the resolution as they double the width:
-0.10 GMAC and 1.3M weights a signature, against SigNet's 0.60 GMAC and 15.8M weights
+milliseconds. The 224×448 canvas is first folded space-to-depth (each 2×2 block of
+pixels becomes 4 channels of one cell: no detail lost, a quarter of the positions),
+then a 5×5 stem at stride 2 and a max-pool bring it to 28×56 at once (a 5×5 window
+still covers a whole pen stroke). Folding costs 14% more arithmetic than feeding the
+stem a 112×224 canvas, and with the same schedule it brought the validation EER on
+skilled forgeries from 16.3% to 12.8% (final epochs): fine stroke detail (tremor,
+blunt starts and ends, pressure) is what tells a skilled forgery apart. Then four
+residual stages (3×3 convolutions, batch norm) halve the resolution as they double the
+width: 0.12 GMAC and 1.3M weights a signature, against SigNet's 0.60 GMAC and 15.8M weights
 (most of them in its two 2048-wide fully connected layers, which this tower has not).
 Global average + max pooling keep both "how much of this stroke shape" and "is it
 anywhere"; a linear layer maps to a unit-length embedding, so that a dot product is
@@ -29,7 +34,8 @@ class NetworkConfig:
     widths: tuple[int, ...] = (32, 64, 128, 256)
     blocks: tuple[int, ...] = (1, 1, 1, 1)
     embedding_dim: int = 128
-    canvas_hw: tuple[int, int] = (112, 224)
+    canvas_hw: tuple[int, int] = (224, 448)
+    unshuffle: int = 2  # space-to-depth factor before the stem (1: none)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -37,6 +43,7 @@ class NetworkConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> NetworkConfig:
+        d = {"unshuffle": 1} | d  # checkpoints from before folding fed the stem directly
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
@@ -66,8 +73,10 @@ class SignatureEmbedder(nn.Module):
         super().__init__()
         self.config = config
         w0 = config.widths[0]
+        u = config.unshuffle
         self.stem = nn.Sequential(
-            nn.Conv2d(1, w0, 5, 2, 2, bias=False),
+            *([nn.PixelUnshuffle(u)] if u > 1 else []),
+            nn.Conv2d(u * u, w0, 5, 2, 2, bias=False),
             nn.BatchNorm2d(w0),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(2),

@@ -25,9 +25,10 @@ _REFERENCE_DPI = 300.0
 MIN_DPI = 150.0
 # A signature's long side at 300 dpi is normally over half an inch (~150 px).
 MIN_SIGNATURE_PX_300DPI = 150
-# Whatever the dpi, a signature whose long side is under half the network's canvas
-# width is enlarged more than 2x to fill it: the canvas then shows blur, not writing.
-MIN_SIGNATURE_PX_ANY_DPI = CANVAS_HW[1] // 2
+# Whatever the dpi, a signature whose long side is under a quarter of the network's
+# canvas width is enlarged more than 4x to fill it: the canvas then shows blur, not
+# writing (the network's first layer reads the canvas in 2x2 cells).
+MIN_SIGNATURE_PX_ANY_DPI = CANVAS_HW[1] // 4
 # A real signature at 300 dpi leaves thousands of ink pixels; even initials ("J.S.":
 # some 400 px of line in a 2-3 px pen) leave about 1000. Fewer is a tick, a dot, dust
 # that survived speck removal, or a signature mostly too faint to be taken as ink.

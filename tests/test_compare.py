@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.preprocess import preprocess
+from model.preprocess import CANVAS_HW, preprocess
 from sigverify_gui.services.compare import (
     QUESTIONED_RGB,
     REFERENCE_RGB,
@@ -90,5 +90,5 @@ def test_difference_map_is_empty_for_identical_and_marks_the_difference(canvas):
 
 
 def test_difference_map_of_blank_canvases_is_zero():
-    blank = np.zeros((112, 224), np.float32)
+    blank = np.zeros(CANVAS_HW, np.float32)
     assert difference_map(blank, blank).max() == 0.0

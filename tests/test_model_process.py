@@ -23,6 +23,7 @@ from model.checkpoint import Checkpoint, save_checkpoint
 from model.errors import BlankImageError, ImageTooLargeError, ModelError
 from model.imageio import encode_png
 from model.network import NetworkConfig, build_network
+from model.preprocess import CANVAS_HW
 from model.scoring import Calibration, Thresholds
 from model.verifier import Verifier
 from sigverify_gui.services import model_process
@@ -74,7 +75,7 @@ def _scan(seed: int) -> np.ndarray:
 
 def _canvases(n: int, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    return [rng.random((112, 224), dtype=np.float32) for _ in range(n)]
+    return [rng.random(CANVAS_HW, dtype=np.float32) for _ in range(n)]
 
 
 def test_it_describes_the_same_model(proxy, reference):
@@ -208,6 +209,7 @@ _TORCH_FREE_PARENT = """
 import json, multiprocessing, sys
 import numpy as np
 from model.errors import BlankImageError, ImageTooLargeError, ModelError
+from model.preprocess import CANVAS_HW
 from sigverify_gui.services.model_process import ModelProcessVerifier
 
 verifier = ModelProcessVerifier(sys.argv[1], device="cpu")
@@ -217,7 +219,7 @@ decision = verifier.decide(score)
 verifier.close()
 verifier.close()
 try:
-    verifier.embed_canvases([np.zeros((112, 224), np.float32)])
+    verifier.embed_canvases([np.zeros(CANVAS_HW, np.float32)])
     refused = ""
 except ModelError as err:
     refused = str(err)

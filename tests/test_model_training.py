@@ -69,6 +69,19 @@ def test_training_is_deterministic_and_resume_continues_exactly(canvases, tmp_pa
     assert straight.sha256 == resumed.sha256
 
 
+def test_the_model_is_chosen_among_the_last_third_of_the_epochs(canvases, tmp_path, monkeypatch):
+    # Scripted validation: the first epoch looks best by far, as a lucky swing at a
+    # high learning rate can; the model must still come from epochs 5-6.
+    skilled = iter([0.0, 0.10, 0.20, 0.30, 0.25, 0.28])
+    monkeypatch.setattr(
+        "model.train.validate", lambda *a: {"eer_skilled": next(skilled), "eer_random": 0.05}
+    )
+    tr, va = _split(canvases)
+    ckpt = train(_cfg(tmp_path, epochs=6), tr, va)
+    assert [r["epoch"] for r in ckpt.training["history"]] == [1, 2, 3, 4, 5, 6]
+    assert ckpt.training["best_epoch"] == 5
+
+
 def test_init_starts_from_given_weights_and_refuses_another_architecture(canvases, tmp_path):
     tr, va = _split(canvases)
     first = train(_cfg(tmp_path / "a", epochs=1), tr, va)
@@ -76,7 +89,7 @@ def test_init_starts_from_given_weights_and_refuses_another_architecture(canvase
     # which a random start (seed 5 again) would not give.
     tuned = train(_cfg(tmp_path / "b", epochs=1, lr=1e-12, init=tmp_path / "a" / "w.pt"), tr, va)
     fresh = train(_cfg(tmp_path / "c", epochs=1, lr=1e-12), tr, va)
-    conv = "stem.0.weight"
+    conv = next(k for k in first.state_dict if k.startswith("stem.") and k.endswith("weight"))
     assert torch.allclose(tuned.state_dict[conv], first.state_dict[conv], atol=1e-6)
     assert not torch.allclose(fresh.state_dict[conv], first.state_dict[conv], atol=1e-3)
     assert tuned.training["config"]["init"] == str(tmp_path / "a" / "w.pt")

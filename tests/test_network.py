@@ -22,7 +22,7 @@ def _trained_looking(net: torch.nn.Module) -> torch.nn.Module:
 @pytest.mark.parametrize(
     "net, shape",
     [
-        (build_network(NetworkConfig()), (3, 1, 112, 224)),
+        (build_network(NetworkConfig()), (3, 1, *NetworkConfig().canvas_hw)),
         (SigNetReference(), (3, 1, 150, 220)),
     ],
     ids=["embedder", "signet"],
@@ -44,6 +44,6 @@ def test_inference_form_computes_the_same_function_without_batch_norm(net, shape
 def test_embeddings_are_unit_vectors_of_the_configured_size():
     net = build_network(NetworkConfig(embedding_dim=32)).eval()
     with torch.inference_mode():
-        e = net(torch.rand(2, 1, 112, 224))
+        e = net(torch.rand(2, 1, *NetworkConfig().canvas_hw))
     assert e.shape == (2, 32)
     assert torch.allclose(e.norm(dim=1), torch.ones(2), atol=1e-5)

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# Canvases are 112 x 224: 10 px is about 5% of the width, more than the offsets a
+# Canvases are 224 x 448: 20 px is about 5% of the width, more than the offsets a
 # centroid match leaves between two renderings of one hand, and small enough that
 # the search cannot slide one word of a signature onto another.
-MAX_SHIFT_PX = 10
-# Blur before correlating: strokes 2-3 px wide that miss by a pixel still overlap.
-_ALIGN_BLUR_SIGMA = 1.5
+MAX_SHIFT_PX = 20
+# Blur before correlating: strokes 4-6 px wide that miss by a pixel or two still overlap.
+_ALIGN_BLUR_SIGMA = 3.0
 # Blur of the difference map: shows regions that differ, not single-pixel jitter.
-_HEAT_BLUR_SIGMA = 3.0
+_HEAT_BLUR_SIGMA = 6.0
 
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
 QUESTIONED_RGB = (0, 114, 178)  # blue

@@ -45,7 +45,8 @@ points = [started, *ticks]
 gaps = [b - a for a, b in zip(points, points[1:])]
 verifier = context.verifier
 import numpy as np
-embedded = verifier.embed_canvases([np.zeros((112, 224), np.float32)]) if verifier else None
+from model.preprocess import CANVAS_HW
+embedded = verifier.embed_canvases([np.zeros(CANVAS_HW, np.float32)]) if verifier else None
 print(json.dumps({
     "outcome": outcome,
     "load_seconds": ticks[-1] - started if ticks else None,
