@@ -65,6 +65,31 @@ class GaugeBar(QWidget):
         height = max(18.0, self.height() - top - fm.height() - 8)
         return QRectF(10, top, max(10.0, self.width() - 20.0), height)
 
+    def scale_labels(self) -> list[tuple[str, QRectF]]:
+        """The numbers under the bar and where they go: both thresholds always, the
+        ends 0 and 1 only where they do not run into a threshold's number (a strict
+        T_accept such as 0.97 sits right at the end)."""
+        fm = self.fontMetrics()
+        top = self.bar_rect().bottom() + 3
+
+        def box(text: str, centre: float) -> QRectF:
+            width = fm.horizontalAdvance(text) + 2
+            return QRectF(centre - width / 2, top, width, fm.height())
+
+        thresholds = [
+            (f"{v:.2f}", box(f"{v:.2f}", self.x_of(v))) for v in (self.t_reject, self.t_accept)
+        ]
+        ends = []
+        for value in (0.0, 1.0):
+            text = f"{value:.0f}"
+            width = fm.horizontalAdvance(text) + 2
+            left = self.x_of(value) - (0 if value == 0 else width)
+            rect = QRectF(left, top, width, fm.height())
+            gap = rect.adjusted(-4, 0, 4, 0)  # keep a space between two numbers
+            if not any(gap.intersects(r) for _, r in thresholds):
+                ends.append((text, rect))
+        return ends + thresholds
+
     def x_of(self, value: float) -> float:
         bar = self.bar_rect()
         return bar.left() + bar.width() * min(1.0, max(0.0, value))
@@ -94,19 +119,11 @@ class GaugeBar(QWidget):
         text_pen = QPen(self.palette().color(self.foregroundRole()))
         painter.setPen(text_pen)
         painter.setFont(self.font())
-        fm = self.fontMetrics()
-        label_top = bar.bottom() + 3
-        for value, align in ((0.0, Qt.AlignmentFlag.AlignLeft), (1.0, Qt.AlignmentFlag.AlignRight)):
-            x = self.x_of(value)
-            rect = QRectF(x - (0 if value == 0 else 40), label_top, 40, fm.height())
-            painter.drawText(rect, align | Qt.AlignmentFlag.AlignTop, f"{value:.0f}")
         for value in (self.t_reject, self.t_accept):
             x = self.x_of(value)
             painter.drawLine(QPointF(x, bar.top()), QPointF(x, bar.bottom() + 3))
-            rect = QRectF(x - 30, label_top, 60, fm.height())
-            painter.drawText(
-                rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, f"{value:.2f}"
-            )
+        for text, rect in self.scale_labels():
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         if self.score is not None:
             self._paint_needle(painter, bar)
         painter.end()

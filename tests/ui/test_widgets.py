@@ -69,6 +69,26 @@ def test_gauge_thresholds_move_the_bands(qtbot):
     assert gauge.score_text() == "–" and gauge.bar.score is None
 
 
+@pytest.mark.parametrize(
+    "t_accept,t_reject,shown",
+    [
+        (0.7, 0.3, ["0", "1", "0.30", "0.70"]),
+        (0.97, 0.36, ["0", "0.36", "0.97"]),  # "1" would run into "0.97"
+        (0.9, 0.01, ["1", "0.01", "0.90"]),  # "0" would run into "0.01"
+    ],
+)
+def test_gauge_scale_numbers_never_overlap(qtbot, t_accept, t_reject, shown):
+    gauge = ScoreGauge()
+    qtbot.addWidget(gauge)
+    gauge.resize(400, 220)
+    gauge.show()
+    gauge.set_result(0.5, "refer", t_accept=t_accept, t_reject=t_reject)
+    labels = gauge.bar.scale_labels()
+    assert [text for text, _ in labels] == shown
+    rects = [rect for _, rect in labels]
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])
+
+
 # --- views at one scale --------------------------------------------------------------------
 def test_pair_shows_both_images_at_the_same_scale(qtbot, signature):
     pair = SignaturePair("Questioned", "Reference")
