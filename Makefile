@@ -23,8 +23,9 @@ run: $(STAMP)
 # earlier test (scanner driver, OpenCV or torch, not pinned down).
 # SANE's `test` backend can deadlock inside sane_cancel (its reader thread, cancelled
 # asynchronously, may die holding glibc's malloc lock): in stress runs, once in a few
-# hundred scans that end in an error or a cancel, at random. Its tests therefore run on their own under a time
-# limit, and once more if (and only if) that limit struck; a test that fails, fails.
+# hundred scans that end in an error or a cancel, at random. Its tests therefore run
+# on their own under a time limit, and once more if (and only if) that limit struck; a
+# test that fails, fails.
 SANE_TESTS := QT_QPA_PLATFORM=offscreen timeout 180 $(BIN)/python -m pytest -q tests/test_capture_sane.py
 
 test: $(STAMP)

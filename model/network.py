@@ -27,6 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
+from model.preprocess import CANVAS_HW
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -34,7 +36,7 @@ class NetworkConfig:
     widths: tuple[int, ...] = (32, 64, 128, 256)
     blocks: tuple[int, ...] = (1, 1, 1, 1)
     embedding_dim: int = 128
-    canvas_hw: tuple[int, int] = (224, 448)
+    canvas_hw: tuple[int, int] = CANVAS_HW  # what `preprocess` makes
     unshuffle: int = 2  # space-to-depth factor before the stem (1: none)
 
     def to_dict(self) -> dict:

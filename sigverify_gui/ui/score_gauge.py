@@ -72,23 +72,19 @@ class GaugeBar(QWidget):
         fm = self.fontMetrics()
         top = self.bar_rect().bottom() + 3
 
-        def box(text: str, centre: float) -> QRectF:
+        def label(value: float, text: str, anchor: float) -> tuple[str, QRectF]:
+            # anchor: where `value` falls on the text, 0 its left edge, 1 its right
             width = fm.horizontalAdvance(text) + 2
-            return QRectF(centre - width / 2, top, width, fm.height())
+            return text, QRectF(self.x_of(value) - anchor * width, top, width, fm.height())
 
-        thresholds = [
-            (f"{v:.2f}", box(f"{v:.2f}", self.x_of(v))) for v in (self.t_reject, self.t_accept)
+        thresholds = [label(v, f"{v:.2f}", 0.5) for v in (self.t_reject, self.t_accept)]
+        ends = [label(0.0, "0", 0.0), label(1.0, "1", 1.0)]
+        clear_ends = [
+            (text, rect)
+            for text, rect in ends  # a space of 4 px kept between two numbers
+            if not any(rect.adjusted(-4, 0, 4, 0).intersects(r) for _, r in thresholds)
         ]
-        ends = []
-        for value in (0.0, 1.0):
-            text = f"{value:.0f}"
-            width = fm.horizontalAdvance(text) + 2
-            left = self.x_of(value) - (0 if value == 0 else width)
-            rect = QRectF(left, top, width, fm.height())
-            gap = rect.adjusted(-4, 0, 4, 0)  # keep a space between two numbers
-            if not any(gap.intersects(r) for _, r in thresholds):
-                ends.append((text, rect))
-        return ends + thresholds
+        return clear_ends + thresholds
 
     def x_of(self, value: float) -> float:
         bar = self.bar_rect()
