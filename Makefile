@@ -21,18 +21,11 @@ run: $(STAMP)
 # first thing. Once, after the other tests had run in the same process, creating it
 # hung for good in glibc's setlocale(): a lock left held by a native thread of an
 # earlier test (scanner driver, OpenCV or torch, not pinned down).
-# SANE's `test` backend can deadlock inside sane_cancel (its reader thread, cancelled
-# asynchronously, may die holding glibc's malloc lock): in stress runs, once in a few
-# hundred scans that end in an error or a cancel, at random. Its tests therefore run
-# on their own under a time limit, and once more if (and only if) that limit struck; a
-# test that fails, fails.
-SANE_TESTS := QT_QPA_PLATFORM=offscreen timeout 180 $(BIN)/python -m pytest -q tests/test_capture_sane.py
-
+# SANE's `test` backend deadlocks now and then (tests/test_capture_sane.py says how);
+# scans run in child processes that the app kills when they fall silent, so that can
+# no longer hang a test run.
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --ignore=tests/ui --ignore=tests/test_capture_sane.py
-	$(SANE_TESTS); rc=$$?; if [ $$rc -eq 124 ]; then \
-	    echo "SANE's test backend hung (see Makefile); running the SANE tests once more"; \
-	    $(SANE_TESTS); else exit $$rc; fi
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --ignore=tests/ui
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/ui
 
 lint: $(STAMP)

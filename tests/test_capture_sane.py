@@ -2,9 +2,15 @@
 
 Skipped when python-sane or the `test` device is missing, unless the environment sets
 SIGVERIFY_REQUIRE_SANE=1 (CI does), in which case their absence is a failure.
+
+Each scan runs in a child process of its own, so the test device starts every scan
+from its default settings, and a device held open by this process is not busy for
+it: busy, hanging and dying devices are tested with a fake in
+test_capture_sane_child.py.
 """
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -20,7 +26,7 @@ import sigverify_gui.cli as cli
 from model.errors import CancelledError, CaptureError
 from model.imageio import encode_png, load_image
 from sigverify_gui.services.capture import ScanArea, ScanSettings, open_scanner
-from sigverify_gui.services.capture.sane_backend import SaneBackend
+from sigverify_gui.services.capture.sane_backend import SaneBackend, SaneLimits
 
 pytestmark = pytest.mark.sane
 
@@ -49,22 +55,6 @@ def sane_devices():
 
 
 SMALL_AREA = ScanArea(0, 0, 50, 30)  # small, so that each scan takes milliseconds
-
-
-@pytest.fixture(autouse=True)
-def _reset_test_device(sane_devices):
-    """The test device keeps its options from one opening to the next (as real
-    scanners' drivers do): put back those the tests change."""
-    yield
-    import sane
-
-    device = sane.open("test:0")
-    try:
-        device.read_return_value = "Default"
-        device.read_delay = False
-        device.test_picture = "Solid black"
-    finally:
-        device.close()
 
 
 def _scan(area=SMALL_AREA, dpi=300, **options):
@@ -108,21 +98,12 @@ def test_no_area_means_the_whole_glass_again(sane_devices):
     assert _scan(area=None, dpi=50).gray.shape == (_size(200, 50), _size(200, 50))
 
 
-def test_resolution_and_area_offset_are_honoured(sane_devices):
+def test_the_resolution_is_honoured(sane_devices):
+    # (The test device draws its grid from the area's corner, so an offset does not
+    # show in its pixels: the fake scanner's test checks offsets.)
     at_150 = _scan(dpi=150, **GRID)
     assert at_150.dpi == 150.0
     assert at_150.gray.shape == (_size(30, 150), _size(50, 150))
-    # The test device draws its grid from the area's corner, so an offset shows only
-    # in the settings it was left with (it keeps them from one opening to the next).
-    _scan(area=ScanArea(10, 5, 50, 30))
-    import sane
-
-    device = sane.open("test:0")
-    try:
-        corners = (device.tl_x, device.tl_y, device.br_x, device.br_y)
-    finally:
-        device.close()
-    assert corners == (10, 5, 60, 35)
 
 
 def test_settings_the_scanner_cannot_do_are_refused_in_words(sane_devices):
@@ -153,33 +134,39 @@ def test_device_failures_become_teller_messages(sane_devices, status, error, wor
     # The test device fails its reads with whatever status it is told to. (Not
     # SANE_STATUS_DEVICE_BUSY: python-sane retries a busy read, and the test device
     # answers every read with it, so that scan never ends; a device busy at opening is
-    # tested below.)
+    # tested with the fake in test_capture_sane_child.py.)
     with pytest.raises(error, match=words):
-        _scan(**{"read-return-value": status})
+        _failing_scan(status)
+    assert not multiprocessing.active_children()  # the scan's child is gone
 
 
-def test_a_device_in_use_elsewhere_is_busy_then_free_again(sane_devices):
-    import sane
-
-    holder = sane.open("test:0")  # another program has the scanner
+def _failing_scan(status: str):
+    """A scan the test device fails with `status`. The device's driver deadlocks, once
+    in a few hundred such scans, inside the sane_cancel that follows the failed read
+    (its reader thread, cancelled asynchronously, can die holding glibc's malloc lock).
+    The app then kills the silent child and tells the teller the scanner stopped
+    responding, which is right for the teller and wrong for this test: that one case,
+    and no other, is scanned once more."""
+    limits = SaneLimits(no_progress=15.0)
+    settings = ScanSettings(dpi=300, area=SMALL_AREA, options={"read-return-value": status})
+    scanner = SaneBackend(limits=limits).open(TEST_DEVICE.removeprefix("sane:"), settings)
     try:
-        with pytest.raises(CaptureError, match="busy"):
-            _scan()
-    finally:
-        holder.close()
-    assert _scan().gray.size > 0
+        return scanner.capture()
+    except CaptureError as err:
+        if f"for {limits.no_progress:g} seconds" not in str(err):
+            raise
+        return scanner.capture()
 
 
 def test_cancel_stops_a_scan_midway(sane_devices):
     # The test device pauses 0.2 s per buffer: this scan would take about 2.5 s.
     slow = {"read-delay": True, "read-delay-duration": 200_000}
     source = open_scanner(TEST_DEVICE, ScanSettings(area=ScanArea(0, 0, 50, 100), options=slow))
-    cancel = threading.Event()
-    threading.Timer(0.3, cancel.set).start()
-    started = time.monotonic()
+    cancel, set_at = threading.Event(), []
+    threading.Timer(1.0, lambda: (set_at.append(time.monotonic()), cancel.set())).start()
     with pytest.raises(CancelledError, match="cancelled"):
         source.capture(cancel)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - set_at[0] < 1.0  # the next line, not the time limit
     assert _scan().gray.size > 0  # the device was released
 
 
@@ -199,9 +186,8 @@ def test_cli_devices_and_scan_with_the_test_device(sane_devices, monkeypatch, ca
 
 
 def test_ctrl_c_cancels_a_cli_scan_cleanly(sane_devices, tmp_path):
-    """Ctrl-C must stop the scanner and say so; raised inside python-sane's line loop
-    it would crash the interpreter, and an interrupted read would look like an I/O
-    fault."""
+    """Ctrl-C must stop the scanner and say so. A terminal sends it to the whole
+    process group: the scanning child must leave it to the command, which cancels."""
     code = (
         "import sys, sigverify_gui.cli as cli\n"
         "cli.COMMAND_MODULES = ['scan']\n"
@@ -215,9 +201,10 @@ def test_ctrl_c_cancels_a_cli_scan_cleanly(sane_devices, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
+        start_new_session=True,  # a process group of its own, as in a terminal
     )
     time.sleep(2.0)  # started, and well into the scan
-    child.send_signal(signal.SIGINT)
+    os.killpg(child.pid, signal.SIGINT)
     _, err = child.communicate(timeout=10)
     assert (child.returncode, err.strip()) == (2, "error: The scan was cancelled.")
     assert not (tmp_path / "x.png").exists()

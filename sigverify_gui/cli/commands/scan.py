@@ -61,15 +61,11 @@ def run(args) -> int:
 
 def _capture_with_ctrl_c(source):
     """Scan with Ctrl-C setting a cancel event, which the source honours at a safe
-    point, instead of raising inside the scanner driver."""
+    point (the scanner is told to stop), instead of raising in the middle of the scan."""
     cancel = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         return source.capture(cancel)
     previous = signal.signal(signal.SIGINT, lambda _sig, _frame: cancel.set())
-    if hasattr(signal, "siginterrupt"):
-        # Restart the driver's system calls after Ctrl-C: interrupted, SANE's reads
-        # fail as an I/O error instead of stopping at the next line as cancelled.
-        signal.siginterrupt(signal.SIGINT, False)
     try:
         return source.capture(cancel)
     finally:

@@ -1,35 +1,43 @@
-"""Scanners on Linux through SANE (`python-sane`, imported only when a scanner is used).
+"""Scanners on Linux through SANE (`python-sane`), every device call in a child process.
 
-SANE is not thread-safe, so every call into it goes through one process-wide lock: the
-GUI's worker may scan while another thread lists devices, one after the other. SANE is
-initialised once per process and never shut down (its backends keep USB state that a
-re-initialisation would have to rebuild on every scan).
+Each listing and each scan runs in a short-lived child (`sane_child`; our side of it:
+`sane_process`), never in the app's process. SANE backends built on sanei_thread
+cancel their reader thread asynchronously when a scan ends in an error or a cancel;
+the cancel can land while that thread holds glibc's malloc lock, and the process then
+hangs in `sane_cancel` or at its next allocation (seen with SANE's test backend about
+once in a few hundred such scans). In the app that would freeze the window; in a
+child it is a scanner that stopped responding: the child is killed once it is silent
+for longer than `SaneLimits` allows, and the teller is told so.
 
-Cancelling: python-sane reads the image line by line and calls a progress function
-between lines; that function calls `sane_cancel` when the caller's event is set, and
-the read then ends with SANE's "cancelled" status. (Raising from the progress
-function instead would crash python-sane 2.9, so a command-line caller must turn
-Ctrl-C into setting the event while it scans, as `sigverify scan` does.)
+SANE's reset of SIGPIPE to "terminate the process" now touches only the child, which
+has nothing left to do once its parent is gone; and each scan starts from the driver's
+own settings, not those the last scan left behind. Our children still take turns on
+one device (`device_turn`): a second one would find it busy.
+
+Cancelling: the parent sends "cancel" once the caller's event is set, and the child
+calls `sane_cancel` between lines. A command-line caller turns Ctrl-C into setting the
+event, as `sigverify scan` does; the child itself ignores Ctrl-C.
 """
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 import logging
-import signal
-import sys
 import threading
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
-from model.errors import CancelledError, CaptureError
+from model.errors import CancelledError, CaptureError, SigverifyError
+from sigverify_gui.services.capture import sane_child
 from sigverify_gui.services.capture.base import Capture, DeviceInfo, ScanSettings, check_cancel
-from sigverify_gui.services.capture.sane_options import configure
+from sigverify_gui.services.capture.sane_process import (
+    CANCELLED_MESSAGE,
+    ChildWaits,
+    device_turn,
+    run_child,
+)
 
 log = logging.getLogger("sigverify.capture.sane")
-
-_LOCK = threading.RLock()
-_initialised: set[int] = set()  # id() of each SANE module initialised (a fake in tests)
 
 # What SANE's status texts (sane_strstatus) mean for the teller, matched in lower case.
 _STATUS_MESSAGES = {
@@ -43,12 +51,30 @@ _STATUS_MESSAGES = {
     "warming up": "The scanner is warming up; wait a few seconds and try again.",
     "locked": "The scanner is locked; unlock its transport lock and try again.",
 }
+NO_IMAGE_MESSAGE = "The scanner sent no image; check that the document is in place and try again."
+FAILED_MESSAGE = "The scanner's driver failed unexpectedly; the details are in the log file."
 
 
-def import_sane() -> ModuleType:
-    """The `sane` module, or a `CaptureError` saying what is missing."""
+@dataclass(frozen=True)
+class SaneLimits:
+    """How long, in seconds, the app waits on a SANE child before it kills it."""
+
+    # Silence during a scan: no step done and no line read. Not the scan's length: an
+    # A4 page at 600 dpi takes a minute, and a lamp may warm up for half of one.
+    no_progress: float = 120.0
+    cancel: float = 5.0  # from sending "cancel" to the child's answer
+    listing: float = 30.0  # a whole device listing, with network discovery
+
+
+def import_sane(name: str = "sane") -> ModuleType:
+    """The SANE module (`name` is a fake's in tests), or a `CaptureError` saying what
+    is missing."""
     try:
-        import sane
+        if name != "sane":
+            return importlib.import_module(name)
+        import sane  # spelt out, so that the build (PyInstaller) finds and bundles it
+
+        return sane
     except ImportError as err:
         if "libsane" in str(err):
             raise CaptureError(
@@ -59,37 +85,42 @@ def import_sane() -> ModuleType:
             "Scanning needs the 'python-sane' package, which is not installed; ask IT to "
             "install sigverify with its 'scan' option."
         ) from err
-    return sane
 
 
 class SaneBackend:
     """Lists and opens SANE scanners. `local_only` skips network scanners, whose
-    discovery takes seconds; `module` replaces `import sane` (tests)."""
+    discovery takes seconds; `module` names a stand-in for `sane` (tests)."""
 
     name = "sane"
 
-    def __init__(self, *, local_only: bool = False, module: ModuleType | None = None) -> None:
+    def __init__(
+        self, *, local_only: bool = False, module: str = "sane", limits: SaneLimits | None = None
+    ) -> None:
         self.local_only = local_only
         self._module = module
-
-    def sane(self) -> ModuleType:
-        return self._module if self._module is not None else import_sane()
+        self.limits = limits or SaneLimits()
 
     def unavailable_reason(self) -> str | None:
         try:
-            self.sane()
+            import_sane(self._module)
         except CaptureError as err:
             return str(err)
         return None
 
     def list_devices(self) -> list[DeviceInfo]:
-        sane = self.sane()
-        with _LOCK, _sigpipe_kept():
-            _ensure_initialised(sane)
-            try:
-                found = sane.get_devices(self.local_only)
-            except _errors(sane) as err:
-                raise CaptureError(f"The list of scanners could not be read ({err}).") from err
+        import_sane(self._module)  # a missing package is said before any child starts
+        silent = (
+            f"Looking for scanners took more than {self.limits.listing:g} seconds and was "
+            "stopped; check that the scanners are switched on, then try again."
+        )
+        reply, _ = run_child(
+            sane_child.list_devices,
+            (self._module, self.local_only),
+            None,
+            ChildWaits(self.limits.listing, self.limits.cancel, silent),
+        )
+        if reply[0] != "devices":
+            raise _failure(reply, "", cancelled=False)
         return [
             DeviceInfo(
                 id=f"sane:{name}",
@@ -99,16 +130,16 @@ class SaneBackend:
                 model=model,
                 type=kind,
             )
-            for name, vendor, model, kind in found
+            for name, vendor, model, kind in reply[1]
         ]
 
     def open(self, device: str, settings: ScanSettings, label: str | None = None) -> SaneScanner:
-        return SaneScanner(device, settings, label=label, module=self._module)
+        return SaneScanner(device, settings, label=label, module=self._module, limits=self.limits)
 
 
 class SaneScanner:
-    """One SANE device, scanned in grey with `settings`. Opened for each scan and
-    closed after, so that other programs can use the scanner in between."""
+    """One SANE device, scanned in grey with `settings`. Opened for each scan (in a
+    child process) and closed after, so that other programs can use it in between."""
 
     def __init__(
         self,
@@ -116,12 +147,14 @@ class SaneScanner:
         settings: ScanSettings | None = None,
         *,
         label: str | None = None,
-        module: ModuleType | None = None,
+        module: str = "sane",
+        limits: SaneLimits | None = None,
     ) -> None:
         self.device = device
         self.settings = settings or ScanSettings()
         self._label = label
         self._module = module
+        self.limits = limits or SaneLimits()
 
     @property
     def device_id(self) -> str:
@@ -135,68 +168,47 @@ class SaneScanner:
 
     def capture(self, cancel: threading.Event | None = None) -> Capture:
         check_cancel(cancel)
-        sane = self._module if self._module is not None else import_sane()
-        errors = _errors(sane)
-        with _LOCK, _sigpipe_kept():
-            _ensure_initialised(sane)
-            try:
-                dev = sane.open(self.device)
-            except errors as err:
-                raise _open_error(self.device, str(err)) from err
-            try:
-                dpi = configure(dev, self.settings, errors)
-                check_cancel(cancel)
-                image = _read_image(dev, cancel, errors)
-            finally:
-                try:
-                    dev.close()
-                except errors as err:  # the image is already read; nothing to tell the teller
-                    log.warning("closing SANE device %s failed: %s", self.device, err)
-        from model.image_modes import gray_array
-
-        return Capture(gray_array(image), dpi, self.description)
+        import_sane(self._module)
+        silent = (
+            f"The scanner stopped responding for {self.limits.no_progress:g} seconds and "
+            "the scan was stopped; check its cable and power, then try again."
+        )
+        with device_turn(self.device, cancel):
+            reply, cancelled = run_child(
+                sane_child.scan,
+                (self._module, self.device, self.settings),
+                cancel,
+                ChildWaits(self.limits.no_progress, self.limits.cancel, silent),
+            )
+        if reply[0] != "image":
+            raise _failure(reply, self.device, cancelled)
+        _, gray, dpi = reply
+        return Capture(gray, dpi, self.description)
 
 
-# --- talking to SANE -------------------------------------------------------------------
-@contextlib.contextmanager
-def _sigpipe_kept():
-    """Undo SANE's reset of SIGPIPE once its calls are done.
-
-    SANE's reader machinery (sanei_thread) sets SIGPIPE back to its default action,
-    which kills the whole process on a write to a closed pipe. Python ignores SIGPIPE
-    and reports EPIPE instead, and the GUI relies on that when its model process
-    dies. `signal.signal` works only on the main thread and scans run in workers, so
-    Python's disposition is put back through libc.
-    """
-    try:
-        yield
-    finally:
-        if sys.platform != "win32" and signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN:
-            import ctypes
-
-            libc = ctypes.CDLL(None)
-            libc.signal.restype = ctypes.c_void_p
-            libc.signal(int(signal.SIGPIPE), ctypes.c_void_p(int(signal.SIG_IGN)))
-
-
-def _errors(sane: ModuleType) -> tuple[type[BaseException], ...]:
-    low_level = getattr(sane, "_sane", None)
-    error = getattr(low_level, "error", None)
-    return (error, OSError) if isinstance(error, type) else (OSError,)
+# --- the child's answer in the teller's words -------------------------------------------
+def _failure(reply: tuple, device: str, cancelled: bool) -> SigverifyError:
+    """The child's ("failed", kind, detail) as the error the teller is shown."""
+    _, kind, detail = reply
+    if kind == "cancelled" or (cancelled and kind == "status"):
+        return CancelledError(CANCELLED_MESSAGE)
+    if kind == "init":
+        return CaptureError(f"The scanner system (SANE) could not be started ({detail}).")
+    if kind == "list":
+        return CaptureError(f"The list of scanners could not be read ({detail}).")
+    if kind == "open":
+        return _open_error(device, detail)
+    if kind == "status":
+        return _status_error(detail)
+    if kind == "no data":
+        return CaptureError(NO_IMAGE_MESSAGE)
+    if kind == "refused":
+        return CaptureError(detail)
+    log.error("the SANE child failed:\n%s", detail)
+    return CaptureError(FAILED_MESSAGE)
 
 
-def _ensure_initialised(sane: ModuleType) -> None:
-    if id(sane) in _initialised:
-        return
-    try:
-        version = sane.init()
-    except _errors(sane) as err:
-        raise CaptureError(f"The scanner system (SANE) could not be started ({err}).") from err
-    log.info("SANE initialised, version %s", version)
-    _initialised.add(id(sane))
-
-
-def _open_error(device: str, status: str) -> CaptureError:
+def _open_error(device: str, status: str) -> SigverifyError:
     if "invalid argument" in status.lower():  # what SANE says for an unknown device name
         return CaptureError(
             f"The scanner 'sane:{device}' was not found; check that it is connected and "
@@ -205,42 +217,11 @@ def _open_error(device: str, status: str) -> CaptureError:
     return _status_error(status)
 
 
-def _status_error(status: str) -> CaptureError:
+def _status_error(status: str) -> SigverifyError:
     lowered = status.lower()
     if "cancel" in lowered:
-        return CancelledError("The scan was cancelled.")
+        return CancelledError(CANCELLED_MESSAGE)
     for words, message in _STATUS_MESSAGES.items():
         if words in lowered:
             return CaptureError(message)
     return CaptureError(f"The scanner reported a problem: {status.rstrip('.')}.")
-
-
-def _read_image(dev: Any, cancel: threading.Event | None, errors: tuple) -> Any:
-    cancelled = threading.Event()
-    escaped: list[BaseException] = []
-
-    def between_lines(_line: int, _total: int) -> None:
-        # python-sane 2.9 crashes the whole process when this function raises, so
-        # nothing may escape it, not even a KeyboardInterrupt: it is kept for later.
-        try:
-            if cancel is not None and cancel.is_set() and not cancelled.is_set():
-                cancelled.set()
-                dev.cancel()  # the next read returns SANE_STATUS_CANCELLED
-        except BaseException as exc:  # re-raised once the read is over
-            escaped.append(exc)
-            cancelled.set()
-            dev.cancel()
-
-    try:
-        dev.start()
-        return dev.snap(progress=between_lines)
-    except errors as err:
-        if escaped:
-            raise escaped[0] from err
-        if cancelled.is_set() or (cancel is not None and cancel.is_set()):
-            raise CancelledError("The scan was cancelled.") from err
-        raise _status_error(str(err)) from err
-    except RuntimeError as err:  # python-sane: "Scanner returned no data"
-        raise CaptureError(
-            "The scanner sent no image; check that the document is in place and try again."
-        ) from err
