@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model.datasets import open_dataset
+from model.errors import DatasetError
 from model.progress import Progress
 from model.training_data import CanvasSet, canvases_from_dataset, synthetic_canvases
 
@@ -81,7 +82,10 @@ def prepare(
             }
         )
     if not vals:
-        raise ValueError("no validation writers: give data sets with at least 6 writers")
+        raise DatasetError(
+            "No writers are left for validation: after the hold-out, a data set needs at "
+            "least 6 writers. Give more writers or a smaller --holdout-fraction."
+        )
     description = {
         "sources": sources,
         "holdout_fraction": holdout_fraction,

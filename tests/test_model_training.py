@@ -174,3 +174,34 @@ def test_cuda_request_without_gpu_is_a_clear_error():
         pytest.skip("this machine has a GPU")
     with pytest.raises(ModelError, match="CUDA"):
         Verifier.load(None, device="cuda")
+
+
+def test_cli_split_seed_keeps_the_writers_while_seed_changes_the_start(
+    tmp_path, monkeypatch, capsys
+):
+    from model.synth import write_dataset
+    from sigverify_gui.cli import main
+    from tests.tiny import TINY
+
+    monkeypatch.setattr("model.network.NetworkConfig", lambda: TINY)
+    data_dir = tmp_path / "signatures"
+    write_dataset(data_dir, writers=8, genuine=7, forged=2, seed=1)
+
+    common = ["train", "--data", str(data_dir), "--cache", str(tmp_path / "cache")]
+    common += ["--epochs", "1", "--synthetic-writers", "2"]
+
+    def run(name, *seeds):
+        out = tmp_path / name / "w.pt"
+        assert main([*common, "--holdout-fraction", "0.2", *seeds, "--out", str(out)]) == 0
+        return load_checkpoint(out)
+
+    first = run("a", "--seed", "0")
+    same_writers = run("b", "--seed", "1", "--split-seed", "0")
+    other_writers = run("c", "--seed", "1")
+    assert same_writers.training["data"] == first.training["data"]
+    assert same_writers.sha256 != first.sha256
+    assert other_writers.training["data"] != first.training["data"]
+
+    # too few writers left for validation: one line and a non-zero exit, no traceback
+    assert main([*common, "--holdout-fraction", "0.5", "--out", str(tmp_path / "d.pt")]) != 0
+    assert "at least 6 writers" in capsys.readouterr().err

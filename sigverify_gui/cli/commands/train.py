@@ -41,6 +41,15 @@ def register(sub) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--split-seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seed of the training/validation split and the synthetic writers (default: "
+        "--seed); keep it fixed to train several networks on the same writers with "
+        "different --seed",
+    )
+    p.add_argument(
         "--resume", action="store_true", help="continue an interrupted run of the same --out"
     )
     p.add_argument(
@@ -88,7 +97,7 @@ def run(args) -> int:
         args.data,
         args.holdout_fraction,
         args.val_fraction,
-        args.seed,
+        args.seed if args.split_seed is None else args.split_seed,
         args.synthetic_writers,
         args.cache,
         TerminalProgress("data"),
