@@ -9,6 +9,7 @@ version must change too (the golden-image tests catch a silent change).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -28,12 +29,24 @@ _MIN_INK_CONTRAST = 40
 _MAX_WORK_PIXELS = 500_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Preprocessed:
     canvas: np.ndarray  # float32 CANVAS_HW, ink bright (up to 1) on 0
-    ink_mask: np.ndarray  # bool, same shape as the input image: what was taken as ink
     box: tuple[int, int, int, int]  # x, y, w, h of the crop in input coordinates
+    work_mask: np.ndarray  # bool ink at working size (the input's size // factor)
+    factor: int
+    input_hw: tuple[int, int]
     version: str = PREPROCESS_VERSION
+
+    @cached_property
+    def ink_mask(self) -> np.ndarray:
+        """bool, the input's shape: what was taken as ink. Made on first use: scaling it
+        up to a full scan costs most of a millisecond, and verifying never looks at it."""
+        if self.factor == 1:
+            return self.work_mask
+        h, w = self.input_hw
+        grown = cv2.resize(self.work_mask.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        return grown > 0
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -136,7 +149,9 @@ def remove_rules_and_specks(mask: np.ndarray) -> np.ndarray:
         _, labels, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False
-    return keep[labels]
+    if keep[1:].all():  # no speck: the mask stands as it is
+        return m8.astype(bool)
+    return np.take(keep, labels)  # np.take: twice as fast as keep[labels] here
 
 
 def ink_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -234,10 +249,7 @@ def preprocess(
     ink = np.clip(darkness / max(strong, float(_MIN_INK_CONTRAST)), 0.0, 1.0)
     canvas = fit_to_canvas(ink, canvas_hw)
 
-    if factor > 1:  # report everything in the caller's coordinates
+    if factor > 1:  # report the crop in the caller's coordinates
         x0, y0 = x0 * factor, y0 * factor
         x1, y1 = min(full_w, x1 * factor), min(full_h, y1 * factor)
-        mask = (
-            cv2.resize(mask.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_NEAREST) > 0
-        )
-    return Preprocessed(canvas=canvas, ink_mask=mask, box=(x0, y0, x1 - x0, y1 - y0))
+    return Preprocessed(canvas, (x0, y0, x1 - x0, y1 - y0), mask, factor, (full_h, full_w))
