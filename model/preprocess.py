@@ -252,4 +252,10 @@ def preprocess(
     if factor > 1:  # report the crop in the caller's coordinates
         x0, y0 = x0 * factor, y0 * factor
         x1, y1 = min(full_w, x1 * factor), min(full_h, y1 * factor)
-    return Preprocessed(canvas, (x0, y0, x1 - x0, y1 - y0), mask, factor, (full_h, full_w))
+    return Preprocessed(
+        canvas=canvas,
+        box=(x0, y0, x1 - x0, y1 - y0),
+        work_mask=mask,
+        factor=factor,
+        input_hw=(full_h, full_w),
+    )

@@ -12,6 +12,8 @@ similarities, like the real model's calibration.
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +21,15 @@ import numpy as np
 
 DEFAULT_MODEL_ID = "fake-0001"
 _BINS = 8  # stroke directions, over 180 degrees
+
+
+def cancel_after(seconds: float) -> tuple[threading.Event, list[float]]:
+    """A caller that cancels: an event set `seconds` from now, and a list that gets
+    the moment it was set, so a test can time the answer from the cancel itself."""
+    cancel, set_at = threading.Event(), []
+    timer = threading.Timer(seconds, lambda: (set_at.append(time.monotonic()), cancel.set()))
+    timer.start()
+    return cancel, set_at
 
 
 @functools.cache

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from model.errors import CancelledError, CaptureError
 from model.imageio import encode_png, load_image
 from sigverify_gui.services.capture import ScanArea, ScanSettings, open_scanner
 from sigverify_gui.services.capture.sane_backend import SaneBackend, SaneLimits
+from tests.fakes import cancel_after
 
 pytestmark = pytest.mark.sane
 
@@ -162,8 +162,7 @@ def test_cancel_stops_a_scan_midway(sane_devices):
     # The test device pauses 0.2 s per buffer: this scan would take about 2.5 s.
     slow = {"read-delay": True, "read-delay-duration": 200_000}
     source = open_scanner(TEST_DEVICE, ScanSettings(area=ScanArea(0, 0, 50, 100), options=slow))
-    cancel, set_at = threading.Event(), []
-    threading.Timer(1.0, lambda: (set_at.append(time.monotonic()), cancel.set())).start()
+    cancel, set_at = cancel_after(1.0)
     with pytest.raises(CancelledError, match="cancelled"):
         source.capture(cancel)
     assert time.monotonic() - set_at[0] < 1.0  # the next line, not the time limit

@@ -14,6 +14,7 @@ import tests.fake_sane as fake_sane
 from model.errors import CancelledError, CaptureError
 from sigverify_gui.services.capture import ScanArea, ScanSettings
 from sigverify_gui.services.capture.sane_backend import SaneBackend, SaneLimits
+from tests.fakes import cancel_after
 
 FAKE = "tests.fake_sane"
 QUICK = SaneLimits(no_progress=2.0, cancel=1.0, listing=2.0)
@@ -22,14 +23,6 @@ QUICK = SaneLimits(no_progress=2.0, cancel=1.0, listing=2.0)
 def _scanner(device, area=None, limits=QUICK, dpi=100, **options):
     settings = ScanSettings(dpi=dpi, area=area, options=options)
     return SaneBackend(module=FAKE, limits=limits).open(device, settings)
-
-
-def _cancel_after(seconds: float) -> tuple[threading.Event, list[float]]:
-    """An event set `seconds` from now, and the time it was set (once it is)."""
-    cancel, set_at = threading.Event(), []
-    timer = threading.Timer(seconds, lambda: (set_at.append(time.monotonic()), cancel.set()))
-    timer.start()
-    return cancel, set_at
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +100,7 @@ def test_a_slow_scan_that_keeps_reading_is_not_stopped():
 
 
 def test_cancel_stops_a_scan_between_lines():
-    cancel, set_at = _cancel_after(1.0)
+    cancel, set_at = cancel_after(1.0)
     with pytest.raises(CancelledError, match="The scan was cancelled."):
         _scanner("slow:10", limits=SaneLimits(cancel=30)).capture(cancel)
     assert time.monotonic() - set_at[0] < 1.0  # the child's answer, not the time limit
@@ -121,7 +114,7 @@ def test_a_scan_that_hangs_is_stopped_after_the_no_progress_limit():
 
 
 def test_cancel_during_a_scan_that_hangs_gives_up_on_it_promptly():
-    cancel, set_at = _cancel_after(0.5)
+    cancel, set_at = cancel_after(0.5)
     with pytest.raises(CancelledError, match="The scan was cancelled."):
         _scanner("hang", limits=SaneLimits(cancel=1.0)).capture(cancel)
     assert time.monotonic() - set_at[0] < 3.5  # the cancel limit, then stopping the child
@@ -131,7 +124,7 @@ def test_a_scan_waiting_for_its_turn_can_be_cancelled():
     first = threading.Thread(target=_scanner("slow:2").capture)
     first.start()
     time.sleep(0.2)  # the first scan has the device
-    cancel, set_at = _cancel_after(0.3)
+    cancel, set_at = cancel_after(0.3)
     with pytest.raises(CancelledError):
         _scanner("slow:2").capture(cancel)
     assert time.monotonic() - set_at[0] < 0.5
