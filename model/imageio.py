@@ -249,6 +249,8 @@ def _dpi_of(img: Image.Image) -> float | None:
     # Pillow fills info["dpi"] from PNG pHYs, JPEG JFIF or EXIF, TIFF and BMP headers,
     # already converted from dots per cm.
     dpi = img.info.get("dpi")
+    if img.format == "JPEG" and not _jpeg_records_dpi(img):
+        return None
     try:
         x = float(dpi[0] if isinstance(dpi, tuple | list) else dpi)
     except (TypeError, ValueError, ZeroDivisionError, IndexError):
@@ -256,6 +258,19 @@ def _dpi_of(img: Image.Image) -> float | None:
     if not math.isfinite(x) or not _PLAUSIBLE_DPI[0] <= x <= _PLAUSIBLE_DPI[1]:
         return None
     return x
+
+
+def _jpeg_records_dpi(img: Image.Image) -> bool:
+    """Whether a JPEG's dpi is in the file, not Pillow's 72 dpi stand-in.
+
+    Pillow answers 72 dpi for a JPEG with an EXIF block that lacks the resolution tags
+    (an Orientation tag alone, say); the quality check would then refuse a good 300 dpi
+    scan as too coarse.
+    """
+    if img.info.get("jfif_unit") in (1, 2):  # JFIF density in dots per inch or per cm
+        return True
+    exif = img.getexif()
+    return 0x011A in exif and 0x0128 in exif  # XResolution and ResolutionUnit
 
 
 # --- telling damaged from unsupported -----------------------------------------------

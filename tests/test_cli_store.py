@@ -97,6 +97,7 @@ def test_enroll_verify_identify(capsys, loads, db, sigs):
 
 
 def test_user_errors_exit_2_with_one_line(capsys, loads, db, sigs):
+    Store(db).close()  # an empty store: what is missing is the customer
     code, out, err = run(capsys, "verify", "nobody", sigs[2][0], "--db", db)
     assert code == 2 and out == ""
     assert err.startswith("error: No customer with number nobody") and err.count("\n") == 1
@@ -211,3 +212,105 @@ def test_every_store_command_takes_db_and_documents_itself(capsys, loads, comman
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert "--db" in out
+
+
+READING_COMMANDS = [
+    ["customers"],
+    ["show", "C1"],
+    ["verify", "C1", "{img}"],
+    ["identify", "{img}"],
+    ["audit"],
+    ["audit", "verify"],
+    ["export", "{tmp}/out.zip"],
+    ["backup", "{tmp}/copy.db"],
+    ["reembed"],
+]
+
+
+@pytest.mark.parametrize("argv", READING_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("store", ["typo/sub/branch.db", "fresh.db"])
+def test_reading_commands_refuse_a_missing_store_and_create_nothing(
+    capsys, loads, tmp_path, sigs, argv, store
+):
+    calls, _ = loads
+    work = tmp_path / "work"
+    work.mkdir()
+    argv = [a.format(img=sigs[2][0], tmp=tmp_path) for a in argv]
+    code, out, err = run(capsys, *argv, "--db", work / store)
+    assert code == 2 and out == ""
+    assert err == (
+        f"error: No signature store at {work / store}; check --db "
+        "(enrol a customer or import an export to create one).\n"
+    )
+    assert list(work.iterdir()) == [] and calls == []  # nothing made, no model loaded
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+
+
+def test_commands_that_add_content_never_create_a_missing_folder(capsys, loads, tmp_path, sigs):
+    zip_path = tmp_path / "branch.zip"
+    run_json(capsys, "enroll", "C1", *sigs[2][:3], "--db", tmp_path / "s.db")
+    run_json(capsys, "export", zip_path, "--db", tmp_path / "s.db")
+    target = tmp_path / "typo" / "branch.db"
+    for argv in (
+        ["enroll", "C2", *sigs[3][:3]],
+        ["enroll-folder", sigs[2][0].parent.parent],
+        ["import", zip_path],
+    ):
+        code, _, err = run(capsys, *argv, "--db", target)
+        assert code == 2 and err.count("\n") == 1, err
+        assert f"The folder {target.parent} does not exist" in err and "check --db" in err
+    assert not target.parent.exists()
+    assert run_json(capsys, "import", zip_path, "--db", tmp_path / "new.db")["customers"] == 1
+
+
+def test_the_default_store_is_created_on_first_enrolment(capsys, loads, tmp_path, sigs):
+    from sigverify_gui import paths
+
+    folder = tmp_path / "fresh-machine" / "sigverify"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(paths, "data_dir", lambda: folder)
+        code, _, err = run(capsys, "customers")
+        assert code == 2 and "No signature store at" in err and not folder.exists()
+        run_json(capsys, "enroll", "D1", *sigs[2][:3])
+        assert (folder / "sigverify.db").exists()
+        assert run_json(capsys, "customers")["customers"][0]["customer_id"] == "D1"
+
+
+def test_a_read_only_store_can_be_read_but_not_verified_against(
+    capsys, loads, db, sigs, tmp_path, monkeypatch
+):
+    from sigverify_gui.store import db as store_db
+
+    run_json(capsys, "enroll", "R1", *sigs[2][:3], "--db", db)
+    monkeypatch.setattr(store_db, "writable", lambda p: False)
+    assert run_json(capsys, "customers", "--db", db)["customers"][0]["customer_id"] == "R1"
+    assert run_json(capsys, "show", "R1", "--db", db)["name"] == ""
+    assert run_json(capsys, "audit", "verify", "--db", db)["ok"]
+    assert run_json(capsys, "export", tmp_path / "r.zip", "--db", db)["customers"] == 1
+    assert run(capsys, "backup", tmp_path / "r.db", "--db", db)[0] == 0
+    for argv in (["verify", "R1", sigs[2][4]], ["identify", sigs[2][4]]):
+        code, _, err = run(capsys, *argv, "--db", db)
+        assert code == 2 and err.count("\n") == 1
+        assert "is read-only here" in err and "nothing can be changed or recorded" in err
+        assert "restore" not in err and "damaged" not in err
+
+
+def test_a_busy_store_is_reported_within_the_shortened_wait(capsys, loads, db, sigs, monkeypatch):
+    import sqlite3
+
+    from sigverify_gui.store import db as store_db
+
+    run_json(capsys, "enroll", "B1", *sigs[2][:3], "--db", db)
+    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_S", 0.1)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        code, _, err = run(capsys, "verify", "B1", sigs[2][4], "--db", db)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert code == 2
+    assert (
+        err
+        == f"error: The signature store {db} is busy in another program; try again in a moment.\n"
+    )

@@ -289,6 +289,18 @@ def test_dpi_is_none_when_absent_or_nonsense():
     assert load_image(_encode(img, "TIFF", dpi=(1_000_000, 1_000_000))).dpi is None
 
 
+def test_jpeg_dpi_only_when_the_file_records_it():
+    img = Image.fromarray(_pattern())
+    orientation_only = Image.Exif()
+    orientation_only[0x0112] = 1
+    # Pillow stands in 72 dpi for an EXIF block without resolution tags: not a fact.
+    assert load_image(_encode(img, "JPEG", exif=orientation_only.tobytes())).dpi is None
+    assert load_image(_encode(img, "JPEG")).dpi is None
+    in_exif = Image.Exif()
+    in_exif[0x011A], in_exif[0x011B], in_exif[0x0128] = 300.0, 300.0, 2
+    assert load_image(_encode(img, "JPEG", exif=in_exif.tobytes())).dpi == pytest.approx(300)
+
+
 # --- bad files ----------------------------------------------------------------------------
 def test_zero_byte_file(tmp_path):
     path = _write(tmp_path, "empty.png", b"")

@@ -317,6 +317,24 @@ def test_preprocess_command_blank_image_is_a_user_error(cli, tmp_path, capsys):
     assert not (tmp_path / "out.png").exists()
 
 
+@pytest.mark.parametrize(
+    ("out", "mask", "message"),
+    [
+        ("canvas.jpg", None, "must be a .png file"),
+        ("canvas.png", "no-such-folder/mask.png", "the folder does not exist"),
+    ],
+)
+def test_preprocess_command_refuses_a_bad_target_and_writes_nothing(
+    cli, tmp_path, capsys, out, mask, message
+):
+    argv = ["preprocess", _save(tmp_path / "in.png", cheque_scan(0)), "-o", str(tmp_path / out)]
+    argv += ["--mask", str(tmp_path / mask)] if mask else []
+    assert cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+
+
 def test_bench_command(cli, capsys):
     assert cli(["bench", "--only", "preprocess", "--repeat", "3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

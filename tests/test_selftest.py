@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model.errors import ModelError
-from sigverify_gui import cli, frozen_main
+from sigverify_gui import cli, frozen_main, paths
 from sigverify_gui.services import runtime
 from sigverify_gui.services.selftest import CUSTOMER_ID, run_self_test
 from tests.fakes import FakeVerifier, render_signatures
@@ -73,7 +73,7 @@ class RiggedVerifier(FakeVerifier):
         return np.full(np.atleast_2d(queries).shape[0], 0.5)
 
 
-def test_real_checkpoint_runs_every_step_and_cleans_up(tiny_weights, scratch_tmp, tmp_path):
+def test_real_checkpoint_runs_every_step_and_cleans_up(tiny_weights, scratch_tmp):
     path, model_id = tiny_weights
     report = run_self_test(path, device="cpu")
     assert report["failed_step"] is None, report["error"]
@@ -90,7 +90,7 @@ def test_real_checkpoint_runs_every_step_and_cleans_up(tiny_weights, scratch_tmp
     json.dumps(report)  # the CLI prints it as JSON
     # the temporary store is gone, and the user's own store was never created
     assert list(scratch_tmp.iterdir()) == []
-    assert not list(tmp_path.parent.rglob("sigverify.db"))
+    assert not paths.default_db_path().exists()
 
 
 def test_passes_when_the_genuine_outscores_the_forgery(scratch_tmp, other_writer_as_forgery):

@@ -59,6 +59,34 @@ def _audit_kinds(store):
 
 
 # --- enrolment -------------------------------------------------------------------------
+def test_the_same_image_twice_is_refused_and_nothing_is_written(store, fake, sigs, tmp_path):
+    copy = tmp_path / "copy-of-first.png"
+    copy.write_bytes(sigs[ALICE][0].read_bytes())
+    with pytest.raises(EnrolmentError, match="copy-of-first.png' .#3. is the same image as"):
+        enrol.enrol_customer(store, fake, "1001", [*sigs[ALICE][:2], copy])
+    assert records.list_customers(store.db) == [] and _audit_kinds(store) == []
+
+    enrol.enrol_customer(store, fake, "1001", sigs[ALICE][:3])
+    with pytest.raises(EnrolmentError, match="same image as an existing reference"):
+        enrol.add_references(store, fake, "1001", [sigs[ALICE][3], copy])
+    first = records.references_of(store.db, "1001")[0].id
+    with pytest.raises(EnrolmentError, match="same image as an existing reference"):
+        enrol.replace_reference(store, fake, first + 1, copy)
+    assert records.get_customer(store.db, "1001").active_references == 3
+    assert _audit_kinds(store) == ["enrolment"]
+    enrol.replace_reference(store, fake, first, copy)  # the image it replaces may return
+
+
+def test_full_width_customer_numbers_are_the_plain_ones(store, fake, sigs):
+    enrol.enrol_customer(store, fake, "ｗ０００１", sigs[ALICE][:3])
+    assert [c.customer_id for c in records.list_customers(store.db)] == ["w0001"]
+    with pytest.raises(EnrolmentError, match="already enrolled"):
+        enrol.enrol_customer(store, fake, "w0001", sigs[BOB][:3])
+    result = verify.verify_signature(store, fake, "ｗ０００１", sigs[ALICE][4])
+    assert result.customer_id == "w0001"
+    enrol.add_references(store, fake, "ｗ0001", sigs[ALICE][3:4])
+
+
 def test_enrol_stores_references_and_audits(store, fake, sigs):
     result = enrol.enrol_customer(
         store, fake, " 1001 ", sigs[ALICE][:4], name="Alice", operator="teller1"
@@ -277,6 +305,9 @@ def test_a_new_model_re_embeds_before_comparing(enrolled, sigs):
     assert reembed_stale(store, new_model, progress=Recorder()) == 5
     assert seen[0] == (0, 5) and seen[-1] == (5, 5)
     assert count_stale(store, new_model) == 0
+    seen.clear()
+    assert reembed_stale(store, new_model, progress=Recorder()) == 0
+    assert seen == []  # nothing to do: no "0/0" progress line
 
 
 def test_logs_never_hold_images(enrolled, fake, sigs, caplog):

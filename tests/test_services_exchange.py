@@ -14,17 +14,23 @@ from sigverify_gui.store.db import Store
 from tests.fakes import FakeVerifier, render_signatures, store_contents
 
 
+def fill_branch_store(store: Store, fake: FakeVerifier) -> None:
+    """Two customers (Alice 'A', Bob 'B'), a replaced reference and a verification with
+    the teller's decision: the records every export carries."""
+    a = enrol.enrol_customer(store, fake, "A", render_signatures(2, 4), name="Alice")
+    enrol.enrol_customer(store, fake, "B", render_signatures(3, 3), name="Bob")
+    enrol.replace_reference(store, fake, a.reference_ids[0], render_signatures(2, 1, 4)[0])
+    v = verify.verify_signature(store, fake, "A", render_signatures(2, 1, 5)[0])
+    verify.record_teller_decision(store, v.verification_id, "accept", operator="t")
+
+
 @pytest.fixture(scope="module")
 def export_file(tmp_path_factory):
     """A store with two customers, a retired reference and some audit rows, exported."""
     folder = tmp_path_factory.mktemp("export")
     fake = FakeVerifier()
     with Store(folder / "source.db") as store:
-        a = enrol.enrol_customer(store, fake, "A", render_signatures(2, 4), name="Alice")
-        enrol.enrol_customer(store, fake, "B", render_signatures(3, 3), name="Bob")
-        enrol.replace_reference(store, fake, a.reference_ids[0], render_signatures(2, 1, 4)[0])
-        v = verify.verify_signature(store, fake, "A", render_signatures(2, 1, 5)[0])
-        verify.record_teller_decision(store, v.verification_id, "accept", operator="t")
+        fill_branch_store(store, fake)
         summary = exchange.export_zip(store, folder / "branch.zip")
         source = store_contents(store)
     return folder / "branch.zip", summary, source

@@ -12,7 +12,7 @@ import pytest
 from sqlite_utils import Database
 
 from sigverify_gui.store import audit, records, schema
-from sigverify_gui.store.db import Store, open_store
+from sigverify_gui.store.db import BUSY_TIMEOUT_S, Store, open_store
 from sigverify_gui.store.embeddings import active_embedding_matrix
 from sigverify_gui.store.errors import StoreError
 
@@ -43,7 +43,7 @@ def test_new_store_is_private_wal_with_foreign_keys(tmp_path):
         db = store.db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_S * 1000
         assert store.applied_migrations() == schema.STEPS
         for p in (path, path.with_name("store.db-wal")):
             assert stat.S_IMODE(p.stat().st_mode) == 0o600

@@ -23,9 +23,11 @@ from sigverify_gui.services.enrol_checks import (
     ConsistencyScore,
     check_consistency,
     count_warning,
+    customer_key,
     normalise_customer_id,
     prepare_all,
     raise_if_outliers,
+    refuse_repeated_images,
 )
 from sigverify_gui.services.errors import (
     EnrolmentError,
@@ -124,6 +126,7 @@ def enrol_customer(
             f"Customer {cid} is already enrolled; add or replace their references instead."
         )
     prepared = prepare_all(images, progress)
+    refuse_repeated_images(prepared)
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
     thresholds = thresholds_in_force(store, verifier)
     consistency = check_consistency(
@@ -161,8 +164,13 @@ def _existing_embeddings(
     return np.stack([r.embedding for r in refs])
 
 
+def _active_image_pngs(store: Store, cid: str, exclude: int | None = None) -> list[bytes]:
+    refs = records.references_of(store.db, cid)
+    return [records.reference_images(store.db, r.id)[0] for r in refs if r.id != exclude]
+
+
 def _require_customer(store: Store, customer_id: str) -> str:
-    cid = str(customer_id).strip()
+    cid = customer_key(customer_id)
     if records.get_customer(store.db, cid) is None:
         raise UnknownCustomerError(f"No customer with number {cid} is enrolled.")
     return cid
@@ -182,6 +190,7 @@ def add_references(
     if not images:
         raise EnrolmentError("Give at least one signature to add.")
     prepared = prepare_all(images)
+    refuse_repeated_images(prepared, _active_image_pngs(store, cid))
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
     existing = _existing_embeddings(store, verifier, cid)
     thresholds = thresholds_in_force(store, verifier)
@@ -218,6 +227,7 @@ def replace_reference(
     if old is None or not old.active:
         raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
     prepared = prepare_all([image])
+    refuse_repeated_images(prepared, _active_image_pngs(store, old.customer_id, exclude=old.id))
     embeddings = verifier.embed_canvases([prepared[0].canvas])
     existing = _existing_embeddings(store, verifier, old.customer_id, exclude=old.id)
     thresholds = thresholds_in_force(store, verifier)

@@ -9,6 +9,7 @@ outlier, which blocks enrolment unless the teller forces it.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,9 +43,20 @@ class ConsistencyScore:
         }
 
 
+def customer_key(customer_id: str) -> str:
+    """A customer number as typed, in the form it is stored and looked up under.
+
+    Trimmed, and NFKC-normalised: a number typed with full-width characters (an East
+    Asian input method gives "ｗ０００１") is the same customer as "w0001", not a
+    look-alike second one.
+    """
+    return unicodedata.normalize("NFKC", str(customer_id)).strip()
+
+
 def normalise_customer_id(customer_id: str) -> str:
-    """The account number as stored: trimmed; refused when empty, too long or unprintable."""
-    cid = str(customer_id).strip()
+    """The account number as stored (`customer_key`); refused when empty, too long or
+    unprintable."""
+    cid = customer_key(customer_id)
     if not cid:
         raise EnrolmentError("The customer number is empty.")
     if len(cid) > MAX_CUSTOMER_ID_LENGTH:
@@ -72,6 +84,27 @@ def prepare_all(
             raise EnrolmentError(f"Cannot enrol '{describe(image)}': {err}") from err
     progress.update(len(images), len(images), "")
     return prepared
+
+
+def refuse_repeated_images(
+    prepared: Sequence[PreparedCapture], existing_pngs: Sequence[bytes] = ()
+) -> None:
+    """Refuse a capture that is the very image of another new or existing reference.
+
+    The same file chosen twice adds no evidence of how the customer signs, yet it
+    would pass the consistency check with a perfect score and narrow the customer's
+    apparent variation. Compared by the capture as stored, so a copy of the file
+    under another name is caught too.
+    """
+    seen = {hashlib.sha256(png).hexdigest(): "an existing reference" for png in existing_pngs}
+    for i, capture in enumerate(prepared):
+        earlier = seen.get(capture.image_sha256)
+        if earlier:
+            raise EnrolmentError(
+                f"'{capture.source}' (#{i + 1}) is the same image as {earlier}; "
+                "each reference must be a separate signature."
+            )
+        seen[capture.image_sha256] = f"'{capture.source}' (#{i + 1})"
 
 
 def check_consistency(

@@ -4,10 +4,11 @@ The zip holds `manifest.json` (format name and version, the export's id, counts 
 the SHA-256 of every other member), `customers.json`, `references.json` (embeddings as
 base64 float32, with their model ids), `audit.json`, and the PNGs under `images/`.
 
-Import checks the whole file before touching the store (`exchange_reader`), then
-writes everything in one transaction: a bad file changes nothing. Images are streamed
-one at a time in both directions, never all held in memory: a branch's store can hold
-gigabytes of scans.
+Import checks the whole file before touching the store (`exchange_reader`, and every
+record's fields in `exchange_validate`), then, in one transaction, that its embeddings
+have the length this store's embeddings of the same model have, and writes everything:
+a bad file changes nothing. Images are streamed one at a time in both directions, never
+all held in memory: a branch's store can hold gigabytes of scans.
 
 Customers already in the store are refused unless `replace` is given, which replaces
 them and their references. Imported audit rows are appended to this store's own chain
@@ -27,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sigverify_gui import __version__
 from sigverify_gui.services.errors import ExchangeError
 from sigverify_gui.services.exchange_reader import (
@@ -37,6 +36,7 @@ from sigverify_gui.services.exchange_reader import (
     ExportFile,
     open_export,
 )
+from sigverify_gui.services.exchange_validate import embedding_of
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 from sigverify_gui.store.schema import AUDIT_TABLE, REFERENCES_TABLE
@@ -183,8 +183,8 @@ def import_zip(
 ) -> ExchangeSummary:
     """Import an export atomically; existing customers need `replace`."""
     with open_export(source) as export:
-        export_id = str(export.manifest.get("export_id", ""))
-        incoming = [str(c["customer_id"]) for c in export.customers]
+        export_id = export.manifest["export_id"]  # checked: 32 hex digits
+        incoming = [c["customer_id"] for c in export.customers]
         with store.write() as db:
             existing = [cid for cid in incoming if records.get_customer(db, cid) is not None]
             if existing and not replace:
@@ -195,12 +195,11 @@ def import_zip(
                 )
             for cid in existing:
                 records.delete_customer(db, cid)
+            _refuse_other_embedding_lengths(db, export, Path(source).name)
             for cust in export.customers:
-                cid = str(cust["customer_id"])
-                records.insert_customer(
-                    db, cid, cust.get("name", ""), cust.get("notes", ""), cust.get("created")
-                )
-                if cust.get("status", "active") != "active":
+                cid = cust["customer_id"]
+                records.insert_customer(db, cid, cust["name"], cust["notes"], cust["created"])
+                if cust["status"] != "active":
                     records.set_customer_status(db, cid, cust["status"])
             ref_ids = _import_references(db, export)
             already = db.execute(
@@ -220,16 +219,31 @@ def import_zip(
     return summary
 
 
+def _refuse_other_embedding_lengths(db, export: ExportFile, name: str) -> None:
+    """Embeddings of one model have one length, in the file and in this store alike:
+    identification stacks them into one matrix, and verification scores them against
+    the model's own. (Run after --replace removed the customers being replaced.)"""
+    stored = db.execute(
+        f"SELECT DISTINCT model_id, length(embedding) / 4 FROM {REFERENCES_TABLE}"
+    ).fetchall()
+    for model_id, length in stored:
+        incoming = export.embedding_lengths.get(model_id)
+        if incoming is not None and incoming != length:
+            raise ExchangeError(
+                f"'{name}' is damaged: its embeddings of model {model_id} have {incoming} "
+                f"values where this store's have {length}."
+            )
+
+
 def _import_references(db, export: ExportFile) -> dict[int, int]:
     new_ids: dict[int, int] = {}
     for ref in export.references:
-        embedding = np.frombuffer(base64.b64decode(ref["embedding"]), dtype="<f4")
-        new_ids[int(ref["id"])] = records.insert_reference(
+        new_ids[ref["id"]] = records.insert_reference(
             db,
             ref["customer_id"],
             image_png=export.read(ref["image"]),
             canvas_png=export.read(ref["canvas"]),
-            embedding=embedding,
+            embedding=embedding_of(ref, f"reference {ref['id']}"),
             model_id=ref["model_id"],
             quality=ref["quality"],
             source=ref["source"],
@@ -237,11 +251,11 @@ def _import_references(db, export: ExportFile) -> dict[int, int]:
         )
     for ref in export.references:
         if not ref["active"]:
-            replaced_by = new_ids.get(ref["replaced_by"]) if ref["replaced_by"] else None
+            replaced_by = new_ids.get(ref["replaced_by"]) if ref.get("replaced_by") else None
             db.execute(
                 f"UPDATE {REFERENCES_TABLE} SET active = 0, deactivated_at = ?, replaced_by = ? "
                 "WHERE id = ?",
-                [ref["deactivated_at"], replaced_by, new_ids[int(ref["id"])]],
+                [ref.get("deactivated_at"), replaced_by, new_ids[ref["id"]]],
             )
     return new_ids
 

@@ -1,30 +1,41 @@
 """Reading an export zip safely: everything is checked before anything is imported.
 
 Checked: the manifest's format and version, every member's SHA-256 against the
-manifest (streamed, a megabyte at a time), that every reference belongs to a customer
-in the file and points at PNG images, and that the exported audit trail's hash chain
-is intact. Images stay in the zip until the import reads them one by one.
+manifest (streamed, a megabyte at a time), every field of every record
+(`exchange_validate`), that every reference belongs to a customer in the file and
+points at images that decode, that all embeddings of one model have one length, and
+that the exported audit trail's hash chain is intact. Images are decoded one at a time
+and stay in the zip until the import reads them again.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sigverify_gui.services.errors import ExchangeError
+from sigverify_gui.services.exchange_validate import (
+    DamagedExport,
+    check_audit_row,
+    check_customer,
+    check_manifest,
+    check_png,
+    check_reference,
+    record_name,
+    records_of,
+    shown,
+)
 from sigverify_gui.store import audit
 
 FORMAT_NAME = "sigverify-export"
 FORMAT_VERSION = 1
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _CHUNK = 1 << 20
 
 
@@ -37,6 +48,8 @@ class ExportFile:
     customers: list[dict[str, Any]]
     references: list[dict[str, Any]]
     audit_rows: list[dict[str, Any]]
+    # model id -> the length of its embeddings in this file (one per model, checked)
+    embedding_lengths: dict[str, int] = field(default_factory=dict)
 
     def read(self, member: str) -> bytes:
         return self.zf.read(member)
@@ -66,6 +79,10 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
             export = _checked(zf, name)
         except ExchangeError:
             raise
+        except DamagedExport as err:
+            # One line whatever the file holds: the CLI prints it after "error: ".
+            detail = " ".join(str(err).split())
+            raise ExchangeError(f"'{name}' is damaged: {detail}.") from err
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
             raise ExchangeError(f"'{name}' is not a readable sigverify export ({err}).") from err
         except (KeyError, ValueError, TypeError) as err:
@@ -85,8 +102,9 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
             f"'{name}' was written in export format {manifest.get('format_version')}; "
             f"this version of sigverify reads format {FORMAT_VERSION}."
         )
+    check_manifest(manifest)
     present = set(zf.namelist())
-    for member, digest in manifest.get("files", {}).items():
+    for member, digest in manifest["files"].items():
         if member not in present or _sha256_of(zf, member) != digest:
             raise ExchangeError(f"'{name}' is damaged: {member} is missing or altered.")
     export = ExportFile(
@@ -96,34 +114,56 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
         json.loads(zf.read("references.json")),
         json.loads(zf.read("audit.json")),
     )
-    _check_contents(export, set(manifest.get("files", {})))
+    _check_contents(export, set(manifest["files"]))
     return export
 
 
 def _check_contents(export: ExportFile, listed: set[str]) -> None:
     """Everything an import relies on, checked before the store is touched."""
-    ids = {str(cust["customer_id"]) for cust in export.customers}
-    if len(ids) != len(export.customers):
-        raise ValueError("a customer appears twice")
-    for ref in export.references:
-        if ref["customer_id"] not in ids:
-            raise ValueError(f"reference {ref['id']} belongs to no customer in the file")
+    customer_ids: set[str] = set()
+    for index, cust in enumerate(records_of(export.customers, "customers.json")):
+        cid = check_customer(cust, index)
+        if cid in customer_ids:
+            raise DamagedExport(f"customer {shown(cid)} appears twice")
+        customer_ids.add(cid)
+    reference_ids: set[int] = set()
+    first_of_model: dict[str, str] = {}  # model id -> the reference that set its length
+    for index, ref in enumerate(records_of(export.references, "references.json")):
+        embedding = check_reference(ref, index, customer_ids)
+        what = record_name("reference", ref, "id", index)
+        if ref["id"] in reference_ids:
+            raise DamagedExport(f"{what} appears twice")
+        reference_ids.add(ref["id"])
+        # Identification stacks all embeddings of a model into one matrix: one length each.
+        model_id = ref["model_id"]
+        length = export.embedding_lengths.setdefault(model_id, len(embedding))
+        first_of_model.setdefault(model_id, what)
+        if len(embedding) != length:
+            raise DamagedExport(
+                f"the embeddings of model {shown(model_id)} differ in length: "
+                f"{length} values in {first_of_model[model_id]}, {len(embedding)} in {what}"
+            )
         for member in (ref["image"], ref["canvas"]):
             if member not in listed:
-                raise ValueError(f"{member} is not listed in the manifest")
-            with export.zf.open(member) as f:
-                if f.read(len(PNG_MAGIC)) != PNG_MAGIC:
-                    raise ValueError(f"{member} is not a PNG image")
-        if len(base64.b64decode(ref["embedding"], validate=True)) % 4:
-            raise ValueError(f"reference {ref['id']} has a damaged embedding")
+                raise DamagedExport(f"{member} is not listed in the manifest")
+            check_png(export.zf, member)
+    _check_audit(export, listed)
+
+
+def _check_audit(export: ExportFile, listed: set[str]) -> None:
     prev = audit.GENESIS_HASH
-    for row in export.audit_rows:
+    row_ids: set[int] = set()
+    for index, row in enumerate(records_of(export.audit_rows, "audit.json")):
+        check_audit_row(row, index)
+        if row["id"] in row_ids:
+            raise DamagedExport(f"audit row {row['id']} appears twice")
+        row_ids.add(row["id"])
         full = dict(row)
         image = full.pop("image", None)
         if image is not None and (
             image not in listed or _sha256_of(export.zf, image) != row["image_sha256"]
         ):
-            raise ValueError(f"the image of audit row {row['id']} was altered")
+            raise DamagedExport(f"the image of audit row {row['id']} was altered")
         if row["prev_hash"] != prev or audit.row_hash(full) != row["row_hash"]:
-            raise ValueError(f"the audit trail in the file was altered at row {row['id']}")
+            raise DamagedExport(f"the audit trail in the file was altered at row {row['id']}")
         prev = row["row_hash"]

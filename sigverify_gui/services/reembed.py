@@ -46,8 +46,9 @@ def reembed_stale(
     progress = progress or NullProgress()
     stale = records.stale_reference_ids(store.db, verifier.model_id, customer_id)
     total = len(stale)
-    if total:
-        log.info("re-embedding %d references for model %s", total, verifier.model_id)
+    if not total:
+        return 0  # nothing to say: a progress line of "0/0" only puzzles the teller
+    log.info("re-embedding %d references for model %s", total, verifier.model_id)
     progress.update(0, total, "re-embedding references")
     for start in range(0, total, BATCH):
         ids = stale[start : start + BATCH]

@@ -21,6 +21,7 @@ import numpy as np
 
 from model.errors import SigverifyError
 from sigverify_gui.services.captures import ImageInput, PreparedCapture, load_input, prepare
+from sigverify_gui.services.enrol_checks import customer_key
 from sigverify_gui.services.errors import (
     DecisionError,
     NoReferencesError,
@@ -103,7 +104,7 @@ def verify_signature(
     record_failure: bool = False,
 ) -> VerificationResult:
     """Compare a questioned signature with the customer's references and audit it."""
-    cid = str(customer_id).strip()
+    cid = customer_key(customer_id)
     prepared: PreparedCapture | None = None
     try:
         # Cheap checks first, then the image, and only then anything that may write

@@ -12,7 +12,17 @@ could read and then both fail to upgrade); a busy lock is waited for (busy timeo
 and the BEGIN retried a few times before the user is told the store is busy.
 
 Opening checks integrity first (`PRAGMA quick_check`) and writes nothing, not even
-the WAL switch or a migration, when the file is damaged or is not a database.
+the WAL switch or a migration, when the file is damaged or is not a database. A store
+that does not exist is created only when the caller asks (`create`), and its folder
+only when that folder is sigverify's own (`create_folder`), so a mistyped path is
+reported instead of becoming an empty store.
+
+A store this user cannot write (a read-only share or mount, write-protected media, a
+file IT made read-only) is opened read-only: IT can still list, show, export, back up
+and check the audit trail of an archived store, which is what they expect of a file
+they can read. Anything that must be recorded (verify, identify, enrol) is refused
+with a message naming the cause, never "damaged": a bank does not verify without an
+audit record, and telling IT to restore a good store from a backup would be wrong.
 """
 
 from __future__ import annotations
@@ -31,11 +41,25 @@ from sqlite_utils import Database
 
 from sigverify_gui.store import schema
 from sigverify_gui.store.errors import StoreError
+from sigverify_gui.store.files import (
+    check_integrity,
+    create_new_store,
+    create_private_file,
+    read_only_uri,
+    remove_world_access,
+    writable,
+)
 
 log = logging.getLogger("sigverify.store")
 
-BUSY_TIMEOUT_S = 10.0
+# How long a write waits for another program's lock before the teller is told that the
+# store is busy: about 10 s in all (`longest_write_wait_s()`), which a teller with a
+# customer at the counter tolerates. sigverify's own write transactions last well under
+# a second, so a lock held longer is something else (a backup tool, a stuck program)
+# that more waiting would not fix; "try again in a moment" is then the better answer.
+BUSY_TIMEOUT_S = 2.4
 BEGIN_ATTEMPTS = 4
+BEGIN_BACKOFF_S = 0.05
 # Test-only: seconds to sleep inside a write transaction at `pause_point()`, so that a
 # test can kill the process mid-transaction. Unset in normal use.
 TEST_PAUSE_ENV = "SIGVERIFY_TEST_WRITE_PAUSE"
@@ -44,7 +68,9 @@ TEST_PAUSE_ENV = "SIGVERIFY_TEST_WRITE_PAUSE"
 class Store:
     """The branch's signature store at `path`; see the module docstring for threading."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self, path: str | Path, *, create: bool = True, create_folder: bool = True
+    ) -> None:
         self.path = Path(path).expanduser()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -53,11 +79,22 @@ class Store:
         # Caches owned by other store modules (e.g. the embedding matrix), keyed by name.
         self.caches: dict[str, object] = {}
         self.cache_lock = threading.Lock()
-        _create_private_file(self.path)
+        if not self.path.exists():
+            create_new_store(self.path, create=create, create_folder=create_folder)
+        elif self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder, not a signature store file.")
+        self.read_only = not writable(self.path)
         try:
             db = self.db
-            _check_integrity(db, self.path)
-            _tighten_permissions(self.path)
+            check_integrity(db, self.path)
+            remove_world_access(self.path)
+            if self.read_only:
+                log.warning("store %s opened read-only: %s", self.path, self._read_only_cause())
+                if schema.pending_steps(db):
+                    raise StoreError(
+                        self._read_only_message("it cannot be upgraded for this version")
+                    )
+                return
             db.execute("PRAGMA journal_mode=WAL")
             if schema.pending_steps(db):
                 with self.write() as wdb:
@@ -89,10 +126,11 @@ class Store:
             # `write()`, which opens and ends its own. check_same_thread=False only so
             # that `close()` may close other threads' connections at shutdown.
             conn = sqlite3.connect(
-                str(self.path),
+                read_only_uri(self.path) if self.read_only else str(self.path),
                 timeout=BUSY_TIMEOUT_S,
                 isolation_level=None,
                 check_same_thread=False,
+                uri=self.read_only,
             )
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -103,6 +141,18 @@ class Store:
         with self._lock:
             self._connections.append(conn)
         return conn
+
+    def _read_only_cause(self) -> str:
+        if not os.access(self.path.parent, os.W_OK):
+            return f"its folder {self.path.parent} cannot be written"
+        return "the file cannot be written"
+
+    def _read_only_message(self, consequence: str) -> str:
+        return (
+            f"The signature store {self.path} is read-only here "
+            f"({self._read_only_cause()}), so {consequence}. Ask IT to make the file "
+            "and its folder writable for this user, or to use a writable copy."
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -125,6 +175,8 @@ class Store:
         Nested calls (a service calling another inside its transaction) join the outer
         transaction through sqlite-utils' savepoints.
         """
+        if self.read_only:
+            raise StoreError(self._read_only_message("nothing can be changed or recorded in it"))
         db = self.db
         if db.conn.in_transaction:
             with db.atomic():
@@ -190,7 +242,7 @@ class Store:
             raise StoreError(f"The folder {target.parent} does not exist.")
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
-        _create_private_file(partial)
+        create_private_file(partial)
         try:
             dest = sqlite3.connect(str(partial))
             try:
@@ -206,13 +258,23 @@ class Store:
         return target
 
 
-def open_store(path: str | Path | None = None) -> Store:
-    """The store at `path`, or the user's default (`paths.default_db_path()`)."""
-    if path is None:
-        from sigverify_gui.paths import default_db_path
+def open_store(path: str | Path | None = None, *, create: bool = True) -> Store:
+    """The store at `path`, or the user's default (`paths.default_db_path()`).
 
-        path = default_db_path()
-    return Store(path)
+    `create=False` refuses a store that does not exist (for commands that only read).
+    A new store's folder is created only when it is sigverify's own data folder (a
+    fresh machine); a folder someone named must exist, so that a typo is reported.
+    """
+    from sigverify_gui.paths import data_dir, default_db_path
+
+    path = Path(default_db_path() if path is None else path).expanduser()
+    return Store(path, create=create, create_folder=path.parent == data_dir())
+
+
+def longest_write_wait_s() -> float:
+    """How long a write may wait for another program's lock before giving up."""
+    backoff = sum(BEGIN_BACKOFF_S * n for n in range(1, BEGIN_ATTEMPTS))
+    return BEGIN_ATTEMPTS * BUSY_TIMEOUT_S + backoff
 
 
 def pause_point() -> None:
@@ -228,57 +290,16 @@ def _begin_immediate(conn: sqlite3.Connection, path: Path) -> None:
     # The busy timeout already waits up to BUSY_TIMEOUT_S for the lock; SQLite can
     # still return SQLITE_BUSY at once in some WAL situations (e.g. a checkpoint or
     # recovery in progress), so retry a few times with a short backoff.
-    for attempt in range(BEGIN_ATTEMPTS):
+    for attempt in range(1, BEGIN_ATTEMPTS + 1):
         try:
             conn.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as err:
             if "locked" not in str(err) and "busy" not in str(err):
                 raise StoreError(f"The signature store {path} refused a write: {err}.") from err
-            log.warning("store busy at BEGIN (attempt %d): %s", attempt + 1, err)
-            time.sleep(0.05 * (attempt + 1))
+            log.warning("store busy at BEGIN (attempt %d): %s", attempt, err)
+            if attempt < BEGIN_ATTEMPTS:
+                time.sleep(BEGIN_BACKOFF_S * attempt)
     raise StoreError(
         f"The signature store {path} is busy in another program; try again in a moment."
     )
-
-
-def _create_private_file(path: Path) -> None:
-    """Create the file (and its own folder, if missing) readable by the owner only.
-
-    Only folders created here are made owner-only: a user-chosen existing folder
-    (`--db /some/shared/place.db`) keeps its permissions.
-    """
-    try:
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-            os.chmod(path.parent, 0o700)
-        if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-            os.close(fd)
-    except OSError as err:
-        raise StoreError(f"The signature store {path} could not be created: {err}.") from err
-
-
-def _tighten_permissions(path: Path) -> None:
-    # A file made by other means (copied, restored) may be readable by others.
-    if os.name == "posix":
-        try:
-            if path.stat().st_mode & 0o077:
-                os.chmod(path, 0o600)
-        except OSError as err:
-            log.warning("could not restrict permissions of %s: %s", path, err)
-
-
-def _check_integrity(db: Database, path: Path) -> None:
-    try:
-        rows = db.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as err:
-        raise StoreError(
-            f"The file {path} is not a signature store or is damaged ({err}); "
-            "restore it from a backup."
-        ) from err
-    problems = [r[0] for r in rows if r[0] != "ok"]
-    if problems:
-        raise StoreError(
-            f"The signature store {path} is damaged ({problems[0]}); restore it from a backup."
-        )

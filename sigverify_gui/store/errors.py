@@ -1,12 +1,24 @@
-"""The store's one error type, kept here so the store depends on nothing above it.
+"""The store's error types, kept here so the store depends on nothing above it.
 
-`sigverify_gui.services.errors` re-exports it beside the services' own errors.
+`sigverify_gui.services.errors` re-exports `StoreError` beside the services' own errors.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from model.errors import SigverifyError
 
 
 class StoreError(SigverifyError):
-    """The signature store cannot be opened, is damaged, busy, or was refused a write."""
+    """The signature store cannot be opened, is damaged, busy, read-only, or was refused
+    a write."""
+
+
+class StoreNotFoundError(StoreError):
+    """No store at `path`, and none may be created there (not asked for, or its folder
+    is missing): the caller can add how to name the right one (e.g. `--db`)."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from model.errors import SigverifyError
+from model.errors import CancelledError, SigverifyError
 from sigverify_gui import __version__
 
 log = logging.getLogger("sigverify.ui.app")
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 def start(argv: Sequence[str] | None = None, verifier_factory=None) -> Running:
     """Create the application and show the window; the model starts loading.
 
-    Raises `SigverifyError` when the store cannot be opened.
+    Raises `SigverifyError` when the store cannot be opened, `CancelledError` (one)
+    when the teller chose to quit rather than pick another store.
     """
     from sigverify_gui.applog import setup_logging
     from sigverify_gui.ui import errors
@@ -62,13 +63,14 @@ def start(argv: Sequence[str] | None = None, verifier_factory=None) -> Running:
     errors.install_excepthook()
     log.info("sigverify-gui %s starting; log at %s", __version__, log_path)
 
-    from sigverify_gui.store.db import Store
     from sigverify_gui.ui.context import AppContext
     from sigverify_gui.ui.main_window import MainWindow
-    from sigverify_gui.ui.settings import load_settings, resolve_store_path
+    from sigverify_gui.ui.settings import load_settings
+    from sigverify_gui.ui.startup_store import open_start_store
 
-    settings = load_settings()
-    store = Store(resolve_store_path(args.db, settings))
+    # A store named in the settings that cannot be opened is the teller's to resolve
+    # (see startup_store); one from --db or SIGVERIFY_DB ends the start, below.
+    store, settings = open_start_store(args.db, load_settings())
     context = AppContext(store, settings, verifier_factory=verifier_factory)
     window = MainWindow(context)
     window.show()
@@ -79,6 +81,9 @@ def start(argv: Sequence[str] | None = None, verifier_factory=None) -> Running:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         running = start(argv)
+    except CancelledError:
+        log.info("the teller quit at start-up")  # they saw why; no second dialog
+        return 2
     except SigverifyError as err:
         _tell_and_quit(err)
         return 2

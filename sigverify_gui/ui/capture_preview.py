@@ -16,7 +16,12 @@ from model.errors import ImageError
 from model.quality import QualityReport, check_quality
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.ui.qt import QFrame, QGridLayout, QLabel, Qt
-from sigverify_gui.ui.signature_view import SharedScale, SignatureView, canvas_to_gray
+from sigverify_gui.ui.signature_view import (
+    SharedScale,
+    SignatureView,
+    bold_label,
+    canvas_to_gray,
+)
 from sigverify_gui.ui.thumbnail_strip import STATUS_STYLES
 
 EMPTY_HINT = "Drop a signature here, paste it (Ctrl+V),\nor use the buttons above"
@@ -90,8 +95,8 @@ class CapturePreview(QFrame):
         self.caption = QLabel()
 
         grid = QGridLayout(self)
-        grid.addWidget(_bold("As captured (dashed: the part the model uses)"), 0, 0)
-        grid.addWidget(_bold("What the model sees"), 0, 1)
+        grid.addWidget(bold_label("As captured (dashed: the part the model uses)"), 0, 0)
+        grid.addWidget(bold_label("What the model sees"), 0, 1)
         grid.addWidget(self.image_view, 1, 0)
         grid.addWidget(self.canvas_view, 1, 1)
         grid.addWidget(self.caption, 2, 0)
@@ -138,14 +143,6 @@ class CapturePreview(QFrame):
         self.setAccessibleDescription(
             f"{capture.source}: {inspected.verdict()}. " + " ".join(inspected.reasons)
         )
-
-
-def _bold(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 def _details(inspected: InspectedCapture) -> str:

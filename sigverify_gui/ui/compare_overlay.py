@@ -31,13 +31,13 @@ from sigverify_gui.ui.signature_view import SharedScale, SignatureView
 OVERLAY, HEATMAP = "overlay", "heatmap"
 
 
-def _swatch(rgb: tuple[int, int, int], text: str) -> QLabel:
+def _swatch(rgb: tuple[int, int, int], text: str) -> str:
     r, g, b = rgb
-    label = QLabel(
-        f'<span style="background-color: rgb({r},{g},{b}); color: rgb({r},{g},{b});">'
-        f"&nbsp;■■&nbsp;</span>&nbsp;{text}"
+    # nowrap: a line may break between two swatches, never inside one.
+    return (
+        f'<span style="white-space: nowrap;"><span style="background-color: rgb({r},{g},{b}); '
+        f'color: rgb({r},{g},{b});">&nbsp;■■&nbsp;</span>&nbsp;{text}</span>'
     )
-    return label
 
 
 class CompareOverlay(QFrame):
@@ -58,9 +58,11 @@ class CompareOverlay(QFrame):
         font.setBold(True)
         title.setFont(font)
         self.overlay_button = QRadioButton("Over&lay")
-        self.heatmap_button = QRadioButton("Heat &map of differences")
+        self.heatmap_button = QRadioButton("Heat &map")
         self.overlay_button.setToolTip("Both signatures laid over each other (Alt+L)")
-        self.heatmap_button.setToolTip("Where the two signatures differ (Alt+M)")
+        self.heatmap_button.setToolTip(
+            "A heat map of the differences: where the two signatures differ (Alt+M)"
+        )
         self.overlay_button.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.overlay_button)
@@ -70,12 +72,17 @@ class CompareOverlay(QFrame):
         self.view = SignatureView(SharedScale(self))
         self.view.setAccessibleName("Overlay of the questioned and reference signatures")
         self.view.setMinimumHeight(140)
-        self.legend_overlay = QHBoxLayout()
-        self.legend_overlay.addWidget(_swatch(QUESTIONED_RGB, "questioned"))
-        self.legend_overlay.addWidget(_swatch(REFERENCE_RGB, "reference"))
         both = overlay_rgb(np.ones((1, 1), np.float32), np.ones((1, 1), np.float32))[0, 0]
-        self.legend_overlay.addWidget(_swatch(tuple(int(v) for v in both), "both (agree)"))
-        self.legend_overlay.addStretch(1)
+        self.legend_overlay = QLabel(
+            " &nbsp; ".join(
+                (
+                    _swatch(QUESTIONED_RGB, "questioned"),
+                    _swatch(REFERENCE_RGB, "reference"),
+                    _swatch(tuple(int(v) for v in both), "both (agree)"),
+                )
+            )
+        )
+        self.legend_overlay.setWordWrap(True)
         self.legend_heat = QLabel(
             "Dark: the same. Bright yellow: the strokes differ most. "
             "The questioned signature is drawn faintly on top."
@@ -84,15 +91,17 @@ class CompareOverlay(QFrame):
         self.alignment_label = QLabel()
         self.alignment_label.setWordWrap(True)
 
-        header = QHBoxLayout()
-        header.addWidget(title)
-        header.addStretch(1)
-        header.addWidget(self.overlay_button)
-        header.addWidget(self.heatmap_button)
+        # Short labels on a row of their own, under the title: beside it, the panel was
+        # too wide to sit next to the score on a 1024-pixel screen.
+        modes = QHBoxLayout()
+        modes.addWidget(self.overlay_button)
+        modes.addWidget(self.heatmap_button)
+        modes.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(header)
+        layout.addWidget(title)
+        layout.addLayout(modes)
         layout.addWidget(self.view, 1)
-        layout.addLayout(self.legend_overlay)
+        layout.addWidget(self.legend_overlay)
         layout.addWidget(self.legend_heat)
         layout.addWidget(self.alignment_label)
         self._show_legend()
@@ -144,10 +153,7 @@ class CompareOverlay(QFrame):
         self.mode_changed.emit(self._mode)
 
     def _show_legend(self) -> None:
-        for i in range(self.legend_overlay.count()):
-            widget = self.legend_overlay.itemAt(i).widget()
-            if widget is not None:
-                widget.setVisible(self._mode == OVERLAY)
+        self.legend_overlay.setVisible(self._mode == OVERLAY)
         self.legend_heat.setVisible(self._mode == HEATMAP)
 
     def _render(self) -> None:

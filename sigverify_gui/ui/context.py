@@ -21,7 +21,12 @@ from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store.db import Store
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.qt import QObject, QWidget, Signal
-from sigverify_gui.ui.settings import Settings, save_settings, validate_thresholds
+from sigverify_gui.ui.settings import (
+    Settings,
+    save_settings,
+    validate_settings,
+    validate_thresholds,
+)
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
 log = logging.getLogger("sigverify.ui.context")
@@ -181,7 +186,9 @@ class AppContext(QObject):
 
     def replace_store(self, path: str | Path) -> None:
         """Open another store file; the old one is closed only once the new one opened."""
-        new = Store(path)
+        self._switch_to(Store(path))
+
+    def _switch_to(self, new: Store) -> None:
         old, self._store = self._store, new
         old.close()
         log.info("store switched to %s", new.path)
@@ -189,24 +196,59 @@ class AppContext(QObject):
         self.store_changed.emit()
         self.thresholds_changed.emit()
 
-    def apply_settings(self, settings: Settings, *, validate: bool = True) -> None:
-        """Save; reopen the store or reload the model when those settings changed.
+    def apply_settings(
+        self,
+        settings: Settings,
+        *,
+        validate: bool = True,
+        thresholds: tuple[float | None, float | None] | None = None,
+    ) -> None:
+        """Apply `settings` (and `thresholds`, for the store open now) all or nothing.
+
+        Order matters: settings are saved only once everything they name has been
+        checked and, for the store, opened. Saved first, a file that turned out not to
+        be a store stayed in the settings and the next start refused to open at all.
+        On any failure this raises with the old settings saved and the old store open;
+        the new store is put in use last.
 
         `validate=False` is for changes the teller did not type (the theme toggle):
         a hot folder unplugged since it was chosen must not stop the theme changing.
         """
-        save_settings(settings, validate=validate)
+        if validate:
+            validate_settings(settings)
+        new_store = self._open_changed_store(settings)
+        saved = False
+        try:
+            save_settings(settings, validate=False)
+            saved = True
+            if thresholds is not None:  # for the store open now, beside which they were edited
+                self.set_thresholds(*thresholds)
+        except BaseException:
+            if new_store is not None:
+                new_store.close()
+            if saved:
+                save_settings(self._settings, validate=False)
+            raise
         old, self._settings = self._settings, settings
-        # Compared with the old settings, not with the store open now: a store given
-        # with --db stays open until the teller really picks another one.
-        if settings.store_path and settings.store_path != old.store_path:
-            new_path = Path(settings.store_path).expanduser()
-            if new_path != self._store.path:
-                self.replace_store(new_path)
+        if new_store is not None:
+            self._switch_to(new_store)
         if settings.device != old.device:
             self._load_task = None  # a load for the old device, if any, is superseded
             self.load_verifier()
         self.settings_changed.emit(settings)
+
+    def _open_changed_store(self, settings: Settings) -> Store | None:
+        """The store `settings` newly names, opened (raises if it cannot be), or None.
+
+        Compared with the old settings, not with the store open now: a store given
+        with --db stays open until the teller really picks another one.
+        """
+        if not settings.store_path or settings.store_path == self._settings.store_path:
+            return None
+        new_path = Path(settings.store_path).expanduser()
+        if new_path == self._store.path:
+            return None
+        return Store(new_path)
 
 
 def _login_name() -> str:

@@ -31,6 +31,7 @@ from sigverify_gui.ui.settings import qsettings
 from sigverify_gui.ui.settings_dialog import SettingsDialog
 from sigverify_gui.ui.status import StatusFields
 from sigverify_gui.ui.verify_view import VerificationView
+from sigverify_gui.ui.window_fit import size_window
 
 log = logging.getLogger("sigverify.ui.main")
 
@@ -200,9 +201,7 @@ class MainWindow(QMainWindow):
     # --- window state --------------------------------------------------------------------
     def restore_window_state(self) -> None:
         q = qsettings()
-        geometry = q.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1200, 780)
+        size_window(self, q.value("window/geometry"))
         splitter = q.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)

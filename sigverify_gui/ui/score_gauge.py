@@ -31,6 +31,8 @@ DECISION_STYLES: dict[str, tuple[str, str, str]] = {
     "accept": ("#009E73", "#FFFFFF", "Accept"),
 }
 
+DECISION_PADDING = (8, 16)  # vertical, horizontal: around the system's decision
+
 EXPLANATIONS = {
     "accept": "At or above {accept:.2f}: the signature matches the customer's references.",
     "refer": (
@@ -158,16 +160,22 @@ class ScoreGauge(QFrame):
         decision_font.setBold(True)
         self.decision_label.setFont(decision_font)
         self.decision_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.decision_label.setMinimumWidth(180)
+        # As wide as the widest decision with its padding (set_result): one width for
+        # all three, and never less, or a cramped row cuts the word off.
+        widest = max(
+            QtGui.QFontMetrics(decision_font).horizontalAdvance(f"System: {label.upper()}")
+            for _, _, label in DECISION_STYLES.values()
+        )
+        self.decision_label.setMinimumWidth(widest + 2 * DECISION_PADDING[1] + 4)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.bar = GaugeBar()
 
+        # The title beside the score rather than above it: the line it saves lets the
+        # score and the decision fit together on a 1024 x 768 screen.
         top = QHBoxLayout()
-        score_box = QVBoxLayout()
-        score_box.addWidget(self.title)
-        score_box.addWidget(self.score_label)
-        top.addLayout(score_box)
+        top.addWidget(self.title, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.score_label)
         top.addStretch(1)
         top.addWidget(self.decision_label, 0, Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
@@ -182,7 +190,8 @@ class ScoreGauge(QFrame):
         self.score_label.setText(f"{score:.2f}")
         self.decision_label.setText(f"System: {label.upper()}")
         self.decision_label.setStyleSheet(
-            f"background: {colour}; color: {text_colour}; border-radius: 6px; padding: 8px 16px;"
+            f"background: {colour}; color: {text_colour}; border-radius: 6px; "
+            f"padding: {DECISION_PADDING[0]}px {DECISION_PADDING[1]}px;"
         )
         self.explanation.setText(EXPLANATIONS[decision].format(accept=t_accept, reject=t_reject))
         self.bar.set_values(score, t_accept, t_reject)

@@ -72,13 +72,19 @@ def load_settings(store: QSettings | None = None) -> Settings:
 def save_settings(
     settings: Settings, store: QSettings | None = None, *, validate: bool = True
 ) -> None:
-    """Validate, then persist; an invalid object raises and nothing is written."""
+    """Validate, then persist; an invalid object raises and nothing is written.
+
+    Raises `SettingsError` when the file cannot be written (a read-only or full
+    disk): QSettings itself fails silently, and the teller would believe it saved.
+    """
     if validate:
         validate_settings(settings)
     q = store or qsettings()
     for f in fields(Settings):
         q.setValue(f"settings/{f.name}", getattr(settings, f.name))
     q.sync()
+    if q.status() != QSettings.Status.NoError:
+        raise SettingsError(f"The settings could not be saved to {q.fileName()}.")
 
 
 def validate_settings(settings: Settings) -> None:
@@ -131,3 +137,9 @@ def resolve_store_path(cli_path: str | None, settings: Settings) -> Path:
     if settings.store_path:
         return Path(settings.store_path).expanduser()
     return default_db_path()
+
+
+def store_path_from_settings(cli_path: str | None, settings: Settings) -> bool:
+    """Whether `resolve_store_path` takes the settings' store: the only one of the four
+    that the teller can change (in the Settings dialog)."""
+    return not cli_path and not os.environ.get("SIGVERIFY_DB") and bool(settings.store_path)

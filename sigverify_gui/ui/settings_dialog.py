@@ -27,7 +27,7 @@ from sigverify_gui.ui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from sigverify_gui.ui.settings import Settings, validate_settings, validate_thresholds
+from sigverify_gui.ui.settings import Settings, validate_thresholds
 from sigverify_gui.ui.workers import run_in_background
 
 DEVICE_CHOICES = (
@@ -205,13 +205,8 @@ class SettingsDialog(QDialog):
         """Validate everything, then apply; on a problem show it here and stay open."""
         settings = self.edited_settings()
         try:
-            validate_settings(settings)
-            thresholds = self._edited_thresholds()
-            # Thresholds first: they were edited for the store open now, which the
-            # settings may be about to replace.
-            if thresholds is not None:
-                self.context.set_thresholds(*thresholds)
-            self.context.apply_settings(settings)
+            # One call, so that a store that fails to open leaves nothing half applied.
+            self.context.apply_settings(settings, thresholds=self._edited_thresholds())
         except SigverifyError as err:
             self.problem.setText(str(err))
             return False

@@ -222,6 +222,15 @@ class SignatureView(QGraphicsView):
         painter.restore()
 
 
+def bold_label(text: str) -> QLabel:
+    """A heading over a picture."""
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
 class SignaturePair(QWidget):
     """Two signatures side by side at one scale, with a caption each and zoom buttons."""
 
@@ -232,26 +241,18 @@ class SignaturePair(QWidget):
         self.right = SignatureView(self.scale_model)
         self.left_caption = QLabel()
         self.right_caption = QLabel()
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for col, (title, view, caption) in enumerate(
-            (
-                (left_title, self.left, self.left_caption),
-                (right_title, self.right, self.right_caption),
-            )
+        for view, title, caption in (
+            (self.left, left_title, self.left_caption),
+            (self.right, right_title, self.right_caption),
         ):
-            heading = QLabel(title)
-            font = heading.font()
-            font.setBold(True)
-            heading.setFont(font)
-            caption.setWordWrap(True)
             view.setAccessibleName(title)
-            grid.addWidget(heading, 0, col)
-            grid.addWidget(view, 1, col)
-            grid.addWidget(caption, 2, col)
-        grid.setRowStretch(1, 1)
-        zoom_row = QHBoxLayout()
-        zoom_row.addWidget(QLabel("Same scale for both —"))
+            caption.setWordWrap(True)
+        # The zoom buttons share the reference's heading row: on a 1024 x 768 screen a
+        # row of their own cost the height that the score and decision need below.
+        right_heading = QHBoxLayout()
+        right_heading.addWidget(bold_label(right_title))
+        right_heading.addStretch(1)
+        right_heading.addWidget(QLabel("Same scale:"))
         for text, tip, slot in (
             ("−", "Zoom out both (Ctrl+wheel)", self.scale_model.zoom_out),
             ("Fit", "Fit both signatures, keeping one scale", self.scale_model.fit),
@@ -262,9 +263,18 @@ class SignaturePair(QWidget):
             button.setToolTip(tip)
             button.setAccessibleName(tip)
             button.clicked.connect(slot)
-            zoom_row.addWidget(button)
-        zoom_row.addStretch(1)
-        grid.addLayout(zoom_row, 3, 0, 1, 2)
+            right_heading.addWidget(button)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(bold_label(left_title), 0, 0)
+        grid.addLayout(right_heading, 0, 1)
+        grid.addWidget(self.left, 1, 0)
+        grid.addWidget(self.right, 1, 1)
+        grid.addWidget(self.left_caption, 2, 0)
+        grid.addWidget(self.right_caption, 2, 1)
+        grid.setRowStretch(1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
 
     def set_images(
         self,

@@ -17,11 +17,13 @@ from sigverify_gui.ui.capture_preview import InspectedCapture
 from sigverify_gui.ui.compare_overlay import CompareOverlay
 from sigverify_gui.ui.qt import (
     QButtonGroup,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QRect,
     QSplitter,
     Qt,
     QVBoxLayout,
@@ -61,6 +63,22 @@ DECISION_BUTTONS = (  # decision, label (with its Alt key), what it means
 )
 
 
+def override_hint(system: str, chosen: str) -> str:
+    """What the teller is told when `chosen` differs from the `system` decision."""
+    return (
+        f"The system decided {DECISION_STYLES[system][2]}. A reason is required to decide "
+        f"{DECISION_STYLES[chosen][2]} instead."
+    )
+
+
+ALL_HINTS = tuple(
+    override_hint(system, chosen)
+    for system in DECISION_STYLES
+    for chosen in DECISION_STYLES
+    if chosen != system
+)
+
+
 class DecisionPanel(QGroupBox):
     """The teller's decision; a reason is required when it differs from the system's."""
 
@@ -94,11 +112,16 @@ class DecisionPanel(QGroupBox):
         reason_row.addWidget(self.reason_label)
         reason_row.addWidget(self.reason, 1)
         reason_row.addWidget(self.record_button)
+        # The hint (while deciding) and the status (once recorded) are never shown
+        # together: one place for both, its room kept (`_reserve_hint_room`).
+        messages = QGridLayout()
+        messages.setContentsMargins(0, 0, 0, 0)
+        messages.addWidget(self.hint, 0, 0)
+        messages.addWidget(self.status, 0, 0)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(reason_row)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.status)
+        layout.addLayout(messages)
         self.group.buttonClicked.connect(self._update)
         self.reason.textChanged.connect(self._update)
         self.reason.returnPressed.connect(self._request)
@@ -134,16 +157,32 @@ class DecisionPanel(QGroupBox):
         has_reason = bool(self.reason.text().strip())
         self.record_button.setEnabled(chosen is not None and (has_reason or not needs_reason))
         if needs_reason:
-            system = DECISION_STYLES[self.system_decision][2]
             self.reason.setPlaceholderText("Required: why you decide otherwise")
-            self.hint.setText(
-                f"The system decided {system}. A reason is required to decide "
-                f"{DECISION_STYLES[chosen][2]} instead."
-            )
+            self.hint.setText(override_hint(self.system_decision, chosen))
             self.hint.setStyleSheet("" if has_reason else "color: #C0392B;")
         else:
             self.reason.setPlaceholderText("Optional")
             self.hint.clear()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._reserve_hint_room()
+
+    def _reserve_hint_room(self) -> None:
+        """Keep room for the longest hint at the hint's current width, shown or not.
+
+        The hint appears as the teller picks a decision other than the system's; had
+        it made room for itself then, the Reason field and the Record button would
+        move (by a line) away from under the pointer just as the teller reached them.
+        """
+        bounds = QRect(0, 0, max(1, self.hint.width()), 100_000)
+        metrics = self.hint.fontMetrics()
+        tallest = max(
+            metrics.boundingRect(bounds, Qt.TextFlag.TextWordWrap, text).height()
+            for text in ALL_HINTS
+        )
+        if self.hint.minimumHeight() != tallest:
+            self.hint.setMinimumHeight(tallest)
 
     def _request(self) -> None:
         if self.record_button.isEnabled():
@@ -171,6 +210,7 @@ class ResultPage(QWidget):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.heading.setFont(font)
+        self.heading.setWordWrap(True)  # a long name must not widen the page
         self.next_button = QPushButton("&Next signature")
         self.pair = SignaturePair("Questioned signature", "Reference signature")
         self.strip = ThumbnailStrip()
@@ -180,21 +220,26 @@ class ResultPage(QWidget):
         self.decision = DecisionPanel()
 
         # Evidence on top at full width (two wide signatures side by side need it),
-        # then the references, then the score and decision beside the visual aid.
+        # then the references, then the verdict (score and decision) beside the
+        # visual aid. Every part shrinks to fit a 1024 x 768 screen without sideways
+        # scrolling; where the page must scroll up and down, the view keeps the
+        # verdict in sight (`VerificationView`).
         evidence = QWidget()
         evidence_layout = QVBoxLayout(evidence)
         evidence_layout.setContentsMargins(0, 0, 0, 0)
         evidence_layout.addWidget(self.pair, 1)
         evidence_layout.addWidget(QLabel("All references (select one to compare with it):"))
         evidence_layout.addWidget(self.strip)
+        self.verdict = QWidget()
+        verdict_layout = QVBoxLayout(self.verdict)
+        verdict_layout.setContentsMargins(0, 0, 0, 0)
+        verdict_layout.addWidget(self.gauge)
+        verdict_layout.addWidget(self.decision)
+        verdict_layout.addStretch(1)
         judgement = QWidget()
         judgement_layout = QHBoxLayout(judgement)
         judgement_layout.setContentsMargins(0, 0, 0, 0)
-        left = QVBoxLayout()
-        left.addWidget(self.gauge)
-        left.addWidget(self.decision)
-        left.addStretch(1)
-        judgement_layout.addLayout(left, 1)
+        judgement_layout.addWidget(self.verdict, 1)
         judgement_layout.addWidget(self.overlay, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(evidence)

@@ -23,8 +23,11 @@ from sigverify_gui.ui.qt import (
     QKeySequence,
     QLabel,
     QPushButton,
+    QScrollArea,
     QShortcut,
+    QSizePolicy,
     QStackedWidget,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -75,12 +78,15 @@ class VerificationView(QWidget):
         self.task: BackgroundTask | None = None
         self.waiting_for_model = False  # Verify pressed, the model still loading
         self.decision_recorded = False
+        self._watched_area: QScrollArea | None = None
+        self._verdict_pinned = False  # keep_verdict_in_view, until the teller scrolls
 
         self.heading = QLabel()
         font = self.heading.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.heading.setFont(font)
+        self.heading.setWordWrap(True)  # a long name must not widen the page
         self.panel = CapturePanel(context, multiple=False)
         self.verify_button = QPushButton("Verif&y")
         self.verify_button.setToolTip("Compare with the customer's references (Ctrl+Enter)")
@@ -104,6 +110,7 @@ class VerificationView(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(capture_page)
         self.pages.addWidget(self.result_page)
+        self._show_page(CAPTURE_PAGE)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
 
@@ -162,6 +169,15 @@ class VerificationView(QWidget):
         else:
             self.status.setText("Ready: Verify compares it with the customer's references.")
 
+    def _show_page(self, index: int) -> None:
+        # A stack is as large as its largest page; the taller result page then pushed
+        # the Verify button below a small screen's edge. A hidden page asks for no room.
+        for i in range(self.pages.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.pages.widget(i).setSizePolicy(policy, policy)
+        self.pages.setCurrentIndex(index)
+        self.pages.updateGeometry()
+
     @property
     def busy(self) -> bool:
         return self.task is not None or self.waiting_for_model
@@ -210,9 +226,42 @@ class VerificationView(QWidget):
         self.result_page.show_outcome(
             outcome, f"Customer {outcome.result.customer_id}{name}: verification result"
         )
-        self.pages.setCurrentIndex(RESULT_PAGE)
+        self._show_page(RESULT_PAGE)
         self.result_page.decision.setFocus()
+        self._verdict_pinned = True
+        self._watch_scroll_range()
+        QTimer.singleShot(0, self, self.keep_verdict_in_view)  # once the page is laid out
         self.context.notify_store_changed()
+
+    def _scroll_area(self) -> QScrollArea | None:
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        return area
+
+    def _watch_scroll_range(self) -> None:
+        # The page's height settles over a few rounds of the event loop after a result
+        # comes in (wrapped texts, styled labels); each change may move the verdict.
+        # Once the teller scrolls, where the page is is theirs to say.
+        area = self._scroll_area()
+        if area is not None and area is not self._watched_area:
+            bar = area.verticalScrollBar()
+            bar.rangeChanged.connect(self.keep_verdict_in_view)
+            bar.actionTriggered.connect(self._unpin_verdict)
+            self._watched_area = area
+
+    def _unpin_verdict(self, *_args: object) -> None:
+        self._verdict_pinned = False
+
+    def keep_verdict_in_view(self, *_args: object) -> None:
+        """Scroll the page, if it scrolls, so that the score and the decision show.
+
+        On a small screen the result page is taller than its scroll area; the verdict
+        is what the teller must see (and act on) first, the evidence a scroll away.
+        """
+        area = self._scroll_area()
+        if area is not None and self._verdict_pinned and self.pages.currentIndex() == RESULT_PAGE:
+            area.ensureWidgetVisible(self.result_page.verdict, 0, 0)
 
     # --- the teller's decision -----------------------------------------------------------
     def record_decision(self, decision: str, reason: str) -> BackgroundTask | None:
@@ -247,6 +296,7 @@ class VerificationView(QWidget):
         """Back to the capture page, empty, for the same customer."""
         self.questioned = None
         self.decision_recorded = False
+        self._verdict_pinned = False
         self.panel.clear()
-        self.pages.setCurrentIndex(CAPTURE_PAGE)
+        self._show_page(CAPTURE_PAGE)
         self._update_state()

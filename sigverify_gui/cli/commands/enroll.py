@@ -42,7 +42,7 @@ def run(args) -> int:
     from sigverify_gui.services.enrol import enrol_customer
 
     verifier = verifier_from(args)
-    with open_store_from(args) as store:
+    with open_store_from(args, creates=True) as store:
         result = enrol_customer(
             store,
             verifier,

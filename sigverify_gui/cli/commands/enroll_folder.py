@@ -48,7 +48,7 @@ def run(args) -> int:
 
     dataset = open_dataset(args.folder, args.layout)
     verifier = verifier_from(args)
-    with open_store_from(args) as store:
+    with open_store_from(args, creates=True) as store:
         report = enrol_dataset(
             store,
             verifier,

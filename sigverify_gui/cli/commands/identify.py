@@ -37,8 +37,8 @@ def run(args) -> int:
 
     if args.top < 1:
         raise SigverifyError("--top must be at least 1.")
-    verifier = verifier_from(args)
-    with open_store_from(args) as store:
+    with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
+        verifier = verifier_from(args)
         result = identify_signature(
             store,
             verifier,

@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from sigverify_gui.services.exchange import import_zip
 
-    with open_store_from(args) as store:
+    with open_store_from(args, creates=True) as store:
         summary = import_zip(store, args.file, replace=args.replace, operator=operator_of(args))
     human = (
         f"Imported {summary.customers} customer(s), {summary.references} reference(s) and "

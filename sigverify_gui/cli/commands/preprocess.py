@@ -38,12 +38,16 @@ def run(args) -> int:
     from model.imageio import encode_png, load_image
     from model.preprocess import preprocess
 
+    targets = [Path(args.out)] + ([Path(args.mask)] if args.mask else [])
+    for target in targets:
+        _check_target(target)
     loaded = load_image(args.image, page=args.page - 1)
     result = preprocess(loaded.gray)  # BlankImageError is a SigverifyError: exit 2
     canvas = np.clip(result.canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    _write(Path(args.out), encode_png(canvas))
+    pictures = [encode_png(canvas)]
     if args.mask:
-        _write(Path(args.mask), encode_png(result.ink_mask.astype(np.uint8) * 255))
+        pictures.append(encode_png(result.ink_mask.astype(np.uint8) * 255))
+    _write_all(targets, pictures)
     data = {
         "out": str(args.out),
         "mask": str(args.mask) if args.mask else None,
@@ -60,8 +64,22 @@ def run(args) -> int:
     return 0
 
 
-def _write(path: Path, data: bytes) -> None:
+def _check_target(path: Path) -> None:
+    """Refuse a target before any work, so that a bad second one leaves no first file."""
+    if path.suffix.lower() != ".png":
+        raise SigverifyError(f"'{path}' must be a .png file: the canvas is written as PNG.")
+    if not path.parent.is_dir():
+        raise SigverifyError(f"Could not write '{path}': the folder does not exist.")
+
+
+def _write_all(paths: list[Path], pictures: list[bytes]) -> None:
+    """Write every file or none: a failed write removes those already written."""
+    written: list[Path] = []
     try:
-        path.write_bytes(data)
+        for path, data in zip(paths, pictures, strict=True):
+            path.write_bytes(data)
+            written.append(path)
     except OSError as err:
+        for done in written:
+            done.unlink(missing_ok=True)
         raise SigverifyError(f"Could not write '{path}': {err.strerror or err}.") from err

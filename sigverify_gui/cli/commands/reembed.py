@@ -29,8 +29,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from sigverify_gui.services.reembed import reembed_stale
 
-    verifier = verifier_from(args)
-    with open_store_from(args) as store:
+    with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
+        verifier = verifier_from(args)
         count = reembed_stale(store, verifier, progress=TerminalProgress("re-embedding"))
     emit(
         args,

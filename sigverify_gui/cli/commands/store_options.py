@@ -16,7 +16,8 @@ def add_db_option(p) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="the signature store (default: $SIGVERIFY_DB, else the user's data folder)",
+        help="the signature store (default: $SIGVERIFY_DB, else the user's data folder); "
+        "only enroll, enroll-folder and import make a new one, in an existing folder",
     )
 
 
@@ -50,11 +51,26 @@ def operator_of(args) -> str:
         return "unknown"
 
 
-def open_store_from(args):
-    """The store named by `--db`, or the default one; use as a context manager."""
-    from sigverify_gui.store.db import open_store
+def open_store_from(args, *, creates: bool = False):
+    """The store named by `--db`, or the default one; use as a context manager.
 
-    return open_store(args.db)
+    Only commands that add content (`creates`: enroll, enroll-folder, import) may make
+    a new store, and never its folder unless it is sigverify's own data folder: a
+    mistyped `--db` must be reported, not become an empty store that answers
+    "0 customers" or takes a teller's verification.
+    """
+    from sigverify_gui.store.db import open_store
+    from sigverify_gui.store.errors import StoreNotFoundError
+
+    try:
+        return open_store(args.db, create=creates)
+    except StoreNotFoundError as err:
+        how = (
+            "sigverify makes a new store file, not its folder"
+            if creates
+            else "enrol a customer or import an export to create one"
+        )
+        raise StoreNotFoundError(f"{str(err).rstrip('.')}; check --db ({how}).", err.path) from None
 
 
 def verifier_from(args):

@@ -52,8 +52,8 @@ def run(args) -> int:
     if (args.image is None) == (args.page is None):
         raise SigverifyError("Give either a signature IMAGE or a whole page with --page.")
     questioned, zone = (args.image, None) if args.page is None else _signature_on(args.page)
-    verifier = verifier_from(args)
-    with open_store_from(args) as store:
+    with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
+        verifier = verifier_from(args)
         result = verify_signature(
             store,
             verifier,

@@ -1,0 +1,340 @@
+"""Import refuses exports whose hashes agree but whose records are damaged.
+
+Each case edits the records of a real export and writes them back with the manifest's
+SHA-256s and the audit chain's hashes recomputed, as a careless tool or someone
+covering their tracks would: only the record checks stand between such a file and a
+store whose later verifications, identifications or history screen would fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sigverify_gui.cli as cli
+from model.errors import SigverifyError
+from sigverify_gui.services import enrol, exchange, identify, thresholds, verify
+from sigverify_gui.services.errors import ExchangeError
+from sigverify_gui.services.exchange_validate import AUDIT_KINDS, PNG_MAGIC
+from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store
+from tests.fakes import FakeVerifier, render_signatures, store_contents
+from tests.test_services_exchange import fill_branch_store
+
+RECORDS = ("customers.json", "references.json", "audit.json")
+
+
+@pytest.fixture(scope="module")
+def export_path(tmp_path_factory) -> Path:
+    """An export holding every kind of record a branch writes: a closed customer, a
+    retired reference, verifications (one failed), a teller's decision, an
+    identification and changed thresholds."""
+    folder = tmp_path_factory.mktemp("damaged-export")
+    fake = FakeVerifier()
+    with Store(folder / "source.db") as store:
+        fill_branch_store(store, fake)
+        blank = np.full((300, 600), 255, np.uint8)
+        with pytest.raises(SigverifyError):
+            verify.verify_signature(store, fake, "A", blank, record_failure=True)
+        identify.identify_signature(store, fake, render_signatures(3, 1, 6)[0])
+        thresholds.set_thresholds(store, fake, 0.8, 0.2)
+        with store.write() as db:
+            records.set_customer_status(db, "B", "closed")
+        exchange.export_zip(store, folder / "branch.zip")
+    return folder / "branch.zip"
+
+
+def rewrite_export(src: Path, dst: Path, edit) -> None:
+    """Copy an export, letting `edit(data)` change its records (data[member] is the
+    parsed JSON of each record file) and its other members (data["members"], bytes by
+    name); then recompute the audit chain and every manifest hash, so that only the
+    content checks can tell."""
+    with zipfile.ZipFile(src) as zin:
+        members = {n: zin.read(n) for n in zin.namelist() if n != "manifest.json"}
+        manifest = json.loads(zin.read("manifest.json"))
+    data = {name: json.loads(members.pop(name)) for name in RECORDS}
+    data["members"] = members
+    data["manifest"] = manifest
+    edit(data)
+    rows = data["audit.json"]
+    if isinstance(rows, list):
+        _rechain(rows)
+    for name in RECORDS:
+        members[name] = json.dumps(data[name]).encode()
+    manifest["files"] = {n: hashlib.sha256(b).hexdigest() for n, b in members.items()}
+    with zipfile.ZipFile(dst, "w") as zout:
+        for name, payload in members.items():
+            zout.writestr(name, payload)
+        zout.writestr("manifest.json", json.dumps(manifest))
+
+
+def _rechain(rows: list) -> None:
+    prev = audit.GENESIS_HASH
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        row["prev_hash"] = prev
+        full = {k: v for k, v in row.items() if k not in ("image", "row_hash")}
+        try:
+            row["row_hash"] = audit.row_hash(full)
+        except ValueError:  # NaN is not JSON: hash it as Python's json writes it
+            text = json.dumps(full, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            row["row_hash"] = hashlib.sha256(text.encode()).hexdigest()
+        prev = row["row_hash"]
+
+
+# --- the edits -------------------------------------------------------------------------
+def _ref(data, index=0):
+    return data["references.json"][index]
+
+
+def _row(data, kind):
+    return next(r for r in data["audit.json"] if r["kind"] == kind)
+
+
+def _floats(values) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode()
+
+
+def _embedding(data, index=0) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(_ref(data, index)["embedding"]), dtype="<f4").copy()
+
+
+def _set_embedding(data, values, index=0):
+    _ref(data, index)["embedding"] = _floats(values)
+
+
+def _nan_in_embedding(data):
+    values = _embedding(data)
+    values[3] = np.nan
+    _set_embedding(data, values)
+
+
+def _inf_in_embedding(data):
+    values = _embedding(data)
+    values[0] = np.inf
+    _set_embedding(data, values)
+
+
+def _undecodable_image(data, key):
+    member = _ref(data)[key]
+    data["members"][member] = PNG_MAGIC + b"\x00\x00\x00\x0dIHDR" + b"garbage" * 50
+
+
+def _rename_customer(data, new_id):
+    old = data["customers.json"][0]["customer_id"]
+    data["customers.json"][0]["customer_id"] = new_id
+    for ref in data["references.json"]:
+        if ref["customer_id"] == old:
+            ref["customer_id"] = new_id
+
+
+def _set(record_of, key, value):
+    def edit(data):
+        record_of(data)[key] = value
+
+    return edit
+
+
+def _drop(record_of, key):
+    def edit(data):
+        del record_of(data)[key]
+
+    return edit
+
+
+def _first_customer(data):
+    return data["customers.json"][0]
+
+
+DAMAGES = {
+    # embeddings
+    "embedding_too_short": (lambda d: _set_embedding(d, _embedding(d)[:64]), "differ in length"),
+    "embedding_empty": (_set(_ref, "embedding", ""), "empty or cut-off embedding"),
+    "embedding_cut_off": (
+        lambda d: _ref(d).update(embedding=base64.b64encode(b"\x00" * 510).decode()),
+        "empty or cut-off embedding",
+    ),
+    "embedding_nan": (_nan_in_embedding, "not finite"),
+    "embedding_inf": (_inf_in_embedding, "not finite"),
+    "embedding_not_base64": (_set(_ref, "embedding", "%%%%"), "not base64"),
+    # images
+    "reference_image_garbage": (lambda d: _undecodable_image(d, "image"), "cannot be decoded"),
+    "canvas_garbage": (lambda d: _undecodable_image(d, "canvas"), "cannot be decoded"),
+    # audit rows
+    "audit_time_words": (
+        _set(lambda d: _row(d, "verification"), "time", "yesterday afternoon"),
+        "time that is not a date and time",
+    ),
+    "audit_time_without_zone": (
+        _set(lambda d: _row(d, "verification"), "time", "2024-05-01T10:00:00"),
+        "time that is not a date and time",
+    ),
+    "audit_score_nan": (_set(lambda d: _row(d, "verification"), "score", float("nan")), "score"),
+    "audit_score_above_one": (_set(lambda d: _row(d, "verification"), "score", 7.5), "score"),
+    "audit_threshold_infinite": (
+        _set(lambda d: _row(d, "thresholds_changed"), "t_accept", float("inf")),
+        "t_accept",
+    ),
+    "audit_unknown_kind": (
+        _set(lambda d: _row(d, "verification"), "kind", "coffee_break"),
+        "unknown kind",
+    ),
+    "audit_unknown_decision": (
+        _set(lambda d: _row(d, "teller_decision"), "teller_decision", "maybe"),
+        "unknown teller_decision",
+    ),
+    "audit_decision_without_score": (
+        _set(lambda d: _row(d, "verification"), "score", None),
+        "decision without a score",
+    ),
+    "audit_reference_id_as_text": (
+        _set(lambda d: _row(d, "verification"), "closest_reference_id", "seven"),
+        "closest_reference_id of the wrong type",
+    ),
+    "audit_no_operator": (_drop(lambda d: _row(d, "enrolment"), "operator"), "no operator"),
+    "audit_no_time": (_drop(lambda d: _row(d, "enrolment"), "time"), "no time"),
+    "audit_not_a_list": (lambda d: d.update({"audit.json": {"rows": []}}), "not a list"),
+    # customers: the rule enrolment applies, and the store's statuses
+    "customer_id_unprintable": (lambda d: _rename_customer(d, "bad\nid"), "cannot be printed"),
+    "customer_id_empty": (lambda d: _rename_customer(d, ""), "is empty"),
+    "customer_id_too_long": (lambda d: _rename_customer(d, "9" * 65), "longer than"),
+    "customer_id_padded": (lambda d: _rename_customer(d, " A "), "as enrolment stores it"),
+    "customer_id_number": (lambda d: _rename_customer(d, 1001), "wrong type"),
+    "customer_status_unknown": (_set(_first_customer, "status", "frozen"), "unknown status"),
+    "customer_no_name": (_drop(_first_customer, "name"), "no name"),
+    "customer_created_words": (_set(_first_customer, "created", "last year"), "created"),
+    "customer_twice": (
+        lambda d: d["customers.json"].append(dict(d["customers.json"][0])),
+        "appears twice",
+    ),
+    # references: missing keys and wrong types
+    "reference_no_quality": (_drop(_ref, "quality"), "no quality"),
+    "reference_quality_text": (_set(_ref, "quality", "good"), "quality of the wrong type"),
+    "reference_active_text": (_set(_ref, "active", "yes"), "active of the wrong type"),
+    "reference_quality_nan": (
+        lambda d: _ref(d)["quality"].update(contrast=float("nan")),
+        "quality with values that are not finite",
+    ),
+    "reference_dpi_text": (lambda d: _ref(d)["quality"].update(dpi="300"), "invalid dpi"),
+    "reference_no_model_id": (_drop(_ref, "model_id"), "no model_id"),
+    "reference_id_text": (_set(_ref, "id", "one"), "id of the wrong type"),
+    "reference_twice": (
+        lambda d: d["references.json"].append(dict(_ref(d))),
+        "appears twice",
+    ),
+    "reference_unknown_customer": (_set(_ref, "customer_id", "nobody"), "no customer"),
+    "reference_retired_at_words": (
+        lambda d: _ref(
+            d, next(i for i, r in enumerate(d["references.json"]) if not r["active"])
+        ).update(deactivated_at="soon"),
+        "deactivated_at",
+    ),
+    # the manifest: its id is matched with LIKE, so a wildcard would match other exports
+    "export_id_wildcard": (lambda d: d["manifest"].update(export_id="%"), "export_id"),
+}
+
+
+@pytest.fixture
+def target(tmp_path):
+    """A store that already holds a customer, with its model's 128-value embeddings."""
+    with Store(tmp_path / "target.db") as store:
+        enrol.enrol_customer(store, FakeVerifier(), "Z", render_signatures(9, 3))
+        yield store
+
+
+def test_an_untouched_rewrite_imports(export_path, tmp_path, target):
+    """The rewriting itself damages nothing, and every kind of record passes the checks."""
+    copy = tmp_path / "copy.zip"
+    rewrite_export(export_path, copy, lambda data: None)
+    result = exchange.import_zip(target, copy)
+    assert (result.customers, result.references) == (2, 8)
+    assert records.get_customer(target.db, "B").status == "closed"
+    kinds = {r["kind"] for r in audit.list_rows(target.db)}
+    assert {"verification_failed", "identification", "thresholds_changed"} <= kinds
+    assert audit.verify_chain(target.db).ok
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_a_damaged_record_is_refused_and_changes_nothing(export_path, tmp_path, target, damage):
+    edit, fragment = DAMAGES[damage]
+    bad = tmp_path / "bad.zip"
+    rewrite_export(export_path, bad, edit)
+    before = store_contents(target)
+    with pytest.raises(ExchangeError) as info:
+        exchange.import_zip(target, bad)
+    message = str(info.value)
+    assert message.startswith("'bad.zip' is damaged") and fragment in message
+    assert "\n" not in message
+    assert store_contents(target) == before
+
+
+def test_embeddings_of_another_length_than_the_stores_are_refused(export_path, tmp_path, target):
+    """All of the file's embeddings agree with each other, but not with this store's."""
+
+    def shorten_all(data):
+        for index in range(len(data["references.json"])):
+            _set_embedding(data, _embedding(data, index)[:64], index)
+
+    bad = tmp_path / "short.zip"
+    rewrite_export(export_path, bad, shorten_all)
+    before = store_contents(target)
+    with pytest.raises(ExchangeError, match="have 64 values where this store's have 128"):
+        exchange.import_zip(target, bad)
+    assert store_contents(target) == before
+
+
+def test_replaced_customers_do_not_count_as_the_stores(export_path, tmp_path):
+    """With --replace, the references being replaced are not what the file must match."""
+
+    def shorten_all(data):
+        for index in range(len(data["references.json"])):
+            _set_embedding(data, _embedding(data, index)[:64], index)
+
+    short = tmp_path / "short.zip"
+    rewrite_export(export_path, short, shorten_all)
+    with Store(tmp_path / "target.db") as store:
+        exchange.import_zip(store, export_path)  # 128 values, customers A and B
+        result = exchange.import_zip(store, short, replace=True)
+        assert sorted(result.replaced) == ["A", "B"]
+        assert {len(r.embedding) for r in records.references_of(store.db, "A")} == {64}
+
+
+@pytest.mark.parametrize(
+    "damage", ["embedding_too_short", "reference_no_quality", "customer_id_unprintable"]
+)
+def test_the_cli_reports_a_damaged_file_in_one_line(
+    export_path, tmp_path, monkeypatch, capsys, damage
+):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["import_zip"])
+    db = tmp_path / "cli.db"
+    with Store(db) as store:
+        enrol.enrol_customer(store, FakeVerifier(), "Z", render_signatures(9, 3))
+        before = store_contents(store)
+    bad = tmp_path / "bad.zip"
+    rewrite_export(export_path, bad, DAMAGES[damage][0])
+    code = cli.main(["import", str(bad), "--db", str(db)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("error: 'bad.zip' is damaged") and err.count("\n") == 1
+    assert DAMAGES[damage][1] in err and "Traceback" not in err
+    with Store(db) as store:
+        assert store_contents(store) == before
+
+
+def test_every_audit_kind_the_services_write_is_importable():
+    """A service that starts writing a new kind must add it to AUDIT_KINDS, or its
+    own store's exports would be refused."""
+    package = Path(__file__).resolve().parent.parent / "sigverify_gui"
+    written = set()
+    for source in package.rglob("*.py"):
+        written |= set(re.findall(r'audit\.append\(\s*db,\s*"(\w+)"', source.read_text()))
+    assert {"enrolment", "verification", "import"} <= written  # the pattern still finds them
+    assert written <= AUDIT_KINDS

@@ -1,0 +1,183 @@
+"""Opening the store: read-only locations, permissions, missing stores, busy stores."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import time
+
+import pytest
+
+from sigverify_gui import paths
+from sigverify_gui.store import audit, db, files, records
+from sigverify_gui.store.db import Store, open_store
+from sigverify_gui.store.errors import StoreError, StoreNotFoundError
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _store_with_customer(path) -> None:
+    with Store(path) as store, store.write() as wdb:
+        records.insert_customer(wdb, "A1", name="Ann")
+        audit.append(wdb, "verification", "op", customer_id="A1", score=0.9)
+
+
+def _beside(path, suffix):
+    return path.with_name(path.name + suffix)
+
+
+def _assert_readable_but_not_writable(path, tmp_path) -> None:
+    with Store(path) as store:
+        assert store.read_only
+        assert [c.customer_id for c in records.list_customers(store.db)] == ["A1"]
+        assert audit.verify_chain(store.db).ok
+        store.backup(tmp_path / "copy.db")
+        with pytest.raises(StoreError, match="read-only here") as info, store.write():
+            pass
+        assert "restore" not in str(info.value) and "damaged" not in str(info.value)
+
+
+# --- 1. a good store on a read-only location ----------------------------------------
+def test_a_store_that_cannot_be_written_is_opened_read_only(tmp_path, monkeypatch):
+    # os.access is what tells a read-only mount (EROFS, even for root) and a read-only
+    # file or folder apart; as root chmod restricts nothing, so pretend it answered no.
+    path = tmp_path / "branch 1 #?%.db"  # a name that must be escaped in a URI
+    _store_with_customer(path)
+    before = path.read_bytes()
+    monkeypatch.setattr(db, "writable", lambda p: False)
+    _assert_readable_but_not_writable(path, tmp_path)
+    assert path.read_bytes() == before
+    # immutable: nothing created beside it, which a read-only folder could not hold
+    assert not _beside(path, "-wal").exists() and not _beside(path, "-shm").exists()
+
+
+def test_a_read_only_store_in_use_elsewhere_shows_changes_still_in_its_wal(tmp_path, monkeypatch):
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    with Store(path) as writer:  # another program has it open: a -wal file exists
+        writer.db.execute("PRAGMA wal_autocheckpoint=0")
+        with writer.write() as wdb:
+            records.insert_customer(wdb, "B2")
+        monkeypatch.setattr(db, "writable", lambda p: False)
+        with Store(path) as reader:
+            ids = [c.customer_id for c in records.list_customers(reader.db)]
+    assert ids == ["A1", "B2"]
+
+
+@pytest.mark.skipif(IS_ROOT, reason="root ignores file modes; the test above covers root")
+def test_a_store_in_a_read_only_folder_really_opens(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "s.db"
+    _store_with_customer(path)
+    os.chmod(path, 0o444)
+    os.chmod(folder, 0o555)
+    try:
+        _assert_readable_but_not_writable(path, tmp_path)
+    finally:
+        os.chmod(folder, 0o755)
+
+
+def test_a_read_only_store_that_needs_an_upgrade_says_so(tmp_path, monkeypatch):
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    monkeypatch.setattr(db.schema, "pending_steps", lambda d: ["a future step"])
+    monkeypatch.setattr(db, "writable", lambda p: False)
+    with pytest.raises(StoreError, match="read-only here .* cannot be upgraded"):
+        Store(path)
+
+
+# --- 2. permissions: only world access is taken away --------------------------------
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(0o444, 0o440), (0o660, 0o660), (0o640, 0o640), (0o664, 0o660), (0o666, 0o660)],
+)
+def test_opening_never_adds_permissions_and_only_removes_world_access(tmp_path, before, after):
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    os.chmod(path, before)
+    with Store(path) as store:
+        records.list_customers(store.db)
+    assert stat.S_IMODE(path.stat().st_mode) == after
+
+
+def test_a_new_store_is_private(tmp_path):
+    path = tmp_path / "new.db"
+    Store(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# --- 3. a store that does not exist -------------------------------------------------
+def test_a_missing_store_is_not_created_when_only_reading(tmp_path):
+    path = tmp_path / "typo" / "sub" / "branch.db"
+    with pytest.raises(StoreNotFoundError, match="No signature store at") as info:
+        Store(path, create=False)
+    assert info.value.path == path
+    assert not (tmp_path / "typo").exists()
+    with pytest.raises(StoreNotFoundError):
+        open_store(tmp_path / "fresh.db", create=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_named_store_is_created_but_never_its_missing_folder(tmp_path):
+    with pytest.raises(StoreNotFoundError, match="folder .* does not exist"):
+        open_store(tmp_path / "typo" / "branch.db")
+    assert not (tmp_path / "typo").exists()
+    with open_store(tmp_path / "branch.db") as store:
+        assert store.path.exists() and not store.read_only
+
+
+def test_the_default_store_and_its_folder_are_created_on_first_use(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path / "fresh" / "sigverify")
+    with open_store() as store:
+        assert store.path == tmp_path / "fresh" / "sigverify" / "sigverify.db"
+    assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
+    with open_store(create=False) as store:  # now it exists, reading commands open it
+        assert records.list_customers(store.db) == []
+
+
+def test_a_folder_is_not_a_store(tmp_path):
+    with pytest.raises(StoreError, match="is a folder"):
+        Store(tmp_path, create=False)
+
+
+def test_a_file_that_cannot_be_opened_is_not_called_damaged(tmp_path, monkeypatch):
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    err = sqlite3.OperationalError("unable to open database file")
+    err.sqlite_errorcode = sqlite3.SQLITE_CANTOPEN
+
+    class Refusing:
+        def execute(self, sql):
+            raise err
+
+    with pytest.raises(StoreError, match="could not be opened") as info:
+        files.check_integrity(Refusing(), path)
+    assert "restore" not in str(info.value)
+
+
+# --- 4. a store busy in another program ---------------------------------------------
+def test_the_longest_wait_for_a_busy_store_is_about_ten_seconds():
+    assert 9.0 <= db.longest_write_wait_s() <= 11.0
+
+
+def test_a_busy_store_gives_up_after_the_longest_wait(tmp_path, monkeypatch):
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.1)
+    monkeypatch.setattr(db, "BEGIN_BACKOFF_S", 0.01)
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with Store(path) as store:
+            assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 100
+            start = time.monotonic()
+            busy = pytest.raises(StoreError, match="busy in another program; try again")
+            with busy, store.write():
+                pass
+            waited = time.monotonic() - start
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert 0.3 <= waited <= db.longest_write_wait_s() + 1.0

@@ -1,0 +1,180 @@
+"""Small screens: the window fits the screen, and on 1024 x 768 (and the smallest
+window) the verification and its result need no sideways scrolling, with the score,
+the gauge and the decision buttons in view; the decision controls stay put when the
+"reason required" hint appears."""
+
+from __future__ import annotations
+
+import pytest
+
+from sigverify_gui.services.enrol import enrol_customer
+from sigverify_gui.ui import palette
+from sigverify_gui.ui.main_window import VERIFY_TAB, MainWindow
+from sigverify_gui.ui.qt import QPoint, QRect, Qt, QtWidgets
+from sigverify_gui.ui.verify_view import RESULT_PAGE
+from sigverify_gui.ui.window_fit import (
+    DEFAULT_SIZE,
+    MINIMUM_SIZE,
+    fit_within,
+    room_on_screen,
+)
+from tests.fakes import render_signatures, write_signatures
+
+SCREEN_1024 = QRect(0, 0, 1024, 768)
+# 1024 x 768 as a window gets it, and less: a title bar and a taskbar take ~60 px.
+SIZES = [(1024, 768), (1024, 708), (MINIMUM_SIZE.width(), MINIMUM_SIZE.height())]
+
+
+# --- the window on the screen ----------------------------------------------------------------
+def test_the_default_size_is_bounded_by_the_screen():
+    room = room_on_screen(SCREEN_1024)
+    assert SCREEN_1024.contains(room)
+    size = DEFAULT_SIZE.boundedTo(room.size())
+    assert size.width() <= 1024 - 16 and size.height() <= 768 - 40
+    assert MINIMUM_SIZE.width() <= size.width() and MINIMUM_SIZE.height() <= size.height()
+
+
+def test_a_rectangle_too_large_or_off_screen_is_brought_inside():
+    room = room_on_screen(SCREEN_1024)
+    assert room.contains(fit_within(QRect(-300, 500, 1200, 780), room))
+    assert fit_within(QRect(-300, 500, 1200, 780), room).size() == room.size()
+    assert fit_within(QRect(900, 700, 400, 300), room) == QRect(
+        room.right() - 399, room.bottom() - 299, 400, 300
+    )
+    inside = QRect(40, 60, 800, 600)
+    assert fit_within(inside, room) == inside
+
+
+@pytest.fixture
+def new_window(qtbot, context):
+    windows = []
+
+    def make() -> MainWindow:
+        window = MainWindow(context)
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield make
+    palette.apply_theme("light")
+
+
+def _room(window: MainWindow) -> QRect:
+    return room_on_screen(window.screen().availableGeometry())
+
+
+def test_a_first_window_fits_the_screen(new_window):
+    window = new_window()
+    window.show()
+    room = _room(window)
+    assert window.width() <= room.width() and window.height() <= room.height()
+    assert window.minimumSize() == MINIMUM_SIZE
+
+
+def test_a_saved_geometry_larger_than_the_screen_is_clamped(new_window):
+    first = new_window()
+    first.show()
+    room = _room(first)
+    first.setGeometry(-200, -100, room.width() + 400, room.height() + 300)
+    first.close()  # saves the geometry
+    second = new_window()
+    second.show()
+    assert room.contains(second.geometry())
+
+
+# --- the verification at small sizes ---------------------------------------------------------
+@pytest.fixture
+def window(qtbot, context, new_window):
+    enrol_customer(context.store, context.verifier, "V-1", render_signatures(38, 4), name="Vera")
+    win = new_window()
+    win.show()
+    context.notify_store_changed()
+    win.customers.select("V-1")
+    win.verify_customer("V-1")
+    return win
+
+
+def _viewport(window: MainWindow):
+    return window.tabs.widget(VERIFY_TAB).viewport()
+
+
+def fully_visible(widget, viewport) -> bool:
+    """Shown whole inside the scroll area's viewport, clipped by nothing."""
+    rect = QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size())
+    return (
+        widget.isVisible()
+        and viewport.rect().contains(rect)
+        and widget.visibleRegion().boundingRect() == widget.rect()
+    )
+
+
+def no_sideways_scrolling(window: MainWindow) -> bool:
+    return not window.tabs.widget(VERIFY_TAB).horizontalScrollBar().isVisible()
+
+
+def bring_in_and_verify(qtbot, window, tmp_path):
+    view = window.verification
+    task = view.panel.add_files(write_signatures(tmp_path, 38, 1, first=4))
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: fully_visible(view.verify_button, _viewport(window)), timeout=3000)
+    assert no_sideways_scrolling(window)
+    qtbot.mouseClick(view.verify_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+    assert view.pages.currentIndex() == RESULT_PAGE
+
+
+def verdict_widgets(window: MainWindow) -> list:
+    page = window.verification.result_page
+    gauge, decision = page.gauge, page.decision
+    return [gauge.score_label, gauge.bar, gauge.decision_label, *decision.buttons.values(),
+            decision.reason, decision.record_button]  # fmt: skip
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_verdict_is_in_view_without_sideways_scrolling(qtbot, window, tmp_path, width, height):
+    window.resize(width, height)
+    assert (window.width(), window.height()) == (width, height)
+    bring_in_and_verify(qtbot, window, tmp_path)
+    viewport = _viewport(window)
+    qtbot.waitUntil(
+        lambda: all(fully_visible(w, viewport) for w in verdict_widgets(window)), timeout=3000
+    )
+    assert no_sideways_scrolling(window)
+    gauge = window.verification.result_page.gauge
+    shown = gauge.score_label.fontMetrics().horizontalAdvance(gauge.score_text())
+    assert shown <= gauge.score_label.contentsRect().width()  # "0.97", not "97"
+    if height == 768:  # on the whole screen, the evidence is in view as well
+        pair = window.verification.result_page.pair
+        assert fully_visible(pair.left, viewport) and fully_visible(pair.right, viewport)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_reason_required_hint_moves_no_control(qtbot, window, tmp_path, width, height):
+    window.resize(width, height)
+    bring_in_and_verify(qtbot, window, tmp_path)
+    panel = window.verification.result_page.decision
+    assert window.verification.result_page.outcome.result.decision == "accept"
+    qtbot.mouseClick(panel.buttons["accept"], Qt.MouseButton.LeftButton)
+    qtbot.wait(50)  # any layout the click causes has happened
+    controls = (panel.reason, panel.record_button, *panel.buttons.values())
+    before = [(w.mapTo(window, QPoint(0, 0)), w.size()) for w in controls]
+    qtbot.mouseClick(panel.buttons["reject"], Qt.MouseButton.LeftButton)
+    assert "reason is required" in panel.hint.text()
+    qtbot.wait(50)
+    after = [(w.mapTo(window, QPoint(0, 0)), w.size()) for w in controls]
+    assert after == before
+    assert panel.hint.height() >= panel.hint.heightForWidth(panel.hint.width())  # not cut
+
+
+def test_once_the_teller_scrolls_the_page_stays_where_they_put_it(qtbot, window, tmp_path):
+    window.resize(MINIMUM_SIZE)
+    bring_in_and_verify(qtbot, window, tmp_path)
+    bar = window.tabs.widget(VERIFY_TAB).verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=3000)  # down to the verdict
+    bar.triggerAction(QtWidgets.QAbstractSlider.SliderAction.SliderToMinimum)  # as a wheel does
+    assert bar.value() == 0
+    window.resize(MINIMUM_SIZE.width() + 40, MINIMUM_SIZE.height() + 10)  # a new range
+    qtbot.wait(50)
+    assert bar.value() == 0
