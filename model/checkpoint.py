@@ -11,6 +11,7 @@ from differently preprocessed images would be silently wrong.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from model.preprocess import PREPROCESS_VERSION
 from model.scoring import Calibration, Thresholds
 
 CHECKPOINT_FORMAT = 1
+
+log = logging.getLogger("sigverify.checkpoint")
 
 
 def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:
@@ -87,22 +90,36 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
         raise ModelError(f"The model weights file {path} does not exist.")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # pickle/zip errors of every kind: the file is damaged
+    except OSError as err:
         raise ModelError(
-            f"The model weights file {path.name} is damaged or not a sigverify model ({err})."
+            f"Could not read the model weights file {path.name}: {err.strerror or err}."
         ) from err
+    except Exception as err:  # pickle/zip errors of every kind: the file is damaged
+        # torch's text advises loading again with weights_only=False, which would let
+        # the file run code: never shown to the user, kept in the log at debug level
+        log.debug("torch could not load %s: %s", path, err)
+        raise _damaged(path) from err
     version = require_usable(payload, CHECKPOINT_FORMAT, path.name)
-    state = payload["state_dict"]
-    digest = weights_digest(state)
+    try:
+        state = payload["state_dict"]
+        digest = weights_digest(state)
+        ckpt = Checkpoint(
+            state_dict=state,
+            config=NetworkConfig.from_dict(payload["config"]),
+            calibration=Calibration.from_dict(payload["calibration"]),
+            thresholds=Thresholds.from_dict(payload["thresholds"]),
+            preprocess_version=version,
+            training=payload.get("training", {}),
+            metrics=payload.get("metrics", {}),
+            sha256=digest,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as err:  # a part is missing
+        log.debug("%s lacks a usable part of a checkpoint: %r", path, err)
+        raise _damaged(path) from err
     if digest != payload.get("sha256"):
         raise ModelError(f"The model weights file {path.name} fails its integrity check.")
-    return Checkpoint(
-        state_dict=state,
-        config=NetworkConfig.from_dict(payload["config"]),
-        calibration=Calibration.from_dict(payload["calibration"]),
-        thresholds=Thresholds.from_dict(payload["thresholds"]),
-        preprocess_version=version,
-        training=payload.get("training", {}),
-        metrics=payload.get("metrics", {}),
-        sha256=digest,
-    )
+    return ckpt
+
+
+def _damaged(path: Path) -> ModelError:
+    return ModelError(f"The model weights file {path.name} is damaged or not a sigverify model.")

@@ -27,7 +27,7 @@ from torch import distributed as dist
 from model.augment import augment
 from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from model.device import resolve_device
-from model.errors import ModelError
+from model.errors import DatasetError, ModelError
 from model.losses import make_loss
 from model.network import NetworkConfig, build_network
 from model.progress import NullProgress, Progress
@@ -74,6 +74,8 @@ def epoch_batches(train: CanvasSet, cfg: TrainConfig, epoch: int) -> list[np.nda
         np.flatnonzero((train.writer == w) & train.forged) for w in range(len(train.writer_names))
     ]
     writers = [w for w, rows in enumerate(genuine_rows) if len(rows) >= 2]
+    if not writers:  # the batches below would wait for ever for a writer to draw
+        raise DatasetError("No training writer has two genuine signatures to learn from.")
     n_genuine = sum(len(genuine_rows[w]) for w in writers)
     per_batch = cfg.batch_writers * cfg.genuine_per_writer
     n_batches = max(1, math.ceil(n_genuine / per_batch))
@@ -95,6 +97,18 @@ def epoch_batches(train: CanvasSet, cfg: TrainConfig, epoch: int) -> list[np.nda
                 )
         batches.append(np.asarray(rows))
     return batches
+
+
+def load_init(path: Path, network: NetworkConfig) -> Checkpoint:
+    """The weights to start from, refused unless they load and fit `network` (the
+    command checks them before preprocessing, `train` again when it uses them)."""
+    start = load_checkpoint(path)
+    if start.config != network:
+        raise ModelError(
+            f"{path} has a different architecture ({start.config.name} "
+            f"{list(start.config.widths)}) from the one being trained."
+        )
+    return start
 
 
 def _batch_tensors(train: CanvasSet, rows: np.ndarray, rng: np.random.Generator):
@@ -127,12 +141,7 @@ def train(
     torch.manual_seed(cfg.seed)
     net = build_network(cfg.network)
     if cfg.init is not None:
-        start = load_checkpoint(cfg.init)
-        if start.config != cfg.network:
-            raise ModelError(
-                f"{cfg.init} has a different architecture ({start.config.name} "
-                f"{list(start.config.widths)}) from the one being trained."
-            )
+        start = load_init(cfg.init, cfg.network)
         net.load_state_dict(start.state_dict)
         log.info("starting from the weights of %s (%s)", cfg.init, start.model_id)
     net = net.to(device)
@@ -271,4 +280,12 @@ def train(
     return ckpt
 
 
-__all__ = ["TrainConfig", "train", "epoch_batches", "Calibration", "Thresholds", "embed_canvases"]
+__all__ = [
+    "TrainConfig",
+    "train",
+    "epoch_batches",
+    "load_init",
+    "Calibration",
+    "Thresholds",
+    "embed_canvases",
+]

@@ -6,11 +6,13 @@ component gets its box, area and stroke width. Printed text is then recognised b
 its layout rather than by its letters: printed glyphs sit in rows, neighbours of
 similar height with their bottoms (baseline) or tops (x- or cap-height) level to a
 pixel or two. Handwriting rarely lines up like that four times in a row.
+The same rows tell which way up the print is (see `PrintRows.upright_votes`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -192,11 +194,20 @@ def _outlines(xs, ys, starts, x0, x1, y0, y1) -> np.ndarray:
     return top & bottom & left & right & (w >= 6) & (h >= 6)
 
 
-def print_rows(c: Components) -> np.ndarray:
-    """Bool per component: part of a row of aligned, similar glyphs (printed text)."""
+class PrintRows(NamedTuple):
+    in_row: np.ndarray  # bool per component: a glyph in a row of print
+    # Which way up the print reads: neighbours in a row level at the bottom only (a
+    # t or an l beside an a, on one baseline) count +1, level at the top only (a g
+    # or a p beside an a) count -1. Latin print has far more ascenders than
+    # descenders, so upright print votes up and print upside down votes down.
+    upright_votes: int
+
+
+def print_rows(c: Components) -> PrintRows:
+    """The rows of aligned, similar glyphs (printed text) and which way up they read."""
     idx = np.flatnonzero(c.h >= 3)
     if idx.size < MIN_ROW_GLYPHS:
-        return np.zeros(c.count, bool)
+        return PrintRows(np.zeros(c.count, bool), 0)
     cy = c.y + c.h / 2
     order = idx[np.argsort(cy[idx], kind="stable")]
     ys = cy[order]
@@ -231,7 +242,10 @@ def print_rows(c: Components) -> np.ndarray:
     both = np.bincount(groups[i[link]], weights=(bottoms & tops)[link], minlength=c.count)
     links = np.bincount(groups[i[link]], minlength=c.count)
     level = both >= _MIN_LEVEL_FRACTION * np.maximum(links, 1)
-    return (sizes[groups] >= MIN_ROW_GLYPHS) & level[groups]
+    in_row = (sizes[groups] >= MIN_ROW_GLYPHS) & level[groups]
+    in_print = link & in_row[i]
+    votes = int((bottoms & ~tops)[in_print].sum()) - int((tops & ~bottoms)[in_print].sum())
+    return PrintRows(in_row, votes)
 
 
 def connected(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

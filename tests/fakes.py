@@ -178,3 +178,10 @@ def store_contents(store) -> dict[str, list[dict]]:
         names = [d[0] for d in cursor.description]
         out[name] = [dict(zip(names, row, strict=True)) for row in cursor]
     return out
+
+
+def box_iou(a, b) -> float:
+    """Intersection over union of two (x, y, w, h) boxes: how well a found zone fits."""
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy)

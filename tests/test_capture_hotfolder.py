@@ -233,3 +233,59 @@ def test_a_full_folder_is_taken_in_bounded_batches_oldest_first(tmp_path):
             batches.append([c.source for c in batch])
         time.sleep(POLL)
     assert batches == [["old_0.png", "old_1.png"], ["old_2.png", "old_3.png"], ["old_4.png"]]
+
+
+def _write_aged(path, data: bytes, age_s: int) -> None:
+    """A file written `age_s` seconds ago (its mtime says so)."""
+    path.write_bytes(data)
+    when = time.time_ns() - age_s * 10**9
+    os.utime(path, ns=(when, when))
+
+
+def test_newest_first_takes_one_at_a_time_and_records_only_what_it_hands_out(tmp_path):
+    folder, state = tmp_path / "in", tmp_path / "state"
+    folder.mkdir()
+    for name, age in (("older.png", 300), ("newest.png", 5), ("middle.png", 60)):
+        _write_aged(folder / name, encode_png(_image(age)), age)
+    hot = HotFolder(
+        folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL, newest_first=True
+    )
+    assert hot.wait_for_next(timeout=3).source == "newest.png"
+    assert hot.queued() == 2
+
+    # A restart now: the two not handed out are still offered, the taken one is not.
+    again = HotFolder(
+        folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL, newest_first=True
+    )
+    assert again.wait_for_next(timeout=3).source == "middle.png"
+    assert again.queued() == 1
+    assert again.wait_for_next(timeout=3).source == "older.png"
+    assert again.queued() == 0
+    assert again.wait_for_next(timeout=0.5) is None
+
+
+def test_watchers_sharing_a_state_dir_never_offer_the_same_file_twice(tmp_path):
+    # The GUI's enrolment and verification panels each have a watcher of the folder.
+    folder, state = tmp_path / "in", tmp_path / "state"
+    folder.mkdir()
+    enrol = HotFolder(folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL)
+    verify = HotFolder(folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL)
+    assert verify.wait_for_next(timeout=0.3) is None  # both have looked at the folder
+    (folder / "a.png").write_bytes(encode_png(_image(11)))
+    assert enrol.wait_for_next(timeout=3).source == "a.png"
+    assert verify.wait_for_next(timeout=0.5) is None
+    assert verify.queued() == 0
+
+    (folder / "b.png").write_bytes(encode_png(_image(12)))
+    assert verify.wait_for_next(timeout=3).source == "b.png"
+    assert enrol.wait_for_next(timeout=0.5) is None
+    saved = json.loads(next(state.glob("hotfolder-*.json")).read_text())
+    assert sorted(name for name, _, _ in saved["files"]) == ["a.png", "b.png"]
+
+
+def test_a_file_over_the_size_cap_is_refused_with_its_real_size(tmp_path):
+    with open(tmp_path / "huge.tif", "wb") as f:
+        f.truncate(60 * 1024 * 1024)  # sparse: 60 MB on paper, nothing on disk
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL)
+    with pytest.raises(ImageError, match=r"'huge.tif' is 60\.0 MB; the limit is 50\.0 MB\."):
+        hot.wait_for_next(timeout=3)

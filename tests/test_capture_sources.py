@@ -62,6 +62,14 @@ def test_a_bad_file_names_itself_in_the_error(tmp_path):
         ImageFileSource(path).capture(_set_event())
 
 
+def test_a_file_over_the_size_cap_is_refused_with_its_real_size(tmp_path):
+    # Only the cap's worth is read, but the message must give the file's own size.
+    with open(tmp_path / "huge.tif", "wb") as f:
+        f.truncate(60 * 1024 * 1024)  # sparse: 60 MB on paper, nothing on disk
+    with pytest.raises(ImageError, match=r"'huge.tif' is 60\.0 MB; the limit is 50\.0 MB\."):
+        ImageFileSource(tmp_path / "huge.tif").capture()
+
+
 def test_every_source_satisfies_the_protocol(tmp_path):
     sources = [
         ImageFileSource(tmp_path / "a.png"),

@@ -3,17 +3,13 @@
 import json
 
 import numpy as np
+import pytest
 
 from model.imageio import encode_png, load_image
 from model.pages import make_page
 from sigverify_gui.cli import main
-from tests.fakes import render_signatures
-
-
-def _iou(a, b) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy)
+from tests.cli_errors import assert_refused_option, assert_user_error, files_under, run_cli
+from tests.fakes import box_iou, render_signatures
 
 
 def test_extract_finds_the_signature_on_a_cheque(tmp_path, capsys):
@@ -23,9 +19,22 @@ def test_extract_finds_the_signature_on_a_cheque(tmp_path, capsys):
     out = tmp_path / "sig.png"
     assert main(["extract", str(tmp_path / "cheque.png"), "-o", str(out), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert _iou(data["box"], page.signature_box) >= 0.7 and 0 <= data["confidence"] <= 1
+    assert box_iou(data["box"], page.signature_box) >= 0.7 and 0 <= data["confidence"] <= 1
     crop = load_image(out).gray
     assert crop.shape[0] >= data["box"][3] and crop.shape[1] >= data["box"][2]
+
+
+def test_extract_turns_the_crop_of_a_sideways_page_upright(tmp_path, capsys):
+    from model.zone import turn
+
+    page = make_page(render_signatures(11, 1)[0], np.random.default_rng(2), kind="cheque")
+    (tmp_path / "sideways.png").write_bytes(encode_png(turn(page.image, 1)))
+    out = tmp_path / "sig.png"
+    assert main(["extract", str(tmp_path / "sideways.png"), "-o", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["quarter_turns"] == 3
+    crop = load_image(out).gray
+    assert crop.shape[1] > crop.shape[0]  # a signature stands wider than tall again
 
 
 def test_extract_crops_a_given_box_and_refuses_a_bad_one(tmp_path, capsys):
@@ -45,3 +54,27 @@ def test_extract_reports_a_blank_page(tmp_path, capsys):
     (tmp_path / "blank.png").write_bytes(encode_png(np.full((850, 1800), 240, np.uint8)))
     assert main(["extract", str(tmp_path / "blank.png"), "-o", str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("sig.jpg", "must be a .png file"),
+        ("sig", "must be a .png file"),
+        ("no-such-folder/sig.png", "the folder does not exist"),
+    ],
+)
+def test_extract_refuses_a_bad_target_before_reading_the_page(tmp_path, capsys, target, words):
+    (tmp_path / "p.png").write_bytes(encode_png(np.full((300, 500), 230, np.uint8)))
+    before = files_under(tmp_path)
+    code, _, err = run_cli(main, capsys, "extract", tmp_path / "p.png", "-o", tmp_path / target)
+    assert_user_error(code, err, words)
+    assert files_under(tmp_path) == before
+
+
+@pytest.mark.parametrize(("option", "value"), [("--margin", "-1"), ("--page-number", "0")])
+def test_extract_refuses_a_bad_number(tmp_path, capsys, option, value):
+    argv = ["extract", tmp_path / "p.png", "-o", tmp_path / "c.png", option, value]
+    code, _, err = run_cli(main, capsys, *argv)
+    assert_refused_option(code, err, option, value)
+    assert files_under(tmp_path) == set()

@@ -10,6 +10,7 @@ import pytest
 import sigverify_gui.cli as cli
 from sigverify_gui.services import runtime
 from sigverify_gui.store.db import Store
+from tests.cli_errors import assert_refused_option, run_cli
 from tests.fakes import FakeVerifier, write_signatures
 
 STORE_COMMANDS = [
@@ -314,3 +315,13 @@ def test_a_busy_store_is_reported_within_the_shortened_wait(capsys, loads, db, s
         err
         == f"error: The signature store {db} is busy in another program; try again in a moment.\n"
     )
+
+
+@pytest.mark.parametrize("limit", ["-5", "0", "x"])
+def test_audit_refuses_a_limit_below_one(capsys, loads, db, sigs, limit):
+    run_json(capsys, "enroll", "C1", *sigs[2][:2], "--db", db)
+    run_json(capsys, "verify", "C1", sigs[2][2], "--db", db)
+    assert len(run_json(capsys, "audit", "--limit", "1", "--db", db)["rows"]) == 1
+    code, out, err = run_cli(cli.main, capsys, "audit", "--limit", limit, "--db", db)
+    assert_refused_option(code, err, "--limit", limit)  # -5 used to list every row
+    assert out == ""

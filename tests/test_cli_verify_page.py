@@ -9,9 +9,9 @@ import pytest
 
 import sigverify_gui.cli as cli
 from model.imageio import encode_png
-from model.pages import make_page
+from model.pages import make_page, make_unsigned_page
 from sigverify_gui.services import runtime
-from tests.fakes import FakeVerifier, render_signatures, write_signatures
+from tests.fakes import FakeVerifier, box_iou, render_signatures, write_signatures
 
 
 @pytest.fixture
@@ -26,15 +26,6 @@ def store_cli(monkeypatch, tmp_path):
     return db
 
 
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / (aw * ah + bw * bh - inter)
-
-
 def test_verify_page_finds_the_signature_and_reports_its_box(store_cli, tmp_path, capsys):
     signature = render_signatures(4, 1, first=7)[0]
     page = make_page(signature, np.random.default_rng(5), kind="cheque")
@@ -46,7 +37,7 @@ def test_verify_page_finds_the_signature_and_reports_its_box(store_cli, tmp_path
     assert code == 0, err
     data = json.loads(out)
     assert data["customer_id"] == "1001" and data["decision"] in ("accept", "refer", "reject")
-    assert _iou(data["box"], page.signature_box) >= 0.7
+    assert box_iou(data["box"], page.signature_box) >= 0.7
     assert 0.0 <= data["zone_confidence"] <= 1.0
 
 
@@ -65,3 +56,127 @@ def test_verify_page_with_a_blank_page_is_a_clear_error(store_cli, tmp_path, cap
     capsys.readouterr()
     assert cli.main(["verify", "1001", "--page", str(blank), "--db", store_cli]) == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+# --- turned pages, unsure zones, page numbers, boxes, coarse pages ----------------------
+def _audit_rows(db: str, capsys) -> list[dict]:
+    capsys.readouterr()
+    assert cli.main(["audit", "--json", "--db", db]) == 0
+    return json.loads(capsys.readouterr().out)["rows"]
+
+
+def _verify_json(db: str, capsys, *argv: str) -> tuple[int, dict | None, str]:
+    """Exit status, JSON and stderr of `verify 1001 ARGV --json`; a bad option value
+    makes argparse exit, with the same status."""
+    capsys.readouterr()
+    try:
+        code = cli.main(["verify", "1001", *argv, "--db", db, "--json"])
+    except SystemExit as exited:
+        code = exited.code
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if code == 0 else None), err
+
+
+@pytest.fixture(scope="module")
+def cheque():
+    signature = render_signatures(4, 1, first=7)[0]
+    return make_page(signature, np.random.default_rng(5), kind="cheque")
+
+
+def test_verify_page_reads_a_sideways_cheque_the_right_way_up(store_cli, tmp_path, capsys, cheque):
+    from model.zone import turn, turn_box
+
+    upright, sideways = tmp_path / "upright.png", tmp_path / "rot90.png"
+    upright.write_bytes(encode_png(cheque.image))
+    sideways.write_bytes(encode_png(turn(cheque.image, 1)))  # fed turned to the right
+    _, straight, _ = _verify_json(store_cli, capsys, "--page", str(upright))
+    code, turned, err = _verify_json(store_cli, capsys, "--page", str(sideways))
+    assert code == 0, err
+    assert turned["quarter_turns"] == 3 and turned["zone_confidence"] >= 0.85
+    truth = turn_box(cheque.signature_box, 1, cheque.image.shape)  # on the file as stored
+    assert box_iou(turned["box"], truth) >= 0.7
+    # the signature compared is the upright one: the same score as from the upright page
+    assert abs(turned["score"] - straight["score"]) < 0.05
+    assert turned["decision"] == straight["decision"]
+    capsys.readouterr()
+    assert cli.main(["verify", "1001", "--page", str(sideways), "--db", store_cli]) == 0
+    assert "turned a quarter turn anticlockwise to read it" in capsys.readouterr().out
+
+
+def test_verify_page_refuses_an_unsure_zone_and_records_nothing(
+    store_cli, tmp_path, capsys, monkeypatch, cheque
+):
+    import model.zone
+
+    real = model.zone.find_signature
+
+    def unsure(page, dpi=None):
+        found = real(page, dpi)
+        x, y, w, h = found.box
+        return model.zone.ZoneResult((x, y, w // 2, h), 0.53, ())  # half the signature
+
+    monkeypatch.setattr(model.zone, "find_signature", unsure)
+    path = tmp_path / "cheque.png"
+    path.write_bytes(encode_png(cheque.image))
+    before = _audit_rows(store_cli, capsys)
+    argv = ["verify", "1001", "--page", str(path), "--db", store_cli, "--record-failure"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1
+    assert "could not be found with confidence (0.53)" in err and "--box" in err
+    assert _audit_rows(store_cli, capsys) == before
+
+
+def test_verify_page_number_takes_a_later_page_of_a_tiff(store_cli, tmp_path, capsys, cheque):
+    from PIL import Image
+
+    unsigned = make_unsigned_page(np.random.default_rng(8), kind="cheque")
+    path = tmp_path / "two-pages.tif"
+    first, second = Image.fromarray(unsigned), Image.fromarray(cheque.image)
+    first.save(path, save_all=True, append_images=[second], dpi=(300, 300))
+    code, data, err = _verify_json(store_cli, capsys, "--page", str(path), "--page-number", "2")
+    assert code == 0, err
+    assert box_iou(data["box"], cheque.signature_box) >= 0.7
+    capsys.readouterr()
+    argv = ["verify", "1001", "--page", str(path), "--db", store_cli]
+    assert cli.main([*argv, "--page-number", "2"]) == 0
+    assert "found on page 2 of 2" in capsys.readouterr().out
+    code, _, err = _verify_json(store_cli, capsys, "--page", str(path))  # page 1: unsigned
+    assert code == 2 and err.startswith("error:")
+    code, _, err = _verify_json(store_cli, capsys, "--page", str(path), "--page-number", "3")
+    assert code == 2 and "has 2 page(s); there is no page 3" in err
+    for bad in ("0", "two"):  # pages count from 1, as extract's do
+        code, _, err = _verify_json(store_cli, capsys, "--page", str(path), "--page-number", bad)
+        assert code == 2 and "--page-number" in err and err.count("\n") == 1
+
+
+def test_verify_page_with_a_box_uses_it_without_searching(store_cli, tmp_path, capsys, cheque):
+    path = tmp_path / "cheque.png"
+    path.write_bytes(encode_png(cheque.image))
+    x, y, w, h = cheque.signature_box
+    box = f"{x - 5},{y - 5},{w + 10},{h + 10}"
+    code, data, err = _verify_json(store_cli, capsys, "--page", str(path), "--box", box)
+    assert code == 0, err
+    assert data["box"] == [x - 5, y - 5, w + 10, h + 10] and data["zone_confidence"] is None
+    for bad in ("1,2,3", "0,0,99999,10"):
+        code, _, err = _verify_json(store_cli, capsys, "--page", str(path), "--box", bad)
+        assert code == 2 and err.startswith("error:") and "Traceback" not in err
+
+
+def test_box_and_page_number_need_a_page(store_cli, tmp_path, capsys):
+    image = write_signatures(tmp_path, 4, 1, first=8)[0]
+    for extra in (["--box", "1,2,3,4"], ["--page-number", "2"]):
+        code, _, err = _verify_json(store_cli, capsys, str(image), *extra)
+        assert code == 2 and "go with --page" in err
+
+
+def test_verify_page_says_a_tiny_page_is_too_coarse(store_cli, tmp_path, capsys, cheque):
+    import cv2
+
+    tiny = tmp_path / "tiny.png"
+    tiny.write_bytes(encode_png(cv2.resize(cheque.image, (180, 85), interpolation=cv2.INTER_AREA)))
+    before = _audit_rows(store_cli, capsys)
+    code, _, err = _verify_json(store_cli, capsys, "--page", str(tiny))
+    assert code == 2
+    assert err.startswith("error:") and "180×85 pixels" in err and "150 dpi" in err
+    assert _audit_rows(store_cli, capsys) == before

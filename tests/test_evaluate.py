@@ -9,6 +9,13 @@ from model import evaluate
 from model.datasets import open_dataset
 from model.errors import CancelledError, DatasetError
 from model.progress import NullProgress
+from tests.cli_errors import (
+    assert_refused_option,
+    assert_user_error,
+    cli_with,
+    files_under,
+    run_cli,
+)
 
 # What the fake model scores a query against a writer's references:
 SKILLED_SCORE = {1: 0.3, 2: 0.5, 3: 0.7, 4: 0.9}  # its forgeries, by image number
@@ -228,3 +235,69 @@ def test_plot_writes_a_png(tmp_path, forged):
     data = out.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(data) > 10_000
+
+
+def test_no_random_forgeries_asked_for(three_writers):
+    model = FakeModel()
+    report = evaluate.summarize(
+        evaluate.score_protocol(three_writers, model.embed, model.score, random_per_writer=0),
+        0.8,
+        0.5,
+    )
+    assert report["n_random"] == 0 and report["eer_random"] is None
+    assert report["eer_skilled"] is not None
+
+
+# --- `sigverify evaluate` refuses bad input in one line, before any work ----------------
+
+
+@pytest.fixture
+def evaluate_cli(monkeypatch, tmp_path):
+    """`sigverify evaluate` on a listed data set; loading a model is a test failure, as
+    every refusal here must come first."""
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr("model.Verifier.load", no_model)
+    make_dataset(tmp_path / "data", {"w1": 7, "w2": 7})
+    return cli_with(monkeypatch, "evaluate")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--random-per-writer", "-1"), ("--refs", "0"), ("--refs", "-2"), ("--refs", "1.5")],
+)
+def test_evaluate_refuses_a_bad_number(evaluate_cli, tmp_path, capsys, option, value):
+    argv = ["evaluate", "--data", tmp_path / "data", option, value]
+    code, out, err = run_cli(evaluate_cli, capsys, *argv)
+    assert_refused_option(code, err, option, value)
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("plot", "words"),
+    [
+        ("no-such-folder/eval.png", "the folder does not exist"),
+        ("eval.jpg", "must be a .png file"),
+        ("eval.txt", "must be a .png file"),
+    ],
+)
+def test_evaluate_refuses_a_bad_plot_target_and_makes_nothing(
+    evaluate_cli, tmp_path, capsys, plot, words
+):
+    before = files_under(tmp_path)
+    argv = ["evaluate", "--data", tmp_path / "data", "--plot", tmp_path / plot]
+    code, _, err = run_cli(evaluate_cli, capsys, *argv)
+    assert_user_error(code, err, words)
+    assert files_under(tmp_path) == before
+
+
+def test_evaluate_with_weights_that_are_not_a_model_is_one_line(monkeypatch, tmp_path, capsys):
+    make_dataset(tmp_path / "data", {"w1": 7, "w2": 7})
+    (tmp_path / "some.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    main = cli_with(monkeypatch, "evaluate")
+    argv = ["evaluate", "--data", tmp_path / "data", "--weights", tmp_path / "some.png"]
+    code, _, err = run_cli(main, capsys, *argv, "--device", "cpu")
+    assert_user_error(code, err, "some.png is damaged or not a sigverify model")
+    assert "weights_only" not in err and "arbitrary code" not in err

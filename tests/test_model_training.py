@@ -9,11 +9,19 @@ import torch
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.errors import CancelledError, ModelError
 from model.network import NetworkConfig
+from model.preprocess import PREPROCESS_VERSION
 from model.progress import NullProgress
 from model.train import TrainConfig, epoch_batches, train
 from model.training_data import CanvasSet, synthetic_canvases
 from model.training_setup import split_writers
 from model.verifier import Verifier
+from tests.cli_errors import (
+    assert_refused_option,
+    assert_user_error,
+    cli_with,
+    files_under,
+    run_cli,
+)
 from tests.tiny import tiny_config
 
 
@@ -192,6 +200,7 @@ def test_cli_split_seed_keeps_the_writers_while_seed_changes_the_start(
 
     def run(name, *seeds):
         out = tmp_path / name / "w.pt"
+        out.parent.mkdir()  # train refuses a missing folder rather than making one
         assert main([*common, "--holdout-fraction", "0.2", *seeds, "--out", str(out)]) == 0
         return load_checkpoint(out)
 
@@ -205,3 +214,150 @@ def test_cli_split_seed_keeps_the_writers_while_seed_changes_the_start(
     # too few writers left for validation: one line and a non-zero exit, no traceback
     assert main([*common, "--holdout-fraction", "0.5", "--out", str(tmp_path / "d.pt")]) != 0
     assert "at least 6 writers" in capsys.readouterr().err
+
+
+# --- bad input is refused in one line, before any work ----------------------------------
+
+
+def _listed_dataset(root, writers: int, genuine: int, forged: int = 2):
+    """Empty files in the generic layout: enough for every check made before images
+    are read (a test that gets as far as preprocessing fails on them)."""
+    for w in range(1, writers + 1):
+        for kind, count in (("genuine", genuine), ("forged", forged)):
+            (root / f"w{w:02d}" / kind).mkdir(parents=True, exist_ok=True)
+            for n in range(1, count + 1):
+                (root / f"w{w:02d}" / kind / f"{kind[0]}{n:02d}.png").write_bytes(b"")
+    return root
+
+
+@pytest.fixture
+def train_cli(monkeypatch, tmp_path):
+    """`sigverify train`, and a data set listed but never preprocessed: reading an
+    image here is a failure of the test (exit 70), not of the input."""
+
+    def no_preprocessing(*args, **kwargs):
+        raise AssertionError("preprocessing started")
+
+    monkeypatch.setattr("model.training_setup.canvases_from_dataset", no_preprocessing)
+    monkeypatch.setattr("model.train.train", no_preprocessing)
+    _listed_dataset(tmp_path / "data", writers=12, genuine=7)
+    return cli_with(monkeypatch, "train", "calibrate", "self_test")
+
+
+def _train_argv(tmp_path, *extra, data="data"):
+    out = tmp_path / "t.pt"
+    return ["train", "--data", tmp_path / data, "--cache", tmp_path / "cache", "--out", out, *extra]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--epochs", "0"),
+        ("--epochs", "two"),
+        ("--lr", "-1"),
+        ("--lr", "0"),
+        ("--lr", "nan"),
+        ("--margin", "0"),
+        ("--margin", "-0.5"),
+        ("--holdout-fraction", "1.5"),
+        ("--holdout-fraction", "-0.1"),
+        ("--val-fraction", "2"),
+        ("--val-fraction", "1"),
+        ("--synthetic-writers", "-3"),
+        ("--seed", "-1"),
+        ("--split-seed", "-2"),
+    ],
+)
+def test_train_refuses_a_bad_number_before_any_work(train_cli, tmp_path, capsys, option, value):
+    before = files_under(tmp_path)
+    code, _, err = run_cli(train_cli, capsys, *_train_argv(tmp_path, option, value))
+    assert_refused_option(code, err, option, value)
+    assert files_under(tmp_path) == before
+
+
+def test_train_refuses_fractions_that_leave_no_writer_to_train_on(train_cli, tmp_path, capsys):
+    before = files_under(tmp_path)
+    argv = _train_argv(tmp_path, "--holdout-fraction", "0.6", "--val-fraction", "0.4")
+    assert_user_error(*run_cli(train_cli, capsys, *argv)[::2], "less than 1")
+    assert files_under(tmp_path) == before
+
+
+def test_train_checks_validation_writers_before_preprocessing(train_cli, tmp_path, capsys):
+    _listed_dataset(tmp_path / "small", writers=12, genuine=5)  # 5 genuine: no query left
+    before = files_under(tmp_path)
+    argv = _train_argv(tmp_path, "--epochs", "1", data="small")
+    assert_user_error(*run_cli(train_cli, capsys, *argv)[::2], "Validation needs", "6 genuine")
+    assert files_under(tmp_path) == before  # no cache, no log, no weights
+
+
+def test_train_checks_the_init_weights_before_preprocessing(train_cli, tmp_path, capsys):
+    (tmp_path / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    before = files_under(tmp_path)
+    for init, words in (("nope.pt", "does not exist"), ("picture.png", "not a sigverify model")):
+        argv = _train_argv(tmp_path, "--init", tmp_path / init)
+        code, _, err = run_cli(train_cli, capsys, *argv)
+        assert_user_error(code, err, init, words)
+        assert "weights_only" not in err and "arbitrary code" not in err
+    assert files_under(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["train", "calibrate"])
+def test_train_and_calibrate_refuse_a_missing_output_folder(train_cli, tmp_path, capsys, command):
+    out = tmp_path / "no-such-folder" / "t.pt"
+    before = files_under(tmp_path)
+    argv = ["--data", tmp_path / "data", "--out", out, "--cache", tmp_path / "cache"]
+    argv = [command, *argv] if command == "train" else [command, tmp_path / "w.pt", *argv]
+    code, _, err = run_cli(train_cli, capsys, *argv)
+    assert_user_error(code, err, str(out), "the folder does not exist")
+    assert files_under(tmp_path) == before and not out.parent.exists()
+
+
+def test_self_test_names_a_file_that_is_not_a_model_in_one_line(train_cli, tmp_path, capsys):
+    (tmp_path / "some.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    code, out, err = run_cli(train_cli, capsys, "self-test", "--weights", tmp_path / "some.png")
+    assert code == 1 and "Traceback" not in out + err  # a failed self-test, reported
+    problem = [line for line in out.splitlines() if line.startswith("problem")]
+    assert problem == [
+        "problem (step: load): The model weights file some.png is damaged or not a sigverify model."
+    ]
+
+
+def test_a_file_that_is_not_a_model_is_one_line_and_torch_detail_only_in_the_log(tmp_path, caplog):
+    (tmp_path / "some.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    debug = caplog.at_level("DEBUG", logger="sigverify.checkpoint")
+    with debug, pytest.raises(ModelError) as info:
+        load_checkpoint(tmp_path / "some.png")
+    assert str(info.value) == "The model weights file some.png is damaged or not a sigverify model."
+    assert "weights_only" in caplog.text  # torch's own words, for IT
+
+    torch.save({"format": 1, "preprocess_version": PREPROCESS_VERSION}, tmp_path / "part.pt")
+    with pytest.raises(ModelError, match="part.pt is damaged or not a sigverify model"):
+        load_checkpoint(tmp_path / "part.pt")
+
+
+def test_plan_refuses_writers_that_training_or_validation_cannot_use(tmp_path):
+    from model.errors import DatasetError
+    from model.training_setup import plan_writers, require_enough_writers
+
+    _listed_dataset(tmp_path / "ok", writers=12, genuine=7)
+    plan = plan_writers([tmp_path / "ok"], 0.3, 0.15, seed=0)
+    assert [len(part) for part in plan.splits[0]] == [6, 2, 4]
+
+    with pytest.raises(DatasetError, match="train on"):
+        require_enough_writers([1, 1], [7, 7])
+    with pytest.raises(DatasetError, match="but 1 of the validation writers"):
+        require_enough_writers([7, 7], [7, 5])
+    require_enough_writers([2], [6, 6])
+
+    _listed_dataset(tmp_path / "six", writers=6, genuine=7)  # all six would validate
+    with pytest.raises(DatasetError, match="train on"):
+        plan_writers([tmp_path / "six"], 0.0, 0.95, seed=0)
+    plan_writers([tmp_path / "six"], 0.0, 0.95, seed=0, synthetic_writers=1)
+
+
+def test_a_training_set_without_two_genuine_signatures_of_a_writer_is_refused(tmp_path):
+    from model.errors import DatasetError
+
+    lone = synthetic_canvases(n_writers=2, genuine=1, forged=1, seed=3)
+    with pytest.raises(DatasetError, match="two genuine"):
+        epoch_batches(lone, _cfg(tmp_path), 0)  # instead of waiting for ever

@@ -13,6 +13,7 @@ from PIL import Image
 from model.bench import cheque_scan, compose, draw_signature, paper
 from model.preprocess import PREPROCESS_VERSION, analyse_ink, ink_box
 from model.quality import MESSAGES, QualityReport, check_quality
+from tests.cli_errors import assert_refused_option, run_cli
 
 
 def _scan(
@@ -345,3 +346,12 @@ def test_bench_command(cli, capsys):
     assert float(figures["preprocess_ms"]) > 0 and float(figures["quality_ms"]) > 0
     assert cli(["bench", "--only", "nonsense"]) == 2
     assert "nonsense" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("repeat", ["0", "-3", "two"])
+def test_bench_command_refuses_a_repeat_below_one(cli, capsys, monkeypatch, repeat):
+    # It used to run the default 30 repeats instead: nothing may be timed at all.
+    monkeypatch.setattr("model.bench.run_benchmarks", lambda *a, **k: pytest.fail("benchmarked"))
+    code, out, err = run_cli(cli, capsys, "bench", "--only", "preprocess", "--repeat", repeat)
+    assert_refused_option(code, err, "--repeat", repeat)
+    assert out == ""

@@ -13,12 +13,7 @@ from model.pages import (
 )
 from model.synth import make_writer, render_genuine
 from model.zone import crop_box, find_signature
-
-
-def _iou(a, b) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy)
+from tests.fakes import box_iou
 
 
 def _signature(k: int, rng: np.random.Generator) -> np.ndarray:
@@ -39,7 +34,7 @@ def test_finds_the_signature_on_nine_pages_in_ten():
         except BlankImageError:
             ious.append(0.0)
             continue
-        ious.append(_iou(found, page.signature_box))
+        ious.append(box_iou(found, page.signature_box))
     hits = sum(v >= 0.7 for v in ious)
     assert hits >= 36, f"only {hits}/40 pages with IoU >= 0.7: {np.round(ious, 2)}"
 
@@ -47,7 +42,7 @@ def test_finds_the_signature_on_nine_pages_in_ten():
 def test_finds_cursive_from_a_third_generator():
     rng = np.random.default_rng(7)
     pages = [make_page(make_scribble_signature(rng), rng, kind="cheque") for _ in range(6)]
-    hits = sum(_iou(find_signature(p.image).box, p.signature_box) >= 0.7 for p in pages)
+    hits = sum(box_iou(find_signature(p.image).box, p.signature_box) >= 0.7 for p in pages)
     assert hits >= 5
 
 
@@ -55,7 +50,7 @@ def test_confidence_is_high_for_a_signature_and_candidates_differ_from_the_box()
     rng = np.random.default_rng(3)
     page = make_page(render_genuine(make_writer(5), rng), rng, kind="form")
     result = find_signature(page.image, dpi=300)
-    assert _iou(result.box, page.signature_box) >= 0.7
+    assert box_iou(result.box, page.signature_box) >= 0.7
     assert 0.5 < result.confidence <= 1.0
     assert result.box not in result.candidates
     assert len(result.candidates) <= 5
@@ -78,7 +73,7 @@ def test_a_page_scanned_at_200_dpi_or_of_unknown_dpi(dpi):
     page = make_page(render_genuine(make_writer(8), rng), rng, kind="cheque")
     small = cv2.resize(page.image, None, fx=2 / 3, fy=2 / 3, interpolation=cv2.INTER_AREA)
     truth = tuple(round(v * 2 / 3) for v in page.signature_box)
-    assert _iou(find_signature(small, dpi=dpi).box, truth) >= 0.7
+    assert box_iou(find_signature(small, dpi=dpi).box, truth) >= 0.7
 
 
 def test_colour_pages_are_read_as_grey():

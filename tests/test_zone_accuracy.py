@@ -10,14 +10,9 @@ from model.errors import BlankImageError
 from model.pages import make_page
 from model.synth import make_writer, render_genuine
 from model.zone import find_signature
+from tests.fakes import box_iou
 
 PAGES = 30
-
-
-def _iou(a, b) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy)
 
 
 def test_the_signature_box_is_found_on_at_least_90_percent_of_pages():
@@ -27,7 +22,7 @@ def test_the_signature_box_is_found_on_at_least_90_percent_of_pages():
         signature = render_genuine(make_writer(900 + i), rng)
         page = make_page(signature, rng, kind="cheque" if i % 2 == 0 else "form")
         with contextlib.suppress(BlankImageError):  # a miss
-            hits += _iou(find_signature(page.image).box, page.signature_box) >= 0.7
+            hits += box_iou(find_signature(page.image).box, page.signature_box) >= 0.7
     assert hits >= 0.9 * PAGES
 
 

@@ -60,8 +60,16 @@ COMMAND_MODULES = [
 log = logging.getLogger("sigverify.cli")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one `error:` line like every other user error,
+    not a usage block (which `--help` gives); the subcommands inherit the class."""
+
+    def error(self, message: str):
+        self.exit(USER_ERROR, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="sigverify",
         description="Offline signature verification for bank branches.",
     )

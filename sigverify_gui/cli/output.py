@@ -1,10 +1,92 @@
-"""Shared output helpers for commands: JSON or human text, never both."""
+"""Shared helpers for commands: checked option values, files to write, and output
+(JSON or human text, never both).
+
+The option types and target checks live here, not in each command, so that a bad
+number or a bad target path is refused with the same words by every command."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
+from pathlib import Path
 from typing import Any
+
+from model.errors import SigverifyError
+
+# --- option types: argparse refuses a bad value before the command runs ---------------
+
+
+def whole_number(minimum: int, maximum: int | None = None):
+    """An argparse type: an integer of at least `minimum` (and at most `maximum`)."""
+    wanted = f"of {minimum} or more" if maximum is None else f"from {minimum} to {maximum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be a whole number {wanted}, not {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1)
+non_negative_int = whole_number(0)
+# numpy's and torch's generators take seeds of 0 and up; 32 bits keep every one valid
+seed_number = whole_number(0, 2**32 - 1)
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0 (a learning rate, a loss margin)."""
+    value = _finite(text)
+    if value is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a share from 0 up to, but not including, 1."""
+    value = _finite(text)
+    if value is None or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction from 0 to below 1, not {text!r}")
+    return value
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+# --- files a command writes: refused before any work -------------------------------
+
+
+def check_target(path: Path) -> None:
+    """Refuse a file to write whose folder is missing: a mistyped path must not become
+    a new folder (backup, scan and --db refuse one too), nor fail after hours of work."""
+    path = Path(path)
+    if path.is_dir():
+        raise SigverifyError(f"Could not write '{path}': it is a folder.")
+    if not path.parent.is_dir():
+        raise SigverifyError(f"Could not write '{path}': the folder does not exist.")
+
+
+def check_png_target(path: Path) -> None:
+    """`check_target` for a picture, which is always written as PNG: a .jpg name would
+    give a file whose contents do not match its name."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise SigverifyError(f"'{path}' must be a .png file: it is written as PNG.")
+    check_target(path)
+
+
+# --- output ---------------------------------------------------------------------------
 
 
 def add_json_flag(parser) -> None:

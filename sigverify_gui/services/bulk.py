@@ -3,6 +3,8 @@
 Used to load a test branch, or a migration from another system that exported its
 signatures as folders. Each writer is one ordinary enrolment (its own transaction),
 so one bad writer does not stop the others, and re-running skips those already in.
+Cancelling stops before the next writer; `BulkEnrolmentCancelled` carries the report of
+what was done until then, so the caller can say so.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class BulkEnrolmentReport:
     skipped: list[str] = field(default_factory=list)  # already enrolled
     failed: list[tuple[str, str]] = field(default_factory=list)  # (customer id, message)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False  # stopped part-way: the lists say what was done before
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +36,16 @@ class BulkEnrolmentReport:
             "failed": [{"customer_id": c, "message": m} for c, m in self.failed],
             "warnings": [{"customer_id": c, "message": m} for c, m in self.warnings],
         }
+
+
+class BulkEnrolmentCancelled(CancelledError):
+    """Cancelled part-way; `report` says which writers were enrolled before."""
+
+    def __init__(self, report: BulkEnrolmentReport) -> None:
+        super().__init__(
+            f"The folder enrolment was cancelled after {len(report.enrolled)} customer(s)."
+        )
+        self.report = report
 
 
 def enrol_dataset(
@@ -48,28 +61,32 @@ def enrol_dataset(
     progress = progress or NullProgress()
     report = BulkEnrolmentReport()
     total = len(dataset.writers)
-    for done, samples in enumerate(dataset.writers):
-        customer_id = f"{prefix}{samples.writer}"
-        progress.update(done, total, customer_id)
-        if records.get_customer(store.db, customer_id) is not None:
-            report.skipped.append(customer_id)
-            continue
-        try:
-            result = enrol_customer(
-                store,
-                verifier,
-                customer_id,
-                list(samples.genuine),
-                name=f"writer {samples.writer}",
-                force=force,
-                operator=operator,
-            )
-        except CancelledError:
-            raise
-        except SigverifyError as err:
-            report.failed.append((customer_id, str(err)))
-            continue
-        report.enrolled.append(customer_id)
-        report.warnings += [(customer_id, w) for w in result.warnings]
-    progress.update(total, total, "")
+    try:
+        for done, samples in enumerate(dataset.writers):
+            customer_id = f"{prefix}{samples.writer}"
+            progress.update(done, total, customer_id)  # where a cancel stops the run
+            if records.get_customer(store.db, customer_id) is not None:
+                report.skipped.append(customer_id)
+                continue
+            try:
+                result = enrol_customer(
+                    store,
+                    verifier,
+                    customer_id,
+                    list(samples.genuine),
+                    name=f"writer {samples.writer}",
+                    force=force,
+                    operator=operator,
+                )
+            except CancelledError:
+                raise  # not one writer's failure: the whole run stops
+            except SigverifyError as err:
+                report.failed.append((customer_id, str(err)))
+                continue
+            report.enrolled.append(customer_id)
+            report.warnings += [(customer_id, w) for w in result.warnings]
+        progress.update(total, total, "")
+    except CancelledError as err:
+        report.cancelled = True
+        raise BulkEnrolmentCancelled(report) from err
     return report

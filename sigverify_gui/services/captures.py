@@ -154,17 +154,58 @@ def gray_from_png(data: bytes) -> np.ndarray:
     return load_image(data).gray
 
 
-def signature_from_page(page: np.ndarray, dpi: float | None = None):
-    """Find the signature on a whole page and isolate it; returns (capture, zone).
+@dataclass(frozen=True, eq=False)
+class LoadedPage:
+    """One page of a file that may hold several (a PDF, a multi-page TIFF)."""
 
-    Only the zone's box is kept, and paper-coloured margins are added around it: a
-    plain crop with a margin would bring in the printed text and rules next to the
-    signature, which the quality check rightly calls clutter or cut-off ink.
+    capture: Capture  # its pixels and dpi; source names the page when there are several
+    number: int  # from 1
+    count: int  # pages in the file
+
+
+def load_page(source: str | Path | bytes, number: int = 1, name: str | None = None) -> LoadedPage:
+    """Page `number` (from 1, as `extract --page-number` counts) of an image or PDF file.
+
+    Raises the core's `ImageError`s, naming the file (`name` for bytes), also for a
+    page the file does not have.
     """
-    from model.zone import crop_box, find_signature
+    from model.imageio import load_image
 
-    zone = find_signature(page, dpi=dpi)
-    inside = crop_box(page, zone.box)
+    loaded = load_image(source, page=number - 1, name=name)
+    label = loaded.source if loaded.page_count == 1 else f"{loaded.source}, page {number}"
+    return LoadedPage(Capture(loaded.gray, loaded.dpi, label), number, loaded.page_count)
+
+
+def page_count(data: bytes) -> int:
+    """How many pages a file's bytes hold. Only PDF, TIFF, GIF and WebP can hold more
+    than one; of those, the first page is read to count them."""
+    from model.image_signatures import known_format
+    from model.imageio import load_image
+
+    if b"%PDF-" not in data[:1024] and known_format(data) not in ("TIFF", "GIF", "WebP"):
+        return 1
+    return load_image(data).page_count
+
+
+def signature_from_page(
+    page: np.ndarray, dpi: float | None = None, box: tuple[int, int, int, int] | None = None
+):
+    """Find the signature on a whole page (or take the given `box`) and isolate it,
+    the right way up; returns (capture, zone), zone None for a given box.
+
+    Only the box is kept, and paper-coloured margins are added around it: a plain
+    crop with a margin would bring in the printed text and rules next to the
+    signature, which the quality check rightly calls clutter or cut-off ink. A page
+    read sideways or upside down has its crop turned upright (`zone.quarter_turns`);
+    a given box is taken as it stands on the page.
+    """
+    from model.zone import crop_box, find_signature, turn
+
+    zone = None
+    if box is None:
+        zone = find_signature(page, dpi=dpi)
+        box = zone.box
+    inside = turn(crop_box(page, box), zone.quarter_turns if zone is not None else 0)
     paper = int(np.percentile(inside, 90))  # the signature box is mostly paper
     margin = max(12, round(0.08 * max(inside.shape)))
     isolated = np.pad(inside, margin, mode="constant", constant_values=paper)

@@ -20,6 +20,7 @@ import numpy as np
 from model.errors import ImageError
 from model.progress import NullProgress, Progress
 from sigverify_gui.services.captures import ImageInput, PreparedCapture, describe, prepare
+from sigverify_gui.services.enrol_groups import reference_groups, strays
 from sigverify_gui.services.errors import ConsistencyError, EnrolmentError, QualityError
 from sigverify_gui.services.verifier_protocol import VerifierLike
 
@@ -32,7 +33,8 @@ class ConsistencyScore:
     index: int  # position among the new captures, from 0
     source: str
     score: float  # the verifier's score of this capture against all the others
-    outlier: bool
+    outlier: bool  # scored below the reject threshold, or `apart`
+    apart: bool = False  # in a group of its own that matches none of the rest (enrol_groups)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,7 @@ class ConsistencyScore:
             "source": self.source,
             "score": self.score,
             "outlier": self.outlier,
+            "apart": self.apart,
         }
 
 
@@ -114,20 +117,24 @@ def check_consistency(
     t_reject: float,
     existing: np.ndarray | None = None,
 ) -> tuple[ConsistencyScore, ...]:
-    """Score each new embedding against all the others (new and existing).
+    """Score each new embedding against all the others (new and existing), and mark
+    those that fall in a group apart from the customer's main one (`enrol_groups`).
 
     With a single capture and no existing references there is nothing to compare,
     and the result is empty.
     """
     n = len(embeddings)
     others = existing if existing is not None else np.zeros((0, embeddings.shape[1]), np.float32)
+    if n == 0 or n + len(others) < 2:
+        return ()
+    everyone = np.concatenate([embeddings, others], axis=0)
+    apart = strays(reference_groups(verifier, everyone), n)
     results = []
     for i in range(n):
-        pool = np.concatenate([np.delete(embeddings, i, axis=0), others], axis=0)
-        if len(pool) == 0:
-            return ()
-        score = float(verifier.score(pool, embeddings[i]))
-        results.append(ConsistencyScore(i, sources[i], score, score < t_reject))
+        score = float(verifier.score(np.delete(everyone, i, axis=0), embeddings[i]))
+        results.append(
+            ConsistencyScore(i, sources[i], score, score < t_reject or i in apart, i in apart)
+        )
     return tuple(results)
 
 
@@ -135,10 +142,20 @@ def raise_if_outliers(consistency: tuple[ConsistencyScore, ...], t_reject: float
     outliers = tuple(c for c in consistency if c.outlier)
     if not outliers:
         return
-    named = "; ".join(f"'{c.source}' (#{c.index + 1}) scored {c.score:.2f}" for c in outliers)
+    low = [f"'{c.source}' (#{c.index + 1}) scored {c.score:.2f}" for c in outliers if not c.apart]
+    apart = [f"'{c.source}' (#{c.index + 1})" for c in outliers if c.apart]
+    problems = []
+    if low:
+        problems.append(f"do not match the others (below {t_reject:.2f}): {'; '.join(low)}")
+    if apart:
+        problems.append(
+            "form a group that matches none of the rest, as if two people had signed: "
+            + ", ".join(apart)
+        )
+    why = " (for a customer who really signs in two ways)" if apart else ""
     raise ConsistencyError(
-        f"Some signatures do not match the others (below {t_reject:.2f}): {named}. "
-        "Replace them, or enrol anyway with force.",
+        f"Some signatures {'; and some '.join(problems)}. Replace them, or enrol anyway "
+        f"with force{why}.",
         outliers=outliers,
     )
 

@@ -92,6 +92,11 @@ class CapturePanel(QWidget):
         self.hint = QLabel(
             "…or drop image files here. " + ("Several at once are fine." if multiple else "")
         )
+        # After a hot-folder capture: how many more scans wait there (hidden otherwise).
+        self.hot_folder_queue = QLabel()
+        self.hot_folder_queue.setWordWrap(True)
+        self.hot_folder_queue.setAccessibleName("Scans waiting in the hot folder")
+        self.hot_folder_queue.setVisible(False)
         self.preview = CapturePreview()
 
         self._source_buttons = (
@@ -109,6 +114,7 @@ class CapturePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
+        layout.addWidget(self.hot_folder_queue)
         layout.addWidget(self.preview, 1)
 
         self.file_button.clicked.connect(self.open_files)
@@ -225,11 +231,23 @@ class CapturePanel(QWidget):
                 self, CaptureError("No hot folder is set; choose one in Settings first.")
             )
             return None
-        return self._start(
-            lambda progress: inspect_capture(self._hot_folder.next_capture(folder, progress)),
-            f"Waiting for the next scan in {folder}…",
-            self._on_inspected,
-        )
+
+        def work(progress) -> tuple[InspectedCapture, int]:
+            scan = self._hot_folder.next_capture(folder, progress)
+            return inspect_capture(scan.capture), scan.queued
+
+        return self._start(work, f"Waiting for the next scan in {folder}…", self._on_hot_folder)
+
+    def _on_hot_folder(self, result: tuple[InspectedCapture, int]) -> None:
+        inspected, queued = result
+        self._on_inspected(inspected)
+        if queued:
+            scans = "scan is" if queued == 1 else "scans are"
+            self.hot_folder_queue.setText(
+                f"{queued} more {scans} waiting in the hot folder (taken newest first); "
+                "click Hot folder again for the next."
+            )
+        self.hot_folder_queue.setVisible(bool(queued))
 
     # --- drag and drop ---------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -264,6 +282,7 @@ class CapturePanel(QWidget):
     def _start(self, work, label: str, on_done) -> BackgroundTask | None:
         if self.task is not None:
             return None  # one at a time; the buttons are disabled meanwhile
+        self.hot_folder_queue.setVisible(False)  # about an earlier capture
         self._set_busy(True)
         task = run_in_background(work, on_done=on_done, label=label, parent=self)
         task.finished.connect(lambda: self._set_busy(False))

@@ -4,10 +4,13 @@ folder's wait, which runs in a worker."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
+from sigverify_gui import paths
 from sigverify_gui.services.capture import IMAGE_EXTENSIONS, HotFolder
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.ui.qt import QImage, QPainter, Qt
@@ -39,23 +42,40 @@ def local_files(mime) -> list[Path]:
     return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
 
 
-class HotFolderWaiter:
-    """Waits in a worker for the next file in the hot folder, until the progress
-    bridge is cancelled.
+def hot_folder_state_dir() -> Path:
+    """Where the record of hot-folder files already taken is kept: the app's state
+    folder (beside its logs), never the hot folder, which is often a shared drive."""
+    return Path(platformdirs.user_state_dir(paths.APP_NAME, appauthor=False))
 
-    One watcher per folder, kept between waits, so that each file is offered once;
-    files already in the folder when it is first watched are earlier scans and are
-    skipped.
+
+@dataclass(frozen=True)
+class HotFolderScan:
+    capture: Capture
+    queued: int  # other files in the folder not taken yet
+
+
+class HotFolderWaiter:
+    """Takes, in a worker, the next file from the hot folder, waiting for one until the
+    progress bridge is cancelled.
+
+    The usual order at a branch is scan first, then click: so a file already in the
+    folder that was never taken is offered, newest first (the scan just made, before
+    any left over from earlier), and `queued` says how many more are waiting. What was
+    taken is recorded in the state folder, shared by both panels and kept across
+    restarts, so no file is offered twice.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self._state_dir = state_dir  # None: `hot_folder_state_dir()` when first needed
         self._watcher: HotFolder | None = None
 
-    def next_capture(self, folder: str, progress) -> Capture:
-        if self._watcher is None or str(self._watcher.folder) != str(Path(folder)):
-            self._watcher = HotFolder(folder, skip_existing=True)
+    def next_capture(self, folder: str, progress) -> HotFolderScan:
+        path = Path(folder).expanduser()
+        if self._watcher is None or self._watcher.folder != path:
+            state_dir = self._state_dir or hot_folder_state_dir()
+            self._watcher = HotFolder(path, state_dir=state_dir, newest_first=True)
         while True:
             progress.update(0, 0, "Cancel to stop waiting.")  # raises once cancelled
             capture = self._watcher.wait_for_next(timeout=0.25)
             if capture is not None:
-                return capture
+                return HotFolderScan(capture, self._watcher.queued())

@@ -1,14 +1,16 @@
 """Enrolling a whole data set folder from the GUI (`services.bulk`), in a worker.
 
 Each writer is its own enrolment, so cancelling keeps the writers already enrolled
-and a second run skips them; the summary says what happened to each.
+and a second run skips them; the summary says what happened to each, and after a
+cancel how many were enrolled before it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from sigverify_gui.services.bulk import BulkEnrolmentReport
+from sigverify_gui.services.bulk import BulkEnrolmentCancelled, BulkEnrolmentReport
 from sigverify_gui.ui.qt import QFileDialog, QMessageBox, Qt
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
@@ -17,35 +19,46 @@ def ask_folder(parent) -> str:
     return QFileDialog.getExistingDirectory(parent, "Enrol every writer of a folder")
 
 
-def start_folder_enrolment(context, folder: str | Path, parent, on_done) -> BackgroundTask:
-    """Enrol every writer of `folder` once the model is ready; `on_done(report)`."""
+def start_folder_enrolment(
+    context,
+    verifier,
+    folder: str | Path,
+    parent,
+    on_done: Callable[[BulkEnrolmentReport], None],
+    on_error: Callable[[BaseException], None],
+) -> BackgroundTask:
+    """Enrol every writer of `folder` in a worker. `on_done(report)` also follows a
+    cancel (the report is marked `cancelled`): the writers enrolled before it are in
+    the store, and the screens must show them."""
     store, operator = context.store, context.operator
-    holder: dict[str, BackgroundTask] = {}
 
-    def work(verifier, progress) -> BulkEnrolmentReport:
+    def work(progress) -> BulkEnrolmentReport:
         from model.datasets import open_dataset
         from sigverify_gui.services.bulk import enrol_dataset
 
         dataset = open_dataset(Path(folder))
-        return enrol_dataset(store, verifier, dataset, operator=operator, progress=progress)
+        try:
+            return enrol_dataset(store, verifier, dataset, operator=operator, progress=progress)
+        except BulkEnrolmentCancelled as stopped:
+            return stopped.report
 
-    def start(verifier) -> None:
-        holder["task"] = run_in_background(
-            lambda progress: work(verifier, progress),
-            on_done=on_done,
-            label=f"Enrolling the writers of {Path(folder).name}…",
-            parent=parent,
-        )
-
-    context.when_ready(start)
-    return holder.get("task")
+    return run_in_background(
+        work,
+        on_done=on_done,
+        on_error=on_error,
+        label=f"Enrolling the writers of {Path(folder).name}…",
+        parent=parent,
+    )
 
 
 def summary(report: BulkEnrolmentReport) -> str:
-    lines = [
+    counts = (
         f"{len(report.enrolled)} customer(s) enrolled, {len(report.skipped)} already "
         f"enrolled, {len(report.failed)} could not be enrolled."
-    ]
+    )
+    if report.cancelled:
+        counts = f"Cancelled. Before the cancel: {counts} Enrol the folder again to add the rest."
+    lines = [counts]
     lines += [f"• {cid}: {message}" for cid, message in report.failed[:10]]
     if len(report.failed) > 10:
         lines.append(f"… and {len(report.failed) - 10} more.")

@@ -290,23 +290,49 @@ class EnrolmentView(QWidget):
             if outlier.index < len(keys) and keys[outlier.index] in self.captures:
                 key = keys[outlier.index]
                 caption = f"{self.captures[key].source} · {outlier.score:.2f}"
-                self.strip.set_status(
-                    key, "problem", caption, f"Does not match the others: score {outlier.score:.2f}"
+                why = (
+                    "In a group apart from the others, as if another person had signed"
+                    if outlier.apart
+                    else f"Does not match the others: score {outlier.score:.2f}"
                 )
+                self.strip.set_status(key, "problem", caption, why)
         self.result_label.setStyleSheet(PROBLEM_STYLE)
         self.result_label.setText(str(err))
         self.force_button.setVisible(True)
 
     # --- a whole folder --------------------------------------------------------------------
     def enrol_folder(self) -> BackgroundTask | None:
+        """Enrol every writer of a folder the teller picks; the task, or None while it
+        waits for the model (or when nothing was picked)."""
+        if self.task is not None or self.waiting_for_model:
+            return None
         folder = enrol_folder.ask_folder(self)
         if not folder:
             return None
         self.result_label.setStyleSheet("")
+        self.result_label.setText("Waiting for the signature model…")
+        self.waiting_for_model = True
+        self._update_state()
+        self.context.when_ready(lambda verifier: self._start_folder(verifier, folder))
+        return self.task
+
+    def _start_folder(self, verifier, folder: str) -> None:
+        self.waiting_for_model = False
         self.result_label.setText(f"Enrolling the writers of {folder}…")
-        return enrol_folder.start_folder_enrolment(self.context, folder, self, self._folder_done)
+        self.task = enrol_folder.start_folder_enrolment(
+            self.context, verifier, folder, self, self._folder_done, self._folder_failed
+        )
+        self.task.finished.connect(self._task_ended)
+        self._update_state()
 
     def _folder_done(self, report) -> None:
+        # Also after a cancel: the writers enrolled before it are in the store.
+        self.result_label.setStyleSheet(PROBLEM_STYLE if report.failed else "")
         self.result_label.setText(enrol_folder.summary(report))
         self.context.notify_store_changed()
         enrol_folder.show_summary(self, report)
+
+    def _folder_failed(self, err: BaseException) -> None:
+        self.result_label.clear()
+        self.context.notify_store_changed()  # writers before the failure may be in
+        errors.show_error(self, err)

@@ -262,31 +262,6 @@ def test_scan_dialog_with_the_sane_test_device(qtbot, context):
 
 
 # --- other sources ----------------------------------------------------------------------
-def test_hot_folder_waits_for_the_next_scan_and_can_be_cancelled(qtbot, context, tmp_path):
-    folder = tmp_path / "hot"
-    folder.mkdir()
-    (old,) = write_signatures(folder, 44, 1)  # there before: an old scan, skipped
-    context.apply_settings(context.settings.with_changes(hot_folder=str(folder)))
-    panel = CapturePanel(context)
-    qtbot.addWidget(panel)
-
-    task = panel.wait_for_hot_folder()
-    threading.Timer(0.3, lambda: write_signatures(folder, 44, 1, first=1)).start()
-    with qtbot.waitSignal(panel.captured, timeout=10_000) as captured:
-        pass
-    assert captured.args[0].source == "w44-g1.png" and old.name != "w44-g1.png"
-    qtbot.waitUntil(lambda: panel.task is None, timeout=5000)
-    assert task.result is not None
-
-    task = panel.wait_for_hot_folder()
-    assert not panel.file_button.isEnabled()  # one capture at a time
-    threading.Timer(0.3, task.cancel).start()
-    with qtbot.waitSignal(task.cancelled, timeout=5000):
-        pass
-    qtbot.waitUntil(lambda: panel.task is None, timeout=5000)
-    assert panel.file_button.isEnabled()
-
-
 def test_hot_folder_not_set_says_so(qtbot, context, dialogs):
     panel = CapturePanel(context)
     qtbot.addWidget(panel)

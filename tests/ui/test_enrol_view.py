@@ -6,6 +6,8 @@ Writer seeds are chosen so that `FakeVerifier` finds their renderings consistent
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -130,6 +132,17 @@ def test_inconsistent_set_shows_the_outlier_and_a_supervisor_can_force(
     assert "supervisor" in view.result_label.text()
 
 
+def test_two_writers_in_one_set_are_marked_as_a_group_apart(qtbot, view, context, tmp_path):
+    add_files(qtbot, view, write_signatures(tmp_path, 29, 3) + write_signatures(tmp_path, 30, 3))
+    view.number_edit.setText("C-201")
+    save(qtbot, view)
+    assert records.get_customer(context.store.db, "C-201") is None
+    assert "as if two people had signed" in view.result_label.text()
+    marked = [view.strip.item(i).toolTip() for i in range(6)]
+    assert all("another person" in tip for tip in marked[3:])
+    assert not any("another person" in tip for tip in marked[:3])
+
+
 def test_adding_references_to_an_existing_customer(qtbot, view, context, fake_verifier, tmp_path):
     enrol_customer(context.store, fake_verifier, "C-300", render_signatures(33, 3), name="Bo")
     view.set_customer("C-300")
@@ -168,3 +181,71 @@ def test_enrol_a_folder_in_the_background(qtbot, view, context, tmp_path, monkey
     assert len(shown) == 1 and len(shown[0].enrolled) + len(shown[0].failed) == 2
     assert len(records.list_customers(context.store.db)) == len(shown[0].enrolled)
     assert "customer(s) enrolled" in view.result_label.text()
+
+
+def test_cancelling_a_folder_enrolment_shows_and_lists_those_enrolled_before(
+    qtbot, context, tmp_path, monkeypatch
+):
+    """Escape on the progress dialog part-way: the customers enrolled before the cancel
+    appear in the list and the search, and a summary says how many there were."""
+    from model.synth import write_dataset
+    from sigverify_gui.services import bulk
+    from sigverify_gui.ui.main_window import MainWindow
+
+    folder = tmp_path / "dataset"
+    write_dataset(folder, writers=5, genuine=3, forged=0, seed=5)
+    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
+    shown = []
+    monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    # Each writer is "enrolled" (forced: the fake's consistency check is not under test);
+    # the third waits until the test has pressed Escape, as a teller would at ~60%.
+    calls, escape_pressed = [], threading.Event()
+    real_enrol = bulk.enrol_customer
+
+    def enrol_then_wait(*args, **kwargs):
+        calls.append(args[2])
+        result = real_enrol(*args, **{**kwargs, "force": True})
+        if len(calls) == 3:
+            escape_pressed.wait(10)
+        return result
+
+    monkeypatch.setattr(bulk, "enrol_customer", enrol_then_wait)
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.customers.total == 0
+    view = window.enrolment
+
+    task = view.enrol_folder()
+    assert task is not None and not view.folder_button.isEnabled()
+    qtbot.waitUntil(lambda: len(calls) == 3 and task.dialog is not None, timeout=10_000)
+    qtbot.keyClick(task.dialog, Qt.Key.Key_Escape)
+    escape_pressed.set()
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+
+    enrolled = records.list_customers(context.store.db)
+    assert len(enrolled) == 3  # the third finished; the fourth never started
+    assert len(shown) == 1 and shown[0].cancelled and len(shown[0].enrolled) == 3
+    assert view.result_label.text().startswith("Cancelled. Before the cancel: 3 customer(s)")
+    assert window.customers.total == 3
+    qtbot.keyClicks(window.customers.search, enrolled[-1].customer_id)
+    assert window.customers.customer_ids() == [enrolled[-1].customer_id]
+    assert view.folder_button.isEnabled()
+
+
+def test_a_folder_that_is_not_a_data_set_clears_the_progress_line(
+    qtbot, view, context, tmp_path, monkeypatch, dialogs
+):
+    folder = tmp_path / "holiday photos"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not signatures")
+    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
+    task = view.enrol_folder()
+    assert "Enrolling the writers of" in view.result_label.text()
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    assert len(dialogs.errors) == 1
+    assert view.result_label.text() == ""
+    assert view.folder_button.isEnabled()
+    assert records.list_customers(context.store.db) == []

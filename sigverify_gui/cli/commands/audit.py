@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, positive_int
 
 BROKEN_CHAIN = 1
 
@@ -19,7 +19,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("action", nargs="?", choices=("verify",), help="check the hash chain")
     p.add_argument("--customer", default=None, metavar="C", help="only this customer's rows")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
+    # SQLite reads a negative LIMIT as no limit at all: refused here, not passed on
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="at most N rows")
     p.add_argument(
         "--anchor",
         default=None,

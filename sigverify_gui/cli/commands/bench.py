@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, positive_int
 
 
 def register(subparsers) -> None:
@@ -20,7 +20,9 @@ def register(subparsers) -> None:
         metavar="NAME",
         help="run only these figure groups (default: all)",
     )
-    p.add_argument("--repeat", type=int, default=None, metavar="N", help="timed runs per figure")
+    p.add_argument(
+        "--repeat", type=positive_int, default=None, metavar="N", help="timed runs per figure"
+    )
     p.add_argument("--weights", default=None, help="weights file (default: the bundled model)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     add_json_flag(p)
@@ -33,7 +35,7 @@ def run(args) -> int:
     import sigverify_gui.services.bench  # noqa: F401
     from model.bench import DEFAULT_REPEAT, run_benchmarks
 
-    repeat = args.repeat if args.repeat and args.repeat > 0 else DEFAULT_REPEAT
+    repeat = DEFAULT_REPEAT if args.repeat is None else args.repeat
     options = {"weights": args.weights, "device": args.device}
     figures = run_benchmarks(args.only, repeat=repeat, options=options)
     emit(args, figures, _table(figures))

@@ -11,7 +11,7 @@ from sigverify_gui.cli.commands.training_options import (
     command_line,
     validation_summary,
 )
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, check_target, emit
 
 
 def register(sub) -> None:
@@ -34,6 +34,7 @@ def run(args) -> int:
     from model.recalibrate import recalibrate
 
     check_data_folders(args.data)
+    check_target(args.out)  # before preprocessing, not once it is done
     ckpt = recalibrate(
         args.weights, args.data, args.out, args.cache, TerminalProgress("data"), command_line()
     )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import (
+    add_json_flag,
+    check_png_target,
+    emit,
+    non_negative_int,
+    positive_int,
+)
 
 
 def register(sub) -> None:
@@ -17,7 +23,7 @@ def register(sub) -> None:
     )
     p.add_argument("--data", type=Path, required=True, metavar="DIR")
     p.add_argument("--layout", default="auto", help="data set layout (default: detect)")
-    p.add_argument("--refs", type=int, default=5, help="references per writer (default 5)")
+    p.add_argument("--refs", type=positive_int, default=5, help="references per writer (default 5)")
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: bundled)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument(
@@ -27,7 +33,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--random-per-writer",
-        type=int,
+        type=non_negative_int,
         default=None,
         metavar="N",
         help="cap random-forgery queries per writer (default: all)",
@@ -48,12 +54,11 @@ def run(args) -> int:
 
     from model import Verifier
     from model.datasets import open_dataset
-    from model.errors import SigverifyError
     from model.evaluate import plot, score_protocol, summarize
     from model.progress import TerminalProgress
 
-    if args.refs < 1:
-        raise SigverifyError("--refs must be at least 1.")
+    if args.plot:
+        check_png_target(args.plot)  # before the scoring, which can take a while
     dataset = open_dataset(args.data, args.layout)
     verifier = Verifier.load(args.weights, device=args.device)
     if args.holdout:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import (
+    add_json_flag,
+    check_png_target,
+    emit,
+    non_negative_int,
+    positive_int,
+)
 
 
 def register(subparsers) -> None:
@@ -19,8 +25,16 @@ def register(subparsers) -> None:
     p.add_argument("page", metavar="PAGE", type=Path, help="the scanned page")
     p.add_argument("-o", "--out", required=True, type=Path, metavar="SIGNATURE.png")
     p.add_argument("--box", metavar="X,Y,W,H", help="crop this box instead of searching")
-    p.add_argument("--margin", type=int, default=12, metavar="PX", help="paper kept around the ink")
-    p.add_argument("--page-number", type=int, default=1, metavar="N", help="page of a PDF/TIFF")
+    p.add_argument(
+        "--margin",
+        type=non_negative_int,
+        default=12,
+        metavar="PX",
+        help="paper kept around the ink",
+    )
+    p.add_argument(
+        "--page-number", type=positive_int, default=1, metavar="N", help="page of a PDF/TIFF"
+    )
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -38,22 +52,29 @@ def parse_box(text: str) -> tuple[int, int, int, int]:
 def run(args) -> int:
     from model.errors import SigverifyError
     from model.imageio import encode_png, load_image
-    from model.zone import crop_box, find_signature
+    from model.zone import crop_box, find_signature, upright_crop
 
-    if args.margin < 0:
-        raise SigverifyError("--margin cannot be negative.")
+    check_png_target(args.out)
+    given = parse_box(args.box) if args.box else None  # a bad box before reading the page
     page = load_image(args.page, page=args.page_number - 1)
-    if args.box:
-        box, confidence = parse_box(args.box), None
+    if given is not None:
+        box, confidence, turns = given, None, 0
+        crop = crop_box(page.gray, box, margin=args.margin)
     else:
         zone = find_signature(page.gray, dpi=page.dpi)
-        box, confidence = zone.box, zone.confidence
-    crop = crop_box(page.gray, box, margin=args.margin)
+        box, confidence, turns = zone.box, zone.confidence, zone.quarter_turns
+        crop = upright_crop(page.gray, zone, margin=args.margin)  # a page fed sideways
     try:
         args.out.write_bytes(encode_png(crop, dpi=page.dpi))
     except OSError as err:
         raise SigverifyError(f"Could not write {args.out}: {err.strerror or err}.") from err
-    data = {"box": list(box), "confidence": confidence, "out": str(args.out)}
+    data = {"box": list(box), "confidence": confidence, "quarter_turns": turns}
+    data["out"] = str(args.out)
     found = "found" if confidence is not None else "cropped"
-    emit(args, data, f"Signature {found} at x, y, w, h = {tuple(box)}; written to {args.out}.")
+    turned = f", turned {90 * turns}° clockwise to stand upright" if turns else ""
+    emit(
+        args,
+        data,
+        f"Signature {found} at x, y, w, h = {tuple(box)}{turned}; written to {args.out}.",
+    )
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.errors import SigverifyError
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, check_png_target, emit
 
 
 def register(subparsers) -> None:
@@ -39,8 +39,8 @@ def run(args) -> int:
     from model.preprocess import preprocess
 
     targets = [Path(args.out)] + ([Path(args.mask)] if args.mask else [])
-    for target in targets:
-        _check_target(target)
+    for target in targets:  # before any work, so that a bad second one leaves no first file
+        check_png_target(target)
     loaded = load_image(args.image, page=args.page - 1)
     result = preprocess(loaded.gray)  # BlankImageError is a SigverifyError: exit 2
     canvas = np.clip(result.canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -62,14 +62,6 @@ def run(args) -> int:
         human += f"; mask in {args.mask}"
     emit(args, data, human)
     return 0
-
-
-def _check_target(path: Path) -> None:
-    """Refuse a target before any work, so that a bad second one leaves no first file."""
-    if path.suffix.lower() != ".png":
-        raise SigverifyError(f"'{path}' must be a .png file: the canvas is written as PNG.")
-    if not path.parent.is_dir():
-        raise SigverifyError(f"Could not write '{path}': the folder does not exist.")
 
 
 def _write_all(paths: list[Path], pictures: list[bytes]) -> None:

@@ -11,6 +11,14 @@ from sigverify_gui.cli.commands.training_options import (
     command_line,
     validation_summary,
 )
+from sigverify_gui.cli.output import (
+    check_target,
+    fraction,
+    non_negative_int,
+    positive_int,
+    positive_number,
+    seed_number,
+)
 
 
 def register(sub) -> None:
@@ -32,17 +40,17 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--margin",
-        type=float,
+        type=positive_number,
         default=0.5,
         help="loss margin (default 0.5)",
     )
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--epochs", type=positive_int, default=30)
+    p.add_argument("--lr", type=positive_number, default=2e-3)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_number, default=0)
     p.add_argument(
         "--split-seed",
-        type=int,
+        type=seed_number,
         default=None,
         metavar="S",
         help="seed of the training/validation split and the synthetic writers (default: "
@@ -54,7 +62,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--synthetic-writers",
-        type=int,
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="mix N synthetic writers into the training set",
@@ -67,41 +75,32 @@ def register(sub) -> None:
         help="start from these weights (fine-tune the shipped model or your own) "
         "instead of random ones",
     )
-    p.add_argument("--holdout-fraction", type=float, default=0.3)
-    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--holdout-fraction", type=fraction, default=0.3)
+    p.add_argument("--val-fraction", type=fraction, default=0.15)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    import logging
-
-    from model.errors import SigverifyError
     from model.network import NetworkConfig
     from model.progress import TerminalProgress
-    from model.train import TrainConfig, train
-    from model.training_setup import prepare
+    from model.train import TrainConfig, load_init, train
+    from model.training_setup import plan_writers, prepare_planned
 
-    if args.epochs < 1:
-        raise SigverifyError("--epochs must be at least 1.")
+    # Everything that can be refused is refused here, before any file is written and
+    # before preprocessing and training, which take minutes to hours.
+    _check_fractions(args)
     check_data_folders(args.data)
-    log_path = args.out.with_name(args.out.name + ".log")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger("sigverify").setLevel(
-        logging.INFO
-    )  # per-epoch figures, whatever the root level
-
-    data = prepare(
-        args.data,
-        args.holdout_fraction,
-        args.val_fraction,
-        args.seed if args.split_seed is None else args.split_seed,
-        args.synthetic_writers,
-        args.cache,
-        TerminalProgress("data"),
+    check_target(args.out)
+    network = NetworkConfig()
+    if args.init is not None:
+        load_init(args.init, network)
+    split_seed = args.seed if args.split_seed is None else args.split_seed
+    plan = plan_writers(
+        args.data, args.holdout_fraction, args.val_fraction, split_seed, args.synthetic_writers
     )
+
+    log_path = _log_to_file(args.out)
+    data = prepare_planned(plan, args.cache, TerminalProgress("data"))
     cfg = TrainConfig(
         out=args.out,
         loss=args.loss,
@@ -111,7 +110,7 @@ def run(args) -> int:
         lr=args.lr,
         seed=args.seed,
         device=args.device,
-        network=NetworkConfig(),
+        network=network,
         data_description=data.description,
         init=args.init,
         command=command_line(),
@@ -124,3 +123,25 @@ def run(args) -> int:
     ckpt = train(cfg, data.train, data.val, resume=args.resume, progress=TerminalProgress("train"))
     print(f"saved {args.out} ({ckpt.model_id}); {validation_summary(ckpt)}")
     return 0
+
+
+def _check_fractions(args) -> None:
+    from model.errors import SigverifyError
+
+    if args.holdout_fraction + args.val_fraction >= 1:
+        raise SigverifyError(
+            "--holdout-fraction and --val-fraction must add up to less than 1, so that "
+            "writers are left to train on."
+        )
+
+
+def _log_to_file(out: Path) -> Path:
+    """Log the run beside the weights (per-epoch figures, whatever the root level)."""
+    import logging
+
+    log_path = out.with_name(out.name + ".log")
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("sigverify").setLevel(logging.INFO)
+    return log_path

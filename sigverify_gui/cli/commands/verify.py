@@ -12,7 +12,14 @@ from sigverify_gui.cli.commands.store_options import (
     operator_of,
     verifier_from,
 )
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, positive_int
+
+# How the page was turned to read it, for the message (clockwise quarter turns).
+_TURNED = {
+    1: "a quarter turn clockwise",
+    2: "half a turn",
+    3: "a quarter turn anticlockwise",
+}
 
 
 def register(subparsers) -> None:
@@ -22,7 +29,9 @@ def register(subparsers) -> None:
         description=(
             "Score a questioned signature against the customer's active references and "
             "decide accept / refer / reject by the thresholds in force; the attempt is "
-            "recorded in the audit trail."
+            "recorded in the audit trail. With --page, the signature is first found on "
+            "a whole cheque or form; when it cannot be found with confidence, nothing is "
+            "verified or recorded."
         ),
     )
     p.add_argument("customer_id", metavar="CUSTOMER_ID", help="the account number")
@@ -32,6 +41,18 @@ def register(subparsers) -> None:
         metavar="PAGE_IMAGE",
         type=Path,
         help="a whole cheque or form instead of IMAGE: the signature is found on it first",
+    )
+    # The same names and meanings as `extract`'s options.
+    p.add_argument(
+        "--page-number",
+        type=positive_int,
+        metavar="N",
+        help="with --page: the page of a PDF/TIFF, from 1 (1)",
+    )
+    p.add_argument(
+        "--box",
+        metavar="X,Y,W,H",
+        help="with --page: the signature's box on the page (pixels), instead of searching",
     )
     p.add_argument(
         "--record-failure",
@@ -51,7 +72,13 @@ def run(args) -> int:
 
     if (args.image is None) == (args.page is None):
         raise SigverifyError("Give either a signature IMAGE or a whole page with --page.")
-    questioned, zone = (args.image, None) if args.page is None else _signature_on(args.page)
+    if args.page is None and (args.box is not None or args.page_number is not None):
+        raise SigverifyError("--box and --page-number go with --page (a whole cheque or form).")
+    # The page is read before the store opens: a page whose signature is not found
+    # with confidence is refused without touching the audit trail.
+    questioned, found, found_text = (
+        (args.image, {}, "") if args.page is None else _signature_on(args)
+    )
     with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
         verifier = verifier_from(args)
         result = verify_signature(
@@ -70,21 +97,39 @@ def run(args) -> int:
         f"Closest reference: {result.closest_reference_id}. "
         f"Recorded as verification {result.verification_id}."
     )
-    data = result.to_dict()
-    if zone is not None:
-        data |= {"box": list(zone.box), "zone_confidence": round(zone.confidence, 3)}
-        human += f"\nSignature found on the page at x, y, w, h = {tuple(zone.box)}."
-    emit(args, data, human)
+    emit(args, result.to_dict() | found, human + found_text)
     return 0
 
 
-def _signature_on(page_path: Path):
-    """Find the signature on a whole page; returns (the isolated signature, the zone)."""
+def _signature_on(args):
+    """The isolated signature on the page given with --page, with what to report of
+    where it was: (capture, JSON fields, text)."""
     from dataclasses import replace
 
-    from model.imageio import load_image
-    from sigverify_gui.services.captures import signature_from_page
+    from model.errors import SigverifyError
+    from model.zone import CONFIDENT
+    from sigverify_gui.cli.commands.extract import parse_box
+    from sigverify_gui.services.captures import load_page, signature_from_page
 
-    page = load_image(page_path)
-    capture, zone = signature_from_page(page.gray, dpi=page.dpi)
-    return replace(capture, source=f"{page_path.name} (signature zone)"), zone
+    given = parse_box(args.box) if args.box else None  # a bad box before reading the page
+    page = load_page(args.page, args.page_number or 1)
+    capture, zone = signature_from_page(page.capture.gray, dpi=page.capture.dpi, box=given)
+    capture = replace(capture, source=f"{page.capture.source} (signature zone)")
+    where = f"page {page.number} of {page.count}" if page.count > 1 else "the page"
+    if zone is None:
+        data = {"box": list(given), "zone_confidence": None, "quarter_turns": 0}
+        return capture, data, f"\nSignature taken from the box x, y, w, h = {given} on {where}."
+    if zone.confidence < CONFIDENT:
+        raise SigverifyError(
+            f"The signature on {where} could not be found with confidence "
+            f"({zone.confidence:.2f}); mark it with --box X,Y,W,H or turn the page."
+        )
+    data = {
+        "box": list(zone.box),
+        "zone_confidence": round(zone.confidence, 3),
+        "quarter_turns": zone.quarter_turns,
+    }
+    text = f"\nSignature found on {where} at x, y, w, h = {tuple(zone.box)}"
+    if zone.quarter_turns:
+        text += f"; the page was turned {_TURNED[zone.quarter_turns]} to read it"
+    return capture, data, text + "."

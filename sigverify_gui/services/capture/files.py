@@ -10,7 +10,7 @@ import os
 import threading
 from pathlib import Path
 
-from model.errors import CaptureError
+from model.errors import CaptureError, ImageTooLargeError
 from sigverify_gui.services.capture.base import Capture, check_cancel
 
 # Extensions `model.imageio.load_image` reads; the hot folder ignores everything else.
@@ -33,11 +33,11 @@ def read_capture(path: Path, page: int = 0, source: str | None = None) -> Captur
 
 
 def read_bytes(path: Path, limit: int) -> bytes:
-    """The file's bytes; an over-`limit` file is read only to `limit + 1` bytes, so
-    `load_image` refuses it as too large without us holding all of it."""
+    """The file's bytes. An over-`limit` file is read only to `limit + 1` bytes (so a
+    huge one is never held whole) and refused with `ImageTooLargeError`."""
     try:
         with path.open("rb") as f:
-            return f.read(limit + 1)
+            data = f.read(limit + 1)
     except FileNotFoundError as err:
         raise CaptureError(f"The file '{path}' does not exist.") from err
     except PermissionError as err:
@@ -46,6 +46,31 @@ def read_bytes(path: Path, limit: int) -> bytes:
         raise CaptureError(f"'{path}' is a folder, not an image file.") from err
     except OSError as err:
         raise CaptureError(f"The file '{path}' could not be read ({err.strerror or err}).") from err
+    if len(data) > limit:
+        raise _too_large(path, limit)
+    return data
+
+
+def _too_large(path: Path, limit: int) -> ImageTooLargeError:
+    # Refused here, not by `load_image`: it sees only the `limit + 1` bytes we read and
+    # would call the file that big; the teller needs its real size, as the CLI gives it.
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > limit:
+        return ImageTooLargeError(
+            f"The file '{path.name}' is {_size_text(size)}; the limit is {_size_text(limit)}."
+        )
+    # Grew since we read it, or not an ordinary file: its size says nothing.
+    return ImageTooLargeError(f"The file '{path.name}' is larger than {_size_text(limit)}.")
+
+
+def _size_text(n_bytes: int) -> str:
+    """Sizes worded as `model.imageio` words them, so both refusals read alike."""
+    if n_bytes >= 1024 * 1024:
+        return f"{n_bytes / (1024 * 1024):.1f} MB"
+    return f"{n_bytes / 1024:.1f} KB" if n_bytes >= 1024 else f"{n_bytes} bytes"
 
 
 class ImageFileSource:

@@ -8,7 +8,10 @@ is therefore taken once, whole. Polling needs no extra dependency and works on n
 shares, where change notifications are unreliable.
 
 Use from one thread (the GUI's worker): `poll()` returns what completed since the last
-call; `wait_for_next(timeout, cancel)` and `capture(cancel)` block for the next one.
+call; `wait_for_next(timeout, cancel)` and `capture(cancel)` block for the next one and
+take only that one, so a file is never marked taken without being handed out. Settled
+files are taken oldest first, or newest first (`newest_first`) for a teller who has
+just scanned and expects that scan; `queued()` says how many others are waiting.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class HotFolder:
     `move_processed`: move each taken file into `folder/processed/` (files that are not
     usable pictures stay where they are, so someone notices them).
     `skip_existing`: treat files already in the folder at start as taken.
+    `newest_first`: when several files are ready, take the newest first.
     `on_reject`: called by `poll()` with the error for a file that settled but is not a
     usable picture (default: logged); `wait_for_next` raises it instead.
     """
@@ -80,6 +84,7 @@ class HotFolder:
         poll_interval: float = 0.25,
         move_processed: bool = False,
         skip_existing: bool = False,
+        newest_first: bool = False,
         on_reject: RejectHandler | None = None,
     ) -> None:
         self.folder = Path(folder)
@@ -90,6 +95,7 @@ class HotFolder:
         self.settle_seconds = settle_seconds
         self.poll_interval = poll_interval
         self.move_processed = move_processed
+        self.newest_first = newest_first
         self.on_reject = on_reject
         self.max_per_poll = 10
         state_path = None if state_dir is None else state_file_for(self.folder, Path(state_dir))
@@ -97,6 +103,7 @@ class HotFolder:
         self._pending: dict[str, _Pending] = {}
         self._ready: deque[Capture | Exception] = deque()
         self._present: set[str] = set()
+        self._listed: list[FileKey] = []
         if skip_existing:
             self.record.add(self._list(), self._present)
 
@@ -106,9 +113,9 @@ class HotFolder:
 
     # --- taking files ---------------------------------------------------------------
     def poll(self) -> list[Capture]:
-        """Captures of the files that completed since the last call, oldest first;
-        at most `max_per_poll` of them, the others come with the next calls."""
-        self._scan()
+        """Captures of the files that completed since the last call, in the folder's
+        order; at most `max_per_poll` of them, the others come with the next calls."""
+        self._scan(self.max_per_poll)
         captures = []
         while self._ready:
             item = self._ready.popleft()
@@ -132,7 +139,7 @@ class HotFolder:
         while True:
             check_cancel(cancel, "Waiting for a scan")
             if not self._ready:
-                self._scan()
+                self._scan(1)
             if self._ready:
                 item = self._ready.popleft()
                 if isinstance(item, Exception):
@@ -155,6 +162,13 @@ class HotFolder:
         assert result is not None  # no timeout: only a capture or an exception ends it
         return result
 
+    def queued(self) -> int:
+        """Files seen in the folder at the last look and not taken yet (some may still
+        be being written): what the next calls will offer. Empty files are not counted:
+        until something is written into them they are never taken."""
+        waiting = sum(1 for key in self._listed if key.size > 0 and key not in self.record)
+        return waiting + len(self._ready)
+
     # --- one pass over the folder -----------------------------------------------------
     def _list(self) -> list[FileKey]:
         try:
@@ -176,11 +190,14 @@ class HotFolder:
                 continue
             keys.append(FileKey(entry.name, st.st_size, st.st_mtime_ns))
         self._present = {k.name for k in keys}
+        self._listed = keys
         return keys
 
-    def _scan(self) -> None:
+    def _scan(self, limit: int) -> None:
+        """Take up to `limit` settled files, in the folder's order."""
         now = time.monotonic()
         settled = []
+        self.record.reload()
         for key in self._list():
             if key in self.record:
                 continue
@@ -193,11 +210,17 @@ class HotFolder:
             del self._pending[name]
         # A bounded batch: a folder full of old scans must not be decoded (and held
         # in memory) all at once; the rest stay settled and come in the next passes.
-        oldest_first = sorted(settled, key=lambda p: (p.key.mtime_ns, p.key.name))
-        for pending in oldest_first[: self.max_per_poll]:
-            self._take(pending, now)
+        settled.sort(key=lambda p: (p.key.mtime_ns, p.key.name), reverse=self.newest_first)
+        taken = 0
+        for pending in settled:
+            if taken >= limit:
+                break
+            # One not readable yet (locked by its writer) must not hold up the others.
+            if self._take(pending, now):
+                taken += 1
 
-    def _take(self, pending: _Pending, now: float) -> None:
+    def _take(self, pending: _Pending, now: float) -> bool:
+        """Try to take one settled file; True when it was taken or rejected."""
         key = pending.key
         path = self.folder / key.name
         try:
@@ -206,27 +229,31 @@ class HotFolder:
         except CaptureError as err:  # locked by the writer (Windows), or just removed
             log.info("hot folder: %s not readable yet: %s", key.name, err)
             pending.since = now
-            return
+            return False
         except (TruncatedImageError, EmptyFileError) as err:
             if self._key_of(path) != key:  # still being written after all
-                return
+                return False
             if pending.retries < _DAMAGED_RETRIES:
                 pending.retries += 1
                 pending.since = now
-                return
+                return False
             self._reject(key, err)
-            return
+            return True
         except ImageError as err:
             self._reject(key, err)
-            return
+            return True
         if not unchanged:  # written to while we read it: wait for it to settle again
-            return
+            return False
         del self._pending[key.name]
+        self.record.reload()
+        if key in self.record:  # another watcher of this folder took it while we read it
+            return False
         self.record.add([key], self._present)
         self._ready.append(capture)
         log.info("hot folder: took %s (%d bytes)", key.name, key.size)
         if self.move_processed:
             self._move_to_processed(path)
+        return True
 
     def _reject(self, key: FileKey, err: Exception) -> None:
         self._pending.pop(key.name, None)

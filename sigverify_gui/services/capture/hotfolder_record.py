@@ -4,6 +4,9 @@ A file is known by name, size and modification time together: a scanner that res
 its counter and saves a new `scan0001.pdf` is a new file, while the same file seen
 again after a restart of the app is not. The record lives in memory and, when the
 caller gives a state folder, in a small JSON file there, so that it survives restarts.
+Several watchers of one folder (the GUI's enrolment and verification panels, a second
+copy of the app) share that file: each reads it again whenever it changed, so a file
+one of them took is not offered by another.
 
 It is kept *beside* the hot folder, never inside it: the hot folder is often a share
 the scanner writes to and other software reads, where an unexpected file is a nuisance
@@ -45,8 +48,8 @@ class ProcessedRecord:
         self.folder = folder
         self.path = path
         self._keys: set[FileKey] = set()
-        if path is not None:
-            self._keys = self._load(path)
+        self._file_seen: tuple[int, int, int] | None = None  # the file as last read/written
+        self.reload()
 
     def __contains__(self, key: FileKey) -> bool:
         return key in self._keys
@@ -54,9 +57,20 @@ class ProcessedRecord:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def reload(self) -> None:
+        """Add what other watchers saved since we last looked (a stat when nothing did)."""
+        if self.path is None:
+            return
+        seen = _identity(self.path)
+        if seen is None or seen == self._file_seen:
+            return
+        self._keys |= self._load(self.path)
+        self._file_seen = seen
+
     def add(self, keys: Iterable[FileKey], present_names: set[str]) -> None:
         """Remember `keys` and forget files no longer in the folder (so the record stays
         as small as the folder), then save."""
+        self.reload()  # saving must not drop what another watcher took meanwhile
         self._keys = {k for k in self._keys if k.name in present_names}
         self._keys.update(keys)
         self._save()
@@ -91,9 +105,19 @@ class ProcessedRecord:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     json.dump(data, f, indent=1)
                 os.replace(tmp, self.path)
+                self._file_seen = _identity(self.path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as err:
             # The in-memory record still prevents double captures for this session.
             log.warning("could not save hot-folder record %s: %s", self.path, err)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    # Every save replaces the file, so a new inode (or time or size) means new content.
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

@@ -1,0 +1,86 @@
+"""The Hot folder button: a scan already waiting is taken (newest first, with a note of
+how many more wait), what was taken is remembered across panels and restarts, and the
+wait for a new scan can be cancelled."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from sigverify_gui.ui.capture_panel import CapturePanel
+from sigverify_gui.ui.qt import Qt
+from tests.fakes import write_signatures
+
+
+def _hot_folder(context, tmp_path) -> Path:
+    folder = tmp_path / "hot"
+    folder.mkdir()
+    context.apply_settings(context.settings.with_changes(hot_folder=str(folder)))
+    return folder
+
+
+def _panel(qtbot, context) -> CapturePanel:
+    panel = CapturePanel(context)
+    qtbot.addWidget(panel)
+    return panel
+
+
+def _scan(folder: Path, seed: int, minutes_ago: float = 0) -> Path:
+    (path,) = write_signatures(folder, seed, 1)
+    when = time.time_ns() - int(minutes_ago * 60e9)
+    os.utime(path, ns=(when, when))
+    return path
+
+
+def _take(qtbot, panel) -> str:
+    qtbot.mouseClick(panel.hot_folder_button, Qt.MouseButton.LeftButton)
+    assert panel.task is not None
+    with qtbot.waitSignal(panel.captured, timeout=10_000) as captured:
+        pass
+    qtbot.waitUntil(lambda: panel.task is None, timeout=5000)
+    return captured.args[0].source
+
+
+def test_scans_already_waiting_are_taken_newest_first_and_only_once(qtbot, context, tmp_path):
+    folder = _hot_folder(context, tmp_path)
+    earlier = _scan(folder, 45, minutes_ago=20)  # left over from earlier
+    just_made = _scan(folder, 46, minutes_ago=0.1)  # the teller scanned, then clicks
+
+    enrol = _panel(qtbot, context)
+    assert _take(qtbot, enrol) == just_made.name
+    assert not enrol.hot_folder_queue.isHidden()
+    assert enrol.hot_folder_queue.text().startswith("1 more scan is waiting")
+
+    verify = _panel(qtbot, context)  # the other panel: its own watcher, the same record
+    assert _take(qtbot, verify) == earlier.name
+    assert verify.hot_folder_queue.isHidden()  # nothing more waiting
+
+    # The record is in the app's state folder (the tests' XDG_STATE_HOME), not the hot folder.
+    state = Path(os.environ["XDG_STATE_HOME"]) / "sigverify"
+    assert len(list(state.glob("hotfolder-*.json"))) == 1
+    assert sorted(p.name for p in folder.iterdir()) == sorted([earlier.name, just_made.name])
+
+    # After a restart (a new panel), neither is offered again: it waits for a new scan.
+    restarted = _panel(qtbot, context)
+    qtbot.mouseClick(restarted.hot_folder_button, Qt.MouseButton.LeftButton)
+    task = restarted.task
+    threading.Timer(1.5, lambda: _scan(folder, 47)).start()
+    with qtbot.waitSignal(restarted.captured, timeout=10_000) as captured:
+        pass
+    assert captured.args[0].source == "w47-g0.png"
+    qtbot.waitUntil(lambda: restarted.task is None, timeout=5000)
+    assert task.result is not None
+
+
+def test_waiting_for_a_new_scan_can_be_cancelled(qtbot, context, tmp_path):
+    _hot_folder(context, tmp_path)
+    panel = _panel(qtbot, context)
+    task = panel.wait_for_hot_folder()
+    assert not panel.file_button.isEnabled()  # one capture at a time
+    threading.Timer(0.3, task.cancel).start()
+    with qtbot.waitSignal(task.cancelled, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: panel.task is None, timeout=5000)
+    assert panel.file_button.isEnabled()
