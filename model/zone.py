@@ -13,10 +13,10 @@ stroke stays a pixel or two wide, and an A4 page is 2 megapixels):
    page (a cheque), low on a portrait one (a form). A prior, never a rule.
 The box is the best candidate's own ink box: neither the rule line nor print.
 
-A page fed sideways or upside down is read the right way up (`_best_orientation`):
-the ink is found once, and the components, print rows and scores of the turned
-working copy are cheap. The result says how to turn the page (`quarter_turns`);
-its boxes stay on the page as given.
+A page fed sideways or upside down is read the right way up
+(`model.zone_orientation`): the ink is found once, and the components, print rows
+and scores of the turned working copy are cheap. The result says how to turn the
+page (`quarter_turns`); its boxes stay on the page as given.
 
 What it cannot know: print in a script font that looks handwritten, and a
 signature written no larger than the print next to it. Pages with no handwriting
@@ -44,8 +44,14 @@ from model.zone_components import (
     split_rules,
 )
 from model.zone_grouping import candidate_groups
-
-Box = tuple[int, int, int, int]
+from model.zone_orientation import (
+    MIN_PRINT_GLYPHS,
+    Box,
+    Reading,
+    best_orientation,
+    turn,
+    turn_box,
+)
 
 _ASSUMED_DPI = 300.0  # the branch scanners' setting, when the file does not say
 _WORK_DPI = 150.0
@@ -60,12 +66,6 @@ _MAX_CANDIDATES = 5
 # while no print-only page's box does (the highest scored 0.80) and 14 of 30 wrong
 # boxes do. At 0.7, 666 right boxes pass, but also 22 wrong ones and a print-only page.
 CONFIDENT = 0.85
-# Glyphs in rows of print needed before the print's direction is trusted for the
-# page's orientation (a cheque has about a hundred, a form several hundred).
-_MIN_PRINT_GLYPHS = 8
-# Without print to go by, a turned reading must score this much more than the page
-# as given (see `_most_confident`).
-_TURN_MARGIN = 0.15
 # Below these a failed search is put down to the page's resolution: the search finds
 # a cheque's signature on 15 pages in 24 at 900 pixels across when the file does not
 # give its dpi (it then assumes 300), against 22 in 24 at 1800; with the dpi given,
@@ -84,7 +84,7 @@ class ZoneResult:
     confidence: float  # 0..1, how sure we are it is handwriting
     candidates: tuple[Box, ...]  # other plausible boxes, best first
     # Clockwise quarter turns that make the page upright (0: it is); a crop of `box`
-    # turned as many times reads the right way up (see `upright_crop`).
+    # turned as many times reads the right way up (`model.zone_orientation.turn`).
     quarter_turns: int = 0
 
 
@@ -98,21 +98,6 @@ class _PageText:
     shape: tuple[int, int]  # of the working copy
 
 
-@dataclass(frozen=True)
-class _Reading:
-    """The search on the page turned `turns` quarter turns clockwise."""
-
-    turns: int
-    score: float  # the best candidate's (-inf: no candidate)
-    boxes: list[Box]  # candidates, best first, on the page as given
-    print_glyphs: int  # glyphs in rows of print: many only when the print lies level
-    upright_votes: int  # > 0: the print reads upright (see `PrintRows`)
-
-    @property
-    def confidence(self) -> float:
-        return _confidence(self.score) if self.boxes else 0.0
-
-
 def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     """The handwritten signature's box on a page. Raises `BlankImageError` if none
     (`PageResolutionError` when the page is too coarse to search)."""
@@ -123,10 +108,10 @@ def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     # are found once; each orientation tried turns only the two masks.
     ink, rules = split_rules(mask, work_dpi)
 
-    def read(turns: int) -> _Reading:
+    def read(turns: int) -> Reading:
         return _read(ink, rules, turns, work_dpi, scale, gray.shape)
 
-    best, right_way_up = _best_orientation(read)
+    best, right_way_up = best_orientation(read, CONFIDENT)
     coarse = _resolution_problem(gray.shape, dpi)
     if coarse and best.confidence < CONFIDENT:  # the search failed, not the orientation
         raise PageResolutionError(coarse)
@@ -140,49 +125,6 @@ def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     )
 
 
-def _best_orientation(read) -> tuple[_Reading, float]:
-    """The reading of the page the right way up, trying as few orientations as will do,
-    and the chance that its orientation is right.
-
-    Upright and confident, with print that reads upright, is the usual case: one
-    pass. Otherwise the print decides where there is some: it lies in rows only when
-    the page is upright or upside down (else sideways), and its ascenders say which
-    of the two. Without that, the most confident reading wins; but writing alone
-    hardly tells a page from the same page upside down (bare signatures score within
-    0.07 either way), so a page turned on that evidence is right only half the time.
-    """
-    upright = read(0)
-    if upright.confidence >= CONFIDENT and _reads_upright(upright):
-        return upright, 1.0
-    sideways = read(1)
-    level = upright if upright.print_glyphs >= sideways.print_glyphs else sideways
-    if level.print_glyphs >= _MIN_PRINT_GLYPHS:
-        if level.upright_votes > 0:
-            return level, 1.0
-        flipped = read(level.turns + 2)
-        if level.upright_votes < 0:
-            return flipped, 1.0
-        best = _most_confident([level, flipped])  # upright or upside down: print can't say
-    else:
-        best = _most_confident([upright, sideways, read(2), read(3)])
-    # Taken as given, the page is as likely upright as a scan ever is.
-    return best, 1.0 if best.turns == 0 else 0.5
-
-
-def _most_confident(readings: list[_Reading]) -> _Reading:
-    """The best-scoring reading; but the page stays as given (turns 0) unless another
-    scores clearly more: a sideways signature scores 0.3 to 0.5 less than upright."""
-    best = max(readings, key=lambda r: r.score)
-    as_given = readings[0]
-    if as_given.turns == 0 and best.score < as_given.score + _TURN_MARGIN:
-        return as_given
-    return best
-
-
-def _reads_upright(reading: _Reading) -> bool:
-    return reading.print_glyphs >= _MIN_PRINT_GLYPHS and reading.upright_votes > 0
-
-
 def _read(
     ink: np.ndarray,
     rules: np.ndarray,
@@ -190,18 +132,17 @@ def _read(
     work_dpi: float,
     scale: float,
     page_shape: tuple[int, int],
-) -> _Reading:
+) -> Reading:
     """Find and score the candidates on the working copy turned `turns` times."""
     if turns % 4:
-        ink = np.ascontiguousarray(np.rot90(ink, -turns))
-        rules = np.ascontiguousarray(np.rot90(rules, -turns))
+        ink, rules = turn(ink, turns), turn(rules, turns)
     min_area = max(4, int((0.015 * work_dpi) ** 2))  # a pen's dot is bigger than dust
     comps = find_components(ink, rules, min_area)
     if comps.count == 0:
         raise BlankImageError("No ink was found on the page.")
     rows = print_rows(comps)
     in_row = rows.in_row
-    enough = in_row.sum() >= _MIN_PRINT_GLYPHS  # else: no print to compare with
+    enough = in_row.sum() >= MIN_PRINT_GLYPHS  # else: no print to compare with
     text = _PageText(
         in_row=in_row,
         height=float(np.median(comps.h[in_row])) if enough else 0.1 * work_dpi,
@@ -220,9 +161,10 @@ def _read(
         turn_box(_to_page(_ink_box(comps, g), scale, turned_shape), -turns, turned_shape)
         for _, g in scored[: _MAX_CANDIDATES + 1]
     ]
-    return _Reading(
+    return Reading(
         turns=turns % 4,
         score=scored[0][0] if scored else -np.inf,
+        confidence=_confidence(scored[0][0]) if scored else 0.0,
         boxes=boxes,
         print_glyphs=int(in_row.sum()),
         upright_votes=rows.upright_votes,
@@ -245,27 +187,6 @@ def _resolution_problem(shape: tuple[int, int], dpi: float | None) -> str | None
             f"least {MIN_PAGE_PIXELS} pixels wide)."
         )
     return None
-
-
-def turn(image: np.ndarray, quarter_turns: int) -> np.ndarray:
-    """`image` turned clockwise by `quarter_turns` quarter turns (negative: anticlockwise)."""
-    return np.ascontiguousarray(np.rot90(image, -(quarter_turns % 4)))
-
-
-def turn_box(box: Box, quarter_turns: int, shape: tuple[int, ...]) -> Box:
-    """`box` on an image of `shape` → the same pixels' box once the image is turned
-    clockwise by `quarter_turns` (see `turn`)."""
-    x, y, w, h = box
-    height, width = shape[:2]
-    for _ in range(quarter_turns % 4):  # one clockwise turn: (x, y) → (height-1-y, x)
-        x, y, w, h = height - y - h, x, h, w
-        height, width = width, height
-    return x, y, w, h
-
-
-def upright_crop(page: np.ndarray, zone: ZoneResult, margin: int = 0) -> np.ndarray:
-    """The zone's box cropped from `page` (widened by `margin`), turned upright."""
-    return turn(crop_box(page, zone.box, margin), zone.quarter_turns)
 
 
 def crop_box(page: np.ndarray, box: Box, margin: int = 0) -> np.ndarray:

@@ -6,7 +6,8 @@ component gets its box, area and stroke width. Printed text is then recognised b
 its layout rather than by its letters: printed glyphs sit in rows, neighbours of
 similar height with their bottoms (baseline) or tops (x- or cap-height) level to a
 pixel or two. Handwriting rarely lines up like that four times in a row.
-The same rows tell which way up the print is (see `PrintRows.upright_votes`).
+The same rows tell which way up the print is (see `PrintRows.upright_votes`), which
+`model.zone_orientation` goes by.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where sigverify keeps its files: the user's data and log directories only."""
+"""Where sigverify keeps its files: the user's data, state and log directories only."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ APP_NAME = "sigverify"
 
 def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def state_dir() -> Path:
+    """Small files the app keeps between runs that are neither customer data nor logs:
+    which hot-folder scans were already taken (`~/.local/state/sigverify` on Linux)."""
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
 def log_dir() -> Path:

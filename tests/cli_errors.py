@@ -15,12 +15,9 @@ def cli_with(monkeypatch, *modules: str):
 
 
 def run_cli(main, capsys, *argv) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr, whether `main` returns the status or argparse
-    exits with it (a bad option value)."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exited:
-        code = exited.code
+    """Exit status, stdout and stderr (`main` returns the status even for a bad option
+    value, which argparse would exit with)."""
+    code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 

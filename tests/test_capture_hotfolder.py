@@ -11,6 +11,7 @@ import pytest
 from model.errors import CancelledError, CaptureError, ImageError
 from model.imageio import encode_png
 from sigverify_gui.services.capture import HotFolder, is_candidate_name
+from sigverify_gui.services.capture.files import describe_scan
 
 # Longer than the writer's pauses between chunks (0.2 s), so a file is never taken
 # between two chunks, and short enough to keep the tests quick.
@@ -39,6 +40,14 @@ def _write_slowly(path, data: bytes, chunks: int = 4, pause: float = 0.2) -> Non
             f.write(data[i * step : (i + 1) * step])
             f.flush()
             time.sleep(pause)
+
+
+def _name(capture) -> str:
+    """The file a hot-folder capture came from (its source also says when it was saved)."""
+    assert capture is not None, "nothing was taken"
+    name, _, saved = capture.source.partition(", scanned ")
+    assert saved, capture.source
+    return name
 
 
 def _in_thread(fn, *args) -> threading.Thread:
@@ -73,10 +82,10 @@ def test_files_written_in_chunks_are_each_taken_once_and_whole(tmp_path):
         writer.join()
     taken += _drain(hot, SETTLE + 0.2)  # nothing more: neither file is offered again
 
-    assert sorted(c.source for c in taken) == sorted(payloads)
+    assert sorted(_name(c) for c in taken) == sorted(payloads)
     for capture in taken:
-        assert capture.original == payloads[capture.source]
-        np.testing.assert_array_equal(capture.gray, images[capture.source])
+        assert capture.original == payloads[_name(capture)]
+        np.testing.assert_array_equal(capture.gray, images[_name(capture)])
 
 
 def test_temporary_names_are_ignored_and_a_rename_into_place_is_taken_once(tmp_path):
@@ -93,7 +102,7 @@ def test_temporary_names_are_ignored_and_a_rename_into_place_is_taken_once(tmp_p
     _in_thread(download)
     # The first file taken is the renamed one, although the others settled long before.
     capture = hot.wait_for_next(timeout=5)
-    assert capture is not None and capture.source == "g.png"
+    assert capture is not None and _name(capture) == "g.png"
     assert capture.original == data
     assert _drain(hot, SETTLE + 0.2) == []
 
@@ -122,7 +131,7 @@ def test_the_record_in_the_state_dir_survives_a_restart(tmp_path):
     folder.mkdir()
     (folder / "x.png").write_bytes(encode_png(_image(1)))
     first = HotFolder(folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL)
-    assert first.wait_for_next(timeout=3).source == "x.png"
+    assert _name(first.wait_for_next(timeout=3)) == "x.png"
 
     records = list(state.glob("hotfolder-*.json"))
     assert len(records) == 1  # kept beside the hot folder, not in it
@@ -144,7 +153,7 @@ def test_without_a_state_dir_skip_existing_ignores_what_is_already_there(tmp_pat
     hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, skip_existing=True)
     assert hot.wait_for_next(timeout=0.5) is None
     (tmp_path / "new.png").write_bytes(encode_png(_image(4)))
-    assert hot.wait_for_next(timeout=3).source == "new.png"
+    assert _name(hot.wait_for_next(timeout=3)) == "new.png"
 
 
 def test_taken_files_can_be_moved_to_processed(tmp_path):
@@ -215,7 +224,7 @@ def test_a_damaged_record_file_is_replaced_not_fatal(tmp_path):
     record.write_text("{ not json")
 
     hot = HotFolder(folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL)
-    assert hot.wait_for_next(timeout=3).source == "a.png"  # offered again, not a crash
+    assert _name(hot.wait_for_next(timeout=3)) == "a.png"  # offered again, not a crash
     assert json.loads(record.read_text())["version"] == 1
 
 
@@ -230,7 +239,7 @@ def test_a_full_folder_is_taken_in_bounded_batches_oldest_first(tmp_path):
     while sum(len(b) for b in batches) < 5 and len(batches) < 100:
         batch = hot.poll()
         if batch:
-            batches.append([c.source for c in batch])
+            batches.append([_name(c) for c in batch])
         time.sleep(POLL)
     assert batches == [["old_0.png", "old_1.png"], ["old_2.png", "old_3.png"], ["old_4.png"]]
 
@@ -250,16 +259,16 @@ def test_newest_first_takes_one_at_a_time_and_records_only_what_it_hands_out(tmp
     hot = HotFolder(
         folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL, newest_first=True
     )
-    assert hot.wait_for_next(timeout=3).source == "newest.png"
+    assert _name(hot.wait_for_next(timeout=3)) == "newest.png"
     assert hot.queued() == 2
 
     # A restart now: the two not handed out are still offered, the taken one is not.
     again = HotFolder(
         folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL, newest_first=True
     )
-    assert again.wait_for_next(timeout=3).source == "middle.png"
+    assert _name(again.wait_for_next(timeout=3)) == "middle.png"
     assert again.queued() == 1
-    assert again.wait_for_next(timeout=3).source == "older.png"
+    assert _name(again.wait_for_next(timeout=3)) == "older.png"
     assert again.queued() == 0
     assert again.wait_for_next(timeout=0.5) is None
 
@@ -272,12 +281,12 @@ def test_watchers_sharing_a_state_dir_never_offer_the_same_file_twice(tmp_path):
     verify = HotFolder(folder, state_dir=state, settle_seconds=0.1, poll_interval=POLL)
     assert verify.wait_for_next(timeout=0.3) is None  # both have looked at the folder
     (folder / "a.png").write_bytes(encode_png(_image(11)))
-    assert enrol.wait_for_next(timeout=3).source == "a.png"
+    assert _name(enrol.wait_for_next(timeout=3)) == "a.png"
     assert verify.wait_for_next(timeout=0.5) is None
     assert verify.queued() == 0
 
     (folder / "b.png").write_bytes(encode_png(_image(12)))
-    assert verify.wait_for_next(timeout=3).source == "b.png"
+    assert _name(verify.wait_for_next(timeout=3)) == "b.png"
     assert enrol.wait_for_next(timeout=0.5) is None
     saved = json.loads(next(state.glob("hotfolder-*.json")).read_text())
     assert sorted(name for name, _, _ in saved["files"]) == ["a.png", "b.png"]
@@ -289,3 +298,64 @@ def test_a_file_over_the_size_cap_is_refused_with_its_real_size(tmp_path):
     hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL)
     with pytest.raises(ImageError, match=r"'huge.tif' is 60\.0 MB; the limit is 50\.0 MB\."):
         hot.wait_for_next(timeout=3)
+
+
+def test_a_capture_names_the_file_and_when_it_was_scanned(tmp_path):
+    _write_aged(tmp_path / "scan0042.png", encode_png(_image(13)), 90)
+    mtime_ns = (tmp_path / "scan0042.png").stat().st_mtime_ns
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL)
+    capture = hot.wait_for_next(timeout=3)
+    hhmm = time.strftime("%H:%M", time.localtime(mtime_ns / 1e9))
+    assert capture.source == f"scan0042.png, scanned {hhmm}"
+
+    # A scan from another day says which day.
+    noon = time.mktime((2026, 11, 22, 12, 0, 0, 0, 0, -1))
+    day_before = int(time.mktime((2026, 11, 21, 10, 41, 0, 0, 0, -1)) * 1e9)
+    assert describe_scan("a.png", day_before, now=noon) == "a.png, scanned 2026-11-21 10:41"
+    assert describe_scan("a.png", int(noon * 1e9), now=noon) == "a.png, scanned 12:00"
+
+
+def test_only_recent_files_are_offered_and_older_ones_are_left_alone(tmp_path):
+    folder, state = tmp_path / "in", tmp_path / "state"
+    folder.mkdir()
+    # An upgrade: no record yet, and the folder holds every scan ever saved into it.
+    for i, age in enumerate((20 * 60, 3 * 3600, 11 * 60)):
+        _write_aged(folder / f"old_{i}.png", encode_png(_image(30 + i)), age)
+    _write_aged(folder / "recent.png", encode_png(_image(33)), 4 * 60)
+    hot = HotFolder(
+        folder,
+        state_dir=state,
+        settle_seconds=0.1,
+        poll_interval=POLL,
+        newest_first=True,
+        max_age_seconds=600,
+    )
+    assert _name(hot.wait_for_next(timeout=3)) == "recent.png"
+    assert (hot.queued(), hot.left_alone()) == (0, 3)
+    assert hot.wait_for_next(timeout=0.4) is None
+    saved = json.loads(next(state.glob("hotfolder-*.json")).read_text())
+    assert [name for name, _, _ in saved["files"]] == ["recent.png"]  # the rest untouched
+
+    # A file copied in while the watcher looks keeps its old time, but it has just
+    # arrived: it is offered.
+    _write_aged(folder / "copied.png", encode_png(_image(34)), 2 * 3600)
+    assert _name(hot.wait_for_next(timeout=3)) == "copied.png"
+    assert hot.left_alone() == 3
+
+
+def test_newest_first_waits_for_a_newer_scan_still_being_written(tmp_path):
+    # A leftover from a few minutes ago has settled; the teller's scan is still coming in.
+    _write_aged(tmp_path / "leftover.png", encode_png(_image(40)), 3 * 60)
+    hot = HotFolder(
+        tmp_path, settle_seconds=SETTLE, poll_interval=POLL, newest_first=True, max_age_seconds=600
+    )
+    assert hot.wait_for_next(timeout=SETTLE + 0.3) is not None  # the leftover alone: taken
+    _write_aged(tmp_path / "leftover2.png", encode_png(_image(41)), 2 * 60)
+    assert hot.wait_for_next(timeout=0.1) is None  # seen, not settled yet
+    fresh = encode_png(_image(42))
+    writer = _in_thread(_write_slowly, tmp_path / "fresh.png", fresh, 6)  # 1.2 s of writing
+    time.sleep(SETTLE + 0.1)  # the leftover has settled; the fresh scan has not
+
+    assert _name(hot.wait_for_next(timeout=5)) == "fresh.png"
+    writer.join()
+    assert _name(hot.wait_for_next(timeout=3)) == "leftover2.png"

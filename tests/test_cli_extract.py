@@ -25,7 +25,7 @@ def test_extract_finds_the_signature_on_a_cheque(tmp_path, capsys):
 
 
 def test_extract_turns_the_crop_of_a_sideways_page_upright(tmp_path, capsys):
-    from model.zone import turn
+    from model.zone_orientation import turn
 
     page = make_page(render_signatures(11, 1)[0], np.random.default_rng(2), kind="cheque")
     (tmp_path / "sideways.png").write_bytes(encode_png(turn(page.image, 1)))
@@ -35,16 +35,24 @@ def test_extract_turns_the_crop_of_a_sideways_page_upright(tmp_path, capsys):
     assert data["quarter_turns"] == 3
     crop = load_image(out).gray
     assert crop.shape[1] > crop.shape[0]  # a signature stands wider than tall again
+    argv = ["extract", str(tmp_path / "sideways.png"), "-o", str(out)]
+    assert main(argv) == 0  # the words verify --page uses too
+    assert "the page was turned a quarter turn anticlockwise to read it" in capsys.readouterr().out
 
 
 def test_extract_crops_a_given_box_and_refuses_a_bad_one(tmp_path, capsys):
     page = np.full((300, 500), 230, np.uint8)
+    page[:, 115:] = 0  # print beside the box: never brought in, the margin is paper
     (tmp_path / "p.png").write_bytes(encode_png(page))
     out = tmp_path / "c.png"
     argv = ["extract", str(tmp_path / "p.png"), "-o", str(out), "--margin", "0"]
     assert main([*argv, "--box", "10,20,100,50", "--json"]) == 0
     assert load_image(out).gray.shape == (50, 100)
-    assert json.loads(capsys.readouterr().out)["confidence"] is None
+    data = json.loads(capsys.readouterr().out)
+    assert data["confidence"] is None and data["quarter_turns"] == 0
+    assert main([*argv[:-1], "20", "--box", "10,20,80,50"]) == 0
+    cut = load_image(out).gray
+    assert cut.shape == (90, 120) and (cut == 230).all()
     for bad in ("1,2,3", "a,b,c,d", "400,200,200,200", "0,0,0,10"):
         assert main([*argv, "--box", bad]) == 2
         assert capsys.readouterr().err.startswith("error:")

@@ -208,9 +208,7 @@ def test_enroll_folder(capsys, loads, db, tmp_path):
 @pytest.mark.parametrize("command", STORE_COMMANDS)
 def test_every_store_command_takes_db_and_documents_itself(capsys, loads, command):
     name = {"enroll_folder": "enroll-folder", "export_zip": "export", "import_zip": "import"}
-    with pytest.raises(SystemExit) as info:
-        cli.main([name.get(command, command), "--help"])
-    assert info.value.code == 0
+    assert cli.main([name.get(command, command), "--help"]) == 0
     out = capsys.readouterr().out
     assert "--db" in out
 
@@ -325,3 +323,16 @@ def test_audit_refuses_a_limit_below_one(capsys, loads, db, sigs, limit):
     code, out, err = run_cli(cli.main, capsys, "audit", "--limit", limit, "--db", db)
     assert_refused_option(code, err, "--limit", limit)  # -5 used to list every row
     assert out == ""
+
+
+def test_audit_text_says_what_the_thresholds_became_and_were(capsys, loads, db):
+    from sigverify_gui.services import thresholds
+
+    with Store(db) as store:
+        thresholds.set_thresholds(store, FakeVerifier(), 0.9, 0.5, operator="it")
+        thresholds.set_thresholds(store, FakeVerifier(), None, None, operator="it")
+    code, out, _ = run(capsys, "audit", "--db", db)
+    assert code == 0
+    reset, changed = [line for line in out.splitlines() if "thresholds_changed" in line]
+    assert "accept >= 0.90, reject < 0.50" in changed
+    assert "the model's own thresholds (were 0.90 / 0.50)" in reset

@@ -14,9 +14,10 @@ from sigverify_gui.services import runtime
 from tests.fakes import FakeVerifier, box_iou, render_signatures, write_signatures
 
 
-@pytest.fixture
-def store_cli(monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["enroll", "verify", "audit"])
+def enrolled_cli_store(monkeypatch, tmp_path, commands: list[str]) -> str:
+    """A store with customer 1001 enrolled through the CLI, which then offers only
+    `commands`, on the fake verifier."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", commands)
     monkeypatch.setattr(
         runtime, "load_verifier", lambda weights=None, device="auto": FakeVerifier()
     )
@@ -24,6 +25,11 @@ def store_cli(monkeypatch, tmp_path):
     refs = write_signatures(tmp_path / "refs", 4, 5)
     assert cli.main(["enroll", "1001", *map(str, refs), "--db", db]) == 0
     return db
+
+
+@pytest.fixture
+def store_cli(monkeypatch, tmp_path):
+    return enrolled_cli_store(monkeypatch, tmp_path, ["enroll", "verify", "audit"])
 
 
 def test_verify_page_finds_the_signature_and_reports_its_box(store_cli, tmp_path, capsys):
@@ -66,13 +72,9 @@ def _audit_rows(db: str, capsys) -> list[dict]:
 
 
 def _verify_json(db: str, capsys, *argv: str) -> tuple[int, dict | None, str]:
-    """Exit status, JSON and stderr of `verify 1001 ARGV --json`; a bad option value
-    makes argparse exit, with the same status."""
+    """Exit status, JSON and stderr of `verify 1001 ARGV --json`."""
     capsys.readouterr()
-    try:
-        code = cli.main(["verify", "1001", *argv, "--db", db, "--json"])
-    except SystemExit as exited:
-        code = exited.code
+    code = cli.main(["verify", "1001", *argv, "--db", db, "--json"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if code == 0 else None), err
 
@@ -84,7 +86,7 @@ def cheque():
 
 
 def test_verify_page_reads_a_sideways_cheque_the_right_way_up(store_cli, tmp_path, capsys, cheque):
-    from model.zone import turn, turn_box
+    from model.zone_orientation import turn, turn_box
 
     upright, sideways = tmp_path / "upright.png", tmp_path / "rot90.png"
     upright.write_bytes(encode_png(cheque.image))

@@ -13,6 +13,7 @@ from model.progress import NullProgress
 from sigverify_gui.services import enrol, thresholds, verify
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.services.errors import (
+    ClosedAccountError,
     ConsistencyError,
     DecisionError,
     EnrolmentError,
@@ -321,3 +322,33 @@ def test_logs_never_hold_images(enrolled, fake, sigs, caplog):
     for record in caplog.records:
         text = record.getMessage()
         assert "PNG" not in text and "\\x" not in text and len(text) < 500
+
+
+def test_a_customer_stored_before_numbers_were_normalised_stays_reachable(store, fake, sigs):
+    # As an earlier version stored it: the full-width form, straight into the store.
+    enrol.enrol_customer(store, fake, "w0001", sigs[ALICE][:3])
+    with store.write() as db:
+        db.execute("PRAGMA defer_foreign_keys = ON")
+        for table in ("customers", "reference_signatures"):
+            db.execute(f"UPDATE {table} SET customer_id = 'ｗ０００１'")
+    result = verify.verify_signature(store, fake, "ｗ０００１", sigs[ALICE][4])
+    assert result.customer_id == "ｗ０００１"
+    enrol.add_references(store, fake, " ｗ０００１ ", sigs[ALICE][3:4])
+    assert records.get_customer(store.db, "ｗ０００１").active_references == 4
+
+
+def test_a_closed_account_is_not_verified_and_nothing_is_recorded(enrolled, fake, sigs):
+    with enrolled.write() as db:
+        records.set_customer_status(db, "A", "closed")
+    before = len(audit.list_rows(enrolled.db))
+    with pytest.raises(ClosedAccountError, match="account of customer A is closed"):
+        verify.verify_signature(enrolled, fake, "A", sigs[ALICE][5])
+    assert len(audit.list_rows(enrolled.db)) == before
+
+
+def test_a_closed_account_takes_no_new_references(enrolled, fake, sigs):
+    with enrolled.write() as db:
+        records.set_customer_status(db, "A", "closed")
+    with pytest.raises(EnrolmentError, match="closed; reopen it first"):
+        enrol.add_references(enrolled, fake, "A", sigs[ALICE][5:6])
+    assert records.get_customer(enrolled.db, "A").active_references == 5

@@ -111,6 +111,12 @@ def _set_embedding(data, values, index=0):
     _ref(data, index)["embedding"] = _floats(values)
 
 
+def _shorten_every_embedding(data):
+    """64 values where the model's embeddings have 128, consistently across the file."""
+    for index in range(len(data["references.json"])):
+        _set_embedding(data, _embedding(data, index)[:64], index)
+
+
 def _nan_in_embedding(data):
     values = _embedding(data)
     values[3] = np.nan
@@ -278,13 +284,8 @@ def test_a_damaged_record_is_refused_and_changes_nothing(export_path, tmp_path, 
 
 def test_embeddings_of_another_length_than_the_stores_are_refused(export_path, tmp_path, target):
     """All of the file's embeddings agree with each other, but not with this store's."""
-
-    def shorten_all(data):
-        for index in range(len(data["references.json"])):
-            _set_embedding(data, _embedding(data, index)[:64], index)
-
     bad = tmp_path / "short.zip"
-    rewrite_export(export_path, bad, shorten_all)
+    rewrite_export(export_path, bad, _shorten_every_embedding)
     before = store_contents(target)
     with pytest.raises(ExchangeError, match="have 64 values where this store's have 128"):
         exchange.import_zip(target, bad)
@@ -293,18 +294,28 @@ def test_embeddings_of_another_length_than_the_stores_are_refused(export_path, t
 
 def test_replaced_customers_do_not_count_as_the_stores(export_path, tmp_path):
     """With --replace, the references being replaced are not what the file must match."""
-
-    def shorten_all(data):
-        for index in range(len(data["references.json"])):
-            _set_embedding(data, _embedding(data, index)[:64], index)
-
     short = tmp_path / "short.zip"
-    rewrite_export(export_path, short, shorten_all)
+    rewrite_export(export_path, short, _shorten_every_embedding)
     with Store(tmp_path / "target.db") as store:
         exchange.import_zip(store, export_path)  # 128 values, customers A and B
         result = exchange.import_zip(store, short, replace=True)
         assert sorted(result.replaced) == ["A", "B"]
         assert {len(r.embedding) for r in records.references_of(store.db, "A")} == {64}
+
+
+def test_embeddings_of_the_wrong_length_in_a_fresh_store_are_made_again(export_path, tmp_path):
+    """Nothing in a fresh store to compare the file's lengths with: imported, but made
+    again by the model before they are compared (the model's own length decides)."""
+    short = tmp_path / "short.zip"
+    rewrite_export(export_path, short, _shorten_every_embedding)
+    fake = FakeVerifier()
+    with Store(tmp_path / "fresh.db") as store:
+        exchange.import_zip(store, short)
+        result = verify.verify_signature(store, fake, "A", render_signatures(2, 1, 6)[0])
+        assert result.decision in ("accept", "refer", "reject")
+        found = identify.identify_signature(store, fake, render_signatures(2, 1, 7)[0])
+        assert found.candidates[0].customer_id == "A"
+        assert {len(r.embedding) for r in records.references_of(store.db, "B")} == {128}
 
 
 @pytest.mark.parametrize(

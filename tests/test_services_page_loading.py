@@ -12,8 +12,15 @@ from PIL import Image
 from model.errors import ImageError
 from model.imageio import encode_png
 from model.pages import make_page
-from model.zone import turn
-from sigverify_gui.services.captures import load_page, page_count, signature_from_page
+from model.zone import crop_box
+from model.zone_orientation import turn, turn_box
+from sigverify_gui.services.captures import (
+    cut_signature,
+    load_page,
+    page_count,
+    paper_margin,
+    signature_from_page,
+)
 from tests.fakes import render_signatures
 
 
@@ -56,3 +63,28 @@ def test_a_given_box_is_taken_as_it_stands():
     page = np.full((100, 200), 240, np.uint8)
     capture, zone = signature_from_page(page, dpi=300, box=(10, 20, 50, 30))
     assert zone is None and capture.gray.shape == (30 + 24, 50 + 24)  # 12 px of paper around
+
+
+def test_a_cut_of_a_turned_page_is_the_turned_cut_of_the_page():
+    # The cheque dialog cuts the page as read with its box turned back, extract and
+    # verify --page cut the page with the zone's box: the same pixels either way.
+    rng = np.random.default_rng(6)
+    page = rng.integers(150, 256, (90, 160)).astype(np.uint8)
+    box = (30, 20, 70, 40)
+    for k in range(4):
+        shown = turn(page, k)
+        on_shown = turn_box(box, k, page.shape)
+        expected = cut_signature(page, box, quarter_turns=k)
+        assert np.array_equal(cut_signature(shown, on_shown), expected)
+        m = paper_margin(turn(crop_box(page, box), k).shape)
+        assert np.array_equal(expected[m:-m, m:-m], turn(crop_box(page, box), k))
+
+
+def test_cut_signature_pads_with_paper_only():
+    page = np.zeros((100, 200), np.uint8)  # print all around the box
+    page[20:50, 10:60] = 240
+    cut = cut_signature(page, (10, 20, 50, 30))
+    assert cut.shape == (30 + 24, 50 + 24) and (cut == 240).all()
+    assert cut_signature(page, (10, 20, 50, 30), margin=0).shape == (30, 50)
+    with pytest.raises(ImageError, match="negative"):
+        cut_signature(page, (10, 20, 50, 30), margin=-1)

@@ -48,8 +48,27 @@ def test_a_store_that_cannot_be_written_is_opened_read_only(tmp_path, monkeypatc
     monkeypatch.setattr(db, "writable", lambda p: False)
     _assert_readable_but_not_writable(path, tmp_path)
     assert path.read_bytes() == before
-    # immutable: nothing created beside it, which a read-only folder could not hold
-    assert not _beside(path, "-wal").exists() and not _beside(path, "-shm").exists()
+
+
+def test_where_no_index_file_can_be_made_the_store_is_read_as_it_stands(tmp_path, monkeypatch):
+    # A read-only folder refuses SQLite's -shm file, so plain mode=ro cannot read a WAL
+    # store there (simulated: as root no folder refuses anything); immutable can.
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    real_connect = sqlite3.connect
+    tried = []
+
+    def no_index_file(database, **options):
+        uri = database
+        tried.append(uri)
+        if "immutable" not in uri:
+            uri = f"file:{tmp_path}/no-such-folder/s.db?mode=ro"
+        return real_connect(uri, **options)
+
+    monkeypatch.setattr(files.sqlite3, "connect", no_index_file)
+    conn = files.connect_read_only(path)
+    assert conn.execute("SELECT customer_id FROM customers").fetchall() == [("A1",)]
+    assert [("immutable" in uri) for uri in tried] == [False, True]
 
 
 def test_a_read_only_store_in_use_elsewhere_shows_changes_still_in_its_wal(tmp_path, monkeypatch):

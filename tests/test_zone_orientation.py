@@ -1,4 +1,5 @@
-"""Pages fed sideways or upside down, and pages too coarse to search (`model.zone`).
+"""Pages fed sideways or upside down (`model.zone_orientation`), and pages too coarse
+to search (`model.zone`).
 
 `orientation_results` is the measurement behind `model.zone.CONFIDENT`: run on two
 seeds of 90 pages (`_pages(90, seed)` for seeds 100 and 900) it found the orientation
@@ -22,15 +23,8 @@ from model.pages import (
     make_unsigned_page,
 )
 from model.synth import make_writer, render_genuine
-from model.zone import (
-    CONFIDENT,
-    PageResolutionError,
-    crop_box,
-    find_signature,
-    turn,
-    turn_box,
-    upright_crop,
-)
+from model.zone import CONFIDENT, PageResolutionError, crop_box, find_signature
+from model.zone_orientation import turn, turn_box, turn_in_words
 from tests.fakes import box_iou
 
 
@@ -77,6 +71,15 @@ def test_turn_box_follows_the_pixels_as_the_image_turns():
     assert turn_box(turn_box(box, 1, image.shape), -1, (50, 30)) == box
 
 
+def test_turns_are_told_in_one_phrasing():
+    assert [turn_in_words(k) for k in (1, 2, 3, -1)] == [
+        "turned a quarter turn clockwise",
+        "turned upside down",
+        "turned a quarter turn anticlockwise",
+        "turned a quarter turn anticlockwise",
+    ]
+
+
 def test_turned_pages_are_read_the_right_way_up():
     results = orientation_results(_pages(8, seed=300, forms_every=4))
     found = [r for r in results if r[1] is not None]
@@ -94,7 +97,7 @@ def test_the_crop_of_a_turned_page_is_the_upright_signature():
     sideways = find_signature(turn(page.image, 1), dpi=300)  # turned right: 3 turns back
     assert upright.quarter_turns == 0 and sideways.quarter_turns == 3
     expected = crop_box(page.image, upright.box)
-    crop = upright_crop(turn(page.image, 1), sideways)
+    crop = turn(crop_box(turn(page.image, 1), sideways.box), sideways.quarter_turns)
     assert abs(crop.shape[0] - expected.shape[0]) <= 2
     assert abs(crop.shape[1] - expected.shape[1]) <= 2
     h, w = min(crop.shape[0], expected.shape[0]), min(crop.shape[1], expected.shape[1])

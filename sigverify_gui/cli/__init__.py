@@ -43,6 +43,8 @@ COMMAND_MODULES = [
     "bench",
     "enroll",
     "enroll_folder",
+    "references",
+    "account",
     "verify",
     "identify",
     "customers",
@@ -83,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a bad argument (one line)
+        return done.code if isinstance(done.code, int) else USER_ERROR
     if not getattr(args, "func", None):
         parser.print_help()
         return USER_ERROR

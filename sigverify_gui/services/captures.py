@@ -187,26 +187,64 @@ def page_count(data: bytes) -> int:
     return load_image(data).page_count
 
 
-def signature_from_page(
-    page: np.ndarray, dpi: float | None = None, box: tuple[int, int, int, int] | None = None
-):
-    """Find the signature on a whole page (or take the given `box`) and isolate it,
-    the right way up; returns (capture, zone), zone None for a given box.
+Box = tuple[int, int, int, int]  # x, y, width, height in pixels
 
-    Only the box is kept, and paper-coloured margins are added around it: a plain
-    crop with a margin would bring in the printed text and rules next to the
-    signature, which the quality check rightly calls clutter or cut-off ink. A page
-    read sideways or upside down has its crop turned upright (`zone.quarter_turns`);
-    a given box is taken as it stands on the page.
+# Paper added around a cut signature (`cut_signature`): at least this many pixels,
+# and this share of the signature's longer side; preprocessing wants some paper
+# around the strokes, and a cut tight to the ink would read as cut off.
+MIN_PAPER_MARGIN_PX = 12
+PAPER_MARGIN_SHARE = 0.08
+
+
+def paper_margin(shape: tuple[int, ...]) -> int:
+    """Pixels of paper `cut_signature` puts around a cut of `shape` (height, width)."""
+    return max(MIN_PAPER_MARGIN_PX, round(PAPER_MARGIN_SHARE * max(shape[:2])))
+
+
+def cut_signature(
+    page: np.ndarray, box: Box, quarter_turns: int = 0, margin: int | None = None
+) -> np.ndarray:
+    """The signature inside `box` (on the page as given), turned clockwise by
+    `quarter_turns` to stand upright, with paper-coloured margins around it.
+
+    The one way a signature is cut from a page, by `extract`, `verify --page` and the
+    GUI's cheque dialog, so the same page and box give the same pixels, and the same
+    score, everywhere. Only the box is kept: a plain crop with a margin would bring
+    in the printed text and rules next to the signature, which the quality check
+    rightly calls clutter or cut-off ink. `margin` (pixels) replaces `paper_margin`'s.
     """
-    from model.zone import crop_box, find_signature, turn
+    from model.errors import ImageError
+    from model.zone import crop_box
+    from model.zone_orientation import turn
+
+    inside = turn(crop_box(page, box), quarter_turns)
+    if margin is None:
+        margin = paper_margin(inside.shape)
+    if margin < 0:
+        raise ImageError("The margin around the signature cannot be negative.")
+    paper = int(np.percentile(inside, 90))  # the signature box is mostly paper
+    around = ((margin, margin), (margin, margin)) + ((0, 0),) * (inside.ndim - 2)
+    return np.pad(inside, around, mode="constant", constant_values=paper)
+
+
+def signature_from_page(
+    page: np.ndarray,
+    dpi: float | None = None,
+    box: Box | None = None,
+    margin: int | None = None,
+):
+    """Find the signature on a whole page (or take the given `box`) and cut it out
+    (`cut_signature`); returns (capture, zone), zone None for a given box.
+
+    A page read sideways or upside down has its cut turned upright
+    (`zone.quarter_turns`); a given box is taken as it stands on the page.
+    """
+    from model.zone import find_signature
 
     zone = None
     if box is None:
         zone = find_signature(page, dpi=dpi)
         box = zone.box
-    inside = turn(crop_box(page, box), zone.quarter_turns if zone is not None else 0)
-    paper = int(np.percentile(inside, 90))  # the signature box is mostly paper
-    margin = max(12, round(0.08 * max(inside.shape)))
-    isolated = np.pad(inside, margin, mode="constant", constant_values=paper)
-    return Capture(isolated, dpi, source="signature zone"), zone
+    turns = zone.quarter_turns if zone is not None else 0
+    cut = cut_signature(page, box, turns, margin)
+    return Capture(cut, dpi, source="signature zone"), zone

@@ -23,11 +23,11 @@ from sigverify_gui.services.enrol_checks import (
     ConsistencyScore,
     check_consistency,
     count_warning,
-    customer_key,
     normalise_customer_id,
     prepare_all,
     raise_if_outliers,
     refuse_repeated_images,
+    stored_customer_id,
 )
 from sigverify_gui.services.errors import (
     EnrolmentError,
@@ -170,9 +170,13 @@ def _active_image_pngs(store: Store, cid: str, exclude: int | None = None) -> li
 
 
 def _require_customer(store: Store, customer_id: str) -> str:
-    cid = customer_key(customer_id)
-    if records.get_customer(store.db, cid) is None:
+    """The stored number of an enrolled customer whose account is open."""
+    cid = stored_customer_id(store.db, customer_id)
+    customer = records.get_customer(store.db, cid)
+    if customer is None:
         raise UnknownCustomerError(f"No customer with number {cid} is enrolled.")
+    if customer.status == "closed":  # its references are what a closed account keeps
+        raise EnrolmentError(f"The account of customer {cid} is closed; reopen it first.")
     return cid
 
 

@@ -56,6 +56,22 @@ def customer_key(customer_id: str) -> str:
     return unicodedata.normalize("NFKC", str(customer_id)).strip()
 
 
+def stored_customer_id(db, customer_id: str) -> str:
+    """The number a typed customer number is stored under (its `customer_key`).
+
+    A customer enrolled before numbers were NFKC-normalised may be stored under the
+    raw form, so that is tried when the normalised one is not enrolled: such a
+    customer stays reachable. Returns the key when neither is enrolled.
+    """
+    from sigverify_gui.store import records
+
+    key = customer_key(customer_id)
+    raw = str(customer_id).strip()
+    if raw != key and records.get_customer(db, key) is None and records.get_customer(db, raw):
+        return raw
+    return key
+
+
 def normalise_customer_id(customer_id: str) -> str:
     """The account number as stored (`customer_key`); refused when empty, too long or
     unprintable."""

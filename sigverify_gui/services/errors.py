@@ -10,6 +10,7 @@ from model.errors import SigverifyError
 from sigverify_gui.store.errors import StoreError
 
 __all__ = [
+    "ClosedAccountError",
     "ConsistencyError",
     "DecisionError",
     "EnrolmentError",
@@ -29,6 +30,10 @@ class UnknownCustomerError(SigverifyError):
 
 class UnknownReferenceError(SigverifyError):
     """No reference signature with this id exists (or it belongs to someone else)."""
+
+
+class ClosedAccountError(SigverifyError):
+    """The customer's account is closed: their signature is not verified any more."""
 
 
 class NoReferencesError(SigverifyError):

@@ -28,7 +28,11 @@ BATCH = 32
 
 
 def count_stale(store: Store, verifier: VerifierLike, customer_id: str | None = None) -> int:
-    return len(records.stale_reference_ids(store.db, verifier.model_id, customer_id))
+    return len(
+        records.stale_reference_ids(
+            store.db, verifier.model_id, customer_id, verifier.embedding_dim
+        )
+    )
 
 
 def reembed_stale(
@@ -44,7 +48,9 @@ def reembed_stale(
     from model.preprocess import preprocess
 
     progress = progress or NullProgress()
-    stale = records.stale_reference_ids(store.db, verifier.model_id, customer_id)
+    stale = records.stale_reference_ids(
+        store.db, verifier.model_id, customer_id, verifier.embedding_dim
+    )
     total = len(stale)
     if not total:
         return 0  # nothing to say: a progress line of "0/0" only puzzles the teller

@@ -60,6 +60,7 @@ def set_thresholds(
     else:
         value = None
     with store.write() as db:
+        was = thresholds_in_force(store, verifier)  # inside the write: what is replaced
         records.set_setting(db, SETTING_KEY, value)
         audit.append(
             db,
@@ -68,5 +69,6 @@ def set_thresholds(
             model_id=verifier.model_id,
             t_accept=t_accept,
             t_reject=t_reject,
+            detail=json.dumps({"was": {"t_accept": was.t_accept, "t_reject": was.t_reject}}),
         )
     return thresholds_in_force(store, verifier)

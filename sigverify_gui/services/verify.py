@@ -21,8 +21,9 @@ import numpy as np
 
 from model.errors import SigverifyError
 from sigverify_gui.services.captures import ImageInput, PreparedCapture, load_input, prepare
-from sigverify_gui.services.enrol_checks import customer_key
+from sigverify_gui.services.enrol_checks import stored_customer_id
 from sigverify_gui.services.errors import (
+    ClosedAccountError,
     DecisionError,
     NoReferencesError,
     OverrideReasonRequired,
@@ -66,10 +67,17 @@ class VerificationResult:
 
 
 def require_verifiable(store: Store, customer_id: str) -> records.Customer:
-    """The customer, when enrolled and with at least one active reference."""
+    """The customer, when enrolled, open, and with at least one active reference."""
     customer = records.get_customer(store.db, customer_id)
     if customer is None:
         raise UnknownCustomerError(f"No customer with number {customer_id} is enrolled.")
+    if customer.status == "closed":
+        # A signature on a closed account's cheque must not come out "accept": the
+        # teller needs the account's state, not a match score.
+        raise ClosedAccountError(
+            f"The account of customer {customer_id} is closed; its signatures are not "
+            "verified. Refer the cheque to a supervisor."
+        )
     if customer.active_references == 0:
         raise NoReferencesError(
             f"Customer {customer_id} has no active reference signature; enrol some first."
@@ -83,7 +91,9 @@ def active_reference_matrix(
     """(reference ids, (R, D) embeddings) of the customer's active references, all made
     by the loaded model (stale ones are re-embedded first)."""
     require_verifiable(store, customer_id)
-    if records.stale_reference_ids(store.db, verifier.model_id, customer_id):
+    if records.stale_reference_ids(
+        store.db, verifier.model_id, customer_id, verifier.embedding_dim
+    ):
         reembed_stale(store, verifier, customer_id=customer_id)
     refs = records.references_of(store.db, customer_id)
     refs = [r for r in refs if r.model_id == verifier.model_id]
@@ -104,7 +114,7 @@ def verify_signature(
     record_failure: bool = False,
 ) -> VerificationResult:
     """Compare a questioned signature with the customer's references and audit it."""
-    cid = customer_key(customer_id)
+    cid = stored_customer_id(store.db, customer_id)
     prepared: PreparedCapture | None = None
     try:
         # Cheap checks first, then the image, and only then anything that may write

@@ -43,9 +43,9 @@ from sigverify_gui.store import schema
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.store.files import (
     check_integrity,
+    connect_read_only,
     create_new_store,
     create_private_file,
-    read_only_uri,
     remove_world_access,
     writable,
 )
@@ -125,13 +125,15 @@ class Store:
             # isolation_level=None: no implicit transactions; every write goes through
             # `write()`, which opens and ends its own. check_same_thread=False only so
             # that `close()` may close other threads' connections at shutdown.
-            conn = sqlite3.connect(
-                read_only_uri(self.path) if self.read_only else str(self.path),
-                timeout=BUSY_TIMEOUT_S,
-                isolation_level=None,
-                check_same_thread=False,
-                uri=self.read_only,
-            )
+            options = {
+                "timeout": BUSY_TIMEOUT_S,
+                "isolation_level": None,
+                "check_same_thread": False,
+            }
+            if self.read_only:
+                conn = connect_read_only(self.path, **options)
+            else:
+                conn = sqlite3.connect(str(self.path), **options)
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as err:

@@ -10,6 +10,7 @@ import logging
 import os
 import sqlite3
 import stat
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -50,25 +51,49 @@ def create_private_file(path: Path) -> None:
         raise StoreError(f"The signature store {path} could not be created: {err}.") from err
 
 
-def read_only_uri(path: Path) -> str:
-    # A WAL store can only be read through its -shm index, which a read-only folder
-    # cannot hold. With no -wal file beside it (the store was closed cleanly), every
-    # committed change is in the file itself, so `immutable` lets SQLite read it
-    # without -shm or locks. With a -wal file (in use elsewhere, or not closed
-    # cleanly) its changes must be read through the existing -shm: plain mode=ro.
-    # The URI's path is absolute with an empty authority: "/C:/x" on Windows, and
-    # "//server/share/x" for a share (an authority would be refused).
+def read_only_uri(path: Path, *, immutable: bool = False) -> str:
+    """The URI that opens the store read-only; see `connect_read_only` for `immutable`.
+
+    The path is absolute with an empty authority: "/C:/x" on Windows, and
+    "//server/share/x" for a share (an authority would be refused).
+    """
     posix = path.absolute().as_posix()
     uri = "file://" + ("" if posix.startswith("/") else "/") + quote(posix, safe="/:")
-    if path.with_name(path.name + "-wal").exists():
-        return uri + "?mode=ro"
-    return uri + "?mode=ro&immutable=1"
+    return uri + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+
+
+def connect_read_only(path: Path, **options) -> sqlite3.Connection:
+    """A read-only connection that still sees other programs' writes where it can.
+
+    A WAL store is read through its -shm index, which SQLite must be able to create
+    beside it. Plain mode=ro does that and sees a writer's commits; only where the
+    folder refuses the -shm file (a read-only share or mount) is `immutable` used,
+    which reads the file as it stands without -shm or locks, and is then right only
+    while no other program writes the store, as on such a share.
+    """
+    conn = None
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True, **options)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as err:
+        if conn is not None:
+            conn.close()
+        log.info("store %s read as immutable (%s)", path, err)
+        return sqlite3.connect(read_only_uri(path, immutable=True), uri=True, **options)
 
 
 def writable(path: Path) -> bool:
-    # SQLite writes the file and creates its -wal and -shm files beside it. os.access
-    # also answers False on a read-only mount, even for root.
-    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    """Whether this user can write the store and create files beside it, tried for real:
+    os.access reads only the read-only attribute on Windows (not a share's ACLs, and a
+    folder always passes), while a real open also fails on a read-only mount."""
+    try:
+        os.close(os.open(path, os.O_RDWR))
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass  # SQLite creates its -wal and -shm files beside the store
+    except OSError:
+        return False
+    return True
 
 
 def remove_world_access(path: Path) -> None:

@@ -204,10 +204,15 @@ def deactivate_reference(db: Database, reference_id: int, replaced_by: int | Non
     )
 
 
-def stale_reference_ids(db: Database, model_id: str, customer_id: str | None = None) -> list[int]:
-    """Active references embedded by another model than `model_id`."""
-    sql = f"SELECT id FROM {REFERENCES_TABLE} WHERE active = 1 AND model_id != ?"
-    params: list[Any] = [model_id]
+def stale_reference_ids(
+    db: Database, model_id: str, customer_id: str | None = None, embedding_dim: int = 0
+) -> list[int]:
+    """Active references embedded by another model than `model_id`, or (given its
+    `embedding_dim`) whose embedding is not that model's length: one imported from a
+    damaged export under the right model's name is re-embedded, not compared."""
+    sql = f"SELECT id FROM {REFERENCES_TABLE} WHERE active = 1 AND "
+    sql += "(model_id != ? OR (? > 0 AND length(embedding) != 4 * ?))"
+    params: list[Any] = [model_id, embedding_dim, embedding_dim]
     if customer_id is not None:
         sql += " AND customer_id = ?"
         params.append(customer_id)

@@ -72,7 +72,9 @@ class CapturePanel(QWidget):
             "Scan the signature with the scanner on the desk (Ctrl+Shift+S)"
         )
         self.hot_folder_button = QPushButton("Hot fol&der")
-        self.hot_folder_button.setToolTip("Wait for the next scan saved into the hot folder")
+        self.hot_folder_button.setToolTip(
+            "Take the scan just saved into the hot folder, or wait for the next"
+        )
         self.cheque_button = QToolButton()
         self.cheque_button.setText("&Whole cheque/form…")
         self.cheque_button.setToolTip("Find the signature on a whole cheque or form")

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
 from sigverify_gui import paths
 from sigverify_gui.services.capture import IMAGE_EXTENSIONS, HotFolder
@@ -21,6 +20,13 @@ FILE_FILTER = (
     + ");;All files (*)"
 )
 CaptureLoader = Callable[[], Capture]  # runs in the worker
+
+# How old a file in the hot folder may be and still be offered. A teller scans and then
+# clicks: the scan wanted is seconds old, or a few minutes when the scanner is shared
+# and busy or down the corridor. Older files are leftovers (another customer's, or
+# scans from before an upgrade, when nothing was recorded as taken) and are left alone;
+# the caption's scan time shows the teller which scan was taken.
+RECENT_SCAN_SECONDS = 10 * 60
 
 
 def qimage_to_gray(image: QImage) -> np.ndarray:
@@ -42,12 +48,6 @@ def local_files(mime) -> list[Path]:
     return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
 
 
-def hot_folder_state_dir() -> Path:
-    """Where the record of hot-folder files already taken is kept: the app's state
-    folder (beside its logs), never the hot folder, which is often a shared drive."""
-    return Path(platformdirs.user_state_dir(paths.APP_NAME, appauthor=False))
-
-
 @dataclass(frozen=True)
 class HotFolderScan:
     capture: Capture
@@ -58,24 +58,43 @@ class HotFolderWaiter:
     """Takes, in a worker, the next file from the hot folder, waiting for one until the
     progress bridge is cancelled.
 
-    The usual order at a branch is scan first, then click: so a file already in the
-    folder that was never taken is offered, newest first (the scan just made, before
-    any left over from earlier), and `queued` says how many more are waiting. What was
-    taken is recorded in the state folder, shared by both panels and kept across
-    restarts, so no file is offered twice.
+    The usual order at a branch is scan first, then click: so a recent file already in
+    the folder that was never taken is offered, newest first (the scan just made, even
+    while it is still being written, before any other), and `queued` says how many more
+    are waiting. Older files are left alone. What was taken is recorded in the app's
+    state folder, never the hot folder (often a shared drive), shared by both panels and
+    kept across restarts, so no file is offered twice.
     """
 
     def __init__(self, state_dir: Path | None = None) -> None:
-        self._state_dir = state_dir  # None: `hot_folder_state_dir()` when first needed
+        self._state_dir = state_dir  # None: `paths.state_dir()` when first needed
         self._watcher: HotFolder | None = None
 
     def next_capture(self, folder: str, progress) -> HotFolderScan:
         path = Path(folder).expanduser()
         if self._watcher is None or self._watcher.folder != path:
-            state_dir = self._state_dir or hot_folder_state_dir()
-            self._watcher = HotFolder(path, state_dir=state_dir, newest_first=True)
+            self._watcher = HotFolder(
+                path,
+                state_dir=self._state_dir or paths.state_dir(),
+                newest_first=True,
+                max_age_seconds=RECENT_SCAN_SECONDS,
+            )
         while True:
-            progress.update(0, 0, "Cancel to stop waiting.")  # raises once cancelled
+            # Raises once cancelled. Files left alone are named here, while the teller
+            # waits: a scan made over the limit ago is one of them.
+            progress.update(0, 0, _waiting_text(self._watcher.left_alone()))
             capture = self._watcher.wait_for_next(timeout=0.25)
             if capture is not None:
                 return HotFolderScan(capture, self._watcher.queued())
+
+
+def _waiting_text(left_alone: int) -> str:
+    if not left_alone:
+        return "Cancel to stop waiting."
+    files = "file" if left_alone == 1 else "files"
+    are = "is" if left_alone == 1 else "are"
+    minutes = RECENT_SCAN_SECONDS // 60
+    return (
+        f"Cancel to stop waiting. {left_alone} {files} older than {minutes} minutes "
+        f"{are} left alone."
+    )

@@ -6,17 +6,20 @@ wrong, so the teller always confirms; when it finds nothing, they draw the box, 
 when it is unsure (below `model.zone.CONFIDENT`) the dialog says so. A page read
 sideways or upside down is shown turned upright, and Left/Right turn it (as in the
 scan dialog) when the search got it wrong. A file of several pages (PDF, TIFF) has
-Previous/Next. The confirmed crop (`model.zone.crop_box` of the page as shown)
-continues as an ordinary capture.
+Previous/Next. The confirmed box is cut from the page as `extract` and `verify --page`
+cut it (`services.captures.cut_signature`), turned as shown, and continues as an
+ordinary capture.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.errors import BlankImageError
-from model.zone import CONFIDENT, ZoneResult, crop_box, find_signature, turn_box
-from sigverify_gui.services.captures import Capture, load_page, page_count
+from model.errors import BlankImageError, SigverifyError
+from model.zone import CONFIDENT, ZoneResult, find_signature
+from model.zone_orientation import turn, turn_box
+from sigverify_gui.services.captures import Capture, cut_signature, load_page, page_count
+from sigverify_gui.ui import errors
 from sigverify_gui.ui.box_editor import Box, BoxEditor
 from sigverify_gui.ui.qt import (
     QComboBox,
@@ -29,12 +32,7 @@ from sigverify_gui.ui.qt import (
     QVBoxLayout,
     Signal,
 )
-from sigverify_gui.ui.scan_dialog import rotate_image
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
-
-# Pixels kept around the found ink: preprocessing wants a little paper around the
-# strokes, and a tight box would clip anti-aliased edges.
-CROP_MARGIN_PX = 12
 
 
 @dataclass(frozen=True)
@@ -159,6 +157,7 @@ class ChequeDialog(QDialog):
         self.task = run_in_background(
             work,
             on_done=self._on_searched,
+            on_error=lambda err: self._on_search_failed(err, None if page is not None else number),
             label="Looking for the signature…" if page is not None else "Reading the page…",
             parent=self,
         )
@@ -183,6 +182,22 @@ class ChequeDialog(QDialog):
             self._on_found(found.zone)
         else:
             self._on_not_found(found.not_found)
+
+    def _on_search_failed(self, err: BaseException, number: int | None) -> None:
+        """Reading page `number` (None: searching the page shown) failed. The status
+        line must not go on saying the page is on its way: it says what is shown."""
+        errors.show_error(self, err)
+        reason = f" {err}" if isinstance(err, SigverifyError) else ""
+        if number is not None:
+            shown = f"Page {self.page_number} is still shown."
+            text = f"Page {number} could not be read.{reason} {shown}"
+        else:
+            text = (
+                f"The search for the signature failed.{reason} Drag on the page to draw a "
+                "box around the signature."
+            )
+        self.status.setText(text)
+        self._show_page_controls()
 
     def _on_found(self, zone: ZoneResult) -> None:
         self.result_zone = zone
@@ -263,7 +278,7 @@ class ChequeDialog(QDialog):
         return (height, width) if self.quarter_turns % 2 == 0 else (width, height)
 
     def _show_image(self) -> None:
-        self.editor.set_image(rotate_image(self.page.gray, self.quarter_turns))  # box: none
+        self.editor.set_image(turn(self.page.gray, self.quarter_turns))  # box: none
         self._set_spin_ranges()
 
     def _show_page_controls(self) -> None:
@@ -316,11 +331,13 @@ class ChequeDialog(QDialog):
 
     # --- confirming ----------------------------------------------------------------------
     def crop(self) -> Capture | None:
+        """The box's signature, cut as every path cuts it (`cut_signature`): the box
+        goes back onto the page as read, and the cut is turned as the page is shown."""
         box = self.box()
         if box is None:
             return None
-        shown = rotate_image(self.page.gray, self.quarter_turns)
-        gray = crop_box(shown, box, margin=CROP_MARGIN_PX)
+        on_page = turn_box(box, -self.quarter_turns, self._shown_shape())
+        gray = cut_signature(self.page.gray, on_page, self.quarter_turns)
         name = self._file_name
         if self.page_count > 1:
             name = f"{name}, page {self.page_number}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from sigverify_gui.services.thresholds import Thresholds, set_thresholds, thresh
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store.db import Store
 from sigverify_gui.ui import errors
-from sigverify_gui.ui.qt import QObject, QWidget, Signal
+from sigverify_gui.ui.qt import QObject, QTimer, QWidget, Signal
 from sigverify_gui.ui.settings import (
     Settings,
     save_settings,
@@ -30,6 +31,8 @@ from sigverify_gui.ui.settings import (
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
 log = logging.getLogger("sigverify.ui.context")
+# How often the store is asked whether another program changed it: one tiny query.
+STORE_WATCH_MS = 2000
 
 VerifierFactory = Callable[[str], VerifierLike]  # device choice -> loaded verifier
 
@@ -73,6 +76,14 @@ class AppContext(QObject):
         self.operator = _login_name()
         # Dialogs about loading need a window; the main window sets itself here.
         self.dialog_parent: QWidget | None = None
+        # Other programs write the store too (a second window, the CLI, another
+        # workstation on a shared store): its change counter is watched, so that lists
+        # refresh without a restart.
+        self._seen_generation = self._store_generation()
+        self._watch = QTimer(self)
+        self._watch.setInterval(STORE_WATCH_MS)
+        self._watch.timeout.connect(self._check_for_other_writers)
+        self._watch.start()
 
     # --- state ---------------------------------------------------------------------------
     @property
@@ -182,7 +193,21 @@ class AppContext(QObject):
     # --- store and settings --------------------------------------------------------------
     def notify_store_changed(self) -> None:
         """Services wrote to the store: lists and the history refresh."""
+        self._seen_generation = self._store_generation()
         self.store_changed.emit()
+
+    def _store_generation(self) -> int | None:
+        try:
+            return self._store.generation()
+        except (SigverifyError, sqlite3.Error):  # closed meanwhile, or unreadable now:
+            return None  # the next look, or the next real use, will say
+
+    def _check_for_other_writers(self) -> None:
+        generation = self._store_generation()
+        if generation is not None and generation != self._seen_generation:
+            log.info("the store was changed by another program; refreshing")
+            self._seen_generation = generation
+            self.store_changed.emit()
 
     def replace_store(self, path: str | Path) -> None:
         """Open another store file; the old one is closed only once the new one opened."""
@@ -191,6 +216,7 @@ class AppContext(QObject):
     def _switch_to(self, new: Store) -> None:
         old, self._store = self._store, new
         old.close()
+        self._seen_generation = self._store_generation()
         log.info("store switched to %s", new.path)
         self.store_replaced.emit()
         self.store_changed.emit()
@@ -216,7 +242,9 @@ class AppContext(QObject):
         """
         if validate:
             validate_settings(settings)
-        new_store = self._open_changed_store(settings)
+        new_path = self._changed_store_path(settings)
+        made_here = new_path is not None and not new_path.exists()
+        new_store = Store(new_path) if new_path is not None else None
         saved = False
         try:
             save_settings(settings, validate=False)
@@ -226,6 +254,9 @@ class AppContext(QObject):
         except BaseException:
             if new_store is not None:
                 new_store.close()
+                if made_here:  # an empty store this failed apply made: not left behind
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{new_store.path}{suffix}").unlink(missing_ok=True)
             if saved:
                 save_settings(self._settings, validate=False)
             raise
@@ -237,8 +268,8 @@ class AppContext(QObject):
             self.load_verifier()
         self.settings_changed.emit(settings)
 
-    def _open_changed_store(self, settings: Settings) -> Store | None:
-        """The store `settings` newly names, opened (raises if it cannot be), or None.
+    def _changed_store_path(self, settings: Settings) -> Path | None:
+        """The store file `settings` newly names, or None.
 
         Compared with the old settings, not with the store open now: a store given
         with --db stays open until the teller really picks another one.
@@ -246,9 +277,7 @@ class AppContext(QObject):
         if not settings.store_path or settings.store_path == self._settings.store_path:
             return None
         new_path = Path(settings.store_path).expanduser()
-        if new_path == self._store.path:
-            return None
-        return Store(new_path)
+        return None if new_path == self._store.path else new_path
 
 
 def _login_name() -> str:

@@ -7,6 +7,8 @@ read from the store again only when the store changes.
 
 from __future__ import annotations
 
+import unicodedata
+
 from sigverify_gui.store import records
 from sigverify_gui.store.db import Store
 from sigverify_gui.ui.qt import (
@@ -29,14 +31,15 @@ SEARCH_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class CustomerFilter(QSortFilterProxyModel):
-    """Keeps rows whose number or name contains every word typed, ignoring case."""
+    """Keeps rows whose number or name contains every word typed, ignoring case and
+    accents (`search_form`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._words: list[str] = []
 
     def set_query(self, text: str) -> None:
-        words = text.casefold().split()
+        words = search_form(text).split()
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
             self.beginFilterChange()
             self._words = words
@@ -52,13 +55,20 @@ class CustomerFilter(QSortFilterProxyModel):
         return all(word in haystack for word in self._words)
 
 
+def search_form(text: str) -> str:
+    """Text as search compares it: without case or accents, full-width forms plain, so
+    that "chloe" finds "Chloé" and "angstrom" finds "Ångström" whatever the keyboard."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
 def _customer_item(customer: records.Customer) -> QStandardItem:
     label = customer.customer_id + (f"  —  {customer.name}" if customer.name else "")
     if customer.status != "active":
         label += f"  ({customer.status})"
     item = QStandardItem(label)
     item.setData(customer.customer_id, ID_ROLE)
-    item.setData(f"{customer.customer_id} {customer.name}".casefold(), SEARCH_ROLE)
+    item.setData(search_form(f"{customer.customer_id} {customer.name}"), SEARCH_ROLE)
     item.setToolTip(f"{customer.active_references} active reference signature(s)")
     return item
 

@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
 
         self.customers = CustomerList(context.store)
-        self.panel = CustomerPanel(context.store)
+        self.panel = CustomerPanel(context.store, context=context)
         self.guide = GuideView()
         self.customer_page = QStackedWidget()
         self.customer_page.addWidget(self.guide)

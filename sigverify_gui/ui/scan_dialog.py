@@ -15,6 +15,7 @@ import time
 import cv2
 import numpy as np
 
+from model.zone_orientation import turn
 from sigverify_gui.services.capture import (
     DEFAULT_DPI,
     Capture,
@@ -45,11 +46,12 @@ MM_PER_INCH = 25.4
 
 
 def rotate_image(gray: np.ndarray, quarter_turns: int = 0, angle_deg: float = 0.0) -> np.ndarray:
-    """Turn clockwise by `quarter_turns` x 90 degrees and then `angle_deg` (clockwise
-    positive); the canvas grows to keep every corner, and new area is white paper."""
-    out = np.rot90(gray, k=-(quarter_turns % 4))
+    """Turn clockwise by `quarter_turns` x 90 degrees (`model.zone_orientation.turn`,
+    as the cheque dialog turns pages) and then `angle_deg` (clockwise positive); the
+    canvas grows to keep every corner, and new area is white paper."""
+    out = turn(gray, quarter_turns)
     if abs(angle_deg) < 1e-6:
-        return np.ascontiguousarray(out)
+        return out
     h, w = out.shape
     matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle_deg, 1.0)
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])

@@ -61,10 +61,10 @@ def card_summary(card: dict | None) -> str:
         lines.append(
             f"On the {name.replace('_', ' ')} data ({m.get('n_genuine', '?')} genuine "
             f"signatures, {m.get('n_writers', '?')} writers), at the model's thresholds: "
-            f"{_percent(m.get('frr'))} of genuine signatures rejected (FRR), "
+            f"{_percent(m.get('frr'))} of genuine signatures rejected, "
             f"{_percent(m.get('frr_accept'))} not accepted automatically; "
             f"{_percent(m.get('far_skilled'))} of skilled forgeries and "
-            f"{_percent(m.get('far_random'))} of random ones accepted (FAR)."
+            f"{_percent(m.get('far_random'))} of random ones accepted."
         )
     return "\n".join(lines) or "The model card records no error rates for these thresholds."
 

@@ -50,13 +50,22 @@ def open_start_store(cli_path: str | None, settings: Settings) -> tuple[Store, S
     another store file). Raises `StoreError` when a store from --db, SIGVERIFY_DB or
     the default cannot be opened, `CancelledError` when the teller chose to quit."""
     path = resolve_store_path(cli_path, settings)
+    default = default_db_path()
+    from_settings = store_path_from_settings(cli_path, settings)
     try:
-        return Store(path), settings
+        # A store named in Settings existed when it was chosen: missing now, it was
+        # moved or its share is not mounted, and an empty new one in its place would
+        # have tellers enrol customers again. --db and SIGVERIFY_DB are IT's way to
+        # start a branch's store, so those may make one, in an existing folder; only
+        # sigverify's own default folder is ever created.
+        store = Store(
+            path, create=not from_settings or path == default, create_folder=path == default
+        )
+        return store, settings
     except StoreError as err:
-        if not store_path_from_settings(cli_path, settings):
+        if not from_settings:
             raise
         problem = str(err)
-    default = default_db_path()
     while True:
         log.warning("no store to start with: %s", problem)
         offer_default = default if default.expanduser() != path else None

@@ -15,6 +15,7 @@ import numpy as np
 from sigverify_gui.services.verify import VerificationResult
 from sigverify_gui.ui.capture_preview import InspectedCapture
 from sigverify_gui.ui.compare_overlay import CompareOverlay
+from sigverify_gui.ui.customer_panel import reference_numbers
 from sigverify_gui.ui.qt import (
     QButtonGroup,
     QGridLayout,
@@ -264,14 +265,26 @@ class ResultPage(QWidget):
         t = result.thresholds
         self.gauge.set_result(result.score, result.decision, t.t_accept, t.t_reject)
         self.strip.clear()
+        numbers = reference_numbers(r.reference_id for r in outcome.references)
         for i, ref in enumerate(outcome.references):
-            caption = f"#{ref.reference_id} · {ref.similarity:.2f}"
-            self.strip.add(ref.reference_id, ref.gray, caption, f"Similarity {ref.similarity:.2f}")
+            caption = f"#{numbers[ref.reference_id]} · {ref.similarity:.2f}"
+            tooltip = (
+                f"Reference #{numbers[ref.reference_id]}, similarity {ref.similarity:.2f} "
+                f"(database id {ref.reference_id})"
+            )
+            self.strip.add(ref.reference_id, ref.gray, caption, tooltip)
             if i == 0:
                 self.strip.set_status(ref.reference_id, "selected", caption + " closest")
         self.decision.reset(result.decision)
         self._compare_with(outcome.closest.reference_id)
         self.strip.select(outcome.closest.reference_id)
+
+    def reference_number(self, reference_id: int) -> int | None:
+        """The number the teller sees for a reference (#1..#N, as the customer panel
+        lists them); the database id stays in the tooltips, for IT."""
+        if self.outcome is None:
+            return None
+        return reference_numbers(r.reference_id for r in self.outcome.references).get(reference_id)
 
     def _compare_with(self, reference_id) -> None:
         if self.outcome is None:
@@ -284,7 +297,8 @@ class ResultPage(QWidget):
         closest = " (the closest)" if ref is self.outcome.closest else ""
         self.pair.set_captions(
             f"{q.source}",
-            f"Reference #{ref.reference_id}{closest}, captured {ref.captured_at[:10]}, "
+            f"Reference #{self.reference_number(ref.reference_id)}{closest}, "
+            f"captured {ref.captured_at[:10]}, "
             f"similarity {ref.similarity:.2f}",
         )
         if q.canvas is not None:

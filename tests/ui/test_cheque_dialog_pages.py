@@ -1,5 +1,6 @@
-"""The cheque dialog with pages fed sideways, unsure zones, files of several pages and
-pages too coarse to search."""
+"""The cheque dialog with pages fed sideways, unsure zones, files of several pages, pages
+too coarse to search and pages that cannot be read; and the signature it cuts, the same
+as `extract`'s and `verify --page`'s."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ import cv2
 import numpy as np
 import pytest
 
-from model.imageio import encode_png
+import sigverify_gui.cli as cli
+from model.errors import ImageError
+from model.imageio import encode_png, load_image
 from model.pages import make_page, make_unsigned_page
-from model.zone import ZoneResult, turn, turn_box
+from model.zone import ZoneResult
+from model.zone_orientation import turn, turn_box
+from sigverify_gui.services import verify as verify_service
 from sigverify_gui.services.capture import read_capture
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.ui import cheque_dialog
 from sigverify_gui.ui.cheque_dialog import ChequeDialog
 from sigverify_gui.ui.qt import Qt
 from tests.fakes import box_iou, render_signatures
+from tests.test_cli_verify_page import enrolled_cli_store
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +112,75 @@ def test_a_tiny_page_is_called_too_coarse_and_a_box_can_be_drawn(qtbot, cheque):
     assert "180×85 pixels" in text and "150 dpi" in text and "draw a box" in text
     dialog.set_box((100, 40, 70, 30))
     assert dialog.ok_button.isEnabled()
+
+
+def _two_page_tiff(path, first: np.ndarray, second: np.ndarray) -> None:
+    from PIL import Image
+
+    Image.fromarray(first).save(
+        path, save_all=True, append_images=[Image.fromarray(second)], dpi=(300, 300)
+    )
+
+
+def test_a_page_that_cannot_be_read_leaves_the_shown_page_and_says_so(
+    qtbot, cheque, tmp_path, monkeypatch, dialogs
+):
+    path = tmp_path / "two-pages.tif"
+    _two_page_tiff(path, cheque.image, cheque.image)
+    dialog = _open(qtbot, read_capture(path))
+    box = dialog.box()
+
+    def damaged(data, number, name=None):
+        raise ImageError(f"'{name}' is damaged: page {number} cannot be decoded.")
+
+    monkeypatch.setattr(cheque_dialog, "load_page", damaged)
+    qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
+    assert dialog.status.text() == "Reading page 2…"
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=10_000)
+    assert [m.text for m in dialogs.errors] == [
+        "'two-pages.tif' is damaged: page 2 cannot be decoded."
+    ]
+    text = dialog.status.text()
+    assert "Reading" not in text
+    assert "Page 2 could not be read." in text and "Page 1 is still shown." in text
+    assert dialog.page_label.text() == "Page 1 of 2" and dialog.page_number == 1
+    assert dialog.box() == box and dialog.ok_button.isEnabled()  # page 1's box still usable
+    assert dialog.next_button.isEnabled() and dialog.right_button.isEnabled()  # try again
+
+
+# --- one cut for every path -------------------------------------------------------------
+@pytest.fixture
+def enrolled_store(monkeypatch, tmp_path) -> str:
+    return enrolled_cli_store(monkeypatch, tmp_path, ["enroll", "verify", "extract"])
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["found on a sideways page", "box given"])
+def test_extract_verify_page_and_the_dialog_cut_the_same_pixels(
+    qtbot, cheque, tmp_path, monkeypatch, capsys, enrolled_store, given
+):
+    verified = []  # what verify --page hands to the quality check and the network
+    real_prepare = verify_service.prepare
+    monkeypatch.setattr(
+        verify_service,
+        "prepare",
+        lambda image, **kw: verified.append(image) or real_prepare(image, **kw),
+    )
+    x, y, w, h = cheque.signature_box
+    page = cheque.image if given else turn(cheque.image, -1)  # fed turned a quarter left
+    box = (x - 5, y - 5, w + 10, h + 10)
+    path, out = tmp_path / "page.png", tmp_path / "signature.png"
+    path.write_bytes(encode_png(page))
+    extra = ["--box", ",".join(map(str, box))] if given else []
+
+    assert cli.main(["extract", str(path), "-o", str(out), *extra]) == 0
+    assert cli.main(["verify", "1001", "--page", str(path), "--db", enrolled_store, *extra]) == 0
+    capsys.readouterr()
+    dialog = _open(qtbot, read_capture(path))
+    if given:
+        dialog.set_box(box)
+    else:
+        assert dialog.quarter_turns == 1  # the dialog shows the page upright
+    by_extract, by_verify, by_dialog = load_image(out).gray, verified[-1].gray, dialog.crop().gray
+    assert by_verify.shape[1] > by_verify.shape[0]  # upright: a signature lies wide
+    assert np.array_equal(by_extract, by_verify)
+    assert np.array_equal(by_dialog, by_verify)

@@ -13,11 +13,11 @@ from model.errors import CaptureError
 from model.pages import make_page
 from sigverify_gui.services.capture import DeviceInfo
 from sigverify_gui.services.capture.base import Capture as ScannedCapture
-from sigverify_gui.services.captures import Capture
+from sigverify_gui.services.captures import Capture, paper_margin
 from sigverify_gui.ui import scan_dialog
 from sigverify_gui.ui.box_editor import BoxEditor, clamp_box
 from sigverify_gui.ui.capture_panel import CapturePanel
-from sigverify_gui.ui.cheque_dialog import CROP_MARGIN_PX, ChequeDialog
+from sigverify_gui.ui.cheque_dialog import ChequeDialog
 from sigverify_gui.ui.qt import QMimeData, QPoint, Qt, QUrl
 from sigverify_gui.ui.scan_dialog import ScanDialog, rotate_image
 from tests.fakes import render_signatures, write_signatures
@@ -68,7 +68,7 @@ def test_cheque_dialog_finds_the_signature_and_lets_the_teller_adjust(qtbot, che
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     capture = cropped.args[0]
     x, y, w, h = dialog.box()
-    assert capture.gray.shape[1] <= w + 2 * CROP_MARGIN_PX and capture.gray.shape[1] > w
+    assert capture.gray.shape[1] == w + 2 * paper_margin((h, w))
     assert capture.dpi == 300.0 and "cheque.png" in capture.source
 
 
@@ -80,10 +80,9 @@ def test_cheque_dialog_without_a_signature_asks_for_a_box(qtbot):
     assert dialog.box() is None and not dialog.ok_button.isEnabled()
     assert "draw a box" in dialog.status.text()
     dialog.set_box((100, 100, 300, 120))
-    assert dialog.ok_button.isEnabled() and dialog.crop().gray.shape == (
-        120 + 2 * CROP_MARGIN_PX,
-        300 + 2 * CROP_MARGIN_PX,
-    )
+    margin = paper_margin((120, 300))
+    assert dialog.ok_button.isEnabled()
+    assert dialog.crop().gray.shape == (120 + 2 * margin, 300 + 2 * margin)
 
 
 # --- box editor ------------------------------------------------------------------------

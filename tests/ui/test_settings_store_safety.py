@@ -130,6 +130,7 @@ def test_a_failed_threshold_write_puts_the_old_settings_back(qtbot, context, sav
         context.apply_settings(new, thresholds=(0.9, 0.2))
     assert settings_file_bytes() == saved
     assert context.store.path != tmp_path / "branch-2.db"
+    assert not list(tmp_path.glob("branch-2.db*"))  # the store it made is not left behind
 
 
 def test_a_settings_file_that_cannot_be_written_is_reported(context, saved):
@@ -163,6 +164,21 @@ def test_start_asks_and_can_continue_with_the_default_store_for_this_session(
     # not switched for good: the setting is kept, so the next start asks again
     assert load_settings().store_path == str(not_a_store)
     assert running.context.settings.store_path == str(not_a_store)
+
+
+def test_a_store_setting_whose_file_is_gone_is_asked_about_not_made_anew(
+    tmp_path, started, answers, default_store
+):
+    script, asked = answers
+    moved = tmp_path / "share" / "branch.db"
+    moved.parent.mkdir()
+    save_store_setting(moved)
+    script.append((startup_store.USE_DEFAULT, ""))
+    running = started()
+    ((setting_path, problem, _),) = asked
+    assert setting_path == moved and "No signature store" in problem
+    assert not moved.exists()  # no empty store in its place for tellers to fill again
+    assert running.context.store.path == default_store
 
 
 def test_start_can_open_another_store_and_remember_it(

@@ -155,3 +155,16 @@ def test_a_store_given_on_the_command_line_survives_unrelated_setting_changes(
     ctx.apply_settings(ctx.settings.with_changes(store_path=str(tmp_path / "picked.db")))
     assert ctx.store.path == tmp_path / "picked.db"
     ctx.store.close()
+
+
+def test_a_change_by_another_program_refreshes_the_lists(qtbot, store, tmp_path):
+    from sigverify_gui.services.enrol import enrol_customer
+    from sigverify_gui.store.db import Store
+    from tests.fakes import render_signatures
+
+    ctx = AppContext(store, verifier_factory=lambda device: FakeVerifier())
+    elsewhere = Store(store.path)  # a second window or the CLI, same file
+    with elsewhere, qtbot.waitSignal(ctx.store_changed, timeout=5000):
+        enrol_customer(elsewhere, FakeVerifier(), "W-7", render_signatures(2, 3))
+    with qtbot.assertNotEmitted(ctx.store_changed, wait=2500):
+        pass  # once seen, the same change does not refresh again

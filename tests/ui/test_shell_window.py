@@ -47,6 +47,15 @@ def test_search_filters_instantly_by_number_or_name(qtbot, context, window):
     assert window.customers.customer_ids() == []
 
 
+def test_search_ignores_accents_both_ways(qtbot, context, window):
+    _add_customers(context.store, [("1003", "Chloé Dubois"), ("1004", "Zoe Angstrom")])
+    context.notify_store_changed()
+    window.customers.search.setText("chloe")
+    assert window.customers.customer_ids() == ["1003"]
+    window.customers.search.setText("ZOË ÅNGSTRÖM")
+    assert window.customers.customer_ids() == ["1004"]
+
+
 def test_enter_in_search_selects_the_first_match(qtbot, context, window):
     _add_customers(context.store, [("1", "Ann"), ("2", "Bob")])
     context.notify_store_changed()

@@ -70,6 +70,8 @@ def run(args) -> int:
 
 
 def _outcome(row: dict) -> str:
+    if row["kind"] == "thresholds_changed":
+        return _thresholds_change(row)
     parts = []
     if row["score"] is not None:
         parts.append(f"score {row['score']:.3f}")
@@ -80,3 +82,20 @@ def _outcome(row: dict) -> str:
     if row["override_reason"]:
         parts.append(f"reason: {row['override_reason']}")
     return ", ".join(parts)
+
+
+def _thresholds_change(row: dict) -> str:
+    """What the thresholds became, and (rows written since it is recorded) what they were."""
+    import json
+
+    if row["t_accept"] is None:
+        now = "the model's own thresholds"
+    else:
+        now = f"accept >= {row['t_accept']:.2f}, reject < {row['t_reject']:.2f}"
+    try:
+        was = json.loads(row["detail"] or "{}").get("was")
+    except ValueError:
+        was = None
+    if isinstance(was, dict) and {"t_accept", "t_reject"} <= was.keys():
+        return f"{now} (were {was['t_accept']:.2f} / {was['t_reject']:.2f})"
+    return now

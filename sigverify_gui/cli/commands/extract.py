@@ -18,8 +18,10 @@ def register(subparsers) -> None:
         "extract",
         help="find the handwritten signature on a whole cheque or form and save it",
         description=(
-            "Find the signature zone on a scanned page (or crop the box given with --box) "
-            "and write the crop as PNG."
+            "Find the signature zone on a scanned page (or take the box given with --box), "
+            "cut it out with paper around it, turned upright when the page was fed "
+            "sideways or upside down, and write it as PNG: the same pixels that "
+            "verify --page and the GUI's cheque dialog use."
         ),
     )
     p.add_argument("page", metavar="PAGE", type=Path, help="the scanned page")
@@ -28,9 +30,11 @@ def register(subparsers) -> None:
     p.add_argument(
         "--margin",
         type=non_negative_int,
-        default=12,
         metavar="PX",
-        help="paper kept around the ink",
+        help=(
+            "pixels of paper put around the signature (default: 8%% of its longer side, "
+            "at least 12, as verify --page and the GUI use)"
+        ),
     )
     p.add_argument(
         "--page-number", type=positive_int, default=1, metavar="N", help="page of a PDF/TIFF"
@@ -49,32 +53,47 @@ def parse_box(text: str) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
+def page_fields(given_box, zone) -> dict:
+    """Where the signature was on the page, as `extract` and `verify --page` both report
+    it: its `box` on the file as stored, and the clockwise `quarter_turns` that stood
+    it upright (0 for a box given with --box: it is taken as it stands)."""
+    box = zone.box if zone is not None else given_box
+    return {"box": list(box), "quarter_turns": zone.quarter_turns if zone is not None else 0}
+
+
+def turned_clause(zone) -> str:
+    """The clause "; the page was turned … to read it" when the search turned the page
+    (both commands' words, `turn_in_words`), else ""."""
+    from model.zone_orientation import turn_in_words
+
+    if zone is None or not zone.quarter_turns:
+        return ""
+    return f"; the page was {turn_in_words(zone.quarter_turns)} to read it"
+
+
 def run(args) -> int:
     from model.errors import SigverifyError
-    from model.imageio import encode_png, load_image
-    from model.zone import crop_box, find_signature, upright_crop
+    from model.imageio import encode_png
+    from sigverify_gui.services.captures import load_page, signature_from_page
 
     check_png_target(args.out)
     given = parse_box(args.box) if args.box else None  # a bad box before reading the page
-    page = load_image(args.page, page=args.page_number - 1)
-    if given is not None:
-        box, confidence, turns = given, None, 0
-        crop = crop_box(page.gray, box, margin=args.margin)
-    else:
-        zone = find_signature(page.gray, dpi=page.dpi)
-        box, confidence, turns = zone.box, zone.confidence, zone.quarter_turns
-        crop = upright_crop(page.gray, zone, margin=args.margin)  # a page fed sideways
+    page = load_page(args.page, args.page_number)
+    gray, dpi = page.capture.gray, page.capture.dpi
+    # The cut every path uses (verify --page, the GUI): the same page, the same pixels.
+    signature, zone = signature_from_page(gray, dpi=dpi, box=given, margin=args.margin)
     try:
-        args.out.write_bytes(encode_png(crop, dpi=page.dpi))
+        args.out.write_bytes(encode_png(signature.gray, dpi=dpi))
     except OSError as err:
         raise SigverifyError(f"Could not write {args.out}: {err.strerror or err}.") from err
-    data = {"box": list(box), "confidence": confidence, "quarter_turns": turns}
+    data = page_fields(given, zone)
+    data["confidence"] = zone.confidence if zone is not None else None
     data["out"] = str(args.out)
-    found = "found" if confidence is not None else "cropped"
-    turned = f", turned {90 * turns}° clockwise to stand upright" if turns else ""
+    found = "found" if zone is not None else "cropped"
     emit(
         args,
         data,
-        f"Signature {found} at x, y, w, h = {tuple(box)}{turned}; written to {args.out}.",
+        f"Signature {found} at x, y, w, h = {tuple(data['box'])}{turned_clause(zone)}; "
+        f"written to {args.out}.",
     )
     return 0

@@ -13,7 +13,7 @@ from sigverify_gui.cli.commands.store_options import (
     operator_of,
     verifier_from,
 )
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, positive_int
 
 
 def register(subparsers) -> None:
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
         description="Search every enrolled customer for the best matches to a signature.",
     )
     p.add_argument("image", metavar="IMAGE", type=Path, help="the questioned signature")
-    p.add_argument("--top", type=int, default=5, metavar="K", help="how many to list (5)")
+    p.add_argument("--top", type=positive_int, default=5, metavar="K", help="how many to list (5)")
     add_db_option(p)
     add_model_options(p)
     add_operator_option(p)
@@ -32,11 +32,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from model.errors import SigverifyError
     from sigverify_gui.services.identify import identify_signature
 
-    if args.top < 1:
-        raise SigverifyError("--top must be at least 1.")
     with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
         verifier = verifier_from(args)
         result = identify_signature(

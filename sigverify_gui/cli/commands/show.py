@@ -17,12 +17,12 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from sigverify_gui.services.enrol_checks import customer_key
+    from sigverify_gui.services.enrol_checks import stored_customer_id
     from sigverify_gui.services.errors import UnknownCustomerError
     from sigverify_gui.store import audit, records
 
     with open_store_from(args) as store:
-        customer = records.get_customer(store.db, customer_key(args.customer_id))
+        customer = records.get_customer(store.db, stored_customer_id(store.db, args.customer_id))
         if customer is None:
             raise UnknownCustomerError(f"No customer with number {args.customer_id} is enrolled.")
         refs = records.references_of(store.db, customer.customer_id, active_only=False)

@@ -14,13 +14,6 @@ from sigverify_gui.cli.commands.store_options import (
 )
 from sigverify_gui.cli.output import add_json_flag, emit, positive_int
 
-# How the page was turned to read it, for the message (clockwise quarter turns).
-_TURNED = {
-    1: "a quarter turn clockwise",
-    2: "half a turn",
-    3: "a quarter turn anticlockwise",
-}
-
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -102,13 +95,13 @@ def run(args) -> int:
 
 
 def _signature_on(args):
-    """The isolated signature on the page given with --page, with what to report of
-    where it was: (capture, JSON fields, text)."""
+    """The signature cut from the page given with --page (as `extract` cuts it), with
+    what to report of where it was: (capture, JSON fields, text)."""
     from dataclasses import replace
 
     from model.errors import SigverifyError
     from model.zone import CONFIDENT
-    from sigverify_gui.cli.commands.extract import parse_box
+    from sigverify_gui.cli.commands.extract import page_fields, parse_box, turned_clause
     from sigverify_gui.services.captures import load_page, signature_from_page
 
     given = parse_box(args.box) if args.box else None  # a bad box before reading the page
@@ -116,20 +109,15 @@ def _signature_on(args):
     capture, zone = signature_from_page(page.capture.gray, dpi=page.capture.dpi, box=given)
     capture = replace(capture, source=f"{page.capture.source} (signature zone)")
     where = f"page {page.number} of {page.count}" if page.count > 1 else "the page"
+    data = page_fields(given, zone)
     if zone is None:
-        data = {"box": list(given), "zone_confidence": None, "quarter_turns": 0}
+        data["zone_confidence"] = None
         return capture, data, f"\nSignature taken from the box x, y, w, h = {given} on {where}."
     if zone.confidence < CONFIDENT:
         raise SigverifyError(
             f"The signature on {where} could not be found with confidence "
             f"({zone.confidence:.2f}); mark it with --box X,Y,W,H or turn the page."
         )
-    data = {
-        "box": list(zone.box),
-        "zone_confidence": round(zone.confidence, 3),
-        "quarter_turns": zone.quarter_turns,
-    }
+    data["zone_confidence"] = round(zone.confidence, 3)
     text = f"\nSignature found on {where} at x, y, w, h = {tuple(zone.box)}"
-    if zone.quarter_turns:
-        text += f"; the page was turned {_TURNED[zone.quarter_turns]} to read it"
-    return capture, data, text + "."
+    return capture, data, text + turned_clause(zone) + "."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 from model.errors import CaptureError, ImageTooLargeError
@@ -30,6 +31,15 @@ def read_capture(path: Path, page: int = 0, source: str | None = None) -> Captur
     data = read_bytes(path, MAX_FILE_BYTES)
     loaded = load_image(data, page=page, name=path.name)  # errors name the file
     return Capture(loaded.gray, loaded.dpi, source or path.name, original=data)
+
+
+def describe_scan(name: str, mtime_ns: int, now: float | None = None) -> str:
+    """A scanned file's name and when it was saved ("scan0042.png, scanned 10:41"), so
+    the teller can see it is the scan just made; the date too when not from today."""
+    saved = time.localtime(mtime_ns / 1e9)
+    today = time.localtime(time.time() if now is None else now)
+    same_day = saved[:3] == today[:3]  # year, month, day
+    return f"{name}, scanned {time.strftime('%H:%M' if same_day else '%Y-%m-%d %H:%M', saved)}"
 
 
 def read_bytes(path: Path, limit: int) -> bytes:

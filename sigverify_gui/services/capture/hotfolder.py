@@ -11,7 +11,10 @@ Use from one thread (the GUI's worker): `poll()` returns what completed since th
 call; `wait_for_next(timeout, cancel)` and `capture(cancel)` block for the next one and
 take only that one, so a file is never marked taken without being handed out. Settled
 files are taken oldest first, or newest first (`newest_first`) for a teller who has
-just scanned and expects that scan; `queued()` says how many others are waiting.
+just scanned and expects that scan: then a newer file still being written is waited
+for rather than passed over for an older one. `max_age_seconds` offers only files that
+arrived recently, so leftovers are left alone; `queued()` and `left_alone()` count the
+files not taken. A capture's `source` names the file and when it was saved.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from model.errors import CaptureError, EmptyFileError, ImageError, TruncatedImageError
 from sigverify_gui.services.capture.base import Capture, check_cancel
-from sigverify_gui.services.capture.files import IMAGE_EXTENSIONS, read_capture
+from sigverify_gui.services.capture.files import IMAGE_EXTENSIONS, describe_scan, read_capture
 from sigverify_gui.services.capture.hotfolder_record import (
     FileKey,
     ProcessedRecord,
@@ -58,7 +61,20 @@ def is_candidate_name(name: str) -> bool:
 class _Pending:
     key: FileKey
     since: float  # monotonic time the file was first seen with this size and mtime
+    # Wall time of the look before the one that first saw it so (None at the first look):
+    # it arrived or changed after then, whatever its modification time says.
+    arrived_after: float | None
     retries: int = 0
+
+    @property
+    def order(self) -> tuple[int, str]:
+        return (self.key.mtime_ns, self.key.name)
+
+    def age(self, now: float) -> float:
+        """Seconds since it arrived, as far as can be told: since its modification time,
+        or since the last look that did not see it when that is later (a file copied in
+        keeps its old time; one seen arriving is new whatever the share's clock says)."""
+        return now - max(self.key.mtime_ns / 1e9, self.arrived_after or 0.0)
 
 
 class HotFolder:
@@ -70,7 +86,11 @@ class HotFolder:
     `move_processed`: move each taken file into `folder/processed/` (files that are not
     usable pictures stay where they are, so someone notices them).
     `skip_existing`: treat files already in the folder at start as taken.
-    `newest_first`: when several files are ready, take the newest first.
+    `newest_first`: when several files are ready, take the newest first, and wait for
+    a newer one still being written (meant with `max_age_seconds`, which bounds how
+    long a newer file that never settles, an unreadable one, holds up the others).
+    `max_age_seconds`: offer only files that arrived within this many seconds (None:
+    any); older ones not taken are left alone, neither taken nor recorded.
     `on_reject`: called by `poll()` with the error for a file that settled but is not a
     usable picture (default: logged); `wait_for_next` raises it instead.
     """
@@ -85,6 +105,7 @@ class HotFolder:
         move_processed: bool = False,
         skip_existing: bool = False,
         newest_first: bool = False,
+        max_age_seconds: float | None = None,
         on_reject: RejectHandler | None = None,
     ) -> None:
         self.folder = Path(folder)
@@ -96,6 +117,7 @@ class HotFolder:
         self.poll_interval = poll_interval
         self.move_processed = move_processed
         self.newest_first = newest_first
+        self.max_age_seconds = max_age_seconds
         self.on_reject = on_reject
         self.max_per_poll = 10
         state_path = None if state_dir is None else state_file_for(self.folder, Path(state_dir))
@@ -104,6 +126,7 @@ class HotFolder:
         self._ready: deque[Capture | Exception] = deque()
         self._present: set[str] = set()
         self._listed: list[FileKey] = []
+        self._last_look: float | None = None  # wall time of the last listing
         if skip_existing:
             self.record.add(self._list(), self._present)
 
@@ -163,11 +186,28 @@ class HotFolder:
         return result
 
     def queued(self) -> int:
-        """Files seen in the folder at the last look and not taken yet (some may still
-        be being written): what the next calls will offer. Empty files are not counted:
-        until something is written into them they are never taken."""
-        waiting = sum(1 for key in self._listed if key.size > 0 and key not in self.record)
-        return waiting + len(self._ready)
+        """Files seen in the folder at the last look, not taken yet and recent enough
+        (some may still be being written): what the next calls will offer. Empty files
+        are not counted: until something is written into them they are never taken."""
+        return sum(1 for p in self._untaken() if self._is_recent(p)) + len(self._ready)
+
+    def left_alone(self) -> int:
+        """Files seen at the last look, not taken, and too old to be offered."""
+        return sum(1 for p in self._untaken() if not self._is_recent(p))
+
+    def _untaken(self) -> list[_Pending]:
+        """The files of the last look not taken yet (empty ones never are, until written)."""
+        found = []
+        for key in self._listed:
+            pending = self._pending.get(key.name)
+            if pending and pending.key == key and key.size > 0 and key not in self.record:
+                found.append(pending)
+        return found
+
+    def _is_recent(self, pending: _Pending) -> bool:
+        if self.max_age_seconds is None:
+            return True
+        return pending.age(self._last_look or time.time()) <= self.max_age_seconds
 
     # --- one pass over the folder -----------------------------------------------------
     def _list(self) -> list[FileKey]:
@@ -194,23 +234,34 @@ class HotFolder:
         return keys
 
     def _scan(self, limit: int) -> None:
-        """Take up to `limit` settled files, in the folder's order."""
+        """Take up to `limit` settled, recent files, in the folder's order."""
         now = time.monotonic()
-        settled = []
+        settled, writing = [], []
         self.record.reload()
-        for key in self._list():
+        previous_look = self._last_look
+        keys = self._list()
+        self._last_look = time.time()
+        for key in keys:
             if key in self.record:
                 continue
             pending = self._pending.get(key.name)
             if pending is None or pending.key != key:  # new, or still being written
-                self._pending[key.name] = _Pending(key, now)
+                pending = self._pending[key.name] = _Pending(key, now, previous_look)
+                writing.append(pending)
             elif key.size > 0 and now - pending.since >= self.settle_seconds:
                 settled.append(pending)
+            else:
+                writing.append(pending)
         for name in set(self._pending) - self._present:
             del self._pending[name]
+        settled = [p for p in settled if self._is_recent(p)]
+        settled.sort(key=lambda p: p.order, reverse=self.newest_first)
+        if self.newest_first and settled:
+            newest = settled[0].order
+            if any(p.order > newest and self._is_recent(p) for p in writing):
+                return  # the scan just made is still being written: it is the one wanted
         # A bounded batch: a folder full of old scans must not be decoded (and held
         # in memory) all at once; the rest stay settled and come in the next passes.
-        settled.sort(key=lambda p: (p.key.mtime_ns, p.key.name), reverse=self.newest_first)
         taken = 0
         for pending in settled:
             if taken >= limit:
@@ -224,7 +275,7 @@ class HotFolder:
         key = pending.key
         path = self.folder / key.name
         try:
-            capture = read_capture(path)
+            capture = read_capture(path, source=describe_scan(key.name, key.mtime_ns))
             unchanged = self._key_of(path) == key
         except CaptureError as err:  # locked by the writer (Windows), or just removed
             log.info("hot folder: %s not readable yet: %s", key.name, err)
@@ -237,28 +288,28 @@ class HotFolder:
                 pending.retries += 1
                 pending.since = now
                 return False
-            self._reject(key, err)
-            return True
+            return self._reject(key, err)
         except ImageError as err:
-            self._reject(key, err)
-            return True
+            return self._reject(key, err)
         if not unchanged:  # written to while we read it: wait for it to settle again
             return False
         del self._pending[key.name]
-        self.record.reload()
-        if key in self.record:  # another watcher of this folder took it while we read it
-            return False
-        self.record.add([key], self._present)
+        if not self.record.claim(key, self._present):
+            return False  # another watcher of this folder took it while we read it
         self._ready.append(capture)
         log.info("hot folder: took %s (%d bytes)", key.name, key.size)
         if self.move_processed:
             self._move_to_processed(path)
         return True
 
-    def _reject(self, key: FileKey, err: Exception) -> None:
+    def _reject(self, key: FileKey, err: Exception) -> bool:
+        """Record a file that is no picture, so it is not retried until it changes, and
+        report it; False when another watcher did so first (it reports it)."""
         self._pending.pop(key.name, None)
-        self.record.add([key], self._present)  # not retried until the file changes
+        if not self.record.claim(key, self._present):
+            return False
         self._ready.append(err)
+        return True
 
     @staticmethod
     def _key_of(path: Path) -> FileKey | None:
