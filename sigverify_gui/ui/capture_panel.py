@@ -67,7 +67,7 @@ class CapturePanel(QWidget):
         self.file_button.setToolTip("Open a scanned signature image or PDF (Ctrl+O)")
         self.paste_button = QPushButton("&Paste")
         self.paste_button.setToolTip("Paste an image or a copied file (Ctrl+V)")
-        self.scan_button = QPushButton("&Scan…")
+        self.scan_button = QPushButton("S&can…")
         self.scan_button.setToolTip(
             "Scan the signature with the scanner on the desk (Ctrl+Shift+S)"
         )

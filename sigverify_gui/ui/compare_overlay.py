@@ -58,10 +58,10 @@ class CompareOverlay(QFrame):
         font.setBold(True)
         title.setFont(font)
         self.overlay_button = QRadioButton("Over&lay")
-        self.heatmap_button = QRadioButton("Heat &map")
+        self.heatmap_button = QRadioButton("Heat ma&p")
         self.overlay_button.setToolTip("Both signatures laid over each other (Alt+L)")
         self.heatmap_button.setToolTip(
-            "A heat map of the differences: where the two signatures differ (Alt+M)"
+            "A heat map of the differences: where the two signatures differ (Alt+P)"
         )
         self.overlay_button.setChecked(True)
         group = QButtonGroup(self)

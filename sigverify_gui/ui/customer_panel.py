@@ -83,7 +83,7 @@ class CustomerPanel(ReferenceActions, QWidget):
         self.thumbnails.setWordWrap(True)
         self.thumbnails.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.thumbnails.setAccessibleName("Reference signatures")
-        self.verify_button = QPushButton("&Verify a signature…")
+        self.verify_button = QPushButton("Verify a si&gnature…")
         self.verify_button.setAccessibleName("Verify a signature of this customer")
         self.enrol_button = QPushButton("&Add references…")
         self.enrol_button.setAccessibleName("Add reference signatures to this customer")

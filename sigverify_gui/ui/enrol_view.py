@@ -60,7 +60,7 @@ class EnrolmentView(QWidget):
         self.name_edit.setAccessibleName("Customer name")
         customer_box = QGroupBox("Customer")
         form = QFormLayout(customer_box)
-        number_label, name_label = QLabel("Customer &number:"), QLabel("Na&me:")
+        number_label, name_label = QLabel("Customer num&ber:"), QLabel("&Name:")
         number_label.setBuddy(self.number_edit)
         name_label.setBuddy(self.name_edit)
         form.addRow(number_label, self.number_edit)

@@ -37,7 +37,7 @@ class GuideView(QWidget):
         self.empty_note.setWordWrap(True)
         self.demo_button = QPushButton("Load &demo customers")
         self.demo_button.setAccessibleName("Load demo customers")
-        self.enrol_button = QPushButton("&Enrol a customer")
+        self.enrol_button = QPushButton("E&nrol a customer")
         self.enrol_button.setAccessibleName("Enrol a new customer")
         self.demo_button.setDefault(True)
         buttons = QHBoxLayout()

@@ -69,10 +69,12 @@ class MainWindow(QMainWindow):
         self.history = HistoryView(context)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Work area")
-        self.tabs.addTab(self.customer_page, "&Customer")
+        # Alt letters chosen so that none is used twice on any page, with the menus
+        # (F, U, V, H) and the pages' own buttons (tests/ui/test_shell_window.py).
+        self.tabs.addTab(self.customer_page, "Custo&mer")
         self.tabs.addTab(_scrollable(self.enrolment), "&Enrol")
-        self.tabs.addTab(_scrollable(self.verification), "&Verify")
-        self.tabs.addTab(self.history, "&History")
+        self.tabs.addTab(_scrollable(self.verification), "Ver&ify")
+        self.tabs.addTab(self.history, "Hi&story")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.customers)
         self.splitter.addWidget(self.tabs)

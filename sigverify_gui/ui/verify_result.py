@@ -101,7 +101,7 @@ class DecisionPanel(QGroupBox):
             row.addWidget(button)
         self.reason = QLineEdit()
         self.reason.setAccessibleName("Reason for the decision")
-        self.reason_label = QLabel("Rea&son:")
+        self.reason_label = QLabel("Reas&on:")
         self.reason_label.setBuddy(self.reason)
         self.hint = QLabel()
         self.hint.setWordWrap(True)

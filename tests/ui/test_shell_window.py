@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sigverify_gui.services.enrol import enrol_customer
 from sigverify_gui.store import records
 from sigverify_gui.ui import palette
 from sigverify_gui.ui.main_window import ENROL_TAB, HISTORY_TAB, VERIFY_TAB, MainWindow
-from sigverify_gui.ui.qt import QApplication, Qt
+from sigverify_gui.ui.qt import QApplication, Qt, QtWidgets
 from sigverify_gui.ui.settings import load_settings
 from tests.fakes import render_signatures
 
@@ -217,3 +219,36 @@ def test_settings_dialog_opens_without_blocking(qtbot, window):
     dialog = window.open_settings()
     assert dialog.isVisible()  # open() returned: the event loop was never blocked
     dialog.reject()
+
+
+def alt_letters(window) -> list[str]:
+    """The Alt letters on screen: menu titles, tab labels, and the buttons and labels
+    (of a field) now visible."""
+    texts = [action.text() for action in window.menuBar().actions()]
+    texts += [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    texts += [b.text() for b in window.findChildren(QtWidgets.QAbstractButton) if b.isVisible()]
+    labels = window.findChildren(QtWidgets.QLabel)
+    texts += [label.text() for label in labels if label.isVisible() and label.buddy()]
+    letters = []
+    for text in texts:
+        found = re.search(r"(?<!&)&([^&\s])", text)
+        if found:
+            letters.append(found.group(1).casefold())
+    return letters
+
+
+def test_each_alt_letter_does_one_thing_on_every_page(qtbot, context, window):
+    pages: dict[str, list[str] | None] = {"empty store": None}
+    for label, tab in [("guide", 0), ("enrol", 1), ("verify", 2), ("history", 3)]:
+        window.tabs.setCurrentIndex(tab)
+        pages[label] = alt_letters(window)
+    _add_customers(context.store, [("100234", "Alice Martin")])
+    context.notify_store_changed()
+    window.select_customer("100234")
+    window.tabs.setCurrentIndex(0)
+    assert window.panel.isVisible()
+    pages["customer"] = alt_letters(window)
+    del pages["empty store"]
+    for page, letters in pages.items():
+        clashes = sorted({x for x in letters if letters.count(x) > 1})
+        assert not clashes, f"{page}: Alt+{clashes} used more than once"

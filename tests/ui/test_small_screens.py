@@ -178,3 +178,11 @@ def test_once_the_teller_scrolls_the_page_stays_where_they_put_it(qtbot, window,
     window.resize(MINIMUM_SIZE.width() + 40, MINIMUM_SIZE.height() + 10)  # a new range
     qtbot.wait(50)
     assert bar.value() == 0
+
+
+def test_each_alt_letter_does_one_thing_on_the_result_page(qtbot, window, tmp_path):
+    from tests.ui.test_shell_window import alt_letters
+
+    bring_in_and_verify(qtbot, window, tmp_path)
+    letters = alt_letters(window)
+    assert not sorted({x for x in letters if letters.count(x) > 1}), letters
