@@ -68,13 +68,21 @@ def reopen_account(
     return _set_status(store, customer_id, "active", ACCOUNT_REOPENED, reason, operator)
 
 
+def required_reason(reason: str | None, to_do: str) -> str:
+    """The reason for a change, on one line; refused when blank, since it is what the
+    audit trail keeps of why (`to_do`: "close an account", "retire a reference")."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise AccountError(f"Give a reason to {to_do}; it goes into the audit trail.")
+    return reason
+
+
 def _set_status(
     store: Store, customer_id: str, status: str, kind: str, reason: str, operator: str
 ) -> AccountStatusChange:
-    reason = " ".join((reason or "").split())
-    what = "close" if status == "closed" else "reopen"
-    if not reason:
-        raise AccountError(f"Give a reason to {what} an account; it goes into the audit trail.")
+    reason = required_reason(
+        reason, "close an account" if status == "closed" else "reopen an account"
+    )
     with store.write() as db:
         cid = stored_customer_id(db, customer_id)
         customer = records.get_customer(db, cid)

@@ -59,10 +59,17 @@ def run(args) -> int:
 
 def human_summary(result) -> str:
     ids = ", ".join(str(i) for i in result.reference_ids)
-    lines = [
+    return with_checks(
         f"Enrolled customer {result.customer_id} with {len(result.reference_ids)} "
-        f"reference signature(s) (ids {ids})."
-    ]
+        f"reference signature(s) (ids {ids}).",
+        result,
+    )
+
+
+def with_checks(first: str, result) -> str:
+    """`first`, then each new reference's consistency score and the warnings of an
+    `EnrolmentResult` (enrolling, adding or replacing references)."""
+    lines = [first]
     for c in result.consistency:
         flag = "  <- unlike the others (forced)" if c.outlier else ""
         lines.append(f"  {c.source}: {c.score:.2f} against the others{flag}")

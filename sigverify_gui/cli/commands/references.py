@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.errors import SigverifyError
+from sigverify_gui.cli.commands.enroll import with_checks
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
     add_model_options,
@@ -88,7 +88,7 @@ def run_add(args) -> int:
     emit(
         args,
         result.to_dict(),
-        _with_checks(
+        with_checks(
             f"Added {len(result.reference_ids)} reference signature(s) to customer "
             f"{result.customer_id} (ids {ids}).",
             result,
@@ -98,12 +98,11 @@ def run_add(args) -> int:
 
 
 def run_retire(args) -> int:
+    from sigverify_gui.services.accounts import required_reason
     from sigverify_gui.services.enrol import deactivate_reference
     from sigverify_gui.store import records
 
-    reason = " ".join(args.reason.split())
-    if not reason:
-        raise SigverifyError("Give a reason (--reason); it goes into the audit trail.")
+    reason = required_reason(args.reason, "retire a reference")
     with open_store_from(args) as store:
         ref = records.get_reference(store.db, args.reference_id)
         warnings = deactivate_reference(
@@ -137,19 +136,10 @@ def run_replace(args) -> int:
     emit(
         args,
         data,
-        _with_checks(
+        with_checks(
             f"Replaced reference signature {args.reference_id} of customer "
             f"{result.customer_id} with {result.reference_ids[0]}.",
             result,
         ),
     )
     return 0
-
-
-def _with_checks(first: str, result) -> str:
-    lines = [first]
-    for c in result.consistency:
-        flag = "  <- unlike the others (forced)" if c.outlier else ""
-        lines.append(f"  {c.source}: {c.score:.2f} against the others{flag}")
-    lines += [f"warning: {w}" for w in result.warnings]
-    return "\n".join(lines)
