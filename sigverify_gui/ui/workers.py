@@ -164,7 +164,10 @@ class BackgroundTask(QObject):
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
+        # Escape reaches the dialog's own cancel shortcut only once its window is active;
+        # before that it rejects (hides) the dialog, which must cancel just the same.
         dialog.canceled.connect(self.cancel)
+        dialog.rejected.connect(self.cancel)
         self.dialog = dialog
         self._apply_progress(*self._last_progress)
         dialog.show()
@@ -191,6 +194,7 @@ class BackgroundTask(QObject):
         _running.discard(self)
         if self.dialog is not None:
             self.dialog.canceled.disconnect(self.cancel)
+            self.dialog.rejected.disconnect(self.cancel)
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None

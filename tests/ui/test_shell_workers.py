@@ -123,6 +123,22 @@ def test_failing_callback_still_reaches_the_user(qtbot, dialogs):
     assert [m.text for m in dialogs.errors] == ["Customer 12 is already enrolled."]
 
 
+def _slow(progress):
+    for i in range(400):
+        progress.update(i, 400, "embedding")
+        time.sleep(0.01)
+
+
+def _waiting_job_with_its_dialog(qtbot):
+    """A job that runs until the returned event is set, its progress dialog showing."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    release = threading.Event()
+    task = workers.run_in_background(lambda p: release.wait(5), parent=parent, label="Job")
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=3000)
+    return task, release
+
+
 def test_quick_job_shows_no_dialog_slow_one_does_and_cancel_button_works(qtbot):
     parent = QWidget()
     qtbot.addWidget(parent)
@@ -133,12 +149,7 @@ def test_quick_job_shows_no_dialog_slow_one_does_and_cancel_button_works(qtbot):
     assert quick.dialog is None
     assert not parent.findChildren(QProgressDialog)
 
-    def slow(progress):
-        for i in range(400):
-            progress.update(i, 400, "embedding")
-            time.sleep(0.01)
-
-    task = workers.run_in_background(slow, parent=parent, label="Enrolling")
+    task = workers.run_in_background(_slow, parent=parent, label="Enrolling")
     qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=3000)
     assert task.dialog.maximum() == 400
     assert "Enrolling" in task.dialog.labelText()
@@ -147,14 +158,32 @@ def test_quick_job_shows_no_dialog_slow_one_does_and_cancel_button_works(qtbot):
     assert task.dialog is None
 
 
+def test_escape_before_the_dialog_is_active_still_cancels(qtbot):
+    """Escape only reaches QProgressDialog's cancel shortcut once its window is active;
+    before that QDialog rejects and hides it. A hidden dialog with the job running on
+    would leave the teller believing it had stopped."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+
+    task = workers.run_in_background(_slow, parent=parent, label="Enrolling")
+    qtbot.waitUntil(lambda: task.dialog is not None, timeout=3000)
+    with qtbot.waitSignal(task.cancelled, timeout=5000):
+        task.dialog.reject()  # what Escape does on a dialog that is not the active window
+    assert task.was_cancelled and task.dialog is None
+
+
+def test_a_finished_job_is_not_reported_cancelled_by_closing_its_dialog(qtbot):
+    task, release = _waiting_job_with_its_dialog(qtbot)
+    release.set()
+    with qtbot.waitSignal(task.succeeded, timeout=5000):
+        pass
+    assert not task.was_cancelled and not task.progress.cancelled
+
+
 def test_job_ending_while_the_modal_dialog_processes_events(qtbot):
     # A modal QProgressDialog runs the event loop inside setValue(); the job's end can
     # be delivered right there and close the dialog under the progress handler's feet.
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    release = threading.Event()
-    task = workers.run_in_background(lambda p: release.wait(5), parent=parent, label="Job")
-    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=3000)
+    task, release = _waiting_job_with_its_dialog(qtbot)
     release.set()
     assert QThreadPool.globalInstance().waitForDone(5000)  # its end is queued, not yet seen
     for i in range(1, 4):  # what queued progress signals would run; one of them ends it
