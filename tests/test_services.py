@@ -11,6 +11,7 @@ import pytest
 from model.errors import ImageError
 from model.progress import NullProgress
 from sigverify_gui.services import enrol, thresholds, verify
+from sigverify_gui.services.accounts import AccountError
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.services.errors import (
     ClosedAccountError,
@@ -76,6 +77,34 @@ def test_the_same_image_twice_is_refused_and_nothing_is_written(store, fake, sig
     assert records.get_customer(store.db, "1001").active_references == 3
     assert _audit_kinds(store) == ["enrolment"]
     enrol.replace_reference(store, fake, first, copy)  # the image it replaces may return
+
+
+def test_another_customers_very_image_is_refused_unless_a_supervisor_forces_it(
+    store, fake, sigs, tmp_path
+):
+    """The card of one customer picked up for another: the same scan under two numbers."""
+    copy = tmp_path / "card-of-1001.png"
+    copy.write_bytes(sigs[ALICE][1].read_bytes())
+    alice = enrol.enrol_customer(store, fake, "1001", sigs[ALICE][:3])
+    shared = "'card-of-1001.png' .#2. is the same image as a reference of customer 1001"
+    with pytest.raises(ConsistencyError, match=shared):
+        enrol.enrol_customer(store, fake, "2002", [sigs[BOB][0], copy, sigs[BOB][1]])
+    assert [c.customer_id for c in records.list_customers(store.db)] == ["1001"]
+    bob = enrol.enrol_customer(store, fake, "2002", sigs[BOB][:3])
+    with pytest.raises(ConsistencyError, match="same image as a reference of customer 1001"):
+        enrol.add_references(store, fake, "2002", [copy])
+    with pytest.raises(ConsistencyError, match="same image as a reference of customer 1001"):
+        enrol.replace_reference(store, fake, bob.reference_ids[0], copy)
+    assert _audit_kinds(store) == ["enrolment", "enrolment"]
+    # Alice's other signatures (not the same image) are hers to add; Bob's genuine too.
+    enrol.add_references(store, fake, "1001", sigs[ALICE][3:4])
+
+    forced = enrol.add_references(store, fake, "2002", [copy], force=True)
+    assert any("customer 1001 (enrolled anyway by a supervisor)" in w for w in forced.warnings)
+    detail = json.loads(audit.list_rows(store.db)[0]["detail"])
+    assert detail["shared_with"] == [
+        {"index": 0, "customer_id": "1001", "reference_id": alice.reference_ids[1]}
+    ]
 
 
 def test_full_width_customer_numbers_are_the_plain_ones(store, fake, sigs):
@@ -173,7 +202,10 @@ def test_add_replace_and_deactivate_references(store, fake, sigs):
     warnings = enrol.deactivate_reference(store, replaced.reference_ids[0], reason="smudged")
     assert warnings == ()
     with pytest.raises(UnknownReferenceError):
-        enrol.deactivate_reference(store, old)
+        enrol.deactivate_reference(store, old, reason="smudged")
+    with pytest.raises(AccountError, match="Give a reason"):
+        enrol.deactivate_reference(store, first.reference_ids[1], reason="  ")
+    assert records.get_reference(store.db, first.reference_ids[1]).active
     with pytest.raises(UnknownCustomerError):
         enrol.add_references(store, fake, "nobody", sigs[ALICE][:1])
     assert _audit_kinds(store) == [
@@ -243,7 +275,7 @@ def test_verify_failures_write_nothing_unless_asked(
 ):
     store = enrolled
     ref = enrol.enrol_customer(store, fake, "EMPTY", sigs[CAROL][:1]).reference_ids[0]
-    enrol.deactivate_reference(store, ref)
+    enrol.deactivate_reference(store, ref, reason="unreadable")
     path = tmp_path / "missing.png" if image == "missing" else sigs[image]
     path = path[5] if isinstance(path, list) else path
     before = audit.list_rows(store.db)

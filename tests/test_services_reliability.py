@@ -75,7 +75,8 @@ from tests.fakes import FakeVerifier
 from sigverify_gui.store.db import Store
 from sigverify_gui.services.enrol import enrol_customer
 store = Store(sys.argv[1])
-enrol_customer(store, FakeVerifier(), "KILLED", sys.argv[2:], name="half done")
+# force: the same images as customer A, and the shared-image check is not under test
+enrol_customer(store, FakeVerifier(), "KILLED", sys.argv[2:], name="half done", force=True)
 """
 
 
@@ -122,8 +123,8 @@ from sigverify_gui.services.enrol import enrol_customer
 store = Store(sys.argv[1])
 prefix, count, image = sys.argv[2], int(sys.argv[3]), load_gray(sys.argv[4])
 fake = FakeVerifier()
-for i in range(count):
-    enrol_customer(store, fake, f"{prefix}{i:04d}", [image], operator=prefix)
+for i in range(count):  # one image for all (force): the shared-image check is not under test
+    enrol_customer(store, fake, f"{prefix}{i:04d}", [image], operator=prefix, force=True)
 print("done", prefix)
 """
 

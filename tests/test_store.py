@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import stat
@@ -107,6 +108,10 @@ def test_a_v1_database_is_upgraded_with_its_data_intact(tmp_path):
         assert store.applied_migrations() == schema.STEPS
         ref = records.references_of(store.db, "OLD1")[0]
         assert ref.source == "old.png" and ref.deactivated_at is None
+        (digest,) = store.db.execute(
+            "SELECT image_sha256 FROM reference_signatures WHERE customer_id = 'OLD1'"
+        ).fetchone()
+        assert digest == hashlib.sha256(b"img").hexdigest()  # filled in for old references
         assert np.array_equal(ref.embedding, np.arange(4, dtype=np.float32))
         assert records.get_customer(store.db, "OLD1").name == "Old Customer"
         assert audit.verify_chain(store.db).ok  # old rows hash the same after the upgrade

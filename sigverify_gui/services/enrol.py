@@ -29,6 +29,7 @@ from sigverify_gui.services.enrol_checks import (
     refuse_repeated_images,
     stored_customer_id,
 )
+from sigverify_gui.services.enrol_shared import check_shared_images, shared_warnings
 from sigverify_gui.services.errors import (
     EnrolmentError,
     UnknownCustomerError,
@@ -93,6 +94,14 @@ def _insert_references(
     return ids
 
 
+def _shared_detail(shared) -> dict[str, Any]:
+    """For the audit: which new captures another customer holds too (forced only)."""
+    if not shared:
+        return {}
+    return {"shared_with": [{"index": s.index, "customer_id": s.customer_id,
+                             "reference_id": s.reference_id} for s in shared]}  # fmt: skip
+
+
 def _detail(result_ids: list[int], consistency, forced: bool, **extra: Any) -> str:
     return json.dumps(
         {
@@ -127,6 +136,7 @@ def enrol_customer(
         )
     prepared = prepare_all(images, progress)
     refuse_repeated_images(prepared)
+    shared = check_shared_images(store, cid, prepared, force)
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
     thresholds = thresholds_in_force(store, verifier)
     consistency = check_consistency(
@@ -147,10 +157,11 @@ def enrol_customer(
             model_id=verifier.model_id,
             t_accept=thresholds.t_accept,
             t_reject=thresholds.t_reject,
-            detail=_detail(ids, consistency, force, name=name),
+            detail=_detail(ids, consistency, force, name=name, **_shared_detail(shared)),
         )
     log.info("enrolled customer %s with %d references", cid, len(ids))
-    return EnrolmentResult(cid, tuple(ids), consistency, count_warning(len(ids)), force)
+    warnings = shared_warnings(shared) + count_warning(len(ids))
+    return EnrolmentResult(cid, tuple(ids), consistency, warnings, force)
 
 
 def _existing_embeddings(
@@ -195,6 +206,7 @@ def add_references(
         raise EnrolmentError("Give at least one signature to add.")
     prepared = prepare_all(images)
     refuse_repeated_images(prepared, _active_image_pngs(store, cid))
+    shared = check_shared_images(store, cid, prepared, force)
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
     existing = _existing_embeddings(store, verifier, cid)
     thresholds = thresholds_in_force(store, verifier)
@@ -211,10 +223,10 @@ def add_references(
             operator,
             customer_id=cid,
             model_id=verifier.model_id,
-            detail=_detail(ids, consistency, force),
+            detail=_detail(ids, consistency, force, **_shared_detail(shared)),
         )
-    total = len(existing) + len(ids)
-    return EnrolmentResult(cid, tuple(ids), consistency, count_warning(total), force)
+    warnings = shared_warnings(shared) + count_warning(len(existing) + len(ids))
+    return EnrolmentResult(cid, tuple(ids), consistency, warnings, force)
 
 
 def replace_reference(
@@ -232,6 +244,7 @@ def replace_reference(
         raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
     prepared = prepare_all([image])
     refuse_repeated_images(prepared, _active_image_pngs(store, old.customer_id, exclude=old.id))
+    shared = check_shared_images(store, old.customer_id, prepared, force)
     embeddings = verifier.embed_canvases([prepared[0].canvas])
     existing = _existing_embeddings(store, verifier, old.customer_id, exclude=old.id)
     thresholds = thresholds_in_force(store, verifier)
@@ -252,16 +265,22 @@ def replace_reference(
             operator,
             customer_id=old.customer_id,
             model_id=verifier.model_id,
-            detail=_detail(ids, consistency, force, replaced=reference_id),
+            detail=_detail(
+                ids, consistency, force, replaced=reference_id, **_shared_detail(shared)
+            ),
         )
-    total = len(existing) + 1
-    return EnrolmentResult(old.customer_id, tuple(ids), consistency, count_warning(total), force)
+    warnings = shared_warnings(shared) + count_warning(len(existing) + 1)
+    return EnrolmentResult(old.customer_id, tuple(ids), consistency, warnings, force)
 
 
 def deactivate_reference(
     store: Store, reference_id: int, *, operator: str = "", reason: str = ""
 ) -> tuple[str, ...]:
-    """Retire one reference (it stays stored for the record); returns warnings."""
+    """Retire one reference (it stays stored for the record); returns warnings.
+    The reason is required: it is what the audit trail keeps of why."""
+    from sigverify_gui.services.accounts import required_reason  # accounts imports enrol's checks
+
+    reason = required_reason(reason, "retire a reference")
     with store.write() as db:
         ref = records.get_reference(db, reference_id)
         if ref is None or not ref.active:

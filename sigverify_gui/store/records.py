@@ -7,6 +7,7 @@ stored as little-endian float32 bytes beside the id of the model that made them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,6 +160,7 @@ def insert_reference(
             {
                 "customer_id": customer_id,
                 "image_png": image_png,
+                "image_sha256": hashlib.sha256(image_png).hexdigest(),
                 "canvas_png": canvas_png,
                 "embedding": embedding_to_blob(embedding),
                 "model_id": model_id,

@@ -8,7 +8,8 @@ Tables:
 - `customers`: one row per account, keyed by the account number as text.
 - `reference_signatures`: a customer's enrolled signatures ("references"; the word is
   an SQL keyword, hence the longer name): the capture as PNG, the preprocessed canvas as
-  PNG, the embedding (float32 bytes) with the id of the model that made it.
+  PNG, the embedding (float32 bytes) with the id of the model that made it, and the
+  capture's SHA-256 (to find one image enrolled under two customers).
 - `audit_log`: the tamper-evident audit trail of verifications, teller decisions,
   identifications and enrolments; append-only (triggers refuse UPDATE and DELETE), each
   row hashed together with the previous row's hash (see `store.audit`).
@@ -160,6 +161,26 @@ def v2_reference_history_and_audit_origin(db: Database) -> None:
         ALTER TABLE audit_log ADD COLUMN origin TEXT;
         """,
     )
+
+
+@_step("v3_reference_image_digest")
+def v3_reference_image_digest(db: Database) -> None:
+    # The SHA-256 of each reference's capture, indexed, so that enrolment can find the
+    # very image already enrolled under another customer without reading every image.
+    # Filled in here for the references already stored, one image at a time.
+    import hashlib
+
+    db.execute(f"ALTER TABLE {REFERENCES_TABLE} ADD COLUMN image_sha256 TEXT")
+    ids = [row[0] for row in db.execute(f"SELECT id FROM {REFERENCES_TABLE}").fetchall()]
+    for reference_id in ids:
+        (png,) = db.execute(
+            f"SELECT image_png FROM {REFERENCES_TABLE} WHERE id = ?", [reference_id]
+        ).fetchone()
+        db.execute(
+            f"UPDATE {REFERENCES_TABLE} SET image_sha256 = ? WHERE id = ?",
+            [hashlib.sha256(bytes(png)).hexdigest(), reference_id],
+        )
+    db.execute(f"CREATE INDEX reference_signatures_by_image ON {REFERENCES_TABLE} (image_sha256)")
 
 
 def applied_steps(db: Database) -> list[str]:

@@ -143,6 +143,23 @@ def test_two_writers_in_one_set_are_marked_as_a_group_apart(qtbot, view, context
     assert not any("another person" in tip for tip in marked[:3])
 
 
+def test_another_customers_card_is_refused_and_a_supervisor_can_force(
+    qtbot, view, context, fake_verifier, tmp_path
+):
+    theirs = write_signatures(tmp_path / "theirs", 33, 3)
+    enrol_customer(context.store, fake_verifier, "C-500", theirs)
+    add_files(qtbot, view, [*write_signatures(tmp_path / "mine", 21, 3), theirs[1]])
+    view.number_edit.setText("C-501")
+    save(qtbot, view)
+    assert records.get_customer(context.store.db, "C-501") is None
+    assert "is the same image as a reference of customer C-500" in view.result_label.text()
+    assert view.force_button.isVisible()
+
+    save(qtbot, view, view.force_button)
+    assert records.get_customer(context.store.db, "C-501").active_references == 4
+    assert "customer C-500 (enrolled anyway by a supervisor)" in view.result_label.text()
+
+
 def test_adding_references_to_an_existing_customer(qtbot, view, context, fake_verifier, tmp_path):
     enrol_customer(context.store, fake_verifier, "C-300", render_signatures(33, 3), name="Bo")
     view.set_customer("C-300")

@@ -98,15 +98,13 @@ def run_add(args) -> int:
 
 
 def run_retire(args) -> int:
-    from sigverify_gui.services.accounts import required_reason
     from sigverify_gui.services.enrol import deactivate_reference
     from sigverify_gui.store import records
 
-    reason = required_reason(args.reason, "retire a reference")
     with open_store_from(args) as store:
         ref = records.get_reference(store.db, args.reference_id)
         warnings = deactivate_reference(
-            store, args.reference_id, operator=operator_of(args), reason=reason
+            store, args.reference_id, operator=operator_of(args), reason=args.reason
         )
     data = {
         "reference_id": args.reference_id,
