@@ -51,6 +51,7 @@ COMMAND_MODULES = [
     "show",
     "audit",
     "reembed",
+    "thresholds",
     "backup",
     "export_zip",
     "import_zip",

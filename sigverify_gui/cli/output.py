@@ -56,6 +56,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def unit_interval(text: str) -> float:
+    """An argparse type: a number from 0 to 1, both included (a score threshold)."""
+    value = _finite(text)
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}")
+    return value
+
+
 def _finite(text: str) -> float | None:
     try:
         value = float(text)

@@ -1,0 +1,65 @@
+"""`sigverify thresholds`: the decision thresholds in force on a store, and setting them.
+
+The same service as the GUI's Settings: thresholds are kept in the store, for the model
+they were chosen for, and every change is audited with what they were before.
+"""
+
+from __future__ import annotations
+
+from sigverify_gui.cli.commands.store_options import (
+    add_db_option,
+    add_model_options,
+    add_operator_option,
+    open_store_from,
+    operator_of,
+    verifier_from,
+)
+from sigverify_gui.cli.output import add_json_flag, emit, unit_interval
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "thresholds",
+        help="show or set the accept / reject thresholds of a store (audited)",
+        description="Without options, shows the thresholds in force for the loaded model. "
+        "A score at or above ACCEPT is accepted, one below REJECT rejected, and one in "
+        "between referred to the teller.",
+    )
+    change = p.add_mutually_exclusive_group()
+    change.add_argument(
+        "--set",
+        nargs=2,
+        type=unit_interval,
+        metavar=("ACCEPT", "REJECT"),
+        help="the branch's own thresholds, each in [0, 1], REJECT <= ACCEPT",
+    )
+    change.add_argument(
+        "--reset", action="store_true", help="go back to the model's own thresholds"
+    )
+    add_db_option(p)
+    add_model_options(p)
+    add_operator_option(p)
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from sigverify_gui.services.thresholds import set_thresholds, thresholds_in_force
+
+    with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
+        verifier = verifier_from(args)
+        if args.set:
+            accept, reject = args.set
+            now = set_thresholds(store, verifier, accept, reject, operator=operator_of(args))
+        elif args.reset:
+            now = set_thresholds(store, verifier, None, None, operator=operator_of(args))
+        else:
+            now = thresholds_in_force(store, verifier)
+    whose = "the branch's own" if now.source == "settings" else "the model's own"
+    emit(
+        args,
+        {**now.to_dict(), "model_id": verifier.model_id},
+        f"Model {verifier.model_id}: accept at {now.t_accept:.3f} or above, reject below "
+        f"{now.t_reject:.3f}, refer in between ({whose}).",
+    )
+    return 0

@@ -1,0 +1,93 @@
+"""`sigverify thresholds`: show, set and reset a store's thresholds from the command line,
+audited like the GUI's Settings, and refused in one line when they make no sense."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sigverify_gui.services import runtime
+from sigverify_gui.store.db import Store
+from tests.cli_errors import assert_refused_option, assert_user_error, cli_with, run_cli
+from tests.fakes import FakeVerifier, store_contents, write_signatures
+
+
+@pytest.fixture
+def main(monkeypatch):
+    monkeypatch.setattr(
+        runtime, "load_verifier", lambda weights=None, device="auto": FakeVerifier()
+    )
+    return cli_with(monkeypatch, "enroll", "verify", "thresholds")
+
+
+@pytest.fixture
+def db(tmp_path, main, capsys) -> Path:
+    path = tmp_path / "store.db"
+    refs = write_signatures(tmp_path / "refs", 2, 5)
+    code, _, err = run_cli(main, capsys, "enroll", "1001", *refs[:4], "--db", path)
+    assert code == 0, err
+    return path
+
+
+def _show(main, capsys, db) -> dict:
+    code, out, err = run_cli(main, capsys, "thresholds", "--db", db, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _audit(db) -> list[dict]:
+    with Store(db) as store:
+        return store_contents(store)["audit_log"]
+
+
+def test_set_show_and_reset_are_audited_and_used_by_verify(main, capsys, db, tmp_path):
+    fake = FakeVerifier()
+    shown = _show(main, capsys, db)
+    assert shown == {"accept": fake.t_accept, "reject": fake.t_reject, "source": "model",
+                     "model_id": fake.model_id}  # fmt: skip
+
+    code, out, _ = run_cli(main, capsys, "thresholds", "--set", "0.95", "0.1", "--db", db,
+                           "--operator", "it-admin")  # fmt: skip
+    assert code == 0 and "accept at 0.950 or above, reject below 0.100" in out
+    assert "the branch's own" in out
+    row = _audit(db)[-1]
+    assert (row["kind"], row["operator"], row["t_accept"], row["t_reject"]) == (
+        "thresholds_changed", "it-admin", 0.95, 0.1)  # fmt: skip
+    assert json.loads(row["detail"])["was"] == {"t_accept": fake.t_accept,
+                                                "t_reject": fake.t_reject}  # fmt: skip
+    assert _show(main, capsys, db)["source"] == "settings"
+    query = write_signatures(tmp_path / "refs", 2, 1, first=5)[0]
+    code, out, _ = run_cli(main, capsys, "verify", "1001", query, "--db", db, "--json")
+    assert json.loads(out)["thresholds"]["accept"] == 0.95
+
+    code, out, _ = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
+    assert code == 0 and "the model's own" in out
+    assert _show(main, capsys, db)["source"] == "model"
+    assert [r["kind"] for r in _audit(db)][-2:] == ["verification", "thresholds_changed"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "value"),
+    [(["--set", "1.5", "0.2"], "--set", "1.5"), (["--set", "0.9", "nan"], "--set", "nan")],
+)
+def test_a_threshold_outside_0_1_is_one_line(main, capsys, db, argv, option, value):
+    before = _audit(db)
+    code, _, err = run_cli(main, capsys, "thresholds", *argv, "--db", db)
+    assert_refused_option(code, err, option, value)
+    assert _audit(db) == before
+
+
+def test_reject_above_accept_is_refused_and_nothing_changes(main, capsys, db):
+    before = _audit(db)
+    code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.4", "0.6", "--db", db)
+    assert_user_error(code, err, "0 <= reject <= accept <= 1")
+    assert _audit(db) == before and _show(main, capsys, db)["source"] == "model"
+
+
+def test_a_missing_store_is_not_created(main, capsys, tmp_path):
+    missing = tmp_path / "typo.db"
+    code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.9", "0.2", "--db", missing)
+    assert_user_error(code, err, "No signature store")
+    assert not missing.exists()
