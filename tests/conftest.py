@@ -5,7 +5,8 @@ from hypothesis import settings
 
 # The same examples on every run: CI must not fail on a case no developer has seen.
 # Hypothesis still searches widely; change the profile locally to explore new cases.
-settings.register_profile("repeatable", derandomize=True)
+# No deadline: a busy CI machine's scheduling stall is not a failure of the code.
+settings.register_profile("repeatable", derandomize=True, deadline=None)
 settings.load_profile("repeatable")
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -18,7 +17,7 @@ from sigverify_gui.ui import scan_dialog
 from sigverify_gui.ui.box_editor import BoxEditor, clamp_box
 from sigverify_gui.ui.capture_panel import CapturePanel
 from sigverify_gui.ui.cheque_dialog import ChequeDialog
-from sigverify_gui.ui.qt import QMimeData, QPoint, Qt, QUrl
+from sigverify_gui.ui.qt import QMimeData, QPoint, Qt, QTimer, QUrl
 from sigverify_gui.ui.scan_dialog import ScanDialog, rotate_image
 from tests.fakes import render_signatures, write_signatures
 
@@ -222,7 +221,7 @@ def test_scan_can_be_cancelled(qtbot, context, fake_scanner):
     captured = []
     dialog.captured.connect(captured.append)
     task = dialog.scan()
-    threading.Timer(0.2, task.cancel).start()
+    QTimer.singleShot(200, task.cancel)  # in the UI thread, as the Cancel button does
     with qtbot.waitSignal(task.cancelled, timeout=5000):
         pass
     assert not captured and dialog.task is None and dialog.scan_button.isEnabled()

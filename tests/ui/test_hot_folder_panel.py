@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from sigverify_gui import paths
+from sigverify_gui.services.capture.files import describe_scan
 from sigverify_gui.ui.capture_panel import CapturePanel
-from sigverify_gui.ui.qt import Qt
+from sigverify_gui.ui.qt import Qt, QTimer
 from tests.fakes import write_signatures
 
 
@@ -45,8 +46,9 @@ def _take(qtbot, panel) -> str:
     return captured.args[0].source
 
 
-def _scanned_at(path: Path) -> str:
-    return time.strftime("%H:%M", time.localtime(path.stat().st_mtime))
+def _described(path: Path) -> str:
+    """What the capture's caption says, read now (a scan from before midnight has a date)."""
+    return describe_scan(path.name, path.stat().st_mtime_ns)
 
 
 def test_recent_scans_waiting_are_taken_newest_first_and_only_once(qtbot, context, tmp_path):
@@ -57,7 +59,7 @@ def test_recent_scans_waiting_are_taken_newest_first_and_only_once(qtbot, contex
 
     enrol = _panel(qtbot, context)
     source = _take(qtbot, enrol)
-    assert source == f"{just_made.name}, scanned {_scanned_at(just_made)}"
+    assert source == _described(just_made)
     assert enrol.preview.caption.text() == source  # the teller sees when it was scanned
     assert not enrol.hot_folder_queue.isHidden()
     assert enrol.hot_folder_queue.text().startswith("1 more scan is waiting")
@@ -96,7 +98,7 @@ def test_waiting_for_a_new_scan_can_be_cancelled(qtbot, context, tmp_path):
     panel = _panel(qtbot, context)
     task = panel.wait_for_hot_folder()
     assert not panel.file_button.isEnabled()  # one capture at a time
-    threading.Timer(0.3, task.cancel).start()
+    QTimer.singleShot(300, task.cancel)  # in the UI thread, as the Cancel button does
     with qtbot.waitSignal(task.cancelled, timeout=5000):
         pass
     qtbot.waitUntil(lambda: panel.task is None, timeout=5000)

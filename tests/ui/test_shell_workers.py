@@ -150,7 +150,10 @@ def test_quick_job_shows_no_dialog_slow_one_does_and_cancel_button_works(qtbot):
     assert not parent.findChildren(QProgressDialog)
 
     task = workers.run_in_background(_slow, parent=parent, label="Enrolling")
-    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=3000)
+    qtbot.waitUntil(  # visible, and the job's first update has reached it
+        lambda: task.dialog is not None and task.dialog.isVisible() and task.dialog.maximum() > 0,
+        timeout=3000,
+    )
     assert task.dialog.maximum() == 400
     assert "Enrolling" in task.dialog.labelText()
     with qtbot.waitSignal(task.cancelled, timeout=5000):
