@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from model.progress import Progress
+from sigverify_gui.services.accounts import required_reason
 from sigverify_gui.services.captures import ImageInput, PreparedCapture
 from sigverify_gui.services.enrol_checks import (
     RECOMMENDED_REFERENCES,
@@ -98,8 +99,7 @@ def _shared_detail(shared) -> dict[str, Any]:
     """For the audit: which new captures another customer holds too (forced only)."""
     if not shared:
         return {}
-    return {"shared_with": [{"index": s.index, "customer_id": s.customer_id,
-                             "reference_id": s.reference_id} for s in shared]}  # fmt: skip
+    return {"shared_with": [s.to_dict() for s in shared]}
 
 
 def _detail(result_ids: list[int], consistency, forced: bool, **extra: Any) -> str:
@@ -175,11 +175,6 @@ def _existing_embeddings(
     return np.stack([r.embedding for r in refs])
 
 
-def _active_image_pngs(store: Store, cid: str, exclude: int | None = None) -> list[bytes]:
-    refs = records.references_of(store.db, cid)
-    return [records.reference_images(store.db, r.id)[0] for r in refs if r.id != exclude]
-
-
 def _require_customer(store: Store, customer_id: str) -> str:
     """The stored number of an enrolled customer whose account is open."""
     cid = stored_customer_id(store.db, customer_id)
@@ -205,7 +200,7 @@ def add_references(
     if not images:
         raise EnrolmentError("Give at least one signature to add.")
     prepared = prepare_all(images)
-    refuse_repeated_images(prepared, _active_image_pngs(store, cid))
+    refuse_repeated_images(prepared, records.active_image_digests(store.db, cid))
     shared = check_shared_images(store, cid, prepared, force)
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
     existing = _existing_embeddings(store, verifier, cid)
@@ -243,7 +238,9 @@ def replace_reference(
     if old is None or not old.active:
         raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
     prepared = prepare_all([image])
-    refuse_repeated_images(prepared, _active_image_pngs(store, old.customer_id, exclude=old.id))
+    refuse_repeated_images(
+        prepared, records.active_image_digests(store.db, old.customer_id, exclude=old.id)
+    )
     shared = check_shared_images(store, old.customer_id, prepared, force)
     embeddings = verifier.embed_canvases([prepared[0].canvas])
     existing = _existing_embeddings(store, verifier, old.customer_id, exclude=old.id)
@@ -278,8 +275,6 @@ def deactivate_reference(
 ) -> tuple[str, ...]:
     """Retire one reference (it stays stored for the record); returns warnings.
     The reason is required: it is what the audit trail keeps of why."""
-    from sigverify_gui.services.accounts import required_reason  # accounts imports enrol's checks
-
     reason = required_reason(reason, "retire a reference")
     with store.write() as db:
         ref = records.get_reference(db, reference_id)

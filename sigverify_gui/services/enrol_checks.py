@@ -9,7 +9,6 @@ outlier, which blocks enrolment unless the teller forces it.
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,16 +105,17 @@ def prepare_all(
 
 
 def refuse_repeated_images(
-    prepared: Sequence[PreparedCapture], existing_pngs: Sequence[bytes] = ()
+    prepared: Sequence[PreparedCapture], existing_digests: Sequence[str] = ()
 ) -> None:
     """Refuse a capture that is the very image of another new or existing reference.
 
     The same file chosen twice adds no evidence of how the customer signs, yet it
     would pass the consistency check with a perfect score and narrow the customer's
-    apparent variation. Compared by the capture as stored, so a copy of the file
-    under another name is caught too.
+    apparent variation. Compared by the SHA-256 of the capture as stored (the existing
+    references' from the store's index), so a copy of the file under another name is
+    caught too.
     """
-    seen = {hashlib.sha256(png).hexdigest(): "an existing reference" for png in existing_pngs}
+    seen = {digest: "an existing reference" for digest in existing_digests}
     for i, capture in enumerate(prepared):
         earlier = seen.get(capture.image_sha256)
         if earlier:

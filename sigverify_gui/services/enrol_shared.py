@@ -25,6 +25,13 @@ class SharedImage:
     customer_id: str  # the other customer holding the same image
     reference_id: int
 
+    def to_dict(self) -> dict[str, int | str]:  # what the audit keeps (no file name)
+        return {
+            "index": self.index,
+            "customer_id": self.customer_id,
+            "reference_id": self.reference_id,
+        }
+
     def describe(self) -> str:
         return (
             f"'{self.source}' (#{self.index + 1}) is the same image as a reference of "

@@ -188,6 +188,17 @@ def references_of(db: Database, customer_id: str, active_only: bool = True) -> l
     return [_reference(r) for r in db.execute(sql + " ORDER BY id", [customer_id])]
 
 
+def active_image_digests(db: Database, customer_id: str, exclude: int | None = None) -> list[str]:
+    """The SHA-256 of each active reference's capture (all but `exclude`), read from the
+    index rather than by hashing the images."""
+    rows = db.execute(
+        f"SELECT image_sha256 FROM {REFERENCES_TABLE} "
+        "WHERE customer_id = ? AND active = 1 AND id IS NOT ?",
+        [customer_id, exclude],
+    )
+    return [row[0] for row in rows]
+
+
 def reference_images(db: Database, reference_id: int) -> tuple[bytes, bytes]:
     """(capture PNG, canvas PNG) of one reference."""
     row = db.execute(

@@ -76,7 +76,8 @@ class EnrolmentView(QWidget):
         self.save_button.setDefault(True)
         self.force_button = QPushButton("Save an&yway (supervisor)")
         self.force_button.setToolTip(
-            "Enrol even though some signatures do not match the others; a supervisor's call"
+            "Enrol even though some signatures do not match the others, or another customer "
+            "holds the same image; a supervisor's call"
         )
         self.force_button.setVisible(False)
         self.folder_button = QPushButton("Enrol a fo&lder…")

@@ -29,7 +29,9 @@ def register(subparsers) -> None:
     p.add_argument("--name", default="", help="the customer's name")
     p.add_argument("--notes", default="", help="free text kept with the customer")
     p.add_argument(
-        "--force", action="store_true", help="enrol even when a signature looks unlike the others"
+        "--force",
+        action="store_true",
+        help="enrol even when a signature looks unlike the others, or is another customer's image",
     )
     add_db_option(p)
     add_model_options(p)

@@ -34,7 +34,11 @@ def register(subparsers) -> None:
     p.add_argument("folder", metavar="DIR", type=Path, help="the data set's top folder")
     p.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto")
     p.add_argument("--prefix", default="", help="put this before each writer id")
-    p.add_argument("--force", action="store_true", help="enrol inconsistent sets too")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="enrol inconsistent sets, and images other customers hold, too",
+    )
     add_db_option(p)
     add_model_options(p)
     add_operator_option(p)

@@ -17,7 +17,10 @@ from sigverify_gui.cli.commands.store_options import (
 )
 from sigverify_gui.cli.output import add_json_flag, emit, positive_int
 
-FORCE_HELP = "store it even when a signature looks unlike the customer's other references"
+FORCE_HELP = (
+    "store it even when a signature looks unlike the customer's other references, or is "
+    "another customer's image"
+)
 
 
 def register(subparsers) -> None:
