@@ -24,6 +24,8 @@ reference writer's when a genuine signature and a forgery are equally likely.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -48,6 +50,13 @@ class Calibration:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable id of what a score means: `sigverify calibrate` refits the calibration
+        of unchanged weights, so the model id stays while scores shift."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True)
+        return "cal-" + hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibration:
@@ -217,6 +226,10 @@ class ScoringMixin:
 
     calibration: Calibration
     thresholds: Thresholds
+
+    @property
+    def calibration_id(self) -> str:
+        return self.calibration.fingerprint
 
     @property
     def t_accept(self) -> float:

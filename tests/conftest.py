@@ -1,4 +1,5 @@
-"""Shared fixtures: every test runs with its own user directories."""
+"""Shared fixtures: every test runs with its own user directories; a fresh store and
+the fake verifier for the service tests."""
 
 import pytest
 from hypothesis import settings
@@ -23,3 +24,18 @@ def _private_user_dirs(tmp_path_factory, monkeypatch):
 
     monkeypatch.setattr(applog, "_configured", None)
     yield
+
+
+@pytest.fixture
+def store(tmp_path):
+    from sigverify_gui.store.db import Store
+
+    with Store(tmp_path / "store.db") as s:
+        yield s
+
+
+@pytest.fixture
+def fake():
+    from tests.fakes import FakeVerifier
+
+    return FakeVerifier()

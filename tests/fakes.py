@@ -56,8 +56,10 @@ class FakeVerifier:
         seed: int = 1234,
         slope: float = 40.0,
         midpoint: float = 0.80,
+        calibration_id: str = "cal-fake",
     ) -> None:
         self.model_id = model_id
+        self.calibration_id = calibration_id
         self.embedding_dim = embedding_dim
         self.t_accept = t_accept
         self.t_reject = t_reject

@@ -262,6 +262,24 @@ def test_commands_that_add_content_never_create_a_missing_folder(capsys, loads, 
     assert run_json(capsys, "import", zip_path, "--db", tmp_path / "new.db")["customers"] == 1
 
 
+def test_a_refused_first_enrolment_or_import_leaves_no_store_behind(capsys, loads, tmp_path, sigs):
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(b"not a picture")
+    bad_zip = tmp_path / "bad.zip"
+    bad_zip.write_bytes(b"PK\x03\x04 truncated")
+    target = tmp_path / "new.db"
+    for argv in (["enroll", "C1", *sigs[2][:2], blank], ["import", bad_zip]):
+        code, _, err = run(capsys, *argv, "--db", target)
+        assert code == 2 and err.count("\n") == 1, err
+        assert not target.exists() and not list(tmp_path.glob("new.db-*"))
+        code, _, err = run(capsys, "customers", "--db", target)
+        assert code == 2 and "No signature store at" in err
+    # A store that existed stays, even when a command on it fails before writing.
+    run_json(capsys, "enroll", "C1", *sigs[2][:3], "--db", target)
+    code, _, _ = run(capsys, "enroll", "C2", *sigs[3][:2], blank, "--db", target)
+    assert code == 2 and run_json(capsys, "customers", "--db", target)["customers"]
+
+
 def test_the_default_store_is_created_on_first_enrolment(capsys, loads, tmp_path, sigs):
     from sigverify_gui import paths
 

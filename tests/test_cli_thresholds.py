@@ -46,7 +46,8 @@ def test_set_show_and_reset_are_audited_and_used_by_verify(main, capsys, db, tmp
     fake = FakeVerifier()
     shown = _show(main, capsys, db)
     assert shown == {"accept": fake.t_accept, "reject": fake.t_reject, "source": "model",
-                     "model_id": fake.model_id}  # fmt: skip
+                     "model_id": fake.model_id, "calibration_id": fake.calibration_id,
+                     "set_for_another": False}  # fmt: skip
 
     code, out, _ = run_cli(main, capsys, "thresholds", "--set", "0.95", "0.1", "--db", db,
                            "--operator", "it-admin")  # fmt: skip
@@ -55,8 +56,10 @@ def test_set_show_and_reset_are_audited_and_used_by_verify(main, capsys, db, tmp
     row = _audit(db)[-1]
     assert (row["kind"], row["operator"], row["t_accept"], row["t_reject"]) == (
         "thresholds_changed", "it-admin", 0.95, 0.1)  # fmt: skip
-    assert json.loads(row["detail"])["was"] == {"t_accept": fake.t_accept,
-                                                "t_reject": fake.t_reject}  # fmt: skip
+    assert json.loads(row["detail"]) == {
+        "was": {"t_accept": fake.t_accept, "t_reject": fake.t_reject},
+        "calibration_id": fake.calibration_id,
+    }
     assert _show(main, capsys, db)["source"] == "settings"
     query = write_signatures(tmp_path / "refs", 2, 1, first=5)[0]
     code, out, _ = run_cli(main, capsys, "verify", "1001", query, "--db", db, "--json")
@@ -91,3 +94,18 @@ def test_a_missing_store_is_not_created(main, capsys, tmp_path):
     code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.9", "0.2", "--db", missing)
     assert_user_error(code, err, "No signature store")
     assert not missing.exists()
+
+
+def test_thresholds_set_before_a_recalibration_are_shown_as_not_applied(
+    main, capsys, db, monkeypatch
+):
+    code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.95", "0.1", "--db", db)
+    assert code == 0, err
+    recalibrated = FakeVerifier(calibration_id="cal-refitted")
+    monkeypatch.setattr(runtime, "load_verifier", lambda weights=None, device="auto": recalibrated)
+    code, out, _ = run_cli(main, capsys, "thresholds", "--db", db)
+    assert code == 0
+    assert f"accept at {recalibrated.t_accept:.3f}" in out
+    assert "the branch's own were set for another model or calibration" in out
+    shown = _show(main, capsys, db)
+    assert (shown["source"], shown["set_for_another"]) == ("model", True)

@@ -10,7 +10,6 @@ from sigverify_gui.services import enrol
 from sigverify_gui.services.enrol_groups import LINK_SCORE, reference_groups, strays
 from sigverify_gui.services.errors import ConsistencyError
 from sigverify_gui.store import audit, records
-from sigverify_gui.store.db import Store
 from tests.fakes import FakeVerifier, render_signatures
 
 ALICE, BOB = 2, 3
@@ -40,12 +39,6 @@ def test_links_make_groups_and_the_existing_references_name_the_main_one():
     assert strays(np.array([0, 0, 0, 1]), n_new=4) == set()  # an outlier, not a group
     weak = np.array([[1, 0], [LINK_SCORE / 2, 1]], np.float32)
     assert reference_groups(DotVerifier(), weak).tolist() == [0, 1]
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.db") as s:
-        yield s
 
 
 def test_three_and_three_of_two_writers_are_refused_unless_forced(store):

@@ -35,6 +35,10 @@ def test_calibration_is_refitted_with_centring_and_the_model_id_kept(trained, tm
     new = recalibrate(root / "old.pt", [data_dir], tmp_path / "new.pt", root / "cache", command="x")
     again = load_checkpoint(tmp_path / "new.pt")
     assert again.model_id == old.model_id and again.sha256 == old.sha256
+    # ... but a new calibration id, so a branch's thresholds chosen for the old one lapse
+    assert again.calibration.fingerprint != old.calibration.fingerprint
+    reloaded = load_checkpoint(tmp_path / "new.pt")
+    assert again.calibration.fingerprint == reloaded.calibration.fingerprint
     assert again.calibration.centre == REFERENCE_CENTRING
     assert 0.0 < again.calibration.typical_self_similarity <= 1.0
     assert 0.0 <= again.thresholds.reject <= again.thresholds.accept <= 1.0

@@ -26,7 +26,6 @@ from sigverify_gui.services.errors import (
 )
 from sigverify_gui.services.reembed import count_stale, reembed_stale
 from sigverify_gui.store import audit, records
-from sigverify_gui.store.db import Store
 from tests.fakes import FakeVerifier, render_signatures, write_signatures
 
 # Synthetic writers the fake verifier tells apart well.
@@ -43,17 +42,6 @@ def sigs(tmp_path_factory):
     blank.write_bytes(encode_png(np.full((300, 600), 235, np.uint8)))
     files["blank"] = blank
     return files
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.db") as s:
-        yield s
-
-
-@pytest.fixture
-def fake():
-    return FakeVerifier()
 
 
 def _audit_kinds(store):
@@ -255,10 +243,32 @@ def test_branch_thresholds_override_the_models(enrolled, fake, sigs):
     assert result.decision == "refer" and result.thresholds.source == "settings"
     other_model = FakeVerifier(model_id="fake-other")
     assert thresholds.thresholds_in_force(store, other_model).source == "model"
+    assert thresholds.thresholds_in_force(store, other_model).set_for_another
     with pytest.raises(Exception, match="reject <= accept"):
         thresholds.set_thresholds(store, fake, t_accept=0.2, t_reject=0.5)
     thresholds.set_thresholds(store, fake, None, None)
     assert thresholds.thresholds_in_force(store, fake).source == "model"
+    assert not thresholds.thresholds_in_force(store, fake).set_for_another
+
+
+def test_branch_thresholds_lapse_when_the_model_is_recalibrated(enrolled, fake, sigs):
+    # `sigverify calibrate` keeps the weights, hence the model id, but moves every score.
+    thresholds.set_thresholds(enrolled, fake, t_accept=0.9, t_reject=0.2)
+    recalibrated = FakeVerifier(calibration_id="cal-refitted")
+    assert recalibrated.model_id == fake.model_id
+    in_force = thresholds.thresholds_in_force(enrolled, recalibrated)
+    assert (in_force.source, in_force.t_accept, in_force.set_for_another) == ("model", 0.7, True)
+    result = verify.verify_signature(enrolled, recalibrated, "A", sigs[ALICE][5])
+    assert result.thresholds.source == "model"
+    assert thresholds.thresholds_in_force(enrolled, fake).source == "settings"
+
+
+def test_thresholds_saved_before_calibration_ids_still_apply(enrolled, fake):
+    legacy = {"model_id": fake.model_id, "t_accept": 0.9, "t_reject": 0.2}
+    with enrolled.write() as db:
+        records.set_setting(db, thresholds.SETTING_KEY, json.dumps(legacy))
+    in_force = thresholds.thresholds_in_force(enrolled, fake)
+    assert (in_force.source, in_force.t_accept, in_force.t_reject) == ("settings", 0.9, 0.2)
 
 
 @pytest.mark.parametrize(
@@ -327,6 +337,14 @@ def test_a_new_model_re_embeds_before_comparing(enrolled, sigs):
     expected = new_model.embed([sigs[ALICE][0]])[0]
     assert np.allclose(refs[0].embedding, expected, atol=1e-6)
     assert count_stale(store, new_model) == 5  # Bob's are done when first needed
+    reembedded = [r for r in audit.list_rows(store.db) if r["kind"] == "references_reembedded"]
+    assert len(reembedded) == 1
+    row = reembedded[0]
+    assert (row["customer_id"], row["model_id"]) == ("A", "fake-0002")
+    assert json.loads(row["detail"]) == {
+        "references": [r.id for r in refs],
+        "from_models": {"fake-0001": 5},
+    }
 
     seen = []
 
@@ -335,8 +353,12 @@ def test_a_new_model_re_embeds_before_comparing(enrolled, sigs):
             seen.append((done, total))
             super().update(done, total, text)
 
-    assert reembed_stale(store, new_model, progress=Recorder()) == 5
+    assert reembed_stale(store, new_model, progress=Recorder(), operator="it-admin") == 5
     assert seen[0] == (0, 5) and seen[-1] == (5, 5)
+    last = audit.list_rows(store.db)[0]  # newest first
+    assert (last["kind"], last["operator"], last["customer_id"]) == (
+        "references_reembedded", "it-admin", None)  # fmt: skip
+    assert audit.verify_chain(store.db).ok
     assert count_stale(store, new_model) == 0
     seen.clear()
     assert reembed_stale(store, new_model, progress=Recorder()) == 0

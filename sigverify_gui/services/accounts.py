@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.errors import SigverifyError
+from sigverify_gui.services.customer_case import unknown_customer
 from sigverify_gui.services.enrol_checks import stored_customer_id
-from sigverify_gui.services.errors import UnknownCustomerError
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 
@@ -87,7 +87,7 @@ def _set_status(
         cid = stored_customer_id(db, customer_id)
         customer = records.get_customer(db, cid)
         if customer is None:
-            raise UnknownCustomerError(f"No customer with number {cid} is enrolled.")
+            raise unknown_customer(db, cid)
         if customer.status == status:
             state = "closed" if status == "closed" else "open"
             raise AccountError(f"The account of customer {cid} is already {state}.")

@@ -19,6 +19,7 @@ import numpy as np
 from model.progress import Progress
 from sigverify_gui.services.accounts import required_reason
 from sigverify_gui.services.captures import ImageInput, PreparedCapture
+from sigverify_gui.services.customer_case import refuse_case_variant, unknown_customer
 from sigverify_gui.services.enrol_checks import (
     RECOMMENDED_REFERENCES,
     ConsistencyScore,
@@ -31,11 +32,7 @@ from sigverify_gui.services.enrol_checks import (
     stored_customer_id,
 )
 from sigverify_gui.services.enrol_shared import check_shared_images, shared_warnings
-from sigverify_gui.services.errors import (
-    EnrolmentError,
-    UnknownCustomerError,
-    UnknownReferenceError,
-)
+from sigverify_gui.services.errors import EnrolmentError, UnknownReferenceError
 from sigverify_gui.services.reembed import reembed_stale
 from sigverify_gui.services.thresholds import thresholds_in_force
 from sigverify_gui.services.verifier_protocol import VerifierLike
@@ -134,6 +131,7 @@ def enrol_customer(
         raise EnrolmentError(
             f"Customer {cid} is already enrolled; add or replace their references instead."
         )
+    refuse_case_variant(store.db, cid)  # before the slow part, then again when writing
     prepared = prepare_all(images, progress)
     refuse_repeated_images(prepared)
     shared = check_shared_images(store, cid, prepared, force)
@@ -147,6 +145,7 @@ def enrol_customer(
     with store.write() as db:
         if records.get_customer(db, cid) is not None:  # enrolled meanwhile elsewhere
             raise EnrolmentError(f"Customer {cid} is already enrolled.")
+        refuse_case_variant(db, cid)
         records.insert_customer(db, cid, name=name, notes=notes)
         ids = _insert_references(db, cid, prepared, embeddings, verifier.model_id)
         audit.append(
@@ -165,9 +164,9 @@ def enrol_customer(
 
 
 def _existing_embeddings(
-    store: Store, verifier: VerifierLike, cid: str, exclude: int | None = None
+    store: Store, verifier: VerifierLike, cid: str, operator: str, exclude: int | None = None
 ) -> np.ndarray:
-    reembed_stale(store, verifier, customer_id=cid)
+    reembed_stale(store, verifier, customer_id=cid, operator=operator)
     refs = [r for r in records.references_of(store.db, cid) if r.id != exclude]
     refs = [r for r in refs if r.model_id == verifier.model_id]
     if not refs:
@@ -180,7 +179,7 @@ def _require_customer(store: Store, customer_id: str) -> str:
     cid = stored_customer_id(store.db, customer_id)
     customer = records.get_customer(store.db, cid)
     if customer is None:
-        raise UnknownCustomerError(f"No customer with number {cid} is enrolled.")
+        raise unknown_customer(store.db, cid)
     if customer.status == "closed":  # its references are what a closed account keeps
         raise EnrolmentError(f"The account of customer {cid} is closed; reopen it first.")
     return cid
@@ -203,7 +202,7 @@ def add_references(
     refuse_repeated_images(prepared, records.active_image_digests(store.db, cid))
     shared = check_shared_images(store, cid, prepared, force)
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
-    existing = _existing_embeddings(store, verifier, cid)
+    existing = _existing_embeddings(store, verifier, cid, operator)
     thresholds = thresholds_in_force(store, verifier)
     consistency = check_consistency(
         verifier, embeddings, [p.source for p in prepared], thresholds.t_reject, existing
@@ -243,7 +242,7 @@ def replace_reference(
     )
     shared = check_shared_images(store, old.customer_id, prepared, force)
     embeddings = verifier.embed_canvases([prepared[0].canvas])
-    existing = _existing_embeddings(store, verifier, old.customer_id, exclude=old.id)
+    existing = _existing_embeddings(store, verifier, old.customer_id, operator, exclude=old.id)
     thresholds = thresholds_in_force(store, verifier)
     consistency = check_consistency(
         verifier, embeddings, [prepared[0].source], thresholds.t_reject, existing

@@ -11,8 +11,10 @@ a bad file changes nothing. Images are streamed one at a time in both directions
 all held in memory: a branch's store can hold gigabytes of scans.
 
 Customers already in the store are refused unless `replace` is given, which replaces
-them and their references. Imported audit rows are appended to this store's own chain
-(new ids, chained to this store's last row), each keeping its original id and hash in
+them and their references. A new customer whose number differs only in letter case
+from another's, in the store or in the file, is refused whatever `replace` says
+(`customer_case`). Imported audit rows are appended to this store's own chain (new
+ids, chained to this store's last row), each keeping its original id and hash in
 `origin`; an export whose audit rows were imported before is not appended twice.
 """
 
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sigverify_gui import __version__
+from sigverify_gui.services.customer_case import case_conflicts
 from sigverify_gui.services.errors import ExchangeError
 from sigverify_gui.services.exchange_reader import (
     FORMAT_NAME,
@@ -186,6 +189,7 @@ def import_zip(
         export_id = export.manifest["export_id"]  # checked: 32 hex digits
         incoming = [c["customer_id"] for c in export.customers]
         with store.write() as db:
+            _refuse_case_conflicts(db, incoming)  # first: --replace would not help
             existing = [cid for cid in incoming if records.get_customer(db, cid) is not None]
             if existing and not replace:
                 shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
@@ -217,6 +221,20 @@ def import_zip(
                 detail=json.dumps({"file": Path(source).name, **summary.to_dict()}, sort_keys=True),
             )
     return summary
+
+
+def _refuse_case_conflicts(db, incoming: list[str]) -> None:
+    """A new customer whose number differs only in letter case from another's (in the
+    store or in the file) is refused, as enrolment refuses it (`customer_case`)."""
+    conflicts = case_conflicts(db, incoming)
+    if conflicts:
+        pairs = [f"{new} vs {other}" for new, other in conflicts[:5]]
+        shown = ", ".join(pairs) + (" ..." if len(conflicts) > 5 else "")
+        raise ExchangeError(
+            f"{len(conflicts)} customer(s) in the file differ only in letter case from "
+            f"another customer ({shown}); numbers must differ by more than letter case, "
+            "so nothing was imported."
+        )
 
 
 def _refuse_other_embedding_lengths(db, export: ExportFile, name: str) -> None:

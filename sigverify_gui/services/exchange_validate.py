@@ -43,6 +43,7 @@ AUDIT_KINDS = frozenset(
         "references_added",
         "reference_replaced",
         "reference_deactivated",
+        "references_reembedded",
         "verification",
         "verification_failed",
         "teller_decision",

@@ -122,7 +122,7 @@ def identify_signature(
         raise ValueError("top_k must be at least 1")
     prepared = prepare(image)
     # Every reference must be in the loaded model's space before any comparison.
-    reembed_stale(store, verifier, progress=progress)
+    reembed_stale(store, verifier, progress=progress, operator=operator)
     index = active_embedding_matrix(store, verifier.model_id)
     if index.n_references == 0:
         raise NoReferencesError("No customer is enrolled yet, so there is no one to compare with.")

@@ -8,18 +8,23 @@ preprocessed again, since a new model may come with new preprocessing.
 Work is done in batches, each in its own transaction: every row is consistent at all
 times (embedding, canvas and model id change together), so an interrupted run simply
 leaves some references for the next one, and comparisons skip what is not current.
+Each batch leaves an audit row naming the references and the models they came from:
+a reference's embedding is what every later decision about it rests on, and IT reads
+there when two model versions on one store keep re-embedding each other's work.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import Counter
 
 from model.errors import ImageError
 from model.progress import NullProgress, Progress
 from sigverify_gui.services.captures import canvas_to_png, gray_from_png
 from sigverify_gui.services.errors import EnrolmentError
 from sigverify_gui.services.verifier_protocol import VerifierLike
-from sigverify_gui.store import records
+from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 
 log = logging.getLogger("sigverify.services.reembed")
@@ -40,10 +45,12 @@ def reembed_stale(
     verifier: VerifierLike,
     customer_id: str | None = None,
     progress: Progress | None = None,
+    operator: str = "",
 ) -> int:
     """Re-embed every active reference (of one customer, or all) made by another model.
 
-    Returns how many were re-embedded. `progress` may cancel between batches.
+    Returns how many were re-embedded. `progress` may cancel between batches. `operator`
+    is whoever's request made it necessary ("" when a service did it on its own).
     """
     from model.preprocess import preprocess
 
@@ -69,7 +76,27 @@ def reembed_stale(
                 ) from err
         embeddings = verifier.embed_canvases(canvases)
         with store.write() as db:
+            made_by = records.embedding_models(db, ids)  # before they are overwritten
             for rid, canvas, emb in zip(ids, canvases, embeddings, strict=True):
                 records.update_embedding(db, rid, canvas_to_png(canvas), emb, verifier.model_id)
+            _audit_batch(db, ids, made_by, customer_id, verifier.model_id, operator)
         progress.update(start + len(ids), total, "re-embedding references")
     return total
+
+
+def _audit_batch(db, ids, made_by: dict[int, str], customer_id, model_id: str, operator) -> None:
+    from_models = Counter(made_by.values())
+    if set(from_models) - {model_id}:
+        log.warning(
+            "re-embedded references made by %s; if a workstation on this store still runs "
+            "that model, the two will keep re-embedding each other's references",
+            ", ".join(sorted(set(from_models) - {model_id})),
+        )
+    audit.append(
+        db,
+        "references_reembedded",
+        operator,
+        customer_id=customer_id,
+        model_id=model_id,
+        detail=json.dumps({"references": ids, "from_models": dict(from_models)}, sort_keys=True),
+    )

@@ -1,8 +1,10 @@
 """The decision thresholds in force: the model's own, unless the branch set its own.
 
-A branch's thresholds are stored with the id of the model they were chosen for: a
-score's meaning changes with the model, so thresholds set for another model are not
-applied (the model's own are used, and `source` says so).
+A branch's thresholds are stored with the ids of the model and of the calibration they
+were chosen for: a score's meaning changes with either (`sigverify calibrate` refits a
+model's calibration and keeps its weights, hence its model id), so thresholds set for
+another model or calibration are not applied: the model's own are used, `source` says
+so and `set_for_another` tells the branch why its own are not.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class Thresholds:
     t_accept: float  # accept at or above
     t_reject: float  # reject below; refer in between
     source: str  # "model" or "settings"
+    # The branch set its own for another model or calibration, so they are not applied.
+    set_for_another: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"accept": self.t_accept, "reject": self.t_reject, "source": self.source}
@@ -31,11 +35,19 @@ class Thresholds:
 
 def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
     raw = records.get_setting(store.db, SETTING_KEY)
-    if raw:
-        saved = json.loads(raw)
-        if saved.get("model_id") == verifier.model_id:
-            return Thresholds(float(saved["t_accept"]), float(saved["t_reject"]), "settings")
-    return Thresholds(float(verifier.t_accept), float(verifier.t_reject), "model")
+    saved = json.loads(raw) if raw else None
+    if saved and _chosen_for(saved, verifier):
+        return Thresholds(float(saved["t_accept"]), float(saved["t_reject"]), "settings")
+    return Thresholds(
+        float(verifier.t_accept), float(verifier.t_reject), "model", set_for_another=bool(saved)
+    )
+
+
+def _chosen_for(saved: dict[str, Any], verifier: VerifierLike) -> bool:
+    # Settings saved before calibration ids were recorded name the model only; they were
+    # chosen for the calibration it had then, which no released version has changed.
+    calibration = saved.get("calibration_id", verifier.calibration_id)
+    return saved.get("model_id") == verifier.model_id and calibration == verifier.calibration_id
 
 
 def set_thresholds(
@@ -55,7 +67,12 @@ def set_thresholds(
                 f"(got reject {t_reject}, accept {t_accept})."
             )
         value: str | None = json.dumps(
-            {"model_id": verifier.model_id, "t_accept": t_accept, "t_reject": t_reject}
+            {
+                "model_id": verifier.model_id,
+                "calibration_id": verifier.calibration_id,
+                "t_accept": t_accept,
+                "t_reject": t_reject,
+            }
         )
     else:
         value = None
@@ -69,6 +86,11 @@ def set_thresholds(
             model_id=verifier.model_id,
             t_accept=t_accept,
             t_reject=t_reject,
-            detail=json.dumps({"was": {"t_accept": was.t_accept, "t_reject": was.t_reject}}),
+            detail=json.dumps(
+                {
+                    "was": {"t_accept": was.t_accept, "t_reject": was.t_reject},
+                    "calibration_id": verifier.calibration_id,
+                }
+            ),
         )
     return thresholds_in_force(store, verifier)

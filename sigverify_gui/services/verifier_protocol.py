@@ -18,6 +18,7 @@ DECISIONS = ("accept", "refer", "reject")
 @runtime_checkable
 class VerifierLike(Protocol):
     model_id: str  # stable id of weights + preprocessing version, e.g. "sv1-3f2a9c1b"
+    calibration_id: str  # what a score means; changes when a model is recalibrated
     device: str  # "cpu" | "cuda"
     device_name: str  # "CPU" or the GPU's name
     embedding_dim: int

@@ -21,13 +21,13 @@ import numpy as np
 
 from model.errors import SigverifyError
 from sigverify_gui.services.captures import ImageInput, PreparedCapture, load_input, prepare
+from sigverify_gui.services.customer_case import unknown_customer
 from sigverify_gui.services.enrol_checks import stored_customer_id
 from sigverify_gui.services.errors import (
     ClosedAccountError,
     DecisionError,
     NoReferencesError,
     OverrideReasonRequired,
-    UnknownCustomerError,
 )
 from sigverify_gui.services.reembed import reembed_stale
 from sigverify_gui.services.thresholds import Thresholds, thresholds_in_force
@@ -70,7 +70,7 @@ def require_verifiable(store: Store, customer_id: str) -> records.Customer:
     """The customer, when enrolled, open, and with at least one active reference."""
     customer = records.get_customer(store.db, customer_id)
     if customer is None:
-        raise UnknownCustomerError(f"No customer with number {customer_id} is enrolled.")
+        raise unknown_customer(store.db, customer_id)
     if customer.status == "closed":
         # A signature on a closed account's cheque must not come out "accept": the
         # teller needs the account's state, not a match score.
@@ -86,7 +86,7 @@ def require_verifiable(store: Store, customer_id: str) -> records.Customer:
 
 
 def active_reference_matrix(
-    store: Store, verifier: VerifierLike, customer_id: str
+    store: Store, verifier: VerifierLike, customer_id: str, operator: str = ""
 ) -> tuple[list[int], np.ndarray]:
     """(reference ids, (R, D) embeddings) of the customer's active references, all made
     by the loaded model (stale ones are re-embedded first)."""
@@ -94,7 +94,7 @@ def active_reference_matrix(
     if records.stale_reference_ids(
         store.db, verifier.model_id, customer_id, verifier.embedding_dim
     ):
-        reembed_stale(store, verifier, customer_id=customer_id)
+        reembed_stale(store, verifier, customer_id=customer_id, operator=operator)
     refs = records.references_of(store.db, customer_id)
     refs = [r for r in refs if r.model_id == verifier.model_id]
     if not refs:  # retired meanwhile
@@ -121,7 +121,7 @@ def verify_signature(
         # (re-embedding after a model change): a bad request changes nothing.
         require_verifiable(store, cid)
         prepared = prepare(image)
-        ref_ids, refs = active_reference_matrix(store, verifier, cid)
+        ref_ids, refs = active_reference_matrix(store, verifier, cid, operator)
         query = verifier.embed_canvases([prepared.canvas])[0]
     except SigverifyError as err:
         if record_failure:

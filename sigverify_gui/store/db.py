@@ -273,6 +273,23 @@ def open_store(path: str | Path | None = None, *, create: bool = True) -> Store:
     return Store(path, create=create, create_folder=path.parent == data_dir())
 
 
+def discard_if_unused(store: Store) -> bool:
+    """Close `store` and delete its files when it holds no customer and no audit row.
+
+    For a store a command has just made and then failed to fill (a refused first
+    enrolment): an empty file left behind would answer the next command with "0
+    customers" instead of "no such store". Returns whether the files were deleted.
+    """
+    db = store.db
+    tables = ("customers", schema.AUDIT_TABLE)
+    unused = not any(db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in tables)
+    store.close()
+    if unused:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+    return unused
+
+
 def longest_write_wait_s() -> float:
     """How long a write may wait for another program's lock before giving up."""
     backoff = sum(BEGIN_BACKOFF_S * n for n in range(1, BEGIN_ATTEMPTS))

@@ -74,6 +74,31 @@ def display_time(stamp: str) -> str:
     return local_time(stamp).strftime("%Y-%m-%d %H:%M:%S")
 
 
+# The audit's kinds as a teller reads them. The CSV export keeps the kinds as stored,
+# which is what IT's scripts and the CLI's JSON match on.
+EVENT_NAMES = {
+    "enrolment": "Enrolment",
+    "references_added": "References added",
+    "reference_replaced": "Reference replaced",
+    "reference_deactivated": "Reference retired",
+    "references_reembedded": "References updated for a new model",
+    "verification": "Verification",
+    "verification_failed": "Verification failed",
+    "teller_decision": "Teller's decision",
+    "identification": "Identification",
+    "thresholds_changed": "Thresholds changed",
+    "account_closed": "Account closed",
+    "account_reopened": "Account reopened",
+    "import": "Import from another store",
+}
+
+
+def event_name(kind: str) -> str:
+    """What the history table shows for an audit kind; a kind from a newer version
+    still reads as words."""
+    return EVENT_NAMES.get(kind) or kind.replace("_", " ").capitalize()
+
+
 def outcome(row: dict[str, Any]) -> str:
     """One phrase for the table: what the system and the teller decided."""
     parts = []

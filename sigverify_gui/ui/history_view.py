@@ -16,6 +16,7 @@ from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.history_query import (
     HistoryFilter,
     display_time,
+    event_name,
     filter_rows,
     outcome,
     write_csv,
@@ -179,7 +180,7 @@ class HistoryView(QWidget):
             cells = (
                 str(row["id"]),
                 display_time(row["time"]),
-                row["kind"].replace("_", " "),
+                event_name(row["kind"]),
                 row.get("customer_id") or "",
                 score,
                 row.get("operator") or "",

@@ -176,9 +176,15 @@ class SettingsDialog(QDialog):
         in_force = self.context.thresholds()
         self.accept_spin.setValue(in_force.t_accept)
         self.reject_spin.setValue(in_force.t_reject)
+        stale = (
+            "\nThe branch's own thresholds were set for another model or calibration, so "
+            "these defaults are in force until new ones are saved."
+            if in_force.set_for_another
+            else ""
+        )
         self.defaults_label.setText(
             f"Model {verifier.model_id} defaults: accept at or above {verifier.t_accept:.3f}, "
-            f"reject below {verifier.t_reject:.3f}; between the two, refer to a supervisor."
+            f"reject below {verifier.t_reject:.3f}; between the two, refer to a supervisor." + stale
         )
         self.card_label.setText(card_summary(getattr(verifier, "card", None)))
 

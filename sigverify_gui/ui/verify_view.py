@@ -43,7 +43,9 @@ def run_verification(store, verifier, customer_id, questioned, operator, progres
     stale = count_stale(store, verifier, customer_id)
     if stale:
         progress.update(0, stale, f"Updating {stale} reference signature(s) for the new model…")
-        reembed_stale(store, verifier, customer_id=customer_id, progress=progress)
+        reembed_stale(
+            store, verifier, customer_id=customer_id, progress=progress, operator=operator
+        )
     progress.update(0, 0, "Comparing with the references…")
     result = verify_signature(
         store, verifier, customer_id, questioned.capture, operator=operator, record_failure=True

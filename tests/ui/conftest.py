@@ -16,7 +16,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from sigverify_gui.store.db import Store  # noqa: E402
 from sigverify_gui.ui import errors, workers  # noqa: E402
 from sigverify_gui.ui.context import AppContext  # noqa: E402
 from sigverify_gui.ui.qt import QSettings  # noqa: E402
@@ -87,13 +86,6 @@ def _no_worker_outlives_its_test(qapp):
 @pytest.fixture
 def fake_verifier():
     return FakeVerifier()
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "store.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

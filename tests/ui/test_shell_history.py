@@ -7,8 +7,16 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from sigverify_gui.services.exchange_validate import AUDIT_KINDS
 from sigverify_gui.store import audit
-from sigverify_gui.ui.history_query import HistoryFilter, filter_rows, local_time, write_csv
+from sigverify_gui.ui.history_query import (
+    EVENT_NAMES,
+    HistoryFilter,
+    event_name,
+    filter_rows,
+    local_time,
+    write_csv,
+)
 from sigverify_gui.ui.history_view import HistoryView
 
 
@@ -93,6 +101,24 @@ def test_view_filters_as_one_types_and_picks(qtbot, view):
     view.date_from.setDate(date.today() - timedelta(days=2))
     assert _ids(view.shown_rows) == [4, 5]
     assert view.count.text() == "2 of 5 rows"
+
+
+def test_view_names_events_in_words_and_the_csv_keeps_the_stored_kinds(view, tmp_path):
+    shown = [view.model.item(i, 2).text() for i in range(view.model.rowCount())]
+    assert shown == ["Teller's decision", "Verification", "Teller's decision", "Verification",
+                     "Enrolment"]  # fmt: skip
+    path = tmp_path / "all.csv"
+    view.ask_export_path = lambda: path
+    view.export()
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        assert {r["kind"] for r in csv.DictReader(handle)} == {
+            "enrolment", "verification", "teller_decision"}  # fmt: skip
+
+
+def test_every_event_the_product_records_has_a_name():
+    # AUDIT_KINDS lists every kind the services write (a test of the exchange checks it)
+    assert set(EVENT_NAMES) == AUDIT_KINDS
+    assert event_name("key_rotated") == "Key rotated"  # a newer version's kind
 
 
 def test_view_refreshes_when_the_store_changes(qtbot, context, view):

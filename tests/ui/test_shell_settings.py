@@ -118,6 +118,17 @@ def test_dialog_shows_model_defaults_and_their_error_rates(qtbot, context):
     assert "3.4%" in dialog.card_label.text()
 
 
+def test_dialog_says_the_branch_thresholds_were_set_for_another_calibration(qtbot, context):
+    from sigverify_gui.services.thresholds import set_thresholds
+    from tests.fakes import FakeVerifier
+
+    before_recalibration = FakeVerifier(calibration_id="cal-before")
+    set_thresholds(context.store, before_recalibration, 0.9, 0.2)
+    dialog = _dialog(qtbot, context)
+    assert dialog.accept_spin.value() == pytest.approx(0.7)  # the model's own
+    assert "set for another model or calibration" in dialog.defaults_label.text()
+
+
 def test_without_torch_the_dialog_offers_no_graphics_card(qtbot, context, monkeypatch):
     import model.verifier
 

@@ -19,8 +19,9 @@ def register(subparsers) -> None:
         help="import a zip file written by 'sigverify export' (all or nothing)",
         description=(
             "Import customers, references and audit rows from an export. Nothing is "
-            "changed if the file is damaged or holds customers already enrolled "
-            "(unless --replace)."
+            "changed if the file is damaged, holds customers already enrolled "
+            "(unless --replace), or holds a new customer number that differs only in "
+            "letter case from another customer's."
         ),
     )
     p.add_argument("file", metavar="FILE.zip", type=Path, help="the export file")

@@ -1,7 +1,8 @@
 """`sigverify reembed`: bring every reference up to the loaded model now.
 
 The services do this by themselves before comparing, but a branch that installs a
-new model may prefer to pay the time once, after hours, with a progress bar.
+new model may prefer to pay the time once, after hours, with a progress bar. Each
+batch is audited under the operator who ran it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from model.progress import TerminalProgress
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
     add_model_options,
+    add_operator_option,
     open_store_from,
+    operator_of,
     verifier_from,
 )
 from sigverify_gui.cli.output import add_json_flag, emit
@@ -22,6 +25,7 @@ def register(subparsers) -> None:
     )
     add_db_option(p)
     add_model_options(p)
+    add_operator_option(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -31,7 +35,9 @@ def run(args) -> int:
 
     with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
         verifier = verifier_from(args)
-        count = reembed_stale(store, verifier, progress=TerminalProgress("re-embedding"))
+        count = reembed_stale(
+            store, verifier, progress=TerminalProgress("re-embedding"), operator=operator_of(args)
+        )
     emit(
         args,
         {"reembedded": count, "model_id": verifier.model_id},

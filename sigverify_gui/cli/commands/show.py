@@ -17,14 +17,15 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from sigverify_gui.services.customer_case import unknown_customer
     from sigverify_gui.services.enrol_checks import stored_customer_id
-    from sigverify_gui.services.errors import UnknownCustomerError
     from sigverify_gui.store import audit, records
 
     with open_store_from(args) as store:
-        customer = records.get_customer(store.db, stored_customer_id(store.db, args.customer_id))
+        cid = stored_customer_id(store.db, args.customer_id)
+        customer = records.get_customer(store.db, cid)
         if customer is None:
-            raise UnknownCustomerError(f"No customer with number {args.customer_id} is enrolled.")
+            raise unknown_customer(store.db, cid)
         refs = records.references_of(store.db, customer.customer_id, active_only=False)
         recent = audit.list_rows(store.db, customer.customer_id, limit=RECENT_AUDIT_ROWS)
     data = {

@@ -7,6 +7,7 @@ Not a command itself (it has no `register`): the store commands import it, so th
 from __future__ import annotations
 
 import getpass
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -59,11 +60,13 @@ def open_store_from(args, *, creates: bool = False):
     mistyped `--db` must be reported, not become an empty store that answers
     "0 customers" or takes a teller's verification.
     """
+    from sigverify_gui.paths import default_db_path
     from sigverify_gui.store.db import open_store
     from sigverify_gui.store.errors import StoreNotFoundError
 
+    existed = Path(default_db_path() if args.db is None else args.db).expanduser().exists()
     try:
-        return open_store(args.db, create=creates)
+        store = open_store(args.db, create=creates)
     except StoreNotFoundError as err:
         how = (
             "sigverify makes a new store file, not its folder"
@@ -71,6 +74,22 @@ def open_store_from(args, *, creates: bool = False):
             else "enrol a customer or import an export to create one"
         )
         raise StoreNotFoundError(f"{str(err).rstrip('.')}; check --db ({how}).", err.path) from None
+    return store if existed else _discarded_unless_filled(store)
+
+
+@contextmanager
+def _discarded_unless_filled(store):
+    """A store this command made is deleted again when the command fails before writing
+    anything to it (a refused first enrolment or import): the next command should say
+    "no such store", not find an empty one."""
+    from sigverify_gui.store.db import discard_if_unused
+
+    try:
+        yield store
+    except BaseException:
+        discard_if_unused(store)
+        raise
+    store.close()
 
 
 def verifier_from(args):

@@ -56,9 +56,16 @@ def run(args) -> int:
         else:
             now = thresholds_in_force(store, verifier)
     whose = "the branch's own" if now.source == "settings" else "the model's own"
+    if now.set_for_another:
+        whose += "; the branch's own were set for another model or calibration"
     emit(
         args,
-        {**now.to_dict(), "model_id": verifier.model_id},
+        {
+            **now.to_dict(),
+            "model_id": verifier.model_id,
+            "calibration_id": verifier.calibration_id,
+            "set_for_another": now.set_for_another,
+        },
         f"Model {verifier.model_id}: accept at {now.t_accept:.3f} or above, reject below "
         f"{now.t_reject:.3f}, refer in between ({whose}).",
     )

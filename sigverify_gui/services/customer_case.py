@@ -1,0 +1,70 @@
+"""Customer numbers that differ only in letter case, such as "AB123" and "ab123".
+
+Numbers are stored and looked up exactly as enrolled: a store may already hold both
+forms as two customers, and those stay reachable, each under its own number. But a
+new number that differs from an enrolled one only in case is refused (a teller who
+types the other case would open a second account for the same person), and a number
+that is not enrolled gets "Did you mean AB123?" when its other-case form is.
+
+"Letter case" is ASCII letter case: what the store's one-query lookup folds
+(`records.customers_equal_ignoring_case`), and `fold_case` folds the same way.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+
+from sigverify_gui.services.errors import EnrolmentError, UnknownCustomerError
+from sigverify_gui.store import records
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def fold_case(customer_id: str) -> str:
+    """The number with ASCII letters in lower case, as SQLite's NOCASE compares it."""
+    return customer_id.translate(_ASCII_LOWER)
+
+
+def case_variants(db, customer_id: str) -> list[str]:
+    """Enrolled numbers that differ from `customer_id` only in letter case."""
+    found = records.customers_equal_ignoring_case(db, [customer_id])
+    return [cid for cid in found if cid != customer_id]
+
+
+def unknown_customer(db, customer_id: str) -> UnknownCustomerError:
+    """The error for a number that is not enrolled; it suggests the enrolled numbers
+    that differ only in case, the likeliest typing slip."""
+    message = f"No customer with number {customer_id} is enrolled."
+    variants = case_variants(db, customer_id)
+    if variants:
+        message += f" Did you mean {' or '.join(variants)}?"
+    return UnknownCustomerError(message)
+
+
+def refuse_case_variant(db, customer_id: str) -> None:
+    """Refuse to enrol `customer_id` when an enrolled number differs only in case."""
+    variants = case_variants(db, customer_id)
+    if variants:
+        named = " or ".join(variants)
+        raise EnrolmentError(
+            f"Customer number {customer_id} differs only in letter case from the enrolled "
+            f"customer {named}; use {named}, or choose a distinct number."
+        )
+
+
+def case_conflicts(db, incoming: Sequence[str]) -> list[tuple[str, str]]:
+    """(new number, the number it collides with) for each of `incoming` that is not
+    enrolled yet and differs only in case from an enrolled number or another of
+    `incoming`. Two numbers both enrolled already (by an older version) are no
+    conflict: they are existing customers, not new ones."""
+    enrolled = set(records.customers_equal_ignoring_case(db, incoming))
+    by_fold: dict[str, list[str]] = {}
+    for cid in sorted(enrolled | set(incoming)):
+        by_fold.setdefault(fold_case(cid), []).append(cid)
+    conflicts = []
+    for cid in incoming:
+        others = [other for other in by_fold[fold_case(cid)] if other != cid]
+        if cid not in enrolled and others:
+            conflicts.append((cid, others[0]))
+    return conflicts
