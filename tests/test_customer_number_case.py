@@ -72,6 +72,15 @@ def test_bulk_enrolment_refuses_the_second_of_two_case_variants(store, fake, tmp
     assert [c.customer_id for c in records.list_customers(store.db)] == ["AB123"]
 
 
+def test_a_rerun_skips_writers_whose_folder_names_are_normalised(store, fake, tmp_path):
+    # A full-width folder name is enrolled under its NFKC form, "W1".
+    writers = (WriterSamples("Ｗ１", tuple(write_signatures(tmp_path / "w", ALICE, 3)), ()),)
+    dataset = Dataset(tmp_path, "generic", writers)
+    assert enrol_dataset(store, fake, dataset).enrolled == ["W1"]
+    again = enrol_dataset(store, fake, dataset)
+    assert (again.skipped, again.failed) == (["W1"], [])
+
+
 def _export(tmp_path, name: str, *customers: tuple[str, int]):
     """An export holding these (number, writer) customers, enrolled as a version before
     the rule could (so a file may hold two numbers that differ only in case)."""

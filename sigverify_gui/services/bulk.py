@@ -16,6 +16,7 @@ from model.datasets import Dataset
 from model.errors import CancelledError, SigverifyError
 from model.progress import NullProgress, Progress
 from sigverify_gui.services.enrol import enrol_customer
+from sigverify_gui.services.enrol_checks import stored_customer_id
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import records
 from sigverify_gui.store.db import Store
@@ -63,7 +64,8 @@ def enrol_dataset(
     total = len(dataset.writers)
     try:
         for done, samples in enumerate(dataset.writers):
-            customer_id = f"{prefix}{samples.writer}"
+            # As enrolment will store it (NFKC, trimmed), so a re-run finds it again.
+            customer_id = stored_customer_id(store.db, f"{prefix}{samples.writer}")
             progress.update(done, total, customer_id)  # where a cancel stops the run
             if records.get_customer(store.db, customer_id) is not None:
                 report.skipped.append(customer_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 
+from sigverify_gui.services.enrol_checks import stored_customer_id
 from sigverify_gui.services.errors import EnrolmentError, UnknownCustomerError
 from sigverify_gui.store import records
 
@@ -51,6 +52,26 @@ def refuse_case_variant(db, customer_id: str) -> None:
             f"Customer number {customer_id} differs only in letter case from the enrolled "
             f"customer {named}; use {named}, or choose a distinct number."
         )
+
+
+def new_number_problem(db, typed: str) -> str:
+    """Why `typed` cannot be enrolled as a new customer ("" when it can, as far as the
+    number goes): for the enrolment form to say while the teller types, before any
+    signature is checked. Enrolment itself refuses the same numbers."""
+    cid = stored_customer_id(db, typed)
+    if not cid:
+        return ""
+    if records.get_customer(db, cid) is not None:
+        return (
+            f"Customer {cid} is already enrolled: select them in the customer list to add "
+            "references."
+        )
+    variants = case_variants(db, cid)
+    if variants:
+        return (
+            f"{cid} differs only in letter case from the enrolled customer {' or '.join(variants)}."
+        )
+    return ""
 
 
 def case_conflicts(db, incoming: Sequence[str]) -> list[tuple[str, str]]:

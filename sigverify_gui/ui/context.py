@@ -19,7 +19,7 @@ from pathlib import Path
 from model.errors import SigverifyError
 from sigverify_gui.services.thresholds import Thresholds, set_thresholds, thresholds_in_force
 from sigverify_gui.services.verifier_protocol import VerifierLike
-from sigverify_gui.store.db import Store
+from sigverify_gui.store.db import Store, discard_if_unused
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.qt import QObject, QTimer, QWidget, Signal
 from sigverify_gui.ui.settings import (
@@ -28,6 +28,7 @@ from sigverify_gui.ui.settings import (
     validate_settings,
     validate_thresholds,
 )
+from sigverify_gui.ui.store_opening import open_with_feedback
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
 log = logging.getLogger("sigverify.ui.context")
@@ -211,7 +212,7 @@ class AppContext(QObject):
 
     def replace_store(self, path: str | Path) -> None:
         """Open another store file; the old one is closed only once the new one opened."""
-        self._switch_to(Store(path))
+        self._switch_to(open_with_feedback(lambda: Store(path)))
 
     def _switch_to(self, new: Store) -> None:
         old, self._store = self._store, new
@@ -244,7 +245,7 @@ class AppContext(QObject):
             validate_settings(settings)
         new_path = self._changed_store_path(settings)
         made_here = new_path is not None and not new_path.exists()
-        new_store = Store(new_path) if new_path is not None else None
+        new_store = open_with_feedback(lambda: Store(new_path)) if new_path is not None else None
         saved = False
         try:
             save_settings(settings, validate=False)
@@ -252,11 +253,10 @@ class AppContext(QObject):
             if thresholds is not None:  # for the store open now, beside which they were edited
                 self.set_thresholds(*thresholds)
         except BaseException:
-            if new_store is not None:
+            if new_store is not None and made_here:  # this failed apply made it: not left
+                discard_if_unused(new_store)
+            elif new_store is not None:
                 new_store.close()
-                if made_here:  # an empty store this failed apply made: not left behind
-                    for suffix in ("", "-wal", "-shm"):
-                        Path(f"{new_store.path}{suffix}").unlink(missing_ok=True)
             if saved:
                 save_settings(self._settings, validate=False)
             raise

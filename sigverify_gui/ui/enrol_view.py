@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 
+from sigverify_gui.services.customer_case import new_number_problem
 from sigverify_gui.services.enrol import RECOMMENDED_REFERENCES, add_references, enrol_customer
 from sigverify_gui.services.errors import ConsistencyError
 from sigverify_gui.store import records
@@ -56,6 +57,11 @@ class EnrolmentView(QWidget):
         self.number_edit = QLineEdit()
         self.number_edit.setAccessibleName("Customer number")
         self.number_edit.setPlaceholderText("account or customer number")
+        self.number_problem = QLabel()  # said while typing, not after checking signatures
+        self.number_problem.setStyleSheet(PROBLEM_STYLE)
+        self.number_problem.setWordWrap(True)
+        self.number_problem.setAccessibleName("Customer number problem")
+        self.number_problem.setVisible(False)
         self.name_edit = QLineEdit()
         self.name_edit.setAccessibleName("Customer name")
         customer_box = QGroupBox("Customer")
@@ -64,6 +70,7 @@ class EnrolmentView(QWidget):
         number_label.setBuddy(self.number_edit)
         name_label.setBuddy(self.name_edit)
         form.addRow(number_label, self.number_edit)
+        form.addRow("", self.number_problem)
         form.addRow(name_label, self.name_edit)
 
         self.panel = CapturePanel(context, multiple=True)
@@ -197,9 +204,15 @@ class EnrolmentView(QWidget):
         if bad:
             text += f" Remove the {bad} marked ✗ (not usable) before saving."
         self.count_label.setText("Saved." if self.saved else text)
-        has_number = bool(self.number_edit.text().strip())
+        typed = self.number_edit.text()
+        has_number = bool(typed.strip())
+        problem = ""
+        if self.customer_id is None and has_number and not self.saved:
+            problem = new_number_problem(self.context.store.db, typed)
+        self.number_problem.setText(problem)
+        self.number_problem.setVisible(bool(problem))
         busy = self.task is not None or self.waiting_for_model
-        ready = n > 0 and not bad and has_number and not self.saved and not busy
+        ready = n > 0 and not bad and has_number and not problem and not self.saved and not busy
         self.save_button.setEnabled(ready)
         self.force_button.setEnabled(ready)
         self.remove_button.setEnabled(n > 0 and not self.saved and not busy)

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QDate,
     QDateTime,
     QEvent,
+    QEventLoop,
     QItemSelectionModel,
     QMimeData,
     QModelIndex,

@@ -15,7 +15,8 @@ the teller chooses:
   dialog would;
 - quit, e.g. to have IT restore the store from a backup.
 
-Each choice is logged. Nothing else runs yet, so the question blocks (`exec`).
+Each choice is logged. Nothing else runs yet, so the question blocks (`exec`). Every
+opening says so in a window when it is slow (`store_opening`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sigverify_gui.ui.settings import (
     save_settings,
     store_path_from_settings,
 )
+from sigverify_gui.ui.store_opening import open_with_feedback
 
 log = logging.getLogger("sigverify.ui.startup")
 
@@ -58,8 +60,9 @@ def open_start_store(cli_path: str | None, settings: Settings) -> tuple[Store, S
         # have tellers enrol customers again. --db and SIGVERIFY_DB are IT's way to
         # start a branch's store, so those may make one, in an existing folder; only
         # sigverify's own default folder is ever created.
-        store = Store(
-            path, create=not from_settings or path == default, create_folder=path == default
+        create = not from_settings or path == default
+        store = open_with_feedback(
+            lambda: Store(path, create=create, create_folder=path == default)
         )
         return store, settings
     except StoreError as err:
@@ -72,7 +75,7 @@ def open_start_store(cli_path: str | None, settings: Settings) -> tuple[Store, S
         choice, chosen = ask_about_store(path, problem, offer_default)
         try:
             if choice == USE_DEFAULT and offer_default is not None:
-                store = Store(default)
+                store = open_with_feedback(lambda: Store(default))
                 log.warning("continuing with the default store %s for this session", store.path)
                 return store, settings
             if choice == USE_OTHER and chosen:
@@ -86,7 +89,7 @@ def open_start_store(cli_path: str | None, settings: Settings) -> tuple[Store, S
 
 def _open_and_remember(path: Path, settings: Settings) -> tuple[Store, Settings]:
     check_store_path(path)
-    store = Store(path)
+    store = open_with_feedback(lambda: Store(path))
     chosen = settings.with_changes(store_path=str(store.path))
     try:
         save_settings(chosen, validate=False)

@@ -172,12 +172,30 @@ def test_adding_references_to_an_existing_customer(qtbot, view, context, fake_ve
     assert len(rows) == 1
 
 
-def test_enrolling_an_existing_number_as_new_is_refused(
-    qtbot, view, context, fake_verifier, tmp_path, dialogs
+def test_an_enrolled_number_or_its_other_case_is_flagged_while_typing(
+    qtbot, view, context, fake_verifier, tmp_path
 ):
     enrol_customer(context.store, fake_verifier, "C-400", render_signatures(34, 3))
     add_files(qtbot, view, write_signatures(tmp_path, 36, 3))
+    qtbot.keyClicks(view.number_edit, "C-400")
+    assert view.number_problem.isVisible() and not view.save_button.isEnabled()
+    assert "C-400 is already enrolled" in view.number_problem.text()
+    view.number_edit.setText("c-400 ")
+    assert "c-400 differs only in letter case from the enrolled customer C-400" in (
+        view.number_problem.text()
+    )
+    assert not view.save_button.isEnabled()
+    view.number_edit.setText("C-401")
+    assert not view.number_problem.isVisible() and view.save_button.isEnabled()
+
+
+def test_a_number_enrolled_elsewhere_meanwhile_is_refused_on_saving(
+    qtbot, view, context, fake_verifier, tmp_path, dialogs
+):
+    add_files(qtbot, view, write_signatures(tmp_path, 36, 3))
     view.number_edit.setText("C-400")
+    # another workstation on the same store enrols the number before this one saves
+    enrol_customer(context.store, fake_verifier, "C-400", render_signatures(34, 3))
     save(qtbot, view)
     assert len(dialogs.errors) == 1 and "already enrolled" in dialogs.errors[0].text
     assert records.get_customer(context.store.db, "C-400").active_references == 3
