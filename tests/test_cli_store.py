@@ -274,10 +274,17 @@ def test_a_refused_first_enrolment_or_import_leaves_no_store_behind(capsys, load
         assert not target.exists() and not list(tmp_path.glob("new.db-*"))
         code, _, err = run(capsys, "customers", "--db", target)
         assert code == 2 and "No signature store at" in err
-    # A store that existed stays, even when a command on it fails before writing.
-    run_json(capsys, "enroll", "C1", *sigs[2][:3], "--db", target)
+    folder = tmp_path / "writers"
+    for writer in ("w1", "w2"):  # every writer of the folder fails
+        (folder / writer).mkdir(parents=True)
+        for n in range(3):
+            (folder / writer / f"{n}.png").write_bytes(b"not a picture")
+    code, _, _ = run(capsys, "enroll-folder", folder, "--db", target)
+    assert code != 0 and not target.exists()
+    # A store that existed stays, even empty, when a command on it fails before writing.
+    Store(target).close()
     code, _, _ = run(capsys, "enroll", "C2", *sigs[3][:2], blank, "--db", target)
-    assert code == 2 and run_json(capsys, "customers", "--db", target)["customers"]
+    assert code == 2 and run_json(capsys, "customers", "--db", target)["customers"] == []
 
 
 def test_the_default_store_is_created_on_first_enrolment(capsys, loads, tmp_path, sigs):

@@ -269,6 +269,11 @@ def test_thresholds_saved_before_calibration_ids_still_apply(enrolled, fake):
         records.set_setting(db, thresholds.SETTING_KEY, json.dumps(legacy))
     in_force = thresholds.thresholds_in_force(enrolled, fake)
     assert (in_force.source, in_force.t_accept, in_force.t_reject) == ("settings", 0.9, 0.2)
+    # stamped with the calibration in force when first read, so a later one lapses them
+    stamped = json.loads(records.get_setting(enrolled.db, thresholds.SETTING_KEY))
+    assert stamped == legacy | {"calibration_id": fake.calibration_id}
+    recalibrated = FakeVerifier(calibration_id="cal-refitted")
+    assert thresholds.thresholds_in_force(enrolled, recalibrated).set_for_another
 
 
 @pytest.mark.parametrize(

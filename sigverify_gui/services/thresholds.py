@@ -10,6 +10,7 @@ so and `set_for_another` tells the branch why its own are not.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ from model.errors import SigverifyError
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
+
+log = logging.getLogger("sigverify.services.thresholds")
 
 SETTING_KEY = "thresholds"
 
@@ -36,6 +39,8 @@ class Thresholds:
 def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
     raw = records.get_setting(store.db, SETTING_KEY)
     saved = json.loads(raw) if raw else None
+    if saved and "calibration_id" not in saved and saved.get("model_id") == verifier.model_id:
+        saved = _stamped_with_calibration(store, saved, verifier)
     if saved and _chosen_for(saved, verifier):
         return Thresholds(float(saved["t_accept"]), float(saved["t_reject"]), "settings")
     return Thresholds(
@@ -44,10 +49,31 @@ def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
 
 
 def _chosen_for(saved: dict[str, Any], verifier: VerifierLike) -> bool:
-    # Settings saved before calibration ids were recorded name the model only; they were
-    # chosen for the calibration it had then, which no released version has changed.
-    calibration = saved.get("calibration_id", verifier.calibration_id)
-    return saved.get("model_id") == verifier.model_id and calibration == verifier.calibration_id
+    return (
+        saved.get("model_id") == verifier.model_id
+        and saved.get("calibration_id", verifier.calibration_id) == verifier.calibration_id
+    )
+
+
+def _stamped_with_calibration(
+    store: Store, saved: dict[str, Any], verifier: VerifierLike
+) -> dict[str, Any]:
+    """A setting saved before calibration ids were recorded names the model only. It was
+    chosen for the calibration that model has now (the first version to record ids is
+    the first to read it), so it is stamped with that calibration's id, and a later
+    `sigverify calibrate` makes it lapse like any other. A read-only store keeps it
+    unstamped (it applies, as before)."""
+    stamped = saved | {"calibration_id": verifier.calibration_id}
+    try:
+        with store.write() as db:
+            now = records.get_setting(db, SETTING_KEY)
+            if now and json.loads(now) == saved:  # not changed by another workstation since
+                records.set_setting(db, SETTING_KEY, json.dumps(stamped))
+    except SigverifyError as err:
+        log.info("branch thresholds not stamped with their calibration: %s", err)
+        return saved
+    log.info("branch thresholds stamped with calibration %s", verifier.calibration_id)
+    return stamped
 
 
 def set_thresholds(

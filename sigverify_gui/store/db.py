@@ -280,13 +280,23 @@ def discard_if_unused(store: Store) -> bool:
     enrolment): an empty file left behind would answer the next command with "0
     customers" instead of "no such store". Returns whether the files were deleted.
     """
-    db = store.db
     tables = ("customers", schema.AUDIT_TABLE)
-    unused = not any(db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in tables)
+    try:
+        # Looked at under the write lock: another program that opened the new file
+        # meanwhile and wrote to it keeps its store.
+        with store.write() as db:
+            unused = not any(db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in tables)
+    except StoreError as err:
+        log.warning("could not tell whether %s is still empty: %s", store.path, err)
+        unused = False
     store.close()
     if unused:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+        except OSError as err:  # e.g. Windows, another program has it open: it stays
+            log.warning("could not delete the unused store %s: %s", store.path, err)
+            return False
     return unused
 
 

@@ -229,7 +229,8 @@ class SettingsDialog(QDialog):
         t_reject = round(self.reject_spin.value(), 3)
         validate_thresholds(t_accept, t_reject)
         current = self.context.thresholds()
-        if (t_accept, t_reject) == (round(current.t_accept, 3), round(current.t_reject, 3)):
+        unchanged = (t_accept, t_reject) == (round(current.t_accept, 3), round(current.t_reject, 3))
+        if unchanged and not current.set_for_another:  # else OK clears the lapsed setting
             return None
         if (t_accept, t_reject) == (round(verifier.t_accept, 3), round(verifier.t_reject, 3)):
             return None, None

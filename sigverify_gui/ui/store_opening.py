@@ -58,6 +58,8 @@ def _wait_with_window(done: threading.Event) -> None:
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(0)
     dialog.setAccessibleName("Opening the signature store")
+    # Escape or the close button would hide it while the wait goes on: it comes back.
+    dialog.rejected.connect(dialog.show)
     dialog.show()
     loop = QEventLoop()
     timer = QTimer()
@@ -66,5 +68,6 @@ def _wait_with_window(done: threading.Event) -> None:
     timer.start()
     loop.exec()
     timer.stop()
+    dialog.rejected.disconnect(dialog.show)
     dialog.close()
     dialog.deleteLater()

@@ -127,6 +127,7 @@ def test_dialog_says_the_branch_thresholds_were_set_for_another_calibration(qtbo
     dialog = _dialog(qtbot, context)
     assert dialog.accept_spin.value() == pytest.approx(0.7)  # the model's own
     assert "set for another model or calibration" in dialog.defaults_label.text()
+    assert dialog._edited_thresholds() == (None, None)  # OK clears the lapsed setting
 
 
 def test_without_torch_the_dialog_offers_no_graphics_card(qtbot, context, monkeypatch):

@@ -79,17 +79,15 @@ def open_store_from(args, *, creates: bool = False):
 
 @contextmanager
 def _discarded_unless_filled(store):
-    """A store this command made is deleted again when the command fails before writing
-    anything to it (a refused first enrolment or import): the next command should say
-    "no such store", not find an empty one."""
+    """A store this command made is deleted again when the command ends without writing
+    anything to it (a refused first enrolment or import, a folder whose every writer
+    failed): the next command should say "no such store", not find an empty one."""
     from sigverify_gui.store.db import discard_if_unused
 
     try:
         yield store
-    except BaseException:
+    finally:
         discard_if_unused(store)
-        raise
-    store.close()
 
 
 def verifier_from(args):

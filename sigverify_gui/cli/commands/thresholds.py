@@ -1,7 +1,8 @@
 """`sigverify thresholds`: the decision thresholds in force on a store, and setting them.
 
 The same service as the GUI's Settings: thresholds are kept in the store, for the model
-they were chosen for, and every change is audited with what they were before.
+and the calibration they were chosen for, and every change is audited with what they
+were before.
 """
 
 from __future__ import annotations
