@@ -29,6 +29,7 @@ def _per_second(work, n_items: int, repeat: int) -> float:
 @benchmark("model")
 def _model_figures(repeat: int, options: dict) -> dict:
     from model.imageio import load_gray
+    from model.texture import stroke_texture
     from model.verifier import Verifier, torch_available
 
     verifier = Verifier.load(options.get("weights"), device=options.get("device", "auto"))
@@ -49,6 +50,8 @@ def _model_figures(repeat: int, options: dict) -> dict:
         "engine": verifier.engine,
         "model_id": verifier.model_id,
         "embed_ms": median_ms(lambda: verifier.embed_canvases([canvas]), repeat),
+        # the stroke-texture histogram alone (part of embed_ms when the model uses it)
+        "texture_ms": median_ms(lambda: stroke_texture(canvas), repeat),
         "verify_ms": median_ms(verify_once, repeat),
         "embed_per_s": _per_second(lambda: verifier.embed_canvases(batch), BATCH, repeat),
     }

@@ -38,9 +38,12 @@ def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
-def make_model_id(sha256: str, preprocess_version: str) -> str:
-    """Stable id of weights + preprocessing: what every stored embedding is tagged with."""
-    return "sv-" + hashlib.sha256(f"{sha256}|{preprocess_version}".encode()).hexdigest()[:12]
+def make_model_id(sha256: str, preprocess_version: str, texture: str = "") -> str:
+    """Stable id of weights + preprocessing (+ the stroke-texture descriptor, whose
+    histogram ends the embedding when the model uses one): what every stored embedding
+    is tagged with."""
+    made_of = f"{sha256}|{preprocess_version}" + (f"|{texture}" if texture else "")
+    return "sv-" + hashlib.sha256(made_of.encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -57,7 +60,9 @@ class Checkpoint:
     @property
     def model_id(self) -> str:
         return make_model_id(
-            self.sha256 or weights_digest(self.state_dict), self.preprocess_version
+            self.sha256 or weights_digest(self.state_dict),
+            self.preprocess_version,
+            self.calibration.texture,
         )
 
 

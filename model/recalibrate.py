@@ -1,7 +1,10 @@
 """Refitting a trained network's calibration and thresholds on its own validation
 writers, without retraining: after the match score's definition changes (centring on
-the customer's references came after the shipped weights), or to refit on fresh data.
-The weights, hence the model id and every stored embedding, stay as they are."""
+the customer's references, then stroke texture, came after the shipped weights), or to
+refit on fresh data. The weights stay as they are. So do the model id and every stored
+embedding, except when stroke texture joins a model made before it: its embeddings
+grow by the texture histogram, so it gets a new model id and stored references are
+embedded again (as after any model change)."""
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ from model.preprocess import Preprocessed, preprocess
 from model.resources import resources_dir
 from model.scoring import Calibration, ScoringMixin
 from model.scoring import Thresholds as Thresholds
+from model.texture import stroke_textures
 
 DEFAULT_WEIGHTS_NAME = "sigverify-v1.pt"
 PORTABLE_WEIGHTS_NAME = "sigverify-v1.onnx.zip"
@@ -99,7 +100,8 @@ class Verifier(ScoringMixin):
     ) -> None:
         self._engine = engine
         self.model_id = model_id
-        self.embedding_dim = embedding_dim
+        # the network's unit vector, then (when the model uses it) the stroke texture
+        self.embedding_dim = embedding_dim + calibration.texture_dims
         self.calibration = calibration
         self.thresholds = thresholds
         self._card = card
@@ -172,7 +174,8 @@ class Verifier(ScoringMixin):
     preprocess = staticmethod(read_and_preprocess)
 
     def embed(self, images: Sequence[ImageInput], batch_size: int = 64) -> np.ndarray:
-        """Raw scans (paths or arrays, any size) → (N, D) float32 unit vectors."""
+        """Raw scans (paths or arrays, any size) → (N, D) float32: the network's unit
+        vector, followed by the stroke-texture histogram in models that use one."""
         return self.embed_canvases(canvases_of(images), batch_size)
 
     def embed_canvases(self, canvases: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
@@ -183,4 +186,7 @@ class Verifier(ScoringMixin):
         ]
         if not out:
             return np.zeros((0, self.embedding_dim), np.float32)
-        return np.ascontiguousarray(np.concatenate(out), np.float32)
+        embeddings = np.concatenate(out)
+        if self.calibration.texture_dims:
+            embeddings = np.hstack([embeddings, stroke_textures(canvases)])
+        return np.ascontiguousarray(embeddings, np.float32)

@@ -130,6 +130,11 @@ class FakeVerifier:
     def score(self, refs: np.ndarray, query: np.ndarray) -> float:
         return float(self.scores(refs, np.asarray(query)[None, :])[0])
 
+    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+        return np.atleast_2d(np.asarray(refs, np.float32)) @ np.asarray(query, np.float32)
+
+    shape_similarities = similarities  # the fake has no stroke texture
+
     def decide(
         self, score: float, t_accept: float | None = None, t_reject: float | None = None
     ) -> str:

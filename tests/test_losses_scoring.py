@@ -4,14 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from model.calibration import choose_thresholds, fit_calibration
 from model.losses import contrastive_loss, make_loss, triplet_loss
 from model.scoring import (
     Calibration,
     Thresholds,
     calibrated,
-    choose_thresholds,
     decide,
-    fit_calibration,
     match_scores,
     raw_similarity,
     self_similarity,

@@ -11,6 +11,7 @@ from model.errors import CancelledError, ModelError
 from model.network import NetworkConfig
 from model.preprocess import PREPROCESS_VERSION
 from model.progress import NullProgress
+from model.texture import TEXTURE_DIMS, TEXTURE_VERSION
 from model.train import TrainConfig, epoch_batches, train
 from model.training_data import CanvasSet, synthetic_canvases
 from model.training_setup import split_writers
@@ -151,13 +152,17 @@ def test_verifier_embeds_scores_and_decides(canvases, tmp_path):
     tr, va = _split(canvases)
     train(_cfg(tmp_path, epochs=1), tr, va)
     v = Verifier.load(tmp_path / "w.pt", device="cpu")
-    assert v.device == "cpu" and v.device_name == "CPU" and v.embedding_dim == 16
+    # the network's 16 numbers, then the stroke texture's histogram
+    assert v.calibration.texture == TEXTURE_VERSION
+    dim = 16 + TEXTURE_DIMS
+    assert v.device == "cpu" and v.device_name == "CPU" and v.embedding_dim == dim
     rng = np.random.default_rng(0)
     writer = make_writer(99)
     scans = [render_genuine(writer, rng) for _ in range(4)] + [render_forgery(writer, rng)]
     emb = v.embed(scans)
-    assert emb.shape == (5, 16) and emb.dtype == np.float32
-    assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
+    assert emb.shape == (5, dim) and emb.dtype == np.float32
+    assert np.allclose(np.linalg.norm(emb[:, :16], axis=1), 1.0, atol=1e-4)
+    assert np.allclose(emb[:, 16:].sum(axis=1), 1.0, atol=1e-4)
     # batched and single embedding agree
     assert np.allclose(v.embed(scans[:1])[0], emb[0], atol=1e-5)
     s = v.score(emb[:3], emb[3])
@@ -166,7 +171,7 @@ def test_verifier_embeds_scores_and_decides(canvases, tmp_path):
     assert v.decide(1.0) == "accept" and v.decide(0.0, t_reject=0.01) == "reject"
     assert v.decide(0.5, t_accept=0.9, t_reject=0.1) == "refer"
     with pytest.raises(ModelError):
-        v.score(np.zeros((0, 16), np.float32), emb[0])
+        v.score(np.zeros((0, dim), np.float32), emb[0])
 
 
 def test_verifier_reports_missing_bundled_model(monkeypatch, tmp_path):

@@ -1,5 +1,6 @@
 """`sigverify calibrate`: refitting a trained model's calibration on its own validation
-writers, weights untouched."""
+writers, weights untouched (the model id changes only when stroke texture joins a model
+made before it)."""
 
 from dataclasses import replace
 
@@ -10,6 +11,7 @@ from model.errors import ModelError
 from model.recalibrate import recalibrate
 from model.scoring import REFERENCE_CENTRING, Calibration
 from model.synth import write_dataset
+from model.texture import TEXTURE_VERSION
 from model.train import train
 from model.training_setup import prepare
 from tests.tiny import tiny_config
@@ -29,12 +31,17 @@ def trained(tmp_path_factory):
     return root, data_dir
 
 
-def test_calibration_is_refitted_with_centring_and_the_model_id_kept(trained, tmp_path):
+def test_calibration_is_refitted_with_centring_and_texture(trained, tmp_path):
     root, data_dir = trained
     old = load_checkpoint(root / "old.pt")
     new = recalibrate(root / "old.pt", [data_dir], tmp_path / "new.pt", root / "cache", command="x")
     again = load_checkpoint(tmp_path / "new.pt")
-    assert again.model_id == old.model_id and again.sha256 == old.sha256
+    assert again.sha256 == old.sha256
+    # the stroke texture joins the embedding, so stored references must be made again
+    assert again.calibration.texture == TEXTURE_VERSION and not old.calibration.texture
+    assert again.model_id != old.model_id
+    assert again.calibration.texture_weight >= 0.0
+    assert 0.0 < again.calibration.typical_texture_distance < 1.0
     # ... but a new calibration id, so a branch's thresholds chosen for the old one lapse
     assert again.calibration.fingerprint != old.calibration.fingerprint
     reloaded = load_checkpoint(tmp_path / "new.pt")
@@ -44,6 +51,13 @@ def test_calibration_is_refitted_with_centring_and_the_model_id_kept(trained, tm
     assert 0.0 <= again.thresholds.reject <= again.thresholds.accept <= 1.0
     assert again.training["recalibrated"] == {"command": "x"}
     assert new.metrics["validation"]["n_writers"] == 2
+
+
+def test_recalibrating_a_texture_model_keeps_its_model_id(trained, tmp_path):
+    root, data_dir = trained
+    first = recalibrate(root / "old.pt", [data_dir], tmp_path / "a.pt", root / "cache")
+    second = recalibrate(tmp_path / "a.pt", [data_dir], tmp_path / "b.pt", root / "cache")
+    assert second.model_id == first.model_id
 
 
 def test_other_data_or_no_record_of_the_split_is_refused(trained, tmp_path):

@@ -36,11 +36,17 @@ def _index(rng, n_refs, n_customers, dim):
     )
 
 
+def _cosine(refs, query):
+    return refs @ query
+
+
 def test_rank_customers_matches_brute_force():
     rng = np.random.default_rng(5)
     index = _index(rng, 600, 150, 16)
     query = _unit(rng, 1, 16)[0]
-    ranked = identify.rank_customers(index, query, _top2_score, top_k=7, shortlist_size=150)
+    ranked = identify.rank_customers(
+        index, query, _top2_score, _cosine, top_k=7, shortlist_size=150
+    )
     brute = []
     for i, cid in enumerate(index.customer_ids):
         rows = index.rows_of(i)
@@ -61,7 +67,9 @@ def test_the_shortlist_keeps_the_customer_with_the_best_reference():
     index = _index(rng, 5000, 1000, 32)
     target_row = 2345
     query = index.matrix[target_row] + 0.05 * rng.standard_normal(32).astype(np.float32)
-    ranked = identify.rank_customers(index, query / np.linalg.norm(query), _top2_score, top_k=3)
+    ranked = identify.rank_customers(
+        index, query / np.linalg.norm(query), _top2_score, _cosine, top_k=3
+    )
     owner = next(
         i
         for i in range(len(index.starts))
@@ -72,7 +80,7 @@ def test_the_shortlist_keeps_the_customer_with_the_best_reference():
 
 def test_empty_index_ranks_nobody():
     empty = EmbeddingMatrix.from_arrays("m", 0, np.zeros((0, 8), np.float32), np.zeros(0), [])
-    assert identify.rank_customers(empty, np.ones(8, np.float32), _top2_score) == []
+    assert identify.rank_customers(empty, np.ones(8, np.float32), _top2_score, _cosine) == []
 
 
 def test_searching_100k_references_is_fast():
@@ -81,11 +89,11 @@ def test_searching_100k_references_is_fast():
     rng = np.random.default_rng(7)
     index = _index(rng, 100_000, 20_000, 128)
     query = _unit(rng, 1, 128)[0]
-    identify.rank_customers(index, query, _top2_score, top_k=5)
+    identify.rank_customers(index, query, _top2_score, _cosine, top_k=5)
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        identify.rank_customers(index, query, _top2_score, top_k=5)
+        identify.rank_customers(index, query, _top2_score, _cosine, top_k=5)
         times.append(time.perf_counter() - start)
     assert sorted(times)[2] < 0.15
 

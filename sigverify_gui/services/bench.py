@@ -1,7 +1,8 @@
 """Speed figures of the services, for `model.bench` (imported to register them).
 
-- `identify_ms_100k`: ranking 20,000 customers with 100,000 references (D = 128,
-  random unit vectors) for one query: the in-memory search plus the exact scores
+- `identify_ms_100k`: ranking 20,000 customers with 100,000 references (random
+  embeddings laid out as the shipped model's: a 128-d unit vector and a 59-bin stroke
+  texture histogram) for one query: the in-memory search plus the exact scores
   of the shortlist; the one-off reading of the matrix from the store is not timed
   (it is cached between searches).
 - `enroll_ms`: one customer with 5 references, end to end through the service
@@ -22,19 +23,33 @@ from pathlib import Path
 import numpy as np
 
 from model.bench import benchmark, median_ms, signature_capture
-from model.scoring import REFERENCE_CENTRING, Calibration, match_scores
+from model.scoring import REFERENCE_CENTRING, Calibration, match_scores, split_embeddings
+from model.texture import TEXTURE_DIMS, TEXTURE_VERSION
 from sigverify_gui.services.verifier_protocol import VerifierLike
 
 REFERENCES_PER_ENROLMENT = 5
 
 
 # A typical calibration, so that the identification figure needs no model.
-_TYPICAL_CALIBRATION = Calibration(a=17.0, b=-6.3, k=2, centre=REFERENCE_CENTRING)
+_TYPICAL_CALIBRATION = Calibration(
+    a=12.0,
+    b=-3.0,
+    k=2,
+    centre=REFERENCE_CENTRING,
+    texture=TEXTURE_VERSION,
+    texture_weight=5.0,
+    typical_texture_distance=0.05,
+)
 
 
-def _centred_top2(refs: np.ndarray, query: np.ndarray) -> float:
-    """`Verifier.score`'s arithmetic: top-2 mean centred on the references, logistic."""
+def _typical_score(refs: np.ndarray, query: np.ndarray) -> float:
+    """`Verifier.score`'s arithmetic: centred top-2 shape and texture terms, logistic."""
     return float(match_scores(refs, query[None], _TYPICAL_CALIBRATION)[0])
+
+
+def _shape_cosines(refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+    ref_shape, _ = split_embeddings(refs, TEXTURE_DIMS)
+    return ref_shape @ query[: ref_shape.shape[1]]
 
 
 def identify_ms_100k(
@@ -48,17 +63,19 @@ def identify_ms_100k(
     from sigverify_gui.store.embeddings import EmbeddingMatrix
 
     rng = np.random.default_rng(0)
-    matrix = rng.standard_normal((n_references, dim)).astype(np.float32)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    shape = rng.standard_normal((n_references, dim)).astype(np.float32)
+    shape /= np.linalg.norm(shape, axis=1, keepdims=True)
+    texture = rng.dirichlet(np.ones(TEXTURE_DIMS), n_references).astype(np.float32)
+    matrix = np.hstack([shape, texture])
     owners = np.sort(rng.integers(0, n_customers, n_references))
     index = EmbeddingMatrix.from_arrays(
         "bench", 0, matrix, np.arange(n_references), [f"C{o:06d}" for o in owners]
     )
     # A query near one customer's reference, so the search has a true answer.
-    query = matrix[n_references // 2] + 0.3 * rng.standard_normal(dim).astype(np.float32)
-    query /= np.linalg.norm(query)
-    score = score_fn or _centred_top2
-    return median_ms(lambda: rank_customers(index, query, score, top_k=5), repeat)
+    query_shape = shape[n_references // 2] + 0.3 * rng.standard_normal(dim).astype(np.float32)
+    query = np.concatenate([query_shape / np.linalg.norm(query_shape), texture[n_references // 2]])
+    score = score_fn or _typical_score
+    return median_ms(lambda: rank_customers(index, query, score, _shape_cosines, top_k=5), repeat)
 
 
 def _write_scans(folder: Path, count: int, first_seed: int) -> list[Path]:

@@ -1,12 +1,14 @@
 """Identification: which enrolled customers' signatures look most like this one?
 
 Every active reference is compared at once: one matrix-vector product of the cached
-embedding matrix (rows grouped by customer) with the query gives cosine similarities,
-`np.maximum.reduceat` over the customer boundaries each customer's best, and a
+embedding matrix (rows grouped by customer) with the query gives the network's cosine
+similarities (`shape_similarities`: a model's stroke texture, which tells a writer's
+own hand from a careful copy rather than one writer from another, is left to the exact
+score), `np.maximum.reduceat` over the customer boundaries each customer's best, and a
 partial sort the shortlist. Only the shortlisted customers get the verifier's exact,
 calibrated score (which may weigh several references), and are ranked by it. The
 shortlist is several times larger than the number of answers asked for, because the
-exact score can reorder customers whose best cosines are close.
+exact score can reorder customers whose best similarities are close.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ SHORTLIST_FACTOR = 4
 MIN_SHORTLIST = 32
 
 ScoreFn = Callable[[np.ndarray, np.ndarray], float]  # (refs (R, D), query (D,)) -> score
+# (refs (R, D), query (D,)) -> (R,) cosine similarities, e.g. `shape_similarities`
+SimilarityFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ def rank_customers(
     index: EmbeddingMatrix,
     query: np.ndarray,
     score_fn: ScoreFn,
+    similarity_fn: SimilarityFn,
     top_k: int = DEFAULT_TOP_K,
     shortlist_size: int | None = None,
 ) -> list[Candidate]:
@@ -87,7 +92,7 @@ def rank_customers(
     if n_customers == 0 or top_k < 1:
         return []
     query = np.ascontiguousarray(query, dtype=np.float32)
-    similarities = index.matrix @ query
+    similarities = similarity_fn(index.matrix, query)
     best = np.maximum.reduceat(similarities, index.starts)
     size = shortlist_size or max(MIN_SHORTLIST, SHORTLIST_FACTOR * top_k)
     size = min(size, n_customers)
@@ -127,7 +132,7 @@ def identify_signature(
     if index.n_references == 0:
         raise NoReferencesError("No customer is enrolled yet, so there is no one to compare with.")
     query = verifier.embed_canvases([prepared.canvas])[0]
-    ranked = rank_customers(index, query, verifier.score, top_k)
+    ranked = rank_customers(index, query, verifier.score, verifier.shape_similarities, top_k)
     candidates = tuple(
         replace(c, name=getattr(records.get_customer(store.db, c.customer_id), "name", ""))
         for c in ranked

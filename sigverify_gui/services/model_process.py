@@ -95,7 +95,7 @@ class ModelProcessVerifier(ScoringMixin):
         return read_and_preprocess(image)
 
     def embed(self, images: Sequence[ImageInput], batch_size: int = 64) -> np.ndarray:
-        """Raw scans (paths or arrays, any size) → (N, D) float32 unit vectors."""
+        """Raw scans (paths or arrays, any size) → (N, D) float32 (see `model.Verifier.embed`)."""
         from model.verifier import canvases_of
 
         return self.embed_canvases(canvases_of(images), batch_size)

@@ -26,7 +26,8 @@ class VerifierLike(Protocol):
     t_reject: float  # reject below; refer in between
 
     def embed(self, images: Sequence[np.ndarray | str | Path]) -> np.ndarray:
-        """Raw scans -> (N, D) float32, L2-normalised (preprocesses internally)."""
+        """Raw scans -> (N, D) float32 (preprocesses internally); compare them only
+        through `score` and `similarities`, which know what the numbers are."""
         ...
 
     def embed_canvases(self, canvases: Sequence[np.ndarray]) -> np.ndarray:
@@ -39,6 +40,14 @@ class VerifierLike(Protocol):
 
     def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """refs (R, D), queries (Q, D) -> (Q,) scores."""
+        ...
+
+    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """refs (R, D), query (D,) -> (R,): how alike the query is to each reference."""
+        ...
+
+    def shape_similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """refs (R, D), query (D,) -> (R,): the network's cosine alone (cheap)."""
         ...
 
     def decide(

@@ -47,7 +47,7 @@ class VerificationResult:
     closest_reference_id: int  # the reference most like the questioned signature
     model_id: str
     thresholds: Thresholds
-    # (reference id, cosine similarity) of every active reference, best first
+    # (reference id, similarity) of every active reference, best first
     reference_similarities: tuple[tuple[int, float], ...] = ()
     quality: dict = field(default_factory=dict)
 
@@ -130,7 +130,7 @@ def verify_signature(
     thresholds = thresholds_in_force(store, verifier)
     score = float(verifier.score(refs, query))
     decision = verifier.decide(score, thresholds.t_accept, thresholds.t_reject)
-    similarities = refs @ query
+    similarities = verifier.similarities(refs, query)
     order = np.argsort(-similarities, kind="stable")
     closest = ref_ids[int(order[0])]
     with store.write() as db:

@@ -20,7 +20,8 @@ def register(sub) -> None:
         help="refit a model's match-score calibration and thresholds (same weights)",
         description="Refit the calibration and the accept/reject thresholds of WEIGHTS.pt "
         "on the validation writers it was trained with (give the same --data folders), "
-        "and write the result to --out. The weights and the model id do not change.",
+        "and write the result to --out. The weights do not change; nor does the model id, "
+        "unless stroke texture joins a model made before it.",
     )
     p.add_argument("weights", type=Path, metavar="WEIGHTS.pt")
     add_data_options(p)
