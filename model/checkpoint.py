@@ -18,12 +18,10 @@ from pathlib import Path
 import torch
 
 from model.errors import ModelError
-from model.model_file import require_usable
+from model.model_file import format_for, require_usable
 from model.network import NetworkConfig
 from model.preprocess import PREPROCESS_VERSION
 from model.scoring import Calibration, Thresholds
-
-CHECKPOINT_FORMAT = 1
 
 log = logging.getLogger("sigverify.checkpoint")
 
@@ -71,7 +69,7 @@ def save_checkpoint(path: Path, ckpt: Checkpoint) -> Checkpoint:
     state = {k: v.detach().to("cpu").clone() for k, v in ckpt.state_dict.items()}
     ckpt.sha256 = weights_digest(state)
     payload = {
-        "format": CHECKPOINT_FORMAT,
+        "format": format_for(ckpt.calibration),
         "state_dict": state,
         "config": ckpt.config.to_dict(),
         "preprocess_version": ckpt.preprocess_version,
@@ -104,7 +102,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
         # the file run code: never shown to the user, kept in the log at debug level
         log.debug("torch could not load %s: %s", path, err)
         raise _damaged(path) from err
-    version = require_usable(payload, CHECKPOINT_FORMAT, path.name)
+    version = require_usable(payload, path.name)
     try:
         state = payload["state_dict"]
         digest = weights_digest(state)

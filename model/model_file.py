@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from model.errors import ModelError
 from model.preprocess import PREPROCESS_VERSION
+from model.scoring import Calibration
+
+# Format 2: the embedding ends in a stroke-texture histogram. Versions made before
+# texture existed know only format 1, so they refuse such a file instead of scoring it
+# without its texture term (with a calibration fitted for it).
+FORMAT_PLAIN, FORMAT_TEXTURE = 1, 2
+KNOWN_FORMATS = (FORMAT_PLAIN, FORMAT_TEXTURE)
 
 
-def require_usable(header: object, expected_format: int, file_name: str) -> str:
+def format_for(calibration: Calibration) -> int:
+    """The format number a model file with this calibration is written with."""
+    return FORMAT_TEXTURE if calibration.texture else FORMAT_PLAIN
+
+
+def require_usable(header: object, file_name: str) -> str:
     """Refuse a model file of an unknown format, or one made for other preprocessing:
     its embeddings would be silently wrong. Returns its preprocessing version."""
-    if not isinstance(header, dict) or header.get("format") != expected_format:
+    if not isinstance(header, dict) or header.get("format") not in KNOWN_FORMATS:
         raise ModelError(f"{file_name} is not a sigverify model file of a known format.")
     version = header.get("preprocess_version")
     if version != PREPROCESS_VERSION:

@@ -26,11 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import ModelError
-from model.model_file import require_usable
+from model.model_file import format_for, require_usable
 from model.preprocess import PREPROCESS_VERSION
 from model.scoring import Calibration, Thresholds
 
-PORTABLE_FORMAT = 1
 PORTABLE_SUFFIX = ".onnx.zip"
 _NETWORK, _CARD = "model.onnx", "model.json"
 
@@ -54,7 +53,7 @@ class PortableModel:
 def write_portable(path: Path, model: PortableModel) -> None:
     """Write atomically (temp file + rename), like a checkpoint."""
     meta = {
-        "format": PORTABLE_FORMAT,
+        "format": format_for(model.calibration),
         "model_id": model.model_id,
         "preprocess_version": model.preprocess_version,
         "embedding_dim": model.embedding_dim,
@@ -85,7 +84,7 @@ def load_portable(path: Path) -> PortableModel:
         raise ModelError(
             f"The model file {path.name} is damaged or not a sigverify model."
         ) from err
-    version = require_usable(meta, PORTABLE_FORMAT, path.name)
+    version = require_usable(meta, path.name)
     if hashlib.sha256(onnx).hexdigest() != meta.get("onnx_sha256"):
         raise ModelError(f"The model file {path.name} fails its integrity check.")
     try:

@@ -31,8 +31,8 @@ validation writers (never the training writers), with genuine queries on one sid
 and skilled and random forgeries on the other, weighted to a 50/50 prior. The
 score therefore behaves like the probability that the questioned signature is the
 reference writer's when a genuine signature and a forgery are equally likely. With
-texture, the regression has both terms as inputs, and the ratio of their slopes is
-`texture_weight`.
+texture, a first regression with both terms as inputs gives `texture_weight` (the ratio
+of their slopes); the calibration is then fitted on the weighted sum.
 """
 
 from __future__ import annotations

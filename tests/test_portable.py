@@ -64,6 +64,10 @@ def test_portable_model_gives_the_checkpoints_embeddings_id_and_thresholds(expor
     canvases = [torch_v.preprocess(s).canvas for s in scans] * 3
     assert opencv_v.embed_canvases(canvases, batch_size=4).shape == (9, 16)
     assert opencv_v.embed_canvases([]).shape == (0, 16)
+    # a model without texture is still written as format 1, which older versions read
+    with zipfile.ZipFile(portable) as archive:
+        assert json.loads(archive.read("model.json"))["format"] == 1
+    assert torch.load(pt, weights_only=True)["format"] == 1
 
 
 def test_shipped_portable_model_is_the_shipped_checkpoint():
@@ -72,6 +76,11 @@ def test_shipped_portable_model_is_the_shipped_checkpoint():
     torch_v, opencv_v = Verifier.load(pt, device="cpu"), Verifier.load(portable)
     assert opencv_v.model_id == torch_v.model_id
     assert opencv_v.thresholds == torch_v.thresholds
+    assert opencv_v.calibration == torch_v.calibration and torch_v.calibration.texture
+    # a texture model is written as format 2, which versions without texture refuse
+    assert torch.load(pt, weights_only=True)["format"] == 2
+    with zipfile.ZipFile(portable) as archive:
+        assert json.loads(archive.read("model.json"))["format"] == 2
     scans = _scans(2)
     assert np.allclose(opencv_v.embed(scans), torch_v.embed(scans), atol=1e-5)
 
