@@ -204,13 +204,21 @@ def score_terms(refs: np.ndarray, queries: np.ndarray, calibration: Calibration)
     return np.stack([shape, texture], axis=1)
 
 
+def shape_similarities(refs: np.ndarray, query: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """The network's cosine similarity of the query to each reference, texture left
+    out: one matrix-vector product, refs (R, D), query (D,) → (R,)."""
+    ref_shape, _ = split_embeddings(refs, calibration.texture_dims)
+    query_shape, _ = split_embeddings(query, calibration.texture_dims)
+    return ref_shape @ query_shape[0]
+
+
 def pair_similarities(refs: np.ndarray, query: np.ndarray, calibration: Calibration) -> np.ndarray:
     """How alike the query is to each reference, on the scale of the raw similarity
     (cosine, less the weighted texture distance): refs (R, D), query (D,) → (R,)."""
-    ref_shape, ref_texture = split_embeddings(refs, calibration.texture_dims)
-    query_shape, query_texture = split_embeddings(query, calibration.texture_dims)
-    sims = ref_shape @ query_shape[0]
+    sims = shape_similarities(refs, query, calibration)
     if calibration.texture_dims:
+        _, ref_texture = split_embeddings(refs, calibration.texture_dims)
+        _, query_texture = split_embeddings(query, calibration.texture_dims)
         sims = sims - calibration.texture_weight * chi2_distances(ref_texture, query_texture)[:, 0]
     return sims
 
@@ -276,12 +284,9 @@ class ScoringMixin:
         return pair_similarities(refs, query, self.calibration)
 
     def shape_similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """The network's cosine similarity alone: one matrix-vector product, for
-        searching many references at once (identification's shortlist)."""
-        texture_dims = self.calibration.texture_dims
-        ref_shape, _ = split_embeddings(refs, texture_dims)
-        query_shape, _ = split_embeddings(query, texture_dims)
-        return ref_shape @ query_shape[0]
+        """The network's cosine similarity alone, for searching many references at
+        once (identification's shortlist)."""
+        return shape_similarities(refs, query, self.calibration)
 
     def raw_similarity(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
         return calibrated_raw_similarity(refs, queries, self.calibration)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from model.bench import benchmark, median_ms, signature_capture
-from model.scoring import REFERENCE_CENTRING, Calibration, match_scores, split_embeddings
+from model.scoring import REFERENCE_CENTRING, Calibration, match_scores, shape_similarities
 from model.texture import TEXTURE_DIMS, TEXTURE_VERSION
 from sigverify_gui.services.verifier_protocol import VerifierLike
 
@@ -48,8 +48,8 @@ def _typical_score(refs: np.ndarray, query: np.ndarray) -> float:
 
 
 def _shape_cosines(refs: np.ndarray, query: np.ndarray) -> np.ndarray:
-    ref_shape, _ = split_embeddings(refs, TEXTURE_DIMS)
-    return ref_shape @ query[: ref_shape.shape[1]]
+    """`Verifier.shape_similarities`' arithmetic: identification's shortlist."""
+    return shape_similarities(refs, query, _TYPICAL_CALIBRATION)
 
 
 def identify_ms_100k(
