@@ -160,6 +160,24 @@ def split_embeddings(embeddings: np.ndarray, texture_dims: int) -> tuple[np.ndar
     return e[:, :cut], e[:, cut:]
 
 
+def _shape_offset(refs: np.ndarray, centre: float, typical_self_similarity: float) -> float:
+    """What centring takes off the shape term: `centre` times the references' own mean
+    similarity (its typical value for a single reference)."""
+    if not centre:
+        return 0.0
+    own = self_similarity(refs)
+    return centre * (typical_self_similarity if own is None else own)
+
+
+def _texture_offset(refs: np.ndarray, centre: float, typical_distance: float) -> float:
+    """What centring adds to the texture term: `centre` times the references' mean
+    texture distance among themselves (its typical value for a single reference)."""
+    if not centre:
+        return 0.0
+    spread = texture_spread(refs)
+    return centre * (typical_distance if spread is None else spread)
+
+
 def raw_similarity(
     refs: np.ndarray,
     queries: np.ndarray,
@@ -172,10 +190,7 @@ def raw_similarity(
     refs = np.atleast_2d(np.asarray(refs, np.float32))
     queries = np.atleast_2d(np.asarray(queries, np.float32))
     best = _k_best_mean(queries @ refs.T, k)  # unit vectors: dot product is the cosine
-    if centre:
-        own = self_similarity(refs)
-        best = best - centre * (typical_self_similarity if own is None else own)
-    return best
+    return best - _shape_offset(refs, centre, typical_self_similarity)
 
 
 def texture_closeness(
@@ -184,10 +199,7 @@ def texture_closeness(
     """The texture term: minus the mean chi-square distance to the k closest references'
     textures, plus `centre` times the references' mean distance among themselves."""
     best = _k_best_mean(-chi2_distances(queries, refs), k)
-    if centre:
-        spread = texture_spread(refs)
-        best = best + centre * (typical_distance if spread is None else spread)
-    return best
+    return best + _texture_offset(refs, centre, typical_distance)
 
 
 def score_terms(refs: np.ndarray, queries: np.ndarray, calibration: Calibration) -> np.ndarray:
@@ -212,17 +224,6 @@ def shape_similarities(refs: np.ndarray, query: np.ndarray, calibration: Calibra
     return ref_shape @ query_shape[0]
 
 
-def pair_similarities(refs: np.ndarray, query: np.ndarray, calibration: Calibration) -> np.ndarray:
-    """How alike the query is to each reference, on the scale of the raw similarity
-    (cosine, less the weighted texture distance): refs (R, D), query (D,) → (R,)."""
-    sims = shape_similarities(refs, query, calibration)
-    if calibration.texture_dims:
-        _, ref_texture = split_embeddings(refs, calibration.texture_dims)
-        _, query_texture = split_embeddings(query, calibration.texture_dims)
-        sims = sims - calibration.texture_weight * chi2_distances(ref_texture, query_texture)[:, 0]
-    return sims
-
-
 def calibrated(raw: np.ndarray, calibration: Calibration) -> np.ndarray:
     z = calibration.a * np.asarray(raw, np.float64) + calibration.b
     return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float64)
@@ -238,6 +239,23 @@ def calibrated_raw_similarity(
 
 def match_scores(refs: np.ndarray, queries: np.ndarray, calibration: Calibration) -> np.ndarray:
     return calibrated(calibrated_raw_similarity(refs, queries, calibration), calibration)
+
+
+def reference_scores(refs: np.ndarray, query: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """The match score the query would get from each reference on its own, centred on
+    the whole set of references as the match score is: refs (R, D), query (D,) → (R,)
+    in [0, 1]. Orders the references by how alike the query is to each (the closest
+    one is shown beside it), on the scale the teller reads the match score on."""
+    c = calibration
+    ref_shape, ref_texture = split_embeddings(refs, c.texture_dims)
+    _, query_texture = split_embeddings(query, c.texture_dims)
+    raw = shape_similarities(refs, query, c)
+    raw = raw - _shape_offset(ref_shape, c.centre, c.typical_self_similarity)
+    if c.texture_dims:
+        closeness = -chi2_distances(query_texture, ref_texture)[0]
+        closeness = closeness + _texture_offset(ref_texture, c.centre, c.typical_texture_distance)
+        raw = raw + c.texture_weight * closeness
+    return calibrated(raw, c)
 
 
 def decide(score: float, thresholds: Thresholds) -> str:
@@ -279,9 +297,9 @@ class ScoringMixin:
             self.scores(refs, np.asarray(query)[None] if np.ndim(query) == 1 else query)[0]
         )
 
-    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """How alike the query is to each reference (for "closest reference")."""
-        return pair_similarities(refs, query, self.calibration)
+    def reference_scores(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """The match score the query would get from each reference on its own (R,)."""
+        return reference_scores(refs, query, self.calibration)
 
     def shape_similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
         """The network's cosine similarity alone, for searching many references at

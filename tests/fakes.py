@@ -130,10 +130,12 @@ class FakeVerifier:
     def score(self, refs: np.ndarray, query: np.ndarray) -> float:
         return float(self.scores(refs, np.asarray(query)[None, :])[0])
 
-    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+    def shape_similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
         return np.atleast_2d(np.asarray(refs, np.float32)) @ np.asarray(query, np.float32)
 
-    shape_similarities = similarities  # the fake has no stroke texture
+    def reference_scores(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+        raw = self.shape_similarities(refs, query)  # the fake has no stroke texture
+        return 1.0 / (1.0 + np.exp(-self.slope * (raw - self.midpoint)))
 
     def decide(
         self, score: float, t_accept: float | None = None, t_reject: float | None = None

@@ -124,7 +124,7 @@ def test_scores_and_decisions_equal_the_in_process_verifiers(proxy, reference):
     np.testing.assert_array_equal(proxy.scores(refs, queries), reference.scores(refs, queries))
     assert proxy.score(refs, queries[0]) == reference.score(refs, queries[0])
     np.testing.assert_array_equal(
-        proxy.similarities(refs, queries[0]), reference.similarities(refs, queries[0])
+        proxy.reference_scores(refs, queries[0]), reference.reference_scores(refs, queries[0])
     )
     np.testing.assert_array_equal(
         proxy.raw_similarity(refs, queries), reference.raw_similarity(refs, queries)

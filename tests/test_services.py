@@ -218,9 +218,10 @@ def test_verify_accepts_the_customer_and_rejects_another(enrolled, fake, sigs):
     assert genuine.decision == "accept" and genuine.score >= fake.t_accept
     ref_ids = [r.id for r in records.references_of(store.db, "A")]
     assert genuine.closest_reference_id in ref_ids
-    sims = dict(genuine.reference_similarities)
-    assert set(sims) == set(ref_ids)
-    assert sims[genuine.closest_reference_id] == max(sims.values())
+    per_reference = dict(genuine.reference_scores)
+    assert set(per_reference) == set(ref_ids)
+    assert per_reference[genuine.closest_reference_id] == max(per_reference.values())
+    assert all(0.0 <= s <= 1.0 for s in per_reference.values())
     other = verify.verify_signature(store, fake, "A", sigs[BOB][5])
     assert other.decision == "reject" and other.score < genuine.score
     d = genuine.to_dict()

@@ -45,7 +45,7 @@ def test_rank_customers_matches_brute_force():
     index = _index(rng, 600, 150, 16)
     query = _unit(rng, 1, 16)[0]
     ranked = identify.rank_customers(
-        index, query, _top2_score, _cosine, top_k=7, shortlist_size=150
+        index, query, _top2_score, _cosine, _cosine, top_k=7, shortlist_size=150
     )
     brute = []
     for i, cid in enumerate(index.customer_ids):
@@ -68,7 +68,7 @@ def test_the_shortlist_keeps_the_customer_with_the_best_reference():
     target_row = 2345
     query = index.matrix[target_row] + 0.05 * rng.standard_normal(32).astype(np.float32)
     ranked = identify.rank_customers(
-        index, query / np.linalg.norm(query), _top2_score, _cosine, top_k=3
+        index, query / np.linalg.norm(query), _top2_score, _cosine, _cosine, top_k=3
     )
     owner = next(
         i
@@ -80,7 +80,8 @@ def test_the_shortlist_keeps_the_customer_with_the_best_reference():
 
 def test_empty_index_ranks_nobody():
     empty = EmbeddingMatrix.from_arrays("m", 0, np.zeros((0, 8), np.float32), np.zeros(0), [])
-    assert identify.rank_customers(empty, np.ones(8, np.float32), _top2_score, _cosine) == []
+    query = np.ones(8, np.float32)
+    assert identify.rank_customers(empty, query, _top2_score, _cosine, _cosine) == []
 
 
 def test_searching_100k_references_is_fast():
@@ -89,11 +90,11 @@ def test_searching_100k_references_is_fast():
     rng = np.random.default_rng(7)
     index = _index(rng, 100_000, 20_000, 128)
     query = _unit(rng, 1, 128)[0]
-    identify.rank_customers(index, query, _top2_score, _cosine, top_k=5)
+    identify.rank_customers(index, query, _top2_score, _cosine, _cosine, top_k=5)
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        identify.rank_customers(index, query, _top2_score, _cosine, top_k=5)
+        identify.rank_customers(index, query, _top2_score, _cosine, _cosine, top_k=5)
         times.append(time.perf_counter() - start)
     assert sorted(times)[2] < 0.15
 
@@ -132,3 +133,22 @@ def test_identify_re_embeds_other_models_references_first(tmp_path):
         assert result.references_searched == 6 and result.candidates[0].customer_id == "W2"
         refs = records.references_of(store.db, "W3")
         assert {r.model_id for r in refs} == {"fake-0002"}
+
+
+def test_the_closest_reference_is_the_one_verification_would_show():
+    # the shortlist searches on cosines; the closest reference is chosen by the
+    # per-reference score (texture included in a real model), as verification does
+    rng = np.random.default_rng(8)
+    index = _index(rng, 40, 10, 8)
+    query = _unit(rng, 1, 8)[0]
+
+    def farthest_first(refs, q):
+        return -(refs @ q)
+
+    ranked = identify.rank_customers(index, query, _top2_score, _cosine, farthest_first, top_k=3)
+    for cand in ranked:
+        c = index.customer_ids.index(cand.customer_id)
+        rows = index.rows_of(c)
+        sims = index.matrix[rows] @ query
+        assert cand.closest_reference_id == int(index.reference_ids[rows][np.argmin(sims)])
+        assert cand.similarity == pytest.approx(sims.max())

@@ -8,7 +8,7 @@ from model.errors import ModelError
 from model.scoring import (
     Calibration,
     match_scores,
-    pair_similarities,
+    reference_scores,
     score_terms,
 )
 from model.synth.dataset import sample_rng, writer_for
@@ -80,10 +80,20 @@ def test_the_texture_term_lowers_the_score_of_the_same_shape_in_another_hand():
     assert g > c
     terms = score_terms(refs, np.vstack([genuine, copy]), TEXTURED)
     assert terms[0, 0] == pytest.approx(terms[1, 0]) and terms[0, 1] > terms[1, 1]
-    # without texture in the calibration the texture columns would be read as shape:
-    # the pair similarity of a textured model sees both
-    sims = pair_similarities(refs, copy[0], TEXTURED)
-    assert sims.shape == (3,) and (sims < refs[:, :3] @ copy[0, :3]).all()
+    # each reference on its own sees the texture too: every one scores the copy lower
+    own_hand = reference_scores(refs, genuine[0], TEXTURED)
+    other_hand = reference_scores(refs, copy[0], TEXTURED)
+    assert other_hand.shape == (3,) and (other_hand < own_hand).all()
+    assert (other_hand >= 0.0).all() and (own_hand <= 1.0).all()
+
+
+def test_a_single_references_score_is_the_match_score_against_it():
+    rng = np.random.default_rng(4)
+    refs = _embeddings([[1, 0, 0]], [rng.dirichlet(np.ones(TEXTURE_DIMS) * 50)])
+    query = _embeddings([[0.9, 0.3, 0.1]], [rng.dirichlet(np.ones(TEXTURE_DIMS) * 50)])
+    assert reference_scores(refs, query[0], TEXTURED)[0] == pytest.approx(
+        match_scores(refs, query, TEXTURED)[0]
+    )
 
 
 def test_texture_weight_is_the_ratio_of_the_fitted_slopes_and_never_negative():

@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from model.bench import benchmark, median_ms, signature_capture
-from model.scoring import REFERENCE_CENTRING, Calibration, match_scores, shape_similarities
+from model.scoring import (
+    REFERENCE_CENTRING,
+    Calibration,
+    match_scores,
+    reference_scores,
+    shape_similarities,
+)
 from model.texture import TEXTURE_DIMS, TEXTURE_VERSION
 from sigverify_gui.services.verifier_protocol import VerifierLike
 
@@ -52,6 +58,11 @@ def _shape_cosines(refs: np.ndarray, query: np.ndarray) -> np.ndarray:
     return shape_similarities(refs, query, _TYPICAL_CALIBRATION)
 
 
+def _reference_scores(refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """`Verifier.reference_scores`' arithmetic: a candidate's closest reference."""
+    return reference_scores(refs, query, _TYPICAL_CALIBRATION)
+
+
 def identify_ms_100k(
     repeat: int,
     n_references: int = 100_000,
@@ -75,7 +86,11 @@ def identify_ms_100k(
     query_shape = shape[n_references // 2] + 0.3 * rng.standard_normal(dim).astype(np.float32)
     query = np.concatenate([query_shape / np.linalg.norm(query_shape), texture[n_references // 2]])
     score = score_fn or _typical_score
-    return median_ms(lambda: rank_customers(index, query, score, _shape_cosines, top_k=5), repeat)
+
+    def search():
+        return rank_customers(index, query, score, _shape_cosines, _reference_scores, top_k=5)
+
+    return median_ms(search, repeat)
 
 
 def _write_scans(folder: Path, count: int, first_seed: int) -> list[Path]:

@@ -6,7 +6,9 @@ similarities (`shape_similarities`: a model's stroke texture, which tells a writ
 own hand from a careful copy rather than one writer from another, is left to the exact
 score), `np.maximum.reduceat` over the customer boundaries each customer's best, and a
 partial sort the shortlist. Only the shortlisted customers get the verifier's exact,
-calibrated score (which may weigh several references), and are ranked by it. The
+calibrated score (which may weigh several references), and are ranked by it; their
+closest reference is the one verification would show beside the signature (the best
+`reference_scores`, texture included). The
 shortlist is several times larger than the number of answers asked for, because the
 exact score can reorder customers whose best similarities are close.
 """
@@ -37,7 +39,8 @@ SHORTLIST_FACTOR = 4
 MIN_SHORTLIST = 32
 
 ScoreFn = Callable[[np.ndarray, np.ndarray], float]  # (refs (R, D), query (D,)) -> score
-# (refs (R, D), query (D,)) -> (R,) cosine similarities, e.g. `shape_similarities`
+# (refs (R, D), query (D,)) -> (R,): cosine similarities (`shape_similarities`) for
+# the shortlist, per-reference scores (`reference_scores`) for the closest reference
 SimilarityFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -84,6 +87,7 @@ def rank_customers(
     query: np.ndarray,
     score_fn: ScoreFn,
     similarity_fn: SimilarityFn,
+    reference_fn: SimilarityFn,
     top_k: int = DEFAULT_TOP_K,
     shortlist_size: int | None = None,
 ) -> list[Candidate]:
@@ -104,7 +108,7 @@ def rank_customers(
     for c in shortlisted:
         rows = index.rows_of(int(c))
         score = float(score_fn(index.matrix[rows], query))
-        closest_row = rows.start + int(np.argmax(similarities[rows]))
+        closest_row = rows.start + int(np.argmax(reference_fn(index.matrix[rows], query)))
         scored.append((score, float(best[c]), int(c), int(index.reference_ids[closest_row])))
     scored.sort(key=lambda s: (-s[0], -s[1], index.customer_ids[s[2]]))
     return [
@@ -132,7 +136,9 @@ def identify_signature(
     if index.n_references == 0:
         raise NoReferencesError("No customer is enrolled yet, so there is no one to compare with.")
     query = verifier.embed_canvases([prepared.canvas])[0]
-    ranked = rank_customers(index, query, verifier.score, verifier.shape_similarities, top_k)
+    ranked = rank_customers(
+        index, query, verifier.score, verifier.shape_similarities, verifier.reference_scores, top_k
+    )
     candidates = tuple(
         replace(c, name=getattr(records.get_customer(store.db, c.customer_id), "name", ""))
         for c in ranked

@@ -27,7 +27,7 @@ class VerifierLike(Protocol):
 
     def embed(self, images: Sequence[np.ndarray | str | Path]) -> np.ndarray:
         """Raw scans -> (N, D) float32 (preprocesses internally); compare them only
-        through `score` and `similarities`, which know what the numbers are."""
+        through `score` and `reference_scores`, which know what the numbers are."""
         ...
 
     def embed_canvases(self, canvases: Sequence[np.ndarray]) -> np.ndarray:
@@ -42,8 +42,9 @@ class VerifierLike(Protocol):
         """refs (R, D), queries (Q, D) -> (Q,) scores."""
         ...
 
-    def similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """refs (R, D), query (D,) -> (R,): how alike the query is to each reference."""
+    def reference_scores(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """refs (R, D), query (D,) -> (R,) in [0, 1]: the match score the query would
+        get from each reference on its own (orders them: the closest first)."""
         ...
 
     def shape_similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:

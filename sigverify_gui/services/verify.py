@@ -47,8 +47,9 @@ class VerificationResult:
     closest_reference_id: int  # the reference most like the questioned signature
     model_id: str
     thresholds: Thresholds
-    # (reference id, similarity) of every active reference, best first
-    reference_similarities: tuple[tuple[int, float], ...] = ()
+    # (reference id, the match score from that reference alone) of every active
+    # reference, the closest first
+    reference_scores: tuple[tuple[int, float], ...] = ()
     quality: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,8 +61,8 @@ class VerificationResult:
             "model_id": self.model_id,
             "thresholds": self.thresholds.to_dict(),
             "verification_id": self.verification_id,
-            "reference_similarities": [
-                {"reference_id": rid, "similarity": sim} for rid, sim in self.reference_similarities
+            "reference_scores": [
+                {"reference_id": rid, "score": s} for rid, s in self.reference_scores
             ],
         }
 
@@ -130,8 +131,8 @@ def verify_signature(
     thresholds = thresholds_in_force(store, verifier)
     score = float(verifier.score(refs, query))
     decision = verifier.decide(score, thresholds.t_accept, thresholds.t_reject)
-    similarities = verifier.similarities(refs, query)
-    order = np.argsort(-similarities, kind="stable")
+    per_reference = verifier.reference_scores(refs, query)
+    order = np.argsort(-per_reference, kind="stable")
     closest = ref_ids[int(order[0])]
     with store.write() as db:
         verification_id = audit.append(
@@ -157,7 +158,7 @@ def verify_signature(
         closest_reference_id=closest,
         model_id=verifier.model_id,
         thresholds=thresholds,
-        reference_similarities=tuple((ref_ids[int(i)], float(similarities[int(i)])) for i in order),
+        reference_scores=tuple((ref_ids[int(i)], float(per_reference[int(i)])) for i in order),
         quality=prepared.quality,
     )
 

@@ -42,7 +42,7 @@ class ReferenceImage:
     gray: np.ndarray = field(repr=False)
     canvas: np.ndarray = field(repr=False)  # float32, as the model saw it
     dpi: float | None
-    similarity: float
+    score: float  # the match score from this reference alone
     captured_at: str
 
 
@@ -267,10 +267,10 @@ class ResultPage(QWidget):
         self.strip.clear()
         numbers = reference_numbers(r.reference_id for r in outcome.references)
         for i, ref in enumerate(outcome.references):
-            caption = f"#{numbers[ref.reference_id]} · {ref.similarity:.2f}"
+            caption = f"#{numbers[ref.reference_id]} · {ref.score:.2f}"
             tooltip = (
-                f"Reference #{numbers[ref.reference_id]}, similarity {ref.similarity:.2f} "
-                f"(database id {ref.reference_id})"
+                f"Reference #{numbers[ref.reference_id]}: match {ref.score:.2f} against this "
+                f"reference alone (database id {ref.reference_id})"
             )
             self.strip.add(ref.reference_id, ref.gray, caption, tooltip)
             if i == 0:
@@ -299,7 +299,7 @@ class ResultPage(QWidget):
             f"{q.source}",
             f"Reference #{self.reference_number(ref.reference_id)}{closest}, "
             f"captured {ref.captured_at[:10]}, "
-            f"similarity {ref.similarity:.2f}",
+            f"match {ref.score:.2f} against it alone",
         )
         if q.canvas is not None:
             self.overlay.set_canvases(q.canvas, ref.canvas)

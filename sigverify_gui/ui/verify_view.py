@@ -52,7 +52,7 @@ def run_verification(store, verifier, customer_id, questioned, operator, progres
     )
     references = []
     by_id = {r.id: r for r in records.references_of(store.db, customer_id)}
-    for reference_id, similarity in result.reference_similarities:
+    for reference_id, reference_score in result.reference_scores:
         ref = by_id.get(reference_id)
         if ref is None:
             continue
@@ -64,7 +64,7 @@ def run_verification(store, verifier, customer_id, questioned, operator, progres
                 gray_from_png(image_png),
                 canvas,
                 ref.quality.get("dpi"),
-                similarity,
+                reference_score,
                 ref.captured_at,
             )
         )
