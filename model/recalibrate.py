@@ -4,7 +4,8 @@ the customer's references, then stroke texture, came after the shipped weights),
 refit on fresh data. The weights stay as they are. So do the model id and every stored
 embedding, except when stroke texture joins a model made before it: its embeddings
 grow by the texture histogram, so it gets a new model id and stored references are
-embedded again (as after any model change)."""
+embedded again (as after any model change). `texture=False` refits without it: the
+embeddings, and the model id, of a model made before texture then stay as they are."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def recalibrate(
     progress: Progress | None = None,
     command: str = "",
     device: str = "auto",
+    texture: bool = True,
 ) -> Checkpoint:
     ckpt = load_checkpoint(weights)
     recorded = ckpt.training.get("data") or {}
@@ -54,7 +56,7 @@ def recalibrate(
     dev = resolve_device(device)
     net = build_network(ckpt.config)
     net.load_state_dict(ckpt.state_dict)
-    calibration, thresholds, metrics = calibrate_on(net.to(dev), data.val, dev)
+    calibration, thresholds, metrics = calibrate_on(net.to(dev), data.val, dev, texture)
     refitted = replace(
         ckpt,
         calibration=calibration,

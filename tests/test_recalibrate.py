@@ -14,6 +14,7 @@ from model.synth import write_dataset
 from model.texture import TEXTURE_VERSION
 from model.train import train
 from model.training_setup import prepare
+from tests.cli_errors import cli_with, run_cli
 from tests.tiny import tiny_config
 
 
@@ -58,6 +59,22 @@ def test_recalibrating_a_texture_model_keeps_its_model_id(trained, tmp_path):
     first = recalibrate(root / "old.pt", [data_dir], tmp_path / "a.pt", root / "cache")
     second = recalibrate(tmp_path / "a.pt", [data_dir], tmp_path / "b.pt", root / "cache")
     assert second.model_id == first.model_id
+
+
+def test_without_texture_a_model_made_before_it_keeps_its_model_id(
+    trained, tmp_path, monkeypatch, capsys
+):
+    root, data_dir = trained
+    old = load_checkpoint(root / "old.pt")
+    main = cli_with(monkeypatch, "calibrate")
+    argv = ["calibrate", root / "old.pt", "--data", data_dir, "--cache", root / "cache"]
+    code, out, err = run_cli(main, capsys, *argv, "--out", tmp_path / "plain.pt", "--no-texture")
+    assert code == 0, err
+    plain = load_checkpoint(tmp_path / "plain.pt")
+    assert plain.model_id == old.model_id and not plain.calibration.texture
+    assert old.model_id in out
+    assert plain.calibration.centre == REFERENCE_CENTRING  # refitted all the same
+    assert plain.calibration.fingerprint != old.calibration.fingerprint
 
 
 def test_other_data_or_no_record_of_the_split_is_refused(trained, tmp_path):

@@ -26,6 +26,13 @@ def register(sub) -> None:
     p.add_argument("weights", type=Path, metavar="WEIGHTS.pt")
     add_data_options(p)
     p.add_argument("--out", type=Path, required=True, metavar="OUT.pt")
+    p.add_argument(
+        "--no-texture",
+        dest="texture",
+        action="store_false",
+        help="score by the network alone, without the stroke-texture term: a model made "
+        "before texture keeps its model id, so stored references need not be embedded again",
+    )
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -37,7 +44,13 @@ def run(args) -> int:
     check_data_folders(args.data)
     check_target(args.out)  # before preprocessing, not once it is done
     ckpt = recalibrate(
-        args.weights, args.data, args.out, args.cache, TerminalProgress("data"), command_line()
+        args.weights,
+        args.data,
+        args.out,
+        args.cache,
+        TerminalProgress("data"),
+        command_line(),
+        texture=args.texture,
     )
     emit(
         args,
