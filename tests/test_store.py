@@ -305,6 +305,19 @@ def test_threads_get_their_own_connections(tmp_path):
         assert len(records.list_customers(store.db)) == 40
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files via /proc")
+def test_a_finished_threads_connection_is_closed(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        records.list_customers(store.db)
+        open_files = len(os.listdir("/proc/self/fd"))
+        for _ in range(30):
+            t = threading.Thread(target=lambda: records.list_customers(store.db))
+            t.start()
+            t.join()
+        assert len(os.listdir("/proc/self/fd")) < open_files + 10  # 30 more if they stayed
+        records.list_customers(store.db)  # this thread's own connection is untouched
+
+
 def test_closed_store_refuses_use(tmp_path):
     store = Store(tmp_path / "s.db")
     store.close()

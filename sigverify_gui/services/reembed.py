@@ -86,11 +86,11 @@ def reembed_stale(
 
 def _audit_batch(db, ids, made_by: dict[int, str], customer_id, model_id: str, operator) -> None:
     from_models = Counter(made_by.values())
-    if set(from_models) - {model_id}:
+    if others := sorted(set(from_models) - {model_id}):
         log.warning(
             "re-embedded references made by %s; if a workstation on this store still runs "
             "that model, the two will keep re-embedding each other's references",
-            ", ".join(sorted(set(from_models) - {model_id})),
+            ", ".join(others),
         )
     audit.append(
         db,

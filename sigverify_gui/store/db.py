@@ -4,7 +4,10 @@ Threading: a `Store` may be shared by every thread of the app (the GUI calls the
 services from worker threads). Each thread gets its own SQLite connection, opened on
 first use with the same settings; connections are never shared between threads, so
 no lock is needed around queries, and SQLite's own locking (WAL, busy timeout)
-coordinates threads and processes alike. `close()` closes them all.
+coordinates threads and processes alike. A thread's connection closes once nothing
+refers to it any more: a thread pool's worker gets a fresh Python thread state for
+every task, so a connection kept until the store closes would pile up, one per
+verification, all day (file handles and page cache). `close()` closes the rest.
 
 Writes go through `write()`: BEGIN IMMEDIATE takes the write lock up front, so two
 writers never deadlock half-way through a transaction (with a deferred BEGIN, both
@@ -33,6 +36,7 @@ import sqlite3
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,7 +77,7 @@ class Store:
     ) -> None:
         self.path = Path(path).expanduser()
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._databases: weakref.WeakSet[Database] = weakref.WeakSet()  # open ones
         self._lock = threading.Lock()
         self._closed = False
         # Caches owned by other store modules (e.g. the embedding matrix), keyed by name.
@@ -116,7 +120,11 @@ class Store:
             raise StoreError("The signature store has been closed.")
         db = getattr(self._local, "db", None)
         if db is None:
-            db = Database(self._connect())
+            conn = self._connect()
+            db = Database(conn)
+            weakref.finalize(db, conn.close)  # see the module docstring
+            with self._lock:
+                self._databases.add(db)
             self._local.db = db
         return db
 
@@ -140,8 +148,6 @@ class Store:
             raise StoreError(
                 f"The signature store {self.path} could not be opened: {err}."
             ) from err
-        with self._lock:
-            self._connections.append(conn)
         return conn
 
     def _read_only_cause(self) -> str:
@@ -159,9 +165,9 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            for db in list(self._databases):
+                db.conn.close()
+            self._databases.clear()
 
     def __enter__(self) -> Store:
         return self
