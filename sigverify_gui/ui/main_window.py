@@ -158,6 +158,12 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         """Non-blocking (`open`, not `exec`): the window keeps painting meanwhile."""
+        if self.settings_dialog is not None:
+            if self.settings_dialog.isVisible():  # already open: bring it forward
+                self.settings_dialog.raise_()
+                self.settings_dialog.activateWindow()
+                return self.settings_dialog
+            self.settings_dialog.deleteLater()  # the last one, closed: not kept all day
         self.settings_dialog = SettingsDialog(self.context, self)
         self.settings_dialog.open()
         return self.settings_dialog

@@ -10,7 +10,7 @@ from sigverify_gui.services.enrol import enrol_customer
 from sigverify_gui.store import records
 from sigverify_gui.ui import palette
 from sigverify_gui.ui.main_window import ENROL_TAB, HISTORY_TAB, VERIFY_TAB, MainWindow
-from sigverify_gui.ui.qt import QApplication, Qt, QtWidgets
+from sigverify_gui.ui.qt import QApplication, QEvent, Qt, QtWidgets
 from sigverify_gui.ui.settings import load_settings
 from tests.fakes import render_signatures
 
@@ -218,7 +218,17 @@ def test_accessible_names_on_the_interactive_widgets(window):
 def test_settings_dialog_opens_without_blocking(qtbot, window):
     dialog = window.open_settings()
     assert dialog.isVisible()  # open() returned: the event loop was never blocked
+    assert window.open_settings() is dialog  # open already: brought forward, not another
     dialog.reject()
+
+
+def test_settings_dialogs_opened_all_day_do_not_pile_up(qtbot, window):
+    from sigverify_gui.ui.settings_dialog import SettingsDialog
+
+    for _ in range(5):
+        window.open_settings().reject()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert len(window.findChildren(SettingsDialog)) == 1
 
 
 def alt_letters(window) -> list[str]:
