@@ -53,6 +53,9 @@ def start(argv: Sequence[str] | None = None, verifier_factory=None) -> Running:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     log_path = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from sigverify_gui.ui.collector import collect_on_ui_thread
+
+    collect_on_ui_thread(app)
     app.setApplicationName("sigverify")
     app.setOrganizationName("sigverify")
     app.setApplicationVersion(__version__)

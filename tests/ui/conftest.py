@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from sigverify_gui.ui import errors, workers  # noqa: E402
+from sigverify_gui.ui.collector import collect_on_ui_thread  # noqa: E402
 from sigverify_gui.ui.context import AppContext  # noqa: E402
 from sigverify_gui.ui.qt import QSettings  # noqa: E402
 from sigverify_gui.ui.settings import Settings  # noqa: E402
@@ -73,6 +74,12 @@ def qsettings(tmp_path_factory):
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
     yield folder
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_ui_thread(qapp):
+    # as the app does (sigverify_gui.ui.collector): never in a job's thread
+    collect_on_ui_thread(qapp)
 
 
 @pytest.fixture(autouse=True)
