@@ -178,6 +178,35 @@ def _texture_offset(refs: np.ndarray, centre: float, typical_distance: float) ->
     return centre * (typical_distance if spread is None else spread)
 
 
+def pair_terms(
+    refs: np.ndarray, queries: np.ndarray, calibration: Calibration
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each query's shape and texture terms against each reference alone, both centred
+    on the whole set of references: (Q, R) each; the texture None without texture.
+    Shape: the cosine, less `centre` times the references' own mean similarity.
+    Texture: minus the chi-square distance, plus `centre` times the references' mean
+    distance among themselves."""
+    c = calibration
+    ref_shape, ref_texture = split_embeddings(refs, c.texture_dims)
+    query_shape, query_texture = split_embeddings(queries, c.texture_dims)
+    cosines = query_shape @ ref_shape.T  # unit vectors: the dot product is the cosine
+    shape = cosines - _shape_offset(ref_shape, c.centre, c.typical_self_similarity)
+    if not c.texture_dims:
+        return shape, None
+    closeness = -chi2_distances(query_texture, ref_texture)
+    return shape, closeness + _texture_offset(ref_texture, c.centre, c.typical_texture_distance)
+
+
+def score_terms(refs: np.ndarray, queries: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """(Q, 2): the shape term and the texture term (0 without texture) of each query,
+    each the mean of its k best `pair_terms`."""
+    shape, texture = pair_terms(refs, queries, calibration)
+    best_shape = _k_best_mean(shape, calibration.k)
+    if texture is None:
+        return np.stack([best_shape, np.zeros_like(best_shape)], axis=1)
+    return np.stack([best_shape, _k_best_mean(texture, calibration.k)], axis=1)
+
+
 def raw_similarity(
     refs: np.ndarray,
     queries: np.ndarray,
@@ -185,35 +214,11 @@ def raw_similarity(
     centre: float = 0.0,
     typical_self_similarity: float = 0.0,
 ) -> np.ndarray:
-    """The shape term: mean of the k best cosine similarities, less `centre` times the
-    references' own mean similarity; unit vectors refs (R, D), queries (Q, D) → (Q,)."""
-    refs = np.atleast_2d(np.asarray(refs, np.float32))
-    queries = np.atleast_2d(np.asarray(queries, np.float32))
-    best = _k_best_mean(queries @ refs.T, k)  # unit vectors: dot product is the cosine
-    return best - _shape_offset(refs, centre, typical_self_similarity)
-
-
-def texture_closeness(
-    refs: np.ndarray, queries: np.ndarray, k: int, centre: float, typical_distance: float
-) -> np.ndarray:
-    """The texture term: minus the mean chi-square distance to the k closest references'
-    textures, plus `centre` times the references' mean distance among themselves."""
-    best = _k_best_mean(-chi2_distances(queries, refs), k)
-    return best + _texture_offset(refs, centre, typical_distance)
-
-
-def score_terms(refs: np.ndarray, queries: np.ndarray, calibration: Calibration) -> np.ndarray:
-    """(Q, 2): the shape term and the texture term (0 without texture) of each query."""
-    c = calibration
-    ref_shape, ref_texture = split_embeddings(refs, c.texture_dims)
-    query_shape, query_texture = split_embeddings(queries, c.texture_dims)
-    shape = raw_similarity(ref_shape, query_shape, c.k, c.centre, c.typical_self_similarity)
-    if not c.texture_dims:
-        return np.stack([shape, np.zeros_like(shape)], axis=1)
-    texture = texture_closeness(
-        ref_texture, query_texture, c.k, c.centre, c.typical_texture_distance
-    )
-    return np.stack([shape, texture], axis=1)
+    """The shape term of unit vectors alone: mean of the k best cosine similarities,
+    less `centre` times the references' own mean similarity; refs (R, D), queries
+    (Q, D) → (Q,)."""
+    plain = Calibration(k=k, centre=centre, typical_self_similarity=typical_self_similarity)
+    return score_terms(refs, queries, plain)[:, 0]
 
 
 def shape_similarities(refs: np.ndarray, query: np.ndarray, calibration: Calibration) -> np.ndarray:
@@ -246,16 +251,9 @@ def reference_scores(refs: np.ndarray, query: np.ndarray, calibration: Calibrati
     the whole set of references as the match score is: refs (R, D), query (D,) → (R,)
     in [0, 1]. Orders the references by how alike the query is to each (the closest
     one is shown beside it), on the scale the teller reads the match score on."""
-    c = calibration
-    ref_shape, ref_texture = split_embeddings(refs, c.texture_dims)
-    _, query_texture = split_embeddings(query, c.texture_dims)
-    raw = shape_similarities(refs, query, c)
-    raw = raw - _shape_offset(ref_shape, c.centre, c.typical_self_similarity)
-    if c.texture_dims:
-        closeness = -chi2_distances(query_texture, ref_texture)[0]
-        closeness = closeness + _texture_offset(ref_texture, c.centre, c.typical_texture_distance)
-        raw = raw + c.texture_weight * closeness
-    return calibrated(raw, c)
+    shape, texture = pair_terms(refs, query, calibration)
+    raw = shape[0] if texture is None else shape[0] + calibration.texture_weight * texture[0]
+    return calibrated(raw, calibration)
 
 
 def decide(score: float, thresholds: Thresholds) -> str:
