@@ -2,7 +2,11 @@
 
 Filtering happens in a proxy model as one types (number or name, any part, any
 case), so it is instant for the thousands of customers a branch has; the list is
-read from the store again only when the store changes.
+read from the store again only when the store changes, and shown again only when
+the customers did (every verification changes the store, not the customers).
+The list model holds the customers themselves and makes each row's text only when
+the view draws it: one item object per customer took seconds to rebuild for a
+branch of 20,000.
 """
 
 from __future__ import annotations
@@ -13,13 +17,12 @@ from sigverify_gui.store import records
 from sigverify_gui.store.db import Store
 from sigverify_gui.ui.qt import (
     QAbstractItemView,
+    QAbstractListModel,
     QLabel,
     QLineEdit,
     QListView,
     QModelIndex,
     QSortFilterProxyModel,
-    QStandardItem,
-    QStandardItemModel,
     Qt,
     QVBoxLayout,
     QWidget,
@@ -51,7 +54,7 @@ class CustomerFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt)
         if not self._words:
             return True
-        haystack = self.sourceModel().index(row, 0, parent).data(SEARCH_ROLE) or ""
+        haystack = self.sourceModel().search_text(row)
         return all(word in haystack for word in self._words)
 
 
@@ -62,15 +65,55 @@ def search_form(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def _customer_item(customer: records.Customer) -> QStandardItem:
+def customer_label(customer: records.Customer) -> str:
     label = customer.customer_id + (f"  —  {customer.name}" if customer.name else "")
     if customer.status != "active":
         label += f"  ({customer.status})"
-    item = QStandardItem(label)
-    item.setData(customer.customer_id, ID_ROLE)
-    item.setData(search_form(f"{customer.customer_id} {customer.name}"), SEARCH_ROLE)
-    item.setToolTip(f"{customer.active_references} active reference signature(s)")
-    return item
+    return label
+
+
+class CustomerListModel(QAbstractListModel):
+    """The store's customers, in the store's order; text is made as rows are drawn."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._customers: list[records.Customer] = []
+        self._search: list[str] = []
+        self._row_of: dict[str, int] = {}
+
+    def set_customers(self, customers: list[records.Customer]) -> bool:
+        """Show these customers; False (and nothing redrawn) when they are the ones shown."""
+        if customers == self._customers:
+            return False
+        self.beginResetModel()
+        self._customers = customers
+        self._search = [search_form(f"{c.customer_id} {c.name}") for c in customers]
+        self._row_of = {c.customer_id: row for row, c in enumerate(customers)}
+        self.endResetModel()
+        return True
+
+    def search_text(self, row: int) -> str:
+        return self._search[row]
+
+    def row_of(self, customer_id: str) -> int | None:
+        return self._row_of.get(customer_id)
+
+    def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802 (Qt)
+        return 0 if parent is not None and parent.isValid() else len(self._customers)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._customers):
+            return None
+        customer = self._customers[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return customer_label(customer)
+        if role == ID_ROLE:
+            return customer.customer_id
+        if role == SEARCH_ROLE:
+            return self._search[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{customer.active_references} active reference signature(s)"
+        return None
 
 
 class CustomerList(QWidget):
@@ -85,7 +128,7 @@ class CustomerList(QWidget):
         self.search.setPlaceholderText("Search by number or name  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Customer search")
-        self.model = QStandardItemModel(self)
+        self.model = CustomerListModel(self)
         self.proxy = CustomerFilter(self)
         self.proxy.setSourceModel(self.model)
         self.view = QListView()
@@ -125,10 +168,7 @@ class CustomerList(QWidget):
         selection = self.view.selectionModel()
         selection.blockSignals(True)
         try:
-            self.model.clear()
-            for customer in customers:
-                self.model.appendRow(_customer_item(customer))
-            if keep is not None:
+            if self.model.set_customers(customers) and keep is not None:
                 self.select(keep)
         finally:
             selection.blockSignals(False)
@@ -150,12 +190,15 @@ class CustomerList(QWidget):
         return index.data(ID_ROLE) if index.isValid() else None
 
     def select(self, customer_id: str) -> bool:
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if index.data(ID_ROLE) == customer_id:
-                self.view.setCurrentIndex(index)
-                return True
-        return False
+        """Select a customer shown (not one the search hides); False if not shown."""
+        row = self.model.row_of(customer_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.view.setCurrentIndex(index)
+        return True
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -47,7 +47,7 @@ class HistoryFilter:
         ):
             return False
         if self.date_from or self.date_to:
-            day = local_time(row["time"]).date()
+            day = row.get("local_day") or local_time(row["time"]).date()
             if self.date_from and day < self.date_from:
                 return False
             if self.date_to and day > self.date_to:
@@ -59,6 +59,14 @@ class HistoryFilter:
         if self.decision:
             return self.decision in (row.get("system_decision"), row.get("teller_decision"))
         return True
+
+
+def with_local_days(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row with its local date as `local_day`, read once (in the reading worker)
+    rather than on every keystroke of a date filter."""
+    for row in rows:
+        row["local_day"] = local_time(row["time"]).date()
+    return rows
 
 
 def filter_rows(rows: Iterable[dict[str, Any]], flt: HistoryFilter) -> list[dict[str, Any]]:

@@ -13,14 +13,8 @@ from typing import Any
 from sigverify_gui.store import audit
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
-from sigverify_gui.ui.history_query import (
-    HistoryFilter,
-    display_time,
-    event_name,
-    filter_rows,
-    outcome,
-    write_csv,
-)
+from sigverify_gui.ui.history_query import HistoryFilter, filter_rows, with_local_days, write_csv
+from sigverify_gui.ui.history_table import COLUMNS, AuditTableModel
 from sigverify_gui.ui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -33,8 +27,6 @@ from sigverify_gui.ui.qt import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QStandardItem,
-    QStandardItemModel,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -42,7 +34,6 @@ from sigverify_gui.ui.qt import (
 )
 from sigverify_gui.ui.workers import run_in_background
 
-COLUMNS = ("Row", "Time", "Event", "Customer", "Score", "Operator", "Decisions")
 DECISION_CHOICES = (
     ("All decisions", ""),
     ("Accepted", "accept"),
@@ -89,8 +80,7 @@ class HistoryView(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.decision, 1)
         filters.addWidget(self.refresh_button)
-        self.model = QStandardItemModel(0, len(COLUMNS), self)
-        self.model.setHorizontalHeaderLabels(list(COLUMNS))
+        self.model = AuditTableModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Audit trail")
@@ -102,6 +92,7 @@ class HistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)  # the decisions and reasons take the rest
+        header.setResizeContentsPrecision(200)
         rows = self.table.verticalHeader()
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         footer = QHBoxLayout()
@@ -151,7 +142,7 @@ class HistoryView(QWidget):
         self._stale = False
         store = self.context.store
         return run_in_background(
-            lambda progress: audit.list_rows(store.db),
+            lambda progress: with_local_days(audit.list_rows(store.db)),
             progress=False,
             on_done=self._on_rows,
             label="Reading the history…",
@@ -161,6 +152,10 @@ class HistoryView(QWidget):
     def _on_rows(self, rows: list[dict[str, Any]]) -> None:
         self._rows = rows
         self.apply_filter()
+        # Sized once per reading, to the newest rows (the header's resizeContentsPrecision
+        # rows, not all): columns that jumped as one types would be harder to read.
+        for column in range(len(COLUMNS) - 1):  # the last one stretches
+            self.table.resizeColumnToContents(column)
         self.loaded.emit()
 
     # --- filtering -----------------------------------------------------------------------
@@ -174,21 +169,7 @@ class HistoryView(QWidget):
 
     def apply_filter(self, *_args: object) -> None:
         self.shown_rows = filter_rows(self._rows, self.current_filter())
-        self.model.removeRows(0, self.model.rowCount())
-        for row in self.shown_rows:
-            score = "" if row.get("score") is None else f"{row['score']:.3f}"
-            cells = (
-                str(row["id"]),
-                display_time(row["time"]),
-                event_name(row["kind"]),
-                row.get("customer_id") or "",
-                score,
-                row.get("operator") or "",
-                outcome(row),
-            )
-            self.model.appendRow([QStandardItem(text) for text in cells])
-        for column in range(len(COLUMNS) - 1):  # the last one stretches
-            self.table.resizeColumnToContents(column)
+        self.model.set_rows(self.shown_rows)
         self.count.setText(f"{len(self.shown_rows)} of {len(self._rows)} rows")
 
     def set_customer(self, customer_id: str | None) -> None:

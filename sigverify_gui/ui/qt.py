@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import (
+    QAbstractListModel,
     QAbstractTableModel,
     QByteArray,
     QDate,

@@ -15,9 +15,12 @@ from sigverify_gui.ui.history_query import (
     event_name,
     filter_rows,
     local_time,
+    with_local_days,
     write_csv,
 )
+from sigverify_gui.ui.history_table import COLUMNS, cells
 from sigverify_gui.ui.history_view import HistoryView
+from sigverify_gui.ui.qt import Qt
 
 
 def _utc(days_ago: int) -> str:
@@ -94,7 +97,7 @@ def test_view_filters_as_one_types_and_picks(qtbot, view):
     assert view.model.rowCount() == 2
     view.decision.setCurrentIndex(view.decision.findData("override"))
     assert [r["id"] for r in view.shown_rows] == [5]
-    assert "teller: reject" in view.model.item(0, 6).text()
+    assert "teller: reject" in view.model.text(0, 6)
     view.customer.clear()
     view.decision.setCurrentIndex(0)
     view.use_from.setChecked(True)
@@ -104,7 +107,7 @@ def test_view_filters_as_one_types_and_picks(qtbot, view):
 
 
 def test_view_names_events_in_words_and_the_csv_keeps_the_stored_kinds(view, tmp_path):
-    shown = [view.model.item(i, 2).text() for i in range(view.model.rowCount())]
+    shown = [view.model.text(i, 2) for i in range(view.model.rowCount())]
     assert shown == ["Teller's decision", "Verification", "Teller's decision", "Verification",
                      "Enrolment"]  # fmt: skip
     path = tmp_path / "all.csv"
@@ -158,3 +161,19 @@ def test_integrity_intact_then_broken(qtbot, context, view):
     assert not blocker.args[0].ok
     assert "BROKEN at row 5" in view.integrity.text()
     assert view.check_button.isEnabled()
+
+
+def test_the_table_makes_each_cell_from_its_row(view):
+    model = view.model
+    header = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert header == list(COLUMNS)
+    for r, row in enumerate(view.shown_rows):
+        assert [model.index(r, c).data() for c in range(len(COLUMNS))] == list(cells(row))
+    assert model.index(1, 4).data() == "0.500"  # the score, three places
+    assert model.index(0, 4).data() == ""  # a teller's decision has none
+    assert model.index(model.rowCount(), 0).data() is None
+
+
+def test_rows_read_for_the_view_carry_their_local_date(rows):
+    for row in with_local_days(rows):
+        assert row["local_day"] == local_time(row["time"]).date()
