@@ -54,7 +54,7 @@ def export_portable(checkpoint_path: Path, out_path: Path) -> PortableModel:
     model = PortableModel(
         onnx=buffer.getvalue(),
         model_id=ckpt.model_id,
-        embedding_dim=ckpt.config.embedding_dim,
+        embedding_dim=ckpt.config.output_dim,
         canvas_hw=(h, w),
         calibration=ckpt.calibration,
         thresholds=ckpt.thresholds,

@@ -15,6 +15,11 @@ width: 0.12 GMAC and 1.3M weights a signature, against SigNet's 0.60 GMAC and 15
 Global average + max pooling keep both "how much of this stroke shape" and "is it
 anywhere"; a linear layer maps to a unit-length embedding, so that a dot product is
 the cosine similarity.
+
+A model may carry a second, much smaller tower beside it (`model.stroke`):
+it sees only what strokes look like, not where they lie, and its unit vector follows
+the shape network's, the two scaled so that the whole stays a unit vector whose
+cosine mixes the two cosines by the fitted `stroke_share`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from torch.nn import functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 from model.preprocess import CANVAS_HW
+from model.stroke import StrokeTower
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,14 @@ class NetworkConfig:
     embedding_dim: int = 128
     canvas_hw: tuple[int, int] = CANVAS_HW  # what `preprocess` makes
     unshuffle: int = 2  # space-to-depth factor before the stem (1: none)
+    # The stroke tower beside it (`model.stroke`); no widths: none (models before it)
+    stroke_widths: tuple[int, ...] = ()
+    stroke_dim: int = 64
+
+    @property
+    def output_dim(self) -> int:
+        """The length of the network's output: the shape embedding, then the stroke one."""
+        return self.embedding_dim + (self.stroke_dim if self.stroke_widths else 0)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -92,11 +106,29 @@ class SignatureEmbedder(nn.Module):
                 c_in = width
         self.stages = nn.Sequential(*layers)
         self.head = nn.Linear(2 * c_in, config.embedding_dim)
+        self.stroke: StrokeTower | None = None
+        if config.stroke_widths:
+            if u != 2:
+                raise ValueError("a stroke tower needs the canvas folded 2×2 (unshuffle 2)")
+            self.stroke = StrokeTower(tuple(config.stroke_widths), config.stroke_dim)
+            # The stroke cosine's share of the whole cosine, fitted on validation
+            # writers. A buffer, so that it is part of the weights and of the model id.
+            self.register_buffer("stroke_share", torch.tensor(0.0))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def shape_embedding(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stages(self.stem(x))
         pooled = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
         return F.normalize(self.head(pooled), dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stroke is None:
+            return self.shape_embedding(x)
+        shape, stroke = self.shape_embedding(x), self.stroke(x)
+        # Two unit vectors scaled by the square roots of their shares: the result is a
+        # unit vector whose dot product with another is the shares' mix of the two
+        # cosines, so everything downstream still compares one unit vector.
+        share = self.stroke_share
+        return torch.cat([(1 - share).sqrt() * shape, share.sqrt() * stroke], dim=1)
 
 
 class SigNetReference(nn.Module):

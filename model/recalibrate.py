@@ -21,9 +21,19 @@ from model.training_setup import prepare
 from model.validation import calibrate_on
 
 
-def _val_writers(description: dict) -> dict[str, list[str]]:
+def val_writers(description: dict) -> dict[str, list[str]]:
     sources = description.get("sources", [])
     return {s["name"]: s["val_writers"] for s in sources if "val_writers" in s}
+
+
+def require_same_val_writers(recorded: dict, description: dict, name: str) -> None:
+    """Refuse data set folders that do not give the validation writers a model (`name`,
+    whose training data description is `recorded`) was trained with."""
+    if val_writers(description) != val_writers(recorded):
+        raise ModelError(
+            f"These data set folders do not give the validation writers {name} was "
+            "trained with; give the same --data folders as its training."
+        )
 
 
 def recalibrate(
@@ -38,7 +48,7 @@ def recalibrate(
 ) -> Checkpoint:
     ckpt = load_checkpoint(weights)
     recorded = ckpt.training.get("data") or {}
-    if not _val_writers(recorded):
+    if not val_writers(recorded):
         raise ModelError(f"{Path(weights).name} does not record its validation writers.")
     data = prepare(
         data_dirs,
@@ -48,11 +58,7 @@ def recalibrate(
         cache_dir=cache_dir,
         progress=progress,
     )
-    if _val_writers(data.description) != _val_writers(recorded):
-        raise ModelError(
-            "These data set folders do not give the validation writers this model was "
-            "trained with; give the same --data folders as its training."
-        )
+    require_same_val_writers(recorded, data.description, Path(weights).name)
     dev = resolve_device(device)
     net = build_network(ckpt.config)
     net.load_state_dict(ckpt.state_dict)

@@ -32,6 +32,8 @@ from model.losses import make_loss
 from model.network import NetworkConfig, build_network
 from model.progress import NullProgress, Progress
 from model.scoring import Calibration, Thresholds
+from model.stroke import StrokeTower
+from model.stroke_training import join_towers, stroke_batch
 from model.training_data import CanvasSet
 from model.validation import calibrate_on, embed_canvases, validate
 
@@ -59,6 +61,11 @@ class TrainConfig:
     # Start from these weights instead of random ones: fine-tuning the shipped model,
     # or a bank retraining it on its own customers' signatures.
     init: Path | None = None
+    # Train a stroke tower (`model.stroke_training`) beside this checkpoint's shape
+    # network, which stays as it is, instead of a shape network.
+    stroke_beside: Path | None = None
+    stroke_widths: tuple[int, int, int] = (8, 8, 16)  # the shipped model's
+    stroke_dim: int = 64
 
     def resume_path(self) -> Path:
         return self.out.with_name(self.out.name + ".resume")
@@ -139,7 +146,15 @@ def train(
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.manual_seed(cfg.seed)
-    net = build_network(cfg.network)
+    base = load_checkpoint(cfg.stroke_beside) if cfg.stroke_beside is not None else None
+    net = (
+        build_network(cfg.network)
+        if base is None
+        else StrokeTower(cfg.stroke_widths, cfg.stroke_dim)
+    )
+    make_batch = _batch_tensors if base is None else stroke_batch
+    if cfg.init is not None and base is not None:
+        raise ModelError("A stroke tower starts from random weights: leave out --init.")
     if cfg.init is not None:
         start = load_init(cfg.init, cfg.network)
         net.load_state_dict(start.state_dict)
@@ -194,7 +209,7 @@ def train(
         aug_rng = np.random.default_rng([cfg.seed, epoch, rank, 1])
         losses = []
         for i, rows in enumerate(batches):
-            images, labels = _batch_tensors(train_set, rows, aug_rng)
+            images, labels = make_batch(train_set, rows, aug_rng)
             images, labels = images.to(device, non_blocking=True), labels.to(device)
             with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
                 emb = model(images)
@@ -256,10 +271,19 @@ def train(
         dist.barrier()
     if best["state"] is not None:
         net.load_state_dict(best["state"])
+    network = cfg.network
+    if base is not None:
+        net = join_towers(base, net, val_set, device)
+        network = net.config
     calibration, thresholds, val_metrics = calibrate_on(net, val_set, device)
+    shape_network = (
+        {}
+        if base is None
+        else {"shape_network": {"model_id": base.model_id, "training": base.training}}
+    )
     ckpt = Checkpoint(
         state_dict=net.state_dict(),
-        config=cfg.network,
+        config=network,
         calibration=calibration,
         thresholds=thresholds,
         training={
@@ -269,10 +293,12 @@ def train(
                 k: (str(v) if isinstance(v, Path) else v)
                 for k, v in asdict(cfg).items()
                 if k not in ("network", "data_description", "command")
+                and (base is not None or not k.startswith("stroke"))
             },
             "best_epoch": best["epoch"],
             "history": history,
-        },
+        }
+        | shape_network,
         metrics={"validation": val_metrics},
     )
     if rank == 0:

@@ -81,7 +81,7 @@ def test_other_data_or_no_record_of_the_split_is_refused(trained, tmp_path):
     root, _ = trained
     other = tmp_path / "other"
     write_dataset(other, writers=10, genuine=7, forged=2, seed=2)
-    with pytest.raises(ModelError, match="validation writers this model was trained with"):
+    with pytest.raises(ModelError, match="validation writers old.pt was trained with"):
         recalibrate(root / "old.pt", [other], tmp_path / "x.pt", tmp_path / "cache")
     bare = replace(load_checkpoint(root / "old.pt"), training={})
     save_checkpoint(tmp_path / "bare.pt", bare)

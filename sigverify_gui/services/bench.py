@@ -1,10 +1,10 @@
 """Speed figures of the services, for `model.bench` (imported to register them).
 
 - `identify_ms_100k`: ranking 20,000 customers with 100,000 references (random
-  embeddings laid out as the shipped model's: a 128-d unit vector and a 59-bin stroke
-  texture histogram) for one query: the in-memory search plus the exact scores
-  of the shortlist; the one-off reading of the matrix from the store is not timed
-  (it is cached between searches).
+  embeddings laid out as the shipped model's: a 192-d unit vector, the shape network's
+  128 and the stroke tower's 64, and a 59-bin stroke texture histogram) for one query:
+  the in-memory search plus the exact scores of the shortlist; the one-off reading of
+  the matrix from the store is not timed (it is cached between searches).
 - `enroll_ms`: one customer with 5 references, end to end through the service
   (reading the files, quality, preprocessing, embedding, consistency, one transaction).
 - `verify_service_ms`: one verification end to end through the service, audit row
@@ -67,7 +67,7 @@ def identify_ms_100k(
     repeat: int,
     n_references: int = 100_000,
     n_customers: int = 20_000,
-    dim: int = 128,
+    dim: int = 192,
     score_fn=None,
 ) -> float:
     from sigverify_gui.services.identify import rank_customers

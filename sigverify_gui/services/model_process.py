@@ -94,17 +94,18 @@ class ModelProcessVerifier(ScoringMixin):
 
         return read_and_preprocess(image)
 
-    def embed(self, images: Sequence[ImageInput], batch_size: int = 64) -> np.ndarray:
+    def embed(self, images: Sequence[ImageInput], batch_size: int = 16) -> np.ndarray:
         """Raw scans (paths or arrays, any size) → (N, D) float32 (see `model.Verifier.embed`)."""
         from model.verifier import canvases_of
 
         return self.embed_canvases(canvases_of(images), batch_size)
 
-    def embed_canvases(self, canvases: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
+    def embed_canvases(self, canvases: Sequence[np.ndarray], batch_size: int = 16) -> np.ndarray:
         """Preprocessed canvases (float in [0, 1] or uint8) → (N, D) float32."""
         if len(canvases) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
-        # Whole batches per message, so that the network sees the batches it would in-process.
+        # Whole batches per message, so that the network sees the batches it would
+        # in-process (16 by default: `model.verifier.ENGINE_BATCH`).
         from model.verifier import float_batch
 
         per_message = batch_size * max(1, MAX_CANVASES_PER_MESSAGE // batch_size)

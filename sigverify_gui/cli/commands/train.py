@@ -75,12 +75,29 @@ def register(sub) -> None:
         help="start from these weights (fine-tune the shipped model or your own) "
         "instead of random ones",
     )
-    p.add_argument("--holdout-fraction", type=fraction, default=0.3)
-    p.add_argument("--val-fraction", type=fraction, default=0.15)
+    p.add_argument(
+        "--stroke-beside",
+        type=Path,
+        default=None,
+        metavar="WEIGHTS.pt",
+        help="train only a stroke tower beside this trained network, whose weights stay "
+        "as they are, on the same writers (its split is used)",
+    )
+    p.add_argument(
+        "--stroke-widths",
+        type=positive_int,
+        nargs=3,
+        default=(8, 8, 16),
+        metavar=("A", "B", "C"),
+        help="the stroke tower's channels per layer (default 8 8 16, the shipped model's)",
+    )
+    p.add_argument("--holdout-fraction", type=fraction, default=None, help="default 0.3")
+    p.add_argument("--val-fraction", type=fraction, default=None, help="default 0.15")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from model.errors import SigverifyError
     from model.network import NetworkConfig
     from model.progress import TerminalProgress
     from model.train import TrainConfig, load_init, train
@@ -88,19 +105,20 @@ def run(args) -> int:
 
     # Everything that can be refused is refused here, before any file is written and
     # before preprocessing and training, which take minutes to hours.
-    _check_fractions(args)
     check_data_folders(args.data)
     check_target(args.out)
     network = NetworkConfig()
+    if args.init is not None and args.stroke_beside is not None:
+        raise SigverifyError("A stroke tower starts from random weights: leave out --init.")
     if args.init is not None:
         load_init(args.init, network)
-    split_seed = args.seed if args.split_seed is None else args.split_seed
-    plan = plan_writers(
-        args.data, args.holdout_fraction, args.val_fraction, split_seed, args.synthetic_writers
-    )
+    split = _split(args)
+    plan = plan_writers(args.data, *split, args.synthetic_writers)
 
     log_path = _log_to_file(args.out)
     data = prepare_planned(plan, args.cache, TerminalProgress("data"))
+    if args.stroke_beside is not None:
+        _check_same_writers(args.stroke_beside, data.description)
     cfg = TrainConfig(
         out=args.out,
         loss=args.loss,
@@ -113,6 +131,8 @@ def run(args) -> int:
         network=network,
         data_description=data.description,
         init=args.init,
+        stroke_beside=args.stroke_beside,
+        stroke_widths=tuple(args.stroke_widths),
         command=command_line(),
     )
     print(
@@ -125,14 +145,51 @@ def run(args) -> int:
     return 0
 
 
-def _check_fractions(args) -> None:
+def _split(args) -> tuple[float, float, int]:
+    """Hold-out fraction, validation fraction and split seed: the options' (with their
+    defaults), or for a stroke tower the shape network's, which no option may contradict."""
+    from model.checkpoint import load_checkpoint
     from model.errors import SigverifyError
 
-    if args.holdout_fraction + args.val_fraction >= 1:
+    given = (args.holdout_fraction, args.val_fraction, args.split_seed)
+    if args.stroke_beside is None:
+        holdout = 0.3 if args.holdout_fraction is None else args.holdout_fraction
+        val = 0.15 if args.val_fraction is None else args.val_fraction
+        split = (holdout, val, args.seed if args.split_seed is None else args.split_seed)
+    else:
+        base = load_checkpoint(args.stroke_beside)
+        if base.config.stroke_widths:
+            raise SigverifyError(f"{args.stroke_beside.name} already has a stroke tower.")
+        recorded = base.training.get("data") or {}
+        try:
+            split = (
+                float(recorded["holdout_fraction"]),
+                float(recorded["val_fraction"]),
+                int(recorded["split_seed"]),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise SigverifyError(
+                f"{args.stroke_beside.name} does not record the writers it was trained on."
+            ) from err
+        if any(g is not None and g != r for g, r in zip(given, split, strict=True)):
+            raise SigverifyError(
+                "A stroke tower is trained on its network's split; leave out "
+                "--holdout-fraction, --val-fraction and --split-seed."
+            )
+    if split[0] + split[1] >= 1:
         raise SigverifyError(
             "--holdout-fraction and --val-fraction must add up to less than 1, so that "
             "writers are left to train on."
         )
+    return split
+
+
+def _check_same_writers(weights: Path, description: dict) -> None:
+    from model.checkpoint import load_checkpoint
+    from model.recalibrate import require_same_val_writers
+
+    recorded = load_checkpoint(weights).training.get("data") or {}
+    require_same_val_writers(recorded, description, weights.name)
 
 
 def _log_to_file(out: Path) -> Path:
