@@ -8,7 +8,7 @@ import torch
 
 from model.checkpoint import Checkpoint
 from model.device import device_name
-from model.network import build_network, for_inference
+from model.network import build_network, inference_network
 
 
 class TorchEngine:
@@ -17,7 +17,7 @@ class TorchEngine:
     def __init__(self, checkpoint: Checkpoint, device: torch.device) -> None:
         net = build_network(checkpoint.config)
         net.load_state_dict(checkpoint.state_dict)
-        self.net = for_inference(net, device)
+        self.net = inference_network(net, device, checkpoint.config.canvas_hw)
         self._device = device
 
     @property

@@ -55,8 +55,10 @@ class StrokeTower(nn.Module):
         )
         self.head = nn.Linear(4 * c, dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(self.body(x), x)
+    def forward(self, x: torch.Tensor, folded: torch.Tensor | None = None) -> torch.Tensor:
+        """`folded`, when given, is `x` already folded 2×2 (the body's first step)."""
+        features = self.body(x) if folded is None else self.body[1:](folded)
+        return self.pool(features, x)
 
     def pool(self, features: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The features' mean and spread over the ink cells → the unit embedding."""

@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from model.network import NetworkConfig, SigNetReference, build_network, for_inference
+from model.network import (
+    NetworkConfig,
+    SigNetReference,
+    build_network,
+    for_inference,
+    frozen_for_cpu,
+)
 
 
 def _trained_looking(net: torch.nn.Module) -> torch.nn.Module:
@@ -47,3 +53,38 @@ def test_embeddings_are_unit_vectors_of_the_configured_size():
         e = net(torch.rand(2, 1, *NetworkConfig().canvas_hw))
     assert e.shape == (2, 32)
     assert torch.allclose(e.norm(dim=1), torch.ones(2), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "net, hw",
+    [
+        (build_network(NetworkConfig(stroke_widths=(4, 4, 8), stroke_dim=8)), (224, 448)),
+        (SigNetReference(), (150, 220)),
+    ],
+    ids=["embedder-with-stroke-tower", "signet"],
+)
+def test_frozen_graph_computes_the_same_function_at_any_batch_size(net, hw):
+    net = _trained_looking(net)
+    graph = frozen_for_cpu(net, hw)
+    assert isinstance(graph, torch.jit.ScriptModule)
+    for n in (1, 3, 16):  # traced at 2: the batch size must not be baked in
+        x = torch.rand(n, 1, *hw, generator=torch.Generator().manual_seed(n))
+        with torch.inference_mode():
+            expected = net(x)
+            got = graph(x.contiguous(memory_format=torch.channels_last))
+        torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_a_network_that_cannot_be_traced_runs_eagerly(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise RuntimeError("tracing removed in this torch")
+
+    monkeypatch.setattr(torch.jit, "trace", refuse)
+    net = _trained_looking(build_network(NetworkConfig()))
+    fallback = frozen_for_cpu(net, (224, 448))
+    assert not isinstance(fallback, torch.jit.ScriptModule)
+    x = torch.rand(2, 1, 224, 448, generator=torch.Generator().manual_seed(2))
+    with torch.inference_mode():
+        torch.testing.assert_close(
+            fallback(x.contiguous(memory_format=torch.channels_last)), net(x), atol=1e-4, rtol=1e-4
+        )

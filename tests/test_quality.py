@@ -348,6 +348,19 @@ def test_bench_command(cli, capsys):
     assert "nonsense" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_bench_times_the_bundled_model_against_signet_in_the_same_rounds(cli, capsys):
+    assert cli(["bench", "--only", "model", "--repeat", "3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["engine"] == "torch" and data["model_id"].startswith("sv-")
+    for key in ("embed_ms", "texture_ms", "verify_ms", "embed_per_s", "reference_signet_per_s"):
+        assert data[key] > 0, key
+    assert data["verify_ms"] > data["embed_ms"]  # loading and preprocessing come on top
+    # the ratio is the median of each round's own ratio, near the ratio of the medians
+    ratio = data["embed_per_s"] / data["reference_signet_per_s"]
+    assert 0.5 * ratio < data["throughput_ratio"] < 2.0 * ratio
+
+
 @pytest.mark.parametrize("repeat", ["0", "-3", "two"])
 def test_bench_command_refuses_a_repeat_below_one(cli, capsys, monkeypatch, repeat):
     # It used to run the default 30 repeats instead: nothing may be timed at all.
