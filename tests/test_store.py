@@ -118,6 +118,10 @@ def test_a_v1_database_is_upgraded_with_its_data_intact(tmp_path):
         with store.write() as wdb:
             audit.append(wdb, "verification", "clerk", customer_id="OLD1", origin="test")
         assert audit.verify_chain(store.db).rows_checked == 3
+        before = store.generation()
+        with store.write() as wdb:
+            records.insert_customer(wdb, "NEW1")
+        assert store.generation() > before  # the v4 trigger, on an upgraded file too
 
 
 @pytest.mark.parametrize("damage", ["text", "corrupt_page"])
@@ -243,7 +247,15 @@ def test_generation_counter_follows_reference_and_customer_changes(tmp_path):
         assert g1 > g0
         with store.write() as db:
             records.deactivate_reference(db, ids[0])
-        assert store.generation() > g1
+        g2 = store.generation()
+        assert g2 > g1
+        with store.write() as db:  # a customer without references (an import, say)
+            records.insert_customer(db, "NEW")
+        g3 = store.generation()
+        assert g3 > g2
+        with store.write() as db:  # the audit trail is not the customers
+            audit.append(db, "verification", "clerk", customer_id="NEW", score=0.5)
+        assert store.generation() == g3
 
 
 def test_embedding_matrix_is_cached_and_invalidated_by_other_connections(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,12 @@ class PreparedCapture:
     quality: dict  # QualityReport.to_dict()
     canvas: np.ndarray = field(repr=False)  # float32 canvas, what the network sees
     image_png: bytes = field(repr=False)
-    canvas_png: bytes = field(repr=False)
+
+    @cached_property
+    def canvas_png(self) -> bytes:
+        """The canvas as a PNG, for a reference's record. Made on first use: a
+        verification never stores it, and encoding it costs a millisecond or two."""
+        return canvas_to_png(self.canvas)
 
     @property
     def image_sha256(self) -> str:
@@ -143,7 +149,6 @@ def prepare(image: ImageInput, check_quality: bool = True) -> PreparedCapture:
         quality=report.to_dict(),
         canvas=canvas,
         image_png=loaded.png,
-        canvas_png=canvas_to_png(canvas),
     )
 
 

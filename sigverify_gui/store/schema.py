@@ -15,8 +15,8 @@ Tables:
   row hashed together with the previous row's hash (see `store.audit`).
 - `settings`: key/value text (thresholds set by the branch, for example).
 - `change_counter`: one number that triggers raise on every change to references or
-  customers, so cached embedding matrices can tell in one tiny query whether they are
-  stale, whichever connection or process made the change.
+  customers, so cached embedding matrices and the customer list can tell in one tiny
+  query whether they are stale, whichever connection or process made the change.
 """
 
 from __future__ import annotations
@@ -181,6 +181,24 @@ def v3_reference_image_digest(db: Database) -> None:
             [hashlib.sha256(bytes(png)).hexdigest(), reference_id],
         )
     db.execute(f"CREATE INDEX reference_signatures_by_image ON {REFERENCES_TABLE} (image_sha256)")
+
+
+@_step("v4_new_customers_counted")
+def v4_new_customers_counted(db: Database) -> None:
+    # v1 raised the change counter on a customer's update or deletion and on any change
+    # to references, but not on a new customer, whose references came in the same
+    # transaction; a customer list that re-reads only when the counter moved must also
+    # see a customer without references (an import, another program). Older versions
+    # open the file as before: the trigger only raises the counter.
+    _run_script(
+        db,
+        """
+        CREATE TRIGGER customers_changed_insert AFTER INSERT ON customers
+        BEGIN
+            UPDATE change_counter SET generation = generation + 1 WHERE id = 1;
+        END;
+        """,
+    )
 
 
 def applied_steps(db: Database) -> list[str]:

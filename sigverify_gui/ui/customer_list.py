@@ -124,6 +124,7 @@ class CustomerList(QWidget):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        self._read_at: int | None = None  # the store's change counter when last read
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by number or name  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -154,17 +155,26 @@ class CustomerList(QWidget):
     # --- data ----------------------------------------------------------------------------
     def set_store(self, store: Store) -> None:
         self._store = store
+        self._read_at = None
         self.refresh()
 
     def refresh(self) -> None:
         """Reload the customers, keeping the selection when that customer still exists.
 
+        Every verification and teller's decision changes the store, but only its audit
+        trail: the customers are read again only when the store's change counter
+        (raised by every change to customers or references) has moved, for reading
+        them all takes a tenth of a second or more in a large branch.
         `customer_selected` is emitted only when the selection really changed: the
         screens reset themselves on a new customer, and a reload after a save must
         not look like one.
         """
+        generation = self._store.generation()
+        if generation == self._read_at:
+            return
         keep = self.selected_customer()
         customers = records.list_customers(self._store.db)
+        self._read_at = generation
         selection = self.view.selectionModel()
         selection.blockSignals(True)
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store
 from sigverify_gui.ui.customer_list import ID_ROLE, CustomerList
 from sigverify_gui.ui.qt import Qt
 
@@ -80,3 +81,23 @@ def test_a_removed_selected_customer_clears_the_selection(qtbot, store, customer
         customers.refresh()
     assert selected.args == [None]
     assert customers.total == 2
+
+
+def test_customers_are_read_again_only_when_the_store_counter_moved(
+    qtbot, store, customers, monkeypatch, tmp_path
+):
+    reads = []
+    real = records.list_customers
+    monkeypatch.setattr(records, "list_customers", lambda db: reads.append(1) or real(db))
+    with store.write() as db:  # verifications and decisions: audit rows only
+        audit.append(db, "verification", "ann", customer_id="C001", score=0.5)
+        audit.append(db, "teller_decision", "ann", customer_id="C001", verification_id=1)
+    customers.refresh()
+    assert reads == []
+    # another workstation adds a customer without references, through its own connection
+    with Store(store.path) as other, other.write() as db:
+        records.insert_customer(db, "C004", "Dana Wu")
+    customers.refresh()
+    assert reads == [1] and "C004" in customers.customer_ids()
+    customers.refresh()
+    assert reads == [1]
