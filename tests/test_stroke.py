@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from model.checkpoint import load_checkpoint, save_checkpoint
+from model.errors import CancelledError
 from model.export import export_portable
 from model.network import NetworkConfig, build_network, for_inference
+from model.progress import NullProgress
 from model.stroke import CROP_HW, INK, StrokeTower, capture_changes, ink_crop
 from model.synth import write_dataset
 from model.train import train
@@ -109,6 +111,26 @@ def test_the_tower_joins_the_unchanged_shape_network(beside):
     e = v.embed([data.val.canvases[0]])
     assert e.shape == (1, v.embedding_dim) and v.embedding_dim == 16 + 8 + 59
     assert np.isclose(np.linalg.norm(e[0, :24]), 1.0, atol=1e-5)
+
+
+def test_an_interrupted_tower_run_resumes_exactly(beside, tmp_path):
+    root, data, _ = beside
+    cfg = tiny_config(root, epochs=2, stroke_beside=root / "w.pt", **STROKE)
+    straight = train(replace(cfg, out=tmp_path / "a.pt"), data.train, data.val)
+
+    class StopAtSecondEpoch(NullProgress):
+        def update(self, done, total, text=""):
+            if text.startswith("epoch 2/"):
+                raise CancelledError("stop")
+
+    interrupted = replace(cfg, out=tmp_path / "b.pt")
+    with pytest.raises(CancelledError):
+        train(interrupted, data.train, data.val, progress=StopAtSecondEpoch())
+    assert interrupted.resume_path().is_file() and not interrupted.out.exists()
+    resumed = train(interrupted, data.train, data.val, resume=True)
+    for key, value in straight.state_dict.items():
+        assert torch.equal(value, resumed.state_dict[key]), key
+    assert straight.sha256 == resumed.sha256
 
 
 def test_the_joined_network_exports_to_the_portable_model(beside, tmp_path):
