@@ -77,11 +77,17 @@ def stroke_texture(canvas: np.ndarray) -> np.ndarray:
     img = cv2.GaussianBlur(_as_uint8(canvas), (0, 0), SMOOTHING_SIGMA)
     h, w = img.shape
     r = RADIUS
-    centre = img[r:-r, r:-r]
-    code = np.zeros(centre.shape, np.uint8)
+    ink = img > INK_LEVEL
+    ink[:r], ink[h - r :], ink[:, :r], ink[:, w - r :] = False, False, False, False
+    # Codes of the ink pixels alone, a tenth of the canvas, read through flat offsets:
+    # coding every pixel and keeping the ink's took 0.4 ms of a signature's 0.65.
+    at = np.flatnonzero(ink)
+    flat = img.ravel()
+    centre = flat[at]
+    code = np.zeros(at.shape, np.uint8)
     for bit, (dy, dx) in enumerate(_NEIGHBOURS):
-        code |= (img[r + dy : h - r + dy, r + dx : w - r + dx] >= centre).view(np.uint8) << bit
-    counts = np.bincount(_BINS[code[centre > INK_LEVEL]], minlength=TEXTURE_DIMS)
+        code |= (flat[at + (dy * w + dx)] >= centre).view(np.uint8) << bit
+    counts = np.bincount(_BINS[code], minlength=TEXTURE_DIMS)
     total = counts.sum()
     return (counts / total if total else counts).astype(np.float32)
 

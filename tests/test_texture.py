@@ -43,6 +43,35 @@ def test_histogram_of_ink_codes_sums_to_one_and_blank_gives_zeros():
     assert not stroke_texture(np.zeros((20, 40), np.float32)).any()
 
 
+def _every_pixel_coded(canvas: np.ndarray) -> np.ndarray:
+    """The histogram as first written (every pixel coded, the ink's kept): stored
+    histograms of this TEXTURE_VERSION were made so, and must stay comparable."""
+    import cv2
+
+    from model.texture import _BINS, _NEIGHBOURS, INK_LEVEL, RADIUS, SMOOTHING_SIGMA, _as_uint8
+
+    img = cv2.GaussianBlur(_as_uint8(canvas), (0, 0), SMOOTHING_SIGMA)
+    h, w = img.shape
+    r = RADIUS
+    centre = img[r:-r, r:-r]
+    code = np.zeros(centre.shape, np.uint8)
+    for bit, (dy, dx) in enumerate(_NEIGHBOURS):
+        code |= (img[r + dy : h - r + dy, r + dx : w - r + dx] >= centre).view(np.uint8) << bit
+    counts = np.bincount(_BINS[code[centre > INK_LEVEL]], minlength=TEXTURE_DIMS)
+    return (counts / counts.sum() if counts.sum() else counts).astype(np.float32)
+
+
+def test_the_histogram_is_the_one_its_version_names():
+    rng = np.random.default_rng(7)
+    edge = np.zeros((60, 120), np.uint8)
+    edge[:, :8] = 255  # ink along the borders, where the neighbours fall off the canvas
+    edge[-5:, :] = rng.integers(0, 256, (5, 120))
+    canvases = [_canvas(seed) for seed in range(6)]
+    canvases += [rng.random((224, 448)).astype(np.float32), edge, np.zeros((224, 448))]
+    for canvas in canvases:
+        assert np.array_equal(stroke_texture(canvas), _every_pixel_coded(canvas))
+
+
 def test_flat_ink_and_noisy_ink_have_different_textures():
     flat = np.zeros((40, 80), np.uint8)
     flat[10:30, 10:70] = 200
