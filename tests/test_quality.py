@@ -355,7 +355,6 @@ def test_bench_times_the_bundled_model_against_signet_in_the_same_rounds(cli, ca
     assert data["engine"] == "torch" and data["model_id"].startswith("sv-")
     for key in ("embed_ms", "texture_ms", "verify_ms", "embed_per_s", "reference_signet_per_s"):
         assert data[key] > 0, key
-    assert data["verify_ms"] > data["embed_ms"]  # loading and preprocessing come on top
     # the ratio is the median of each round's own ratio, near the ratio of the medians
     ratio = data["embed_per_s"] / data["reference_signet_per_s"]
     assert 0.5 * ratio < data["throughput_ratio"] < 2.0 * ratio
