@@ -94,20 +94,24 @@ class ModelProcessVerifier(ScoringMixin):
 
         return read_and_preprocess(image)
 
-    def embed(self, images: Sequence[ImageInput], batch_size: int = 16) -> np.ndarray:
+    def embed(self, images: Sequence[ImageInput], batch_size: int | None = None) -> np.ndarray:
         """Raw scans (paths or arrays, any size) → (N, D) float32 (see `model.Verifier.embed`)."""
         from model.verifier import canvases_of
 
         return self.embed_canvases(canvases_of(images), batch_size)
 
-    def embed_canvases(self, canvases: Sequence[np.ndarray], batch_size: int = 16) -> np.ndarray:
-        """Preprocessed canvases (float in [0, 1] or uint8) → (N, D) float32."""
+    def embed_canvases(
+        self, canvases: Sequence[np.ndarray], batch_size: int | None = None
+    ) -> np.ndarray:
+        """Preprocessed canvases (float in [0, 1] or uint8) → (N, D) float32; `batch_size`
+        by default the in-process verifier's (`model.verifier.ENGINE_BATCH`)."""
         if len(canvases) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
-        # Whole batches per message, so that the network sees the batches it would
-        # in-process (16 by default: `model.verifier.ENGINE_BATCH`).
-        from model.verifier import float_batch
+        # Imported here, not at the top: it brings OpenCV (see the module docstring).
+        from model.verifier import ENGINE_BATCH, float_batch
 
+        # Whole batches per message, so that the network sees the batches it would in-process.
+        batch_size = batch_size or ENGINE_BATCH
         per_message = batch_size * max(1, MAX_CANVASES_PER_MESSAGE // batch_size)
         out = []
         for start in range(0, len(canvases), per_message):

@@ -2,8 +2,9 @@
 
 Filtering happens in a proxy model as one types (number or name, any part, any
 case), so it is instant for the thousands of customers a branch has; the list is
-read from the store again only when the store changes, and shown again only when
-the customers did (every verification changes the store, not the customers).
+read from the store again only when its customers or their references changed (the
+store's change counter moved; every verification changes only the audit trail), and
+shown again only when the customers themselves did.
 The list model holds the customers themselves and makes each row's text only when
 the view draws it: one item object per customer took seconds to rebuild for a
 branch of 20,000.
@@ -30,7 +31,6 @@ from sigverify_gui.ui.qt import (
 )
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-SEARCH_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class CustomerFilter(QSortFilterProxyModel):
@@ -109,8 +109,6 @@ class CustomerListModel(QAbstractListModel):
             return customer_label(customer)
         if role == ID_ROLE:
             return customer.customer_id
-        if role == SEARCH_ROLE:
-            return self._search[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{customer.active_references} active reference signature(s)"
         return None

@@ -97,9 +97,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from model.checkpoint import load_checkpoint
     from model.errors import SigverifyError
     from model.network import NetworkConfig
     from model.progress import TerminalProgress
+    from model.recalibrate import require_same_val_writers
     from model.train import TrainConfig, load_init, train
     from model.training_setup import plan_writers, prepare_planned
 
@@ -112,13 +114,15 @@ def run(args) -> int:
         raise SigverifyError("A stroke tower starts from random weights: leave out --init.")
     if args.init is not None:
         load_init(args.init, network)
-    split = _split(args)
+    base = load_checkpoint(args.stroke_beside) if args.stroke_beside is not None else None
+    split = _split(args, base)
     plan = plan_writers(args.data, *split, args.synthetic_writers)
 
     log_path = _log_to_file(args.out)
     data = prepare_planned(plan, args.cache, TerminalProgress("data"))
-    if args.stroke_beside is not None:
-        _check_same_writers(args.stroke_beside, data.description)
+    if base is not None:
+        recorded = base.training.get("data") or {}
+        require_same_val_writers(recorded, data.description, args.stroke_beside.name)
     cfg = TrainConfig(
         out=args.out,
         loss=args.loss,
@@ -145,19 +149,18 @@ def run(args) -> int:
     return 0
 
 
-def _split(args) -> tuple[float, float, int]:
+def _split(args, base) -> tuple[float, float, int]:
     """Hold-out fraction, validation fraction and split seed: the options' (with their
-    defaults), or for a stroke tower the shape network's, which no option may contradict."""
-    from model.checkpoint import load_checkpoint
+    defaults), or for a stroke tower the shape network's (`base`, the checkpoint of
+    --stroke-beside), which no option may contradict."""
     from model.errors import SigverifyError
 
     given = (args.holdout_fraction, args.val_fraction, args.split_seed)
-    if args.stroke_beside is None:
+    if base is None:
         holdout = 0.3 if args.holdout_fraction is None else args.holdout_fraction
         val = 0.15 if args.val_fraction is None else args.val_fraction
         split = (holdout, val, args.seed if args.split_seed is None else args.split_seed)
     else:
-        base = load_checkpoint(args.stroke_beside)
         if base.config.stroke_widths:
             raise SigverifyError(f"{args.stroke_beside.name} already has a stroke tower.")
         recorded = base.training.get("data") or {}
@@ -182,14 +185,6 @@ def _split(args) -> tuple[float, float, int]:
             "writers are left to train on."
         )
     return split
-
-
-def _check_same_writers(weights: Path, description: dict) -> None:
-    from model.checkpoint import load_checkpoint
-    from model.recalibrate import require_same_val_writers
-
-    recorded = load_checkpoint(weights).training.get("data") or {}
-    require_same_val_writers(recorded, description, weights.name)
 
 
 def _log_to_file(out: Path) -> Path:
