@@ -1,9 +1,13 @@
 """Signature data sets on disk: one small interface over the folder layouts users meet.
 
 Training, evaluation and enrolling a folder only ever see a `Dataset`: writers, each
-with genuine and forged image paths. The layouts (CEDAR, BHSig260, SigComp 2011 /
-Kaggle "sign_data", and our own generic one that `sigverify synth` writes) differ only
-in where those paths come from, so each gets one small reader here.
+with genuine and forged image paths. The public sets (CEDAR, BHSig260, GPDS, MCYT-75,
+UTSig, SigComp 2011 as published and as Kaggle's "sign_data") and our own generic layout,
+which `sigverify synth` writes, differ only in where those paths come from. They come in
+three kinds, each read by one function here: a folder per kind of signature with the
+writer in each file name (CEDAR, SigComp 2011), a folder per writer with the kind in
+each file name (BHSig260, GPDS, MCYT), and folders named for both (UTSig, sign_data,
+generic).
 
 Readers look at names only, never at pixels: a damaged image is the preprocessing's
 problem, found when it is used. They are strict about where files sit, because a
@@ -18,6 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from model.errors import DatasetError
@@ -27,19 +32,45 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 )
 
-LAYOUTS: tuple[str, ...] = ("cedar", "bhsig", "sigcomp", "generic")
+LAYOUTS: tuple[str, ...] = (
+    "cedar",
+    "sigcomp2011",
+    "utsig",
+    "bhsig",
+    "gpds",
+    "mcyt",
+    "sigcomp",
+    "generic",
+)
 
 # What each layout looks like, for error messages.
 LAYOUT_DESCRIPTIONS: dict[str, str] = {
     "cedar": "CEDAR (full_org/original_<writer>_<n> and full_forg/forgeries_<writer>_<n>)",
+    "sigcomp2011": "SigComp 2011 as published (Offline Genuine/<writer>_<n> and "
+    "Offline Forgeries/<forger><writer>_<n>)",
+    "utsig": "UTSig (Genuine/<writer>/ and Forgery/Skilled/<writer>/)",
     "bhsig": "BHSig260 (<writer>/B-S-<writer>-G-<n> and -F-<n>, H-S- for Hindi)",
-    "sigcomp": "SigComp 2011 / sign_data (<writer>/ and <writer>_forg/ folders)",
+    "gpds": "GPDS (<writer>/c-<writer>-<n> and cf-<writer>-<n>)",
+    "mcyt": "MCYT-75 (<writer>/<writer>v<n> and [<forger>_]<writer>f<n>)",
+    "sigcomp": "sign_data (<writer>/ and <writer>_forg/ folders)",
     "generic": "generic (<writer>/genuine/ and optionally <writer>/forged/)",
 }
 
-_CEDAR_GENUINE = re.compile(r"original_(\d+)_(\d+)", re.IGNORECASE)
-_CEDAR_FORGED = re.compile(r"forgeries_(\d+)_(\d+)", re.IGNORECASE)
-_BHSIG_FILE = re.compile(r"[BH]-S-(\d+)-([GF])-(\d+)", re.IGNORECASE)
+# The writer in a file's name, for the layouts with a folder per kind of signature.
+_CEDAR_GENUINE = re.compile(r"original_(?P<writer>\d+)_\d+", re.IGNORECASE)
+_CEDAR_FORGED = re.compile(r"forgeries_(?P<writer>\d+)_\d+", re.IGNORECASE)
+# SigComp 2011: a forgery names its forger (4 digits) and then the writer forged (3).
+_SIGCOMP2011_GENUINE = re.compile(r"(?P<writer>\d{3})_\d+", re.IGNORECASE)
+_SIGCOMP2011_FORGED = re.compile(r"\d{4}(?P<writer>\d{3})_\d+", re.IGNORECASE)
+_SIGCOMP2011_FOLDERS = ("offline genuine", "offline forgeries")
+# The writer and the kind in a file's name, for the layouts with a folder per writer:
+# the pattern, and the value of its `kind` group that means a forgery.
+_TAGGED: dict[str, tuple[re.Pattern[str], str]] = {
+    "bhsig": (re.compile(r"[BH]-S-(?P<writer>\d+)-(?P<kind>[GF])-\d+", re.IGNORECASE), "f"),
+    "gpds": (re.compile(r"(?P<kind>c|cf)-(?P<writer>\d+)-\d+", re.IGNORECASE), "cf"),
+    # MCYT: "v" (verdadera) genuine, "f" forged; a forgery may name its forger first.
+    "mcyt": (re.compile(r"(?:\d+_)?(?P<writer>\d+)(?P<kind>[vf])\d+", re.IGNORECASE), "f"),
+}
 _SIGCOMP_FORGED_SUFFIX = "_forg"
 _DIGIT_RUNS = re.compile(r"([0-9]+)")
 # Looking inside subfolders for a hint costs a listing of each; a few are enough.
@@ -147,6 +178,7 @@ class _Collector:
     genuine: dict[str, list[Path]] = field(default_factory=lambda: defaultdict(list))
     forged: dict[str, list[Path]] = field(default_factory=lambda: defaultdict(list))
     skipped: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what else was left out, and why
 
     def finish(self, root: Path, layout: str) -> Dataset:
         def in_order(paths: list[Path]) -> tuple[Path, ...]:
@@ -166,38 +198,82 @@ class _Collector:
                 f"Skipped {_image_files_that_do(len(self.skipped))} not fit the "
                 f"{layout} layout (for example {example})."
             )
+        warnings.extend(self.notes)
         return Dataset(root=root, layout=layout, writers=writers, warnings=tuple(warnings))
 
 
-def _read_cedar(root: Path, found: _Collector) -> None:
+def _read_kind_folders(
+    root: Path,
+    found: _Collector,
+    *,
+    genuine: tuple[str, re.Pattern[str]],
+    forged: tuple[str, re.Pattern[str]],
+) -> None:
+    """A folder per kind of signature, the writer in each file's name (CEDAR, SigComp 2011)."""
     subfolders, loose = _list_folder(root)
     found.skipped.extend(loose)
-    for folder_name, pattern, target in (
-        ("full_org", _CEDAR_GENUINE, found.genuine),
-        ("full_forg", _CEDAR_FORGED, found.forged),
-    ):
+    known = {genuine[0], forged[0]}
+    for (folder_name, pattern), target in ((genuine, found.genuine), (forged, found.forged)):
         for folder in _named(subfolders, folder_name):
             for path in _list_folder(folder)[1]:
                 match = pattern.fullmatch(_stem(path))
                 if match:
-                    target[str(int(match.group(1)))].append(path)
+                    target[str(int(match.group("writer")))].append(path)
                 else:
                     found.skipped.append(path)
+    for folder in subfolders:  # SigComp 2011's online data, say: not images of ours
+        if folder.name.lower() not in known:
+            found.skipped.extend(_list_folder(folder)[1])
 
 
-def _read_bhsig(root: Path, found: _Collector) -> None:
+def _read_tagged_files(root: Path, found: _Collector, *, layout: str) -> None:
+    """A folder per writer, the writer and the kind in each file's name (BHSig260, GPDS,
+    MCYT)."""
+    pattern, forged_kind = _TAGGED[layout]
     subfolders, loose = _list_folder(root)
     found.skipped.extend(loose)
     for folder in subfolders:
         writer = folder.name
         for path in _list_folder(folder)[1]:
-            match = _BHSIG_FILE.fullmatch(_stem(path))
+            match = pattern.fullmatch(_stem(path))
             # A file naming another writer is misfiled; counting it here would be wrong.
-            if match and _same_writer(match.group(1), writer):
-                target = found.genuine if match.group(2).upper() == "G" else found.forged
-                target[writer].append(path)
+            if match and _same_writer(match.group("writer"), writer):
+                forged = match.group("kind").lower() == forged_kind
+                (found.forged if forged else found.genuine)[writer].append(path)
             else:
                 found.skipped.append(path)
+
+
+def _read_utsig(root: Path, found: _Collector) -> None:
+    """Genuine/<writer>/ and Forgery/<kind>/<writer>/. Only skilled forgeries count as
+    forgeries: UTSig's simple ones (the forger knew the name only) and opposite-hand ones
+    (the writer, with the other hand) are different tests, left out and reported."""
+    subfolders, loose = _list_folder(root)
+    found.skipped.extend(loose)
+    for folder in _named(subfolders, "genuine"):
+        _writer_folders(folder, found.genuine, found)
+    for forgeries in _named(subfolders, "forgery"):
+        kinds, misplaced = _list_folder(forgeries)
+        found.skipped.extend(misplaced)
+        for kind in sorted(kinds, key=lambda folder: natural_key(folder.name)):
+            if kind.name.lower() == "skilled":
+                _writer_folders(kind, found.forged, found)
+                continue
+            other = _Collector()
+            _writer_folders(kind, other.genuine, other)
+            count = sum(len(paths) for paths in other.genuine.values())
+            if count:
+                found.notes.append(
+                    f"Left out {count} '{kind.name}' forgeries: only skilled forgeries "
+                    "are counted as forgeries."
+                )
+
+
+def _writer_folders(folder: Path, target: dict[str, list[Path]], found: _Collector) -> None:
+    subfolders, misplaced = _list_folder(folder)
+    found.skipped.extend(misplaced)
+    for writer in subfolders:
+        target[writer.name].extend(_list_folder(writer)[1])
 
 
 def _read_sigcomp(root: Path, found: _Collector) -> None:
@@ -228,8 +304,18 @@ def _read_generic(root: Path, found: _Collector) -> None:
 
 
 _READERS: dict[str, Callable[[Path, _Collector], None]] = {
-    "cedar": _read_cedar,
-    "bhsig": _read_bhsig,
+    "cedar": partial(
+        _read_kind_folders,
+        genuine=("full_org", _CEDAR_GENUINE),
+        forged=("full_forg", _CEDAR_FORGED),
+    ),
+    "sigcomp2011": partial(
+        _read_kind_folders,
+        genuine=(_SIGCOMP2011_FOLDERS[0], _SIGCOMP2011_GENUINE),
+        forged=(_SIGCOMP2011_FOLDERS[1], _SIGCOMP2011_FORGED),
+    ),
+    "utsig": _read_utsig,
+    **{layout: partial(_read_tagged_files, layout=layout) for layout in _TAGGED},
     "sigcomp": _read_sigcomp,
     "generic": _read_generic,
 }
@@ -241,22 +327,30 @@ _READERS: dict[str, Callable[[Path, _Collector], None]] = {
 def _looks_like(root: Path) -> str | None:
     """The first layout whose tell-tale structure `root` has, or None.
 
-    Order matters: a CEDAR folder also holds subfolders of images (which SigComp
-    would claim), and so does a BHSig one, so the more specific layouts are asked
-    first. CEDAR is recognised by its folders alone, so that a CEDAR set with
-    unexpected file names is reported as such rather than read as something else.
+    Order matters: nearly every layout holds subfolders of images, which sign_data's
+    layout would claim, reading every forgery in them as genuine; so the layouts that
+    name kinds of signature in their folders or files are asked first, and sign_data's
+    last. CEDAR, SigComp 2011 and UTSig are recognised by their folders alone, so that
+    such a set with unexpected file names is reported as such rather than read as
+    something else.
     """
     subfolders, _ = _list_folder(root)
     names = {folder.name.lower() for folder in subfolders}
     if names & {"full_org", "full_forg"}:
         return "cedar"
+    if names & set(_SIGCOMP2011_FOLDERS):
+        return "sigcomp2011"
+    if {"genuine", "forgery"} <= names:
+        return "utsig"
     contents = [_list_folder(folder) for folder in subfolders]
-    if any(_BHSIG_FILE.fullmatch(_stem(p)) for _, images in contents for p in images):
-        return "bhsig"
+    stems = [_stem(p) for _, images in contents for p in images]
+    for layout, (pattern, _) in _TAGGED.items():
+        if any(pattern.fullmatch(stem) for stem in stems):
+            return layout
     for inner, _ in contents:
         if {folder.name.lower() for folder in inner} & {"genuine", "forged"}:
             return "generic"
-    if any(images for _, images in contents):
+    if stems:
         return "sigcomp"
     return None
 

@@ -176,6 +176,94 @@ def test_sigcomp_genuine_and_forg_folders(tmp_path):
     assert ds.warnings == ("Writer 003 has forgeries but no genuine signatures; it was left out.",)
 
 
+# --- GPDS, MCYT-75: the kind in each file's name, in a folder per writer -----------------
+
+
+def _gpds(root: Path) -> Path:
+    for n in (1, 2, 3):
+        _image(root / "001" / f"c-001-{n:02d}.jpg")
+    for n in (1, 2):
+        _image(root / "001" / f"cf-001-{n:02d}.jpg")
+    _image(root / "010" / "c-010-01.bmp")
+    return root
+
+
+def _mcyt(root: Path) -> Path:
+    for n in range(3):
+        _image(root / "0000" / f"0000v{n:02d}.bmp")
+    _image(root / "0000" / "0003_0000f00.bmp")  # forger 0003 forging writer 0000
+    _image(root / "0000" / "0000f01.BMP")  # the forger left out, as some copies have it
+    _image(root / "0001" / "0001v00.bmp")
+    return root
+
+
+def test_gpds_is_detected_and_read(tmp_path):
+    root = _gpds(tmp_path)
+    _image(root / "001" / "c-010-02.jpg")  # misfiled: belongs to writer 010
+    assert detect_layout(root) == "gpds"
+    ds = open_dataset(root)
+    assert _counts(ds) == {"001": (3, 2), "010": (1, 0)}
+    assert _names(ds.writer("001").forged) == ["cf-001-01.jpg", "cf-001-02.jpg"]
+    assert ds.warnings == (
+        "Skipped 1 image file that does not fit the gpds layout (for example 001/c-010-02.jpg).",
+    )
+
+
+def test_mcyt_is_detected_and_read_with_or_without_the_forger(tmp_path):
+    root = _mcyt(tmp_path)
+    assert detect_layout(root) == "mcyt"
+    ds = open_dataset(root)
+    assert _counts(ds) == {"0000": (3, 2), "0001": (1, 0)}
+    assert _names(ds.writer("0000").forged) == ["0000f01.BMP", "0003_0000f00.bmp"]
+    assert ds.warnings == ()
+
+
+@pytest.mark.parametrize("make", [_gpds, _mcyt])
+def test_forgeries_named_in_files_are_never_read_as_genuine(tmp_path, make):
+    # A folder per writer also looks like sign_data, which would read every forgery in
+    # it as a genuine signature: the file names decide first, and sign_data is refused.
+    root = make(tmp_path)
+    assert open_dataset(root).n_forged == 2
+    with pytest.raises(DatasetError, match="it looks like the (gpds|mcyt) layout"):
+        open_dataset(root, layout="sigcomp")
+
+
+# --- UTSig, SigComp 2011: folders per kind ---------------------------------------------
+
+
+def test_utsig_counts_skilled_forgeries_and_reports_the_others(tmp_path):
+    for n in (1, 2, 3):
+        _image(tmp_path / "Genuine" / "1" / f"{n}.tif")
+    _image(tmp_path / "Genuine" / "2" / "1.tif")
+    for n in (1, 2):
+        _image(tmp_path / "Forgery" / "Skilled" / "1" / f"{n}.tif")
+    _image(tmp_path / "Forgery" / "Simple" / "1" / "1.tif")
+    _image(tmp_path / "Forgery" / "Simple" / "2" / "1.tif")
+    _image(tmp_path / "Forgery" / "Opposite Hand" / "1" / "1.tif")
+    assert detect_layout(tmp_path) == "utsig"
+    ds = open_dataset(tmp_path)
+    assert _counts(ds) == {"1": (3, 2), "2": (1, 0)}
+    assert ds.warnings == (
+        "Left out 1 'Opposite Hand' forgeries: only skilled forgeries are counted as forgeries.",
+        "Left out 2 'Simple' forgeries: only skilled forgeries are counted as forgeries.",
+    )
+
+
+def test_sigcomp2011_as_published_reads_the_writer_forged_from_the_name(tmp_path):
+    _image(tmp_path / "Offline Genuine" / "001_01.PNG")
+    _image(tmp_path / "Offline Genuine" / "001_02.png")
+    _image(tmp_path / "Offline Genuine" / "002_01.png")
+    _image(tmp_path / "Offline Forgeries" / "0121001_01.png")  # forger 0121, writer 001
+    _image(tmp_path / "Offline Forgeries" / "0121002_01.png")
+    _image(tmp_path / "Offline Forgeries" / "stray.png")
+    (tmp_path / "Online Genuine").mkdir()
+    (tmp_path / "Online Genuine" / "001_1.HWR").write_text("1 2 3")
+    assert detect_layout(tmp_path) == "sigcomp2011"
+    ds = open_dataset(tmp_path)
+    assert _counts(ds) == {"1": (2, 1), "2": (1, 1)}
+    assert len(ds.warnings) == 1 and "Offline Forgeries/stray.png" in ds.warnings[0]
+
+
 # --- generic (what `sigverify synth` writes) ---------------------------------------------
 
 
@@ -262,7 +350,7 @@ def test_unknown_folder_names_the_layouts_looked_for(tmp_path):
         detect_layout(tmp_path)
     message = str(err.value)
     assert "not laid out as a known data set" in message
-    for name in ("CEDAR", "BHSig260", "SigComp", "generic"):
+    for name in ("CEDAR", "BHSig260", "GPDS", "MCYT", "UTSig", "SigComp 2011", "sign_data"):
         assert name in message
     assert "subfolder" not in message
 
@@ -275,8 +363,8 @@ def test_folder_one_level_too_high_names_the_right_one(tmp_path):
 
 
 def test_unknown_layout_name(tmp_path):
-    with pytest.raises(DatasetError, match="Unknown data set layout 'gpds'"):
-        open_dataset(_cedar(tmp_path), layout="gpds")
+    with pytest.raises(DatasetError, match="Unknown data set layout 'kaggle'"):
+        open_dataset(_cedar(tmp_path), layout="kaggle")
 
 
 @pytest.mark.parametrize("forced", [name for name in LAYOUTS if name != "bhsig"])
