@@ -66,6 +66,13 @@ _TEXT_ROW_MIN_LETTERS = 5
 MAX_EXTRA_TEXT_ROWS = 0
 # Four or more substantial separate rows are not one signature whatever they hold.
 MAX_INK_ROWS = 3
+# A black-and-white scan has one ink tone and one paper tone. JPEG compression spreads
+# the ink by a few levels (5-7 between its quartiles at quality 75) and leaves most of
+# the paper at white; a greyscale scan of a pen has graded ink (17-51 on the data sets'
+# scans) and grainy paper (3-6). Stroke texture and pen pressure read from the one do
+# not compare with those read from the other (MODEL_CARD).
+MAX_BILEVEL_INK_SPREAD = 10
+MAX_BILEVEL_PAPER_SPREAD = 1
 # An image whose grey levels all lie within this span has nothing drawn on it: it is
 # the smallest paper-to-ink step that `preprocess` takes as ink. (Without this, an
 # all-black image would be all "ink" once its paper is normalised.)
@@ -104,6 +111,8 @@ class QualityReport:
     contrast: float  # paper minus ink grey level, 0..255 (0 when there is no ink)
     dpi: float | None
     n_components: int  # separate pieces of ink after rules and specks are removed
+    # "bilevel" (a black-and-white scan) or "grey"; "" when there is no ink to judge
+    ink_tones: str = ""
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -152,7 +161,8 @@ def check_quality(
     box = _to_full(layout.box, shrink, full.shape)
     n_ink_full = layout.n_pixels * shrink * shrink
     ink_fraction = layout.n_pixels / layout.mask.size
-    contrast = _contrast(full, box, n_ink_full)
+    contrast, ink_spread, paper_spread = _tones(full, box, n_ink_full)
+    bilevel = ink_spread <= MAX_BILEVEL_INK_SPREAD and paper_spread <= MAX_BILEVEL_PAPER_SPREAD
     dpi_scale = (dpi or _REFERENCE_DPI) / _REFERENCE_DPI
     sides = _touched_sides(layout.box, layout.mask.shape)
 
@@ -181,6 +191,7 @@ def check_quality(
         contrast=contrast,
         n_components=layout.n_components,
         sides=sides,
+        ink_tones="bilevel" if bilevel else "grey",
     )
 
 
@@ -193,6 +204,7 @@ def _report(
     contrast: float = 0.0,
     n_components: int = 0,
     sides: tuple[str, ...] = (),
+    ink_tones: str = "",
 ) -> QualityReport:
     order = list(MESSAGES)
     problems = sorted(set(problems), key=order.index)
@@ -208,6 +220,7 @@ def _report(
         contrast=round(float(contrast), 1),
         dpi=dpi,
         n_components=int(n_components),
+        ink_tones=ink_tones,
     )
 
 
@@ -272,18 +285,29 @@ def _to_full(box, shrink: int, shape) -> tuple[int, int, int, int]:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _contrast(full: np.ndarray, box, n_ink: float) -> float:
-    """Paper minus ink on the raw grey around the ink box (raw, so that a faint pen is
-    not hidden by the background normalisation, which stretches it)."""
+def _tones(full: np.ndarray, box, n_ink: float) -> tuple[float, float, float]:
+    """(paper minus ink, the spread of the ink's grey levels, the spread of the paper's)
+    on the raw grey around the ink box (raw, so that a faint pen is not hidden by the
+    background normalisation, which stretches it). Ink and paper are the pixels darker
+    and lighter than halfway from the darkest to the paper; a spread is the distance
+    between a side's quartiles. All read from one histogram."""
     x, y, w, h = box
     pad = max(4, (w + h) // 20)
     crop = full[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
     counts = np.cumsum(np.bincount(crop.ravel(), minlength=256))
     total = int(counts[-1])
-    paper = int(np.searchsorted(counts, total * _PAPER_PERCENTILE / 100.0))
-    ink_rank = max(1.0, min(n_ink, total) * _INK_RANK)
-    ink = int(np.searchsorted(counts, ink_rank))
-    return float(max(0, paper - ink))
+
+    def level(rank: float) -> int:  # the grey level at this rank, dark to light
+        return int(np.searchsorted(counts, rank))
+
+    def spread(first: int, last: int) -> float:  # between the quartiles of these ranks
+        return float(level(first + (last - first) * 0.75) - level(first + (last - first) * 0.25))
+
+    paper = level(total * _PAPER_PERCENTILE / 100.0)
+    ink = level(max(1.0, min(n_ink, total) * _INK_RANK))
+    halfway = (level(total * 0.02) + paper) // 2
+    n_dark = int(counts[halfway - 1]) if halfway > 0 else 0
+    return float(max(0, paper - ink)), spread(0, n_dark), spread(n_dark, total)
 
 
 def _touched_sides(box, shape) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 import sigverify_gui.cli as cli
 from sigverify_gui.services import runtime
@@ -87,14 +88,18 @@ def test_enroll_verify_identify(capsys, loads, db, sigs):
     assert result["closest_reference_id"] in data["reference_ids"]
 
     code, out, _ = run(capsys, "verify", "1001", sigs[3][4], "--db", db)
-    assert code == 0 and out.startswith("REJECT: score")
+    assert code == 0 and out.startswith("REJECT: score") and "Caution" not in out
+    bilevel = Path(db).parent / "black-and-white.png"
+    Image.open(sigs[2][4]).convert("L").point(lambda v: 0 if v < 128 else 255).save(bilevel)
+    code, out, _ = run(capsys, "verify", "1001", bilevel, "--db", db)
+    assert code == 0 and "\nCaution: The questioned signature was scanned in black and white" in out
 
     ranked = run_json(capsys, "identify", sigs[3][4], "--top", "2", "--db", db)
     assert [c["customer_id"] for c in ranked["candidates"]] == ["1002", "1001"]
 
     rows = run_json(capsys, "audit", "--customer", "1001", "--db", db)["rows"]
-    assert [r["kind"] for r in rows] == ["verification", "verification", "enrolment"]
-    assert rows[1]["operator"] == "t7"
+    assert [r["kind"] for r in rows] == ["verification"] * 3 + ["enrolment"]
+    assert rows[2]["operator"] == "t7"
 
 
 def test_user_errors_exit_2_with_one_line(capsys, loads, db, sigs):

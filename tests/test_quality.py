@@ -191,6 +191,36 @@ def test_colour_and_16_bit_scans_give_the_grey_verdict():
         assert report.problems == reference.problems and report.box == reference.box
 
 
+def _black_and_white(gray: np.ndarray) -> np.ndarray:
+    return np.where(gray < 128, 0, 255).astype(np.uint8)
+
+
+def _jpeg(gray: np.ndarray, quality: int = 75) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_black_and_white_scans_are_told_from_greyscale_ones(seed):
+    from model.synth import render_samples
+
+    (grey,) = render_samples(seed, 1)  # a pen's graded ink, as a greyscale scan has it
+    assert check_quality(grey, 300).ink_tones == "grey"
+    assert check_quality(_jpeg(grey), 300).ink_tones == "grey"
+    bilevel = _black_and_white(grey)
+    assert check_quality(bilevel, 300).ink_tones == "bilevel"
+    # a scanner's black-and-white JPEG: compression spreads the one ink tone a little
+    assert check_quality(_jpeg(bilevel), 300).ink_tones == "bilevel"
+    # ink of one tone on grainy paper is still a greyscale scan
+    assert check_quality(cheque_scan(seed), 300).ink_tones == "grey"
+
+
+def test_a_blank_image_has_no_ink_tones():
+    blank = np.clip(paper(np.random.default_rng(0), (400, 800)), 0, 255).astype(np.uint8)
+    assert check_quality(blank, 300).ink_tones == ""
+
+
 def test_report_to_dict_is_plain_json():
     data = check_quality(cheque_scan(0)[:, :1000], dpi=300).to_dict()
     assert json.loads(json.dumps(data)) == data

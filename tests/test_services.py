@@ -236,6 +236,55 @@ def test_verify_accepts_the_customer_and_rejects_another(enrolled, fake, sigs):
     assert audit.verify_chain(store.db).ok
 
 
+def _black_and_white(path, tmp_path):
+    from model.imageio import encode_png, load_gray
+
+    out = tmp_path / f"bw-{path.name}"
+    out.write_bytes(encode_png(np.where(load_gray(path) < 128, 0, 255).astype(np.uint8)))
+    return out
+
+
+def test_a_capture_scanned_unlike_the_references_comes_with_a_caution(
+    enrolled, fake, sigs, tmp_path
+):
+    store = enrolled  # references scanned in greyscale
+    plain = verify.verify_signature(store, fake, "A", sigs[ALICE][5])
+    assert plain.cautions == () and plain.to_dict()["cautions"] == []
+    bilevel = _black_and_white(sigs[ALICE][5], tmp_path)
+    result = verify.verify_signature(store, fake, "A", bilevel)
+    assert result.cautions == ("questioned_bilevel",)
+    (caution,) = result.to_dict()["cautions"]
+    assert caution["code"] == "questioned_bilevel" and "black and white" in caution["message"]
+    detail = json.loads(audit.get_row(store.db, result.verification_id)["detail"])
+    assert detail["cautions"] == ["questioned_bilevel"]
+    assert "cautions" not in json.loads(audit.get_row(store.db, plain.verification_id)["detail"])
+    # the other way round: references in black and white, the questioned one in grey
+    enrol.enrol_customer(store, fake, "C", [_black_and_white(p, tmp_path) for p in sigs[CAROL][:4]])
+    assert verify.verify_signature(store, fake, "C", sigs[CAROL][5]).cautions == (
+        "references_bilevel",
+    )
+
+
+@pytest.mark.parametrize(
+    ("questioned", "references", "expected"),
+    [
+        ("bilevel", ["grey", "grey"], ("questioned_bilevel",)),
+        ("grey", ["bilevel"], ("references_bilevel",)),
+        ("grey", ["grey", None], ()),
+        ("bilevel", ["bilevel", "grey"], ()),  # the references differ: nothing to say
+        ("bilevel", [None, None], ()),  # enrolled before captures were judged so
+        ("", ["grey"], ()),
+    ],
+)
+def test_cautions_only_when_every_reference_known_was_scanned_the_other_way(
+    questioned, references, expected
+):
+    from sigverify_gui.services.cautions import capture_cautions
+
+    reports = [{} if tones is None else {"ink_tones": tones} for tones in references]
+    assert capture_cautions({"ink_tones": questioned}, reports) == expected
+
+
 def test_branch_thresholds_override_the_models(enrolled, fake, sigs):
     store = enrolled
     score = verify.verify_signature(store, fake, "A", sigs[ALICE][5]).score

@@ -21,6 +21,7 @@ import numpy as np
 
 from model.errors import SigverifyError
 from sigverify_gui.services.captures import ImageInput, PreparedCapture, load_input, prepare
+from sigverify_gui.services.cautions import capture_cautions, caution_messages
 from sigverify_gui.services.customer_case import unknown_customer
 from sigverify_gui.services.enrol_checks import stored_customer_id
 from sigverify_gui.services.errors import (
@@ -51,6 +52,8 @@ class VerificationResult:
     # reference, the closest first
     reference_scores: tuple[tuple[int, float], ...] = ()
     quality: dict = field(default_factory=dict)
+    # codes of `cautions.CAUTIONS`: why this score deserves less trust than usual
+    cautions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,12 @@ class VerificationResult:
             "verification_id": self.verification_id,
             "reference_scores": [
                 {"reference_id": rid, "score": s} for rid, s in self.reference_scores
+            ],
+            "cautions": [
+                {"code": code, "message": message}
+                for code, message in zip(
+                    self.cautions, caution_messages(self.cautions), strict=True
+                )
             ],
         }
 
@@ -86,10 +95,10 @@ def require_verifiable(store: Store, customer_id: str) -> records.Customer:
     return customer
 
 
-def active_reference_matrix(
+def active_references(
     store: Store, verifier: VerifierLike, customer_id: str, operator: str = ""
-) -> tuple[list[int], np.ndarray]:
-    """(reference ids, (R, D) embeddings) of the customer's active references, all made
+) -> tuple[list[records.Reference], np.ndarray]:
+    """(references, (R, D) embeddings) of the customer's active references, all made
     by the loaded model (stale ones are re-embedded first)."""
     require_verifiable(store, customer_id)
     if records.stale_reference_ids(
@@ -102,7 +111,7 @@ def active_reference_matrix(
         raise NoReferencesError(
             f"Customer {customer_id} has no active reference signature; enrol some first."
         )
-    return [r.id for r in refs], np.stack([r.embedding for r in refs]).astype(np.float32)
+    return refs, np.stack([r.embedding for r in refs]).astype(np.float32)
 
 
 def verify_signature(
@@ -122,12 +131,14 @@ def verify_signature(
         # (re-embedding after a model change): a bad request changes nothing.
         require_verifiable(store, cid)
         prepared = prepare(image)
-        ref_ids, refs = active_reference_matrix(store, verifier, cid, operator)
+        references, refs = active_references(store, verifier, cid, operator)
         query = verifier.embed_canvases([prepared.canvas])[0]
     except SigverifyError as err:
         if record_failure:
             _record_failure(store, verifier, cid, image, err, operator)
         raise
+    ref_ids = [r.id for r in references]
+    cautions = capture_cautions(prepared.quality, (r.quality for r in references))
     thresholds = thresholds_in_force(store, verifier)
     score = float(verifier.score(refs, query))
     decision = verifier.decide(score, thresholds.t_accept, thresholds.t_reject)
@@ -147,7 +158,10 @@ def verify_signature(
             model_id=verifier.model_id,
             t_accept=thresholds.t_accept,
             t_reject=thresholds.t_reject,
-            detail=json.dumps({"source": prepared.source, "references": len(ref_ids)}),
+            detail=json.dumps(
+                {"source": prepared.source, "references": len(ref_ids)}
+                | ({"cautions": list(cautions)} if cautions else {})
+            ),
         )
     log.info("verification %d for %s: %s (%.3f)", verification_id, cid, decision, score)
     return VerificationResult(
@@ -160,6 +174,7 @@ def verify_signature(
         thresholds=thresholds,
         reference_scores=tuple((ref_ids[int(i)], float(per_reference[int(i)])) for i in order),
         quality=prepared.quality,
+        cautions=cautions,
     )
 
 

@@ -201,8 +201,10 @@ def list_rows(
     customer_id: str | None = None,
     kinds: tuple[str, ...] | None = None,
     limit: int | None = None,
+    after_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Audit rows newest first, without image bytes (`has_image` says if there is one)."""
+    """Audit rows newest first, without image bytes (`has_image` says if there is one);
+    with `after_id`, only the rows appended after that one (rows are never changed)."""
     cols = [c.name for c in db[AUDIT_TABLE].columns if c.name != "image_png"]
     where, params = [], []
     if customer_id is not None:
@@ -211,6 +213,9 @@ def list_rows(
     if kinds:
         where.append(f"kind IN ({', '.join('?' for _ in kinds)})")
         params.extend(kinds)
+    if after_id is not None:
+        where.append("id > ?")
+        params.append(int(after_id))
     sql = f"SELECT {', '.join(cols)}, image_png IS NOT NULL AS has_image FROM {AUDIT_TABLE}"
     if where:
         sql += " WHERE " + " AND ".join(where)

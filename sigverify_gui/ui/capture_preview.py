@@ -152,4 +152,6 @@ def _details(inspected: InspectedCapture) -> str:
     parts = [f"{w} × {h} pixels", dpi]
     if report.box is not None:
         parts.append(f"ink contrast {report.contrast:.0f}")
+    if report.ink_tones == "bilevel":
+        parts.append("black and white")
     return " · ".join(parts)

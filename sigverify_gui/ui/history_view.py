@@ -2,7 +2,9 @@
 
 Reading the trail and walking its hash chain read every row (the chain check reads
 every questioned image too), so both run in workers; the filters then work on the
-rows in memory and apply as one types.
+rows in memory and apply as one types. Rows are only ever appended, so when the store
+changes (each verification does) only the new rows are read; a branch's trail grows
+by tens of thousands of rows a year. Refresh, or another store, reads it all again.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class HistoryView(QWidget):
         self._rows: list[dict[str, Any]] = []
         self.shown_rows: list[dict[str, Any]] = []
         self._stale = True
+        # What the rows in memory were read from: the store, and its newest row's id.
+        self._read_from: tuple[object, int | None] | None = None
+        self._reading = 0  # the latest reading; an older one's rows arrive too late
         self._build()
         context.store_changed.connect(self._on_store_changed)
 
@@ -111,7 +116,7 @@ class HistoryView(QWidget):
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(self.apply_filter)
             edit.dateChanged.connect(self.apply_filter)
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(lambda: self.refresh(everything=True))
         self.export_button.clicked.connect(self.export)
         self.check_button.clicked.connect(self.check_integrity)
 
@@ -137,20 +142,32 @@ class HistoryView(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def refresh(self):
-        """Re-read the trail in a worker; `loaded` is emitted when the table is filled."""
+    def refresh(self, everything: bool = False):
+        """Read the rows appended since the last reading (all of them when `everything`,
+        or from another store) in a worker; `loaded` is emitted when the table is filled."""
         self._stale = False
         store = self.context.store
+        since = None
+        if not everything and self._read_from is not None and self._read_from[0] is store:
+            since = self._read_from[1]
+        self._reading += 1
+        reading = self._reading
         return run_in_background(
-            lambda progress: with_local_days(audit.list_rows(store.db)),
+            lambda progress: with_local_days(audit.list_rows(store.db, after_id=since)),
             progress=False,
-            on_done=self._on_rows,
+            on_done=lambda rows: self._on_rows(rows, store, since, reading),
             label="Reading the history…",
             parent=self,
         )
 
-    def _on_rows(self, rows: list[dict[str, Any]]) -> None:
-        self._rows = rows
+    def _on_rows(
+        self, rows: list[dict[str, Any]], store: object, since: int | None, reading: int
+    ) -> None:
+        if reading != self._reading:
+            return  # a later reading is under way and reads these rows too
+        self._rows = rows + self._rows if since is not None else rows
+        newest = self._rows[0]["id"] if self._rows else None
+        self._read_from = (store, newest if newest is not None else since)
         self.apply_filter()
         # Sized once per reading, to the newest rows (the header's resizeContentsPrecision
         # rows, not all): columns that jumped as one types would be harder to read.

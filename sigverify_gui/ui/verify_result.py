@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sigverify_gui.services.cautions import caution_messages
 from sigverify_gui.services.verify import VerificationResult
 from sigverify_gui.ui.capture_preview import InspectedCapture
 from sigverify_gui.ui.compare_overlay import CompareOverlay
@@ -33,7 +34,7 @@ from sigverify_gui.ui.qt import (
 )
 from sigverify_gui.ui.score_gauge import DECISION_STYLES, ScoreGauge
 from sigverify_gui.ui.signature_view import SignaturePair
-from sigverify_gui.ui.thumbnail_strip import ThumbnailStrip
+from sigverify_gui.ui.thumbnail_strip import STATUS_STYLES, ThumbnailStrip
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,6 +218,15 @@ class ResultPage(QWidget):
         self.strip = ThumbnailStrip()
         self.strip.setAccessibleName("The customer's references; select one to compare")
         self.gauge = ScoreGauge()
+        # Why this score deserves less trust than usual: beside the score, where the
+        # teller looks, marked by a stripe (orange text on a light page reads badly).
+        self.caution = QLabel()
+        self.caution.setWordWrap(True)
+        self.caution.setAccessibleName("Caution about this score")
+        self.caution.setStyleSheet(
+            f"QLabel {{ border-left: 4px solid {STATUS_STYLES['warning'][0]}; padding: 4px 8px; }}"
+        )
+        self.caution.hide()
         self.overlay = CompareOverlay()
         self.decision = DecisionPanel()
 
@@ -235,6 +245,7 @@ class ResultPage(QWidget):
         verdict_layout = QVBoxLayout(self.verdict)
         verdict_layout.setContentsMargins(0, 0, 0, 0)
         verdict_layout.addWidget(self.gauge)
+        verdict_layout.addWidget(self.caution)
         verdict_layout.addWidget(self.decision)
         verdict_layout.addStretch(1)
         judgement = QWidget()
@@ -264,6 +275,9 @@ class ResultPage(QWidget):
         self.heading.setText(heading)
         t = result.thresholds
         self.gauge.set_result(result.score, result.decision, t.t_accept, t.t_reject)
+        cautions = caution_messages(result.cautions)
+        self.caution.setText("\n".join(f"{STATUS_STYLES['warning'][1]} {c}" for c in cautions))
+        self.caution.setVisible(bool(cautions))
         self.strip.clear()
         numbers = reference_numbers(r.reference_id for r in outcome.references)
         for i, ref in enumerate(outcome.references):

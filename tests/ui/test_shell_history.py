@@ -132,6 +132,50 @@ def test_view_refreshes_when_the_store_changes(qtbot, context, view):
     assert view.model.rowCount() == 6
 
 
+def test_a_store_change_reads_only_the_new_rows_and_refresh_reads_all(
+    qtbot, context, view, monkeypatch
+):
+    asked = []
+    list_rows = audit.list_rows
+    monkeypatch.setattr(
+        audit, "list_rows", lambda db, **kw: asked.append(kw) or list_rows(db, **kw)
+    )
+    for customer in ("C3", "C4"):
+        with qtbot.waitSignal(view.loaded, timeout=5000):
+            with context.store.write() as db:
+                audit.append(db, "enrolment", "ann", customer_id=customer)
+            context.notify_store_changed()
+    assert asked == [{"after_id": 5}, {"after_id": 6}]
+    assert [row["id"] for row in view.shown_rows] == [7, 6, 5, 4, 3, 2, 1]
+    assert view.count.text() == "7 of 7 rows"
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.refresh_button.click()
+    assert asked[-1] == {"after_id": None}
+    assert [row["id"] for row in view.shown_rows] == [7, 6, 5, 4, 3, 2, 1]
+
+
+def test_another_store_is_read_whole(qtbot, context, view, tmp_path):
+    other = tmp_path / "other.db"
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        context.replace_store(other)
+    assert view.model.rowCount() == 0 and view.count.text() == "0 of 0 rows"
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        with context.store.write() as db:
+            audit.append(db, "enrolment", "ann", customer_id="N1")
+        context.notify_store_changed()
+    assert [row["customer_id"] for row in view.shown_rows] == ["N1"]
+
+
+def test_a_reading_overtaken_by_a_later_one_is_dropped(qtbot, context, view):
+    with context.store.write() as db:
+        audit.append(db, "enrolment", "ann", customer_id="C3")
+    first = view.refresh()
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        second = view.refresh()
+    qtbot.waitUntil(lambda: not first.running and not second.running, timeout=5000)
+    assert [row["id"] for row in view.shown_rows] == [6, 5, 4, 3, 2, 1]  # row 6 once
+
+
 def test_view_exports_the_rows_shown(qtbot, view, tmp_path):
     view.customer.setText("C1")
     target = tmp_path / "c1.csv"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from sigverify_gui.services.enrol import enrol_customer
@@ -102,6 +103,24 @@ def test_verify_then_override_requires_a_reason_and_is_audited(qtbot, view, cont
     qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
     assert view.pages.currentIndex() == CAPTURE_PAGE
     assert view.questioned is None and not view.verify_button.isEnabled()
+
+
+def test_a_black_and_white_capture_is_verified_with_a_caution(qtbot, view, tmp_path):
+    from model.imageio import encode_png
+
+    (gray,) = render_signatures(GENUINE_SEED, 1, first=4)
+    path = tmp_path / "black-and-white.png"
+    path.write_bytes(encode_png(np.where(gray < 128, 0, 255).astype(np.uint8)))
+    bring_in(qtbot, view, path)
+    assert "black and white" in view.panel.preview.details.text()
+    verify(qtbot, view)
+    caution = view.result_page.caution
+    assert caution.isVisible() and "scanned in black and white" in caution.text()
+    qtbot.mouseClick(view.result_page.next_button, Qt.MouseButton.LeftButton)
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=5)
+    bring_in(qtbot, view, path)
+    verify(qtbot, view)
+    assert not caution.isVisible()  # greyscale, as the references are
 
 
 def test_agreeing_with_the_system_needs_no_reason(qtbot, view, context, tmp_path):

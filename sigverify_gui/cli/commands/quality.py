@@ -32,17 +32,9 @@ def run(args) -> int:
 
     loaded = load_image(args.image, page=args.page - 1)
     report = check_quality(loaded.gray, loaded.dpi)
-    data = {
-        "ok": report.ok,
-        "problems": list(report.problems),
-        "messages": list(report.messages),
-        "box": list(report.box) if report.box is not None else None,
-        "ink_fraction": report.ink_fraction,
-        "contrast": report.contrast,
-        "dpi": report.dpi,
-        "n_components": report.n_components,
-        "file": str(args.image),
-    }
+    data = report.to_dict() | {"file": str(args.image)}
     human = "OK" if report.ok else "\n".join(report.messages)
+    if report.ink_tones == "bilevel":
+        human += "\nScanned in black and white: greyscale keeps the pen's pressure."
     emit(args, data, human)
     return 0

@@ -90,6 +90,8 @@ def run(args) -> int:
         f"Closest reference: {result.closest_reference_id}. "
         f"Recorded as verification {result.verification_id}."
     )
+    for caution in result.to_dict()["cautions"]:
+        human += f"\nCaution: {caution['message']}"
     emit(args, result.to_dict() | found, human + found_text)
     return 0
 

@@ -1,0 +1,45 @@
+"""What the teller should know beside the score: captures that do not compare well.
+
+A document examiner compares like with like. A black-and-white scan keeps a stroke's
+outline and loses its grey levels, which carry the pen's pressure and the texture the
+model reads to tell a skilled forgery (MODEL_CARD, "Limits"); a questioned signature
+scanned one way and the references the other are compared on less than the model was
+measured on. The score is still given, with the reason it deserves less trust and what
+to do about it. (`model.quality` says how each capture was scanned; references
+enrolled before it did carry no such note and are left out of the comparison.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+CAUTIONS = {
+    "questioned_bilevel": (
+        "The questioned signature was scanned in black and white and the references in "
+        "greyscale, so pen pressure and stroke texture cannot be compared: trust the "
+        "score less, and rescan the signature in greyscale if you can."
+    ),
+    "references_bilevel": (
+        "The references were scanned in black and white and the questioned signature in "
+        "greyscale, so pen pressure and stroke texture cannot be compared: trust the "
+        "score less. New references scanned in greyscale would help."
+    ),
+}
+
+
+def capture_cautions(
+    questioned: dict[str, Any], references: Iterable[dict[str, Any]]
+) -> tuple[str, ...]:
+    """Caution codes (keys of CAUTIONS) for a questioned capture's quality report against
+    its references' reports: only when every reference that says how it was scanned
+    was scanned the other way."""
+    tones = questioned.get("ink_tones")
+    known = {q.get("ink_tones") for q in references} - {None, ""}
+    if not tones or len(known) != 1 or tones in known:
+        return ()
+    return ("questioned_bilevel",) if tones == "bilevel" else ("references_bilevel",)
+
+
+def caution_messages(codes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(CAUTIONS[code] for code in codes)
