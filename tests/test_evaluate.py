@@ -301,3 +301,16 @@ def test_evaluate_with_weights_that_are_not_a_model_is_one_line(monkeypatch, tmp
     code, _, err = run_cli(main, capsys, *argv, "--device", "cpu")
     assert_user_error(code, err, "some.png is damaged or not a sigverify model")
     assert "weights_only" not in err and "arbitrary code" not in err
+
+
+def test_the_human_report_says_n_a_for_what_could_not_be_measured(tmp_path):
+    from sigverify_gui.cli.commands.evaluate import _human
+
+    dataset = make_dataset(tmp_path, {"w1": 6, "w2": 6}, forged=0)
+    model = FakeModel()
+    report = evaluate.summarize(
+        evaluate.score_protocol(dataset, model.embed, model.score, refs=5), 0.8, 0.5
+    )
+    text = _human(report | {"data": str(tmp_path), "layout": "generic", "model_id": "m"})
+    assert "EER skilled n/a" in text and "AUC skilled n/a" in text and "None" not in text
+    assert "AUC skilled n/a, random 1.0000" in text

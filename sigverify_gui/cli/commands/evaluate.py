@@ -110,6 +110,10 @@ def _human(s: dict) -> str:
         v = s.get(key)
         return "n/a" if v is None else f"{100 * v:.2f}%"
 
+    def auc(key: str) -> str:
+        v = s.get(key)
+        return "n/a" if v is None else f"{v:.4f}"
+
     return "\n".join(
         [
             f"{s['data']} ({s['layout']}), model {s['model_id']}",
@@ -117,7 +121,7 @@ def _human(s: dict) -> str:
             f"random {s['n_random']}",
             f"EER skilled {pct('eer_skilled')} (per-writer thresholds {pct('eer_skilled_user')}), "
             f"random {pct('eer_random')}",
-            f"AUC skilled {s.get('auc_skilled')}, random {s.get('auc_random')}",
+            f"AUC skilled {auc('auc_skilled')}, random {auc('auc_random')}",
             f"at the shipped thresholds: FAR skilled {pct('far_skilled')}, random "
             f"{pct('far_random')}; FRR {pct('frr')}",
         ]
