@@ -16,14 +16,14 @@ from typing import Any
 
 CAUTIONS = {
     "questioned_bilevel": (
-        "The questioned signature was scanned in black and white and the references in "
-        "greyscale, so pen pressure and stroke texture cannot be compared: trust the "
-        "score less, and rescan the signature in greyscale if you can."
+        "The questioned signature was scanned in black and white, the references in "
+        "greyscale: pen pressure cannot be compared, so trust the score less. Rescan "
+        "the signature in greyscale if you can."
     ),
     "references_bilevel": (
-        "The references were scanned in black and white and the questioned signature in "
-        "greyscale, so pen pressure and stroke texture cannot be compared: trust the "
-        "score less. New references scanned in greyscale would help."
+        "The references were scanned in black and white, the questioned signature in "
+        "greyscale: pen pressure cannot be compared, so trust the score less. New "
+        "references scanned in greyscale would help."
     ),
 }
 

@@ -218,13 +218,15 @@ class ResultPage(QWidget):
         self.strip = ThumbnailStrip()
         self.strip.setAccessibleName("The customer's references; select one to compare")
         self.gauge = ScoreGauge()
-        # Why this score deserves less trust than usual: beside the score, where the
-        # teller looks, marked by a stripe (orange text on a light page reads badly).
+        # Why this score deserves less trust than usual, marked by a stripe (orange
+        # text on a light page reads badly).
         self.caution = QLabel()
         self.caution.setWordWrap(True)
         self.caution.setAccessibleName("Caution about this score")
+        # (Qt draws one side's border only when the border as a whole is declared.)
+        stripe = STATUS_STYLES["warning"][0]
         self.caution.setStyleSheet(
-            f"QLabel {{ border-left: 4px solid {STATUS_STYLES['warning'][0]}; padding: 4px 8px; }}"
+            f"QLabel {{ border: 0px; border-left: 4px solid {stripe}; padding: 4px 8px; }}"
         )
         self.caution.hide()
         self.overlay = CompareOverlay()
@@ -245,7 +247,6 @@ class ResultPage(QWidget):
         verdict_layout = QVBoxLayout(self.verdict)
         verdict_layout.setContentsMargins(0, 0, 0, 0)
         verdict_layout.addWidget(self.gauge)
-        verdict_layout.addWidget(self.caution)
         verdict_layout.addWidget(self.decision)
         verdict_layout.addStretch(1)
         judgement = QWidget()
@@ -265,6 +266,9 @@ class ResultPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        # Across the page, under the heading: a note in the verdict's column would
+        # squeeze the gauge (a splitter does not grow a pane for wrapped text).
+        layout.addWidget(self.caution)
         layout.addWidget(splitter, 1)
         self.next_button.clicked.connect(self.next_requested)
         self.strip.current_key_changed.connect(self._compare_with)
@@ -276,7 +280,7 @@ class ResultPage(QWidget):
         t = result.thresholds
         self.gauge.set_result(result.score, result.decision, t.t_accept, t.t_reject)
         cautions = caution_messages(result.cautions)
-        self.caution.setText("\n".join(f"{STATUS_STYLES['warning'][1]} {c}" for c in cautions))
+        self.caution.setText("\n".join(f"Caution: {c}" for c in cautions))
         self.caution.setVisible(bool(cautions))
         self.strip.clear()
         numbers = reference_numbers(r.reference_id for r in outcome.references)
