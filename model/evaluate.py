@@ -10,8 +10,8 @@ query against them:
   model run), optionally subsampled per writer to keep large sets tractable.
 
 The model is reached only through two callables, so this module needs no torch:
-`embed(paths) -> (N, D)` is called once with every distinct image (the caller
-batches and caches), and `score(E_refs, E_queries) -> (Q,)` is the model's match
+`embed(paths) -> (N, D)` is called with every distinct image once, EMBED_CHUNK at a
+time (the caller batches), and `score(E_refs, E_queries) -> (Q,)` is the model's match
 score in [0, 1], higher = same writer.
 """
 
@@ -28,6 +28,8 @@ import numpy as np
 from model import metrics
 from model.errors import DatasetError, SigverifyError
 from model.progress import Progress
+
+EMBED_CHUNK = 256  # images per call of `embed`
 
 
 class WriterLike(Protocol):
@@ -118,16 +120,11 @@ def score_protocol(
             "so there is nothing to evaluate."
         )
 
-    # dict keeps first-seen order: the embed call is deterministic for a data set.
+    # dict keeps first-seen order: the embed calls are deterministic for a data set.
     paths = list(
         dict.fromkeys(path for p in plans for path in (*p.refs, *p.genuine, *p.skilled, *p.random))
     )
-    embeddings = np.asarray(embed(paths))
-    if embeddings.ndim != 2 or embeddings.shape[0] != len(paths):
-        raise ValueError(
-            f"embed returned shape {embeddings.shape} for {len(paths)} images; "
-            "expected one row per image."
-        )
+    embeddings = _embed_all(paths, embed, progress)
     row = {path: i for i, path in enumerate(paths)}
 
     def rows(group: Sequence[Path]) -> np.ndarray:
@@ -154,6 +151,27 @@ def score_protocol(
     if progress is not None:
         progress.update(len(plans), len(plans), "done")
     return result
+
+
+def _embed_all(
+    paths: list[Path], embed: Callable[[list[Path]], np.ndarray], progress: Progress | None
+) -> np.ndarray:
+    """Every image's embedding, EMBED_CHUNK images to a call: reading most of the time
+    goes to, and a call's canvases are held in memory (400 kB each: a data set of 50,000
+    images at once would need 20 GB)."""
+    parts = []
+    for start in range(0, len(paths), EMBED_CHUNK):
+        if progress is not None:
+            progress.update(start, len(paths), "reading the images")
+        chunk = paths[start : start + EMBED_CHUNK]
+        part = np.asarray(embed(chunk))
+        if part.ndim != 2 or part.shape[0] != len(chunk):
+            raise ValueError(
+                f"embed returned shape {part.shape} for {len(chunk)} images; "
+                "expected one row per image."
+            )
+        parts.append(part)
+    return np.concatenate(parts)
 
 
 def pooled(by_writer: dict[str, np.ndarray]) -> np.ndarray:

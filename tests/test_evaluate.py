@@ -200,6 +200,27 @@ def test_thresholds_in_the_wrong_order(three_writers):
         evaluate.summarize(scores, t_accept=0.5, t_reject=0.8)
 
 
+def test_images_are_embedded_a_chunk_at_a_time(three_writers, monkeypatch):
+    # A large data set's canvases would not fit in memory all at once.
+    whole = evaluate.score_protocol(three_writers, FakeModel().embed, FakeModel().score)
+    monkeypatch.setattr(evaluate, "EMBED_CHUNK", 10)
+    calls = []
+
+    class Recorder:
+        def update(self, done, total, text=""):
+            calls.append((done, total, text))
+
+    model = FakeModel()
+    chunked = evaluate.score_protocol(three_writers, model.embed, model.score, progress=Recorder())
+    assert [len(c) for c in model.embed_calls] == [10, 10, 10, 3]
+    assert len({p for c in model.embed_calls for p in c}) == 33
+    assert calls[:4] == [(n, 33, "reading the images") for n in (0, 10, 20, 30)]
+    assert chunked.genuine.keys() == whole.genuine.keys()
+    for w in whole.genuine:
+        for kind in ("genuine", "skilled", "random"):
+            assert np.array_equal(getattr(chunked, kind)[w], getattr(whole, kind)[w])
+
+
 def test_misshapen_model_output_is_caught(three_writers):
     model = FakeModel()
     with pytest.raises(ValueError, match="embed returned"):
@@ -217,7 +238,8 @@ def test_progress_and_cancellation(three_writers):
 
     model = FakeModel()
     evaluate.score_protocol(three_writers, model.embed, model.score, progress=Recorder())
-    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    # reading the 33 images (one chunk), then scoring writer by writer
+    assert calls == [(0, 33), (0, 3), (1, 3), (2, 3), (3, 3)]
 
     progress = NullProgress()
     progress.cancel()

@@ -165,6 +165,17 @@ def test_verifier_embeds_scores_and_decides(canvases, tmp_path):
     assert np.allclose(emb[:, 16:].sum(axis=1), 1.0, atol=1e-4)
     # batched and single embedding agree
     assert np.allclose(v.embed(scans[:1])[0], emb[0], atol=1e-5)
+    # read a few images at a time (only their canvases are held): the same embeddings
+    import model.verifier as mv
+
+    read = []
+    whole = mv.canvases_of
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mv, "READ_CHUNK", 2)
+        patch.setattr(mv, "canvases_of", lambda images: read.append(len(images)) or whole(images))
+        assert np.allclose(v.embed(scans), emb, atol=1e-5)
+    assert read == [2, 2, 1]
+    assert v.embed([]).shape == (0, dim)
     s = v.score(emb[:3], emb[3])
     assert 0.0 <= s <= 1.0
     assert v.decide(s) in ("accept", "refer", "reject")

@@ -69,7 +69,7 @@ def run(args) -> int:
         score=verifier.scores,
         refs=args.refs,
         random_per_writer=args.random_per_writer,
-        progress=TerminalProgress("scoring"),
+        progress=TerminalProgress("evaluating"),
     )
     t = verifier.thresholds
     summary = summarize(scores, t.accept, t.reject)
