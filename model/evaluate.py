@@ -21,12 +21,13 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Protocol
 
 import numpy as np
 
 from model import metrics
-from model.errors import DatasetError, SigverifyError
+from model.errors import DatasetError, ImageError, SigverifyError
 from model.progress import Progress
 
 EMBED_CHUNK = 256  # images per call of `embed`
@@ -56,6 +57,15 @@ class QueryScores:
     refs: int = 5
     n_skipped_writers: int = 0  # writers with too few genuine images for refs + 1
     skipped_writers: list[str] = field(default_factory=list)
+    # images that could not be read or held no signature -> why; left out of the protocol
+    unreadable: dict[Path, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Writer:
+    writer: str
+    genuine: tuple[Path, ...]
+    forged: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -113,25 +123,42 @@ def score_protocol(
         raise ValueError(f"refs must be at least 1, got {refs}.")
     if random_per_writer is not None and random_per_writer < 0:
         raise ValueError(f"random_per_writer must not be negative, got {random_per_writer}.")
-    plans, skipped = _plan(dataset, refs, random_per_writer, seed)
-    if not plans:
-        raise DatasetError(
-            f"No writer in this data set has at least {refs + 1} genuine signatures, "
-            "so there is nothing to evaluate."
+    # An image that cannot be used (damaged, blank) is left out as if it were not in the
+    # data set: the writer's next genuine image becomes a reference, and so on. Leaving
+    # one out can bring images into the plan that were not read yet, hence the loop.
+    embedded: dict[Path, np.ndarray] = {}
+    unreadable: dict[Path, str] = {}
+    while True:
+        plans, skipped = _plan(_without(dataset, unreadable), refs, random_per_writer, seed)
+        if not plans:
+            readable = f" ({len(unreadable)} images could not be used)" if unreadable else ""
+            raise DatasetError(
+                f"No writer in this data set has at least {refs + 1} genuine signatures"
+                f"{readable}, so there is nothing to evaluate."
+            )
+        # dict keeps first-seen order: the embed calls are deterministic for a data set.
+        planned = dict.fromkeys(
+            path for p in plans for path in (*p.refs, *p.genuine, *p.skilled, *p.random)
         )
-
-    # dict keeps first-seen order: the embed calls are deterministic for a data set.
-    paths = list(
-        dict.fromkeys(path for p in plans for path in (*p.refs, *p.genuine, *p.skilled, *p.random))
-    )
-    embeddings = _embed_all(paths, embed, progress)
+        needed = [path for path in planned if path not in embedded]
+        if not needed:
+            break
+        embedded.update(_embed_all(needed, embed, progress, unreadable))
+    paths = list(planned)
+    embeddings = np.stack([embedded[path] for path in paths])
     row = {path: i for i, path in enumerate(paths)}
 
     def rows(group: Sequence[Path]) -> np.ndarray:
         return embeddings[[row[path] for path in group]]
 
     result = QueryScores(
-        {}, {}, {}, refs=refs, n_skipped_writers=len(skipped), skipped_writers=skipped
+        {},
+        {},
+        {},
+        refs=refs,
+        n_skipped_writers=len(skipped),
+        skipped_writers=skipped,
+        unreadable=unreadable,
     )
     for done, p in enumerate(plans):
         if progress is not None:
@@ -153,25 +180,54 @@ def score_protocol(
     return result
 
 
+def _without(dataset: DatasetLike, unreadable: dict[Path, str]) -> DatasetLike:
+    if not unreadable:
+        return dataset
+    writers = [
+        _Writer(
+            w.writer,
+            tuple(p for p in w.genuine if p not in unreadable),
+            tuple(p for p in w.forged if p not in unreadable),
+        )
+        for w in dataset.writers
+    ]
+    return SimpleNamespace(writers=writers)
+
+
 def _embed_all(
-    paths: list[Path], embed: Callable[[list[Path]], np.ndarray], progress: Progress | None
-) -> np.ndarray:
-    """Every image's embedding, EMBED_CHUNK images to a call: reading most of the time
-    goes to, and a call's canvases are held in memory (400 kB each: a data set of 50,000
-    images at once would need 20 GB)."""
-    parts = []
+    paths: list[Path],
+    embed: Callable[[list[Path]], np.ndarray],
+    progress: Progress | None,
+    unreadable: dict[Path, str],
+) -> dict[Path, np.ndarray]:
+    """Each usable image's embedding, EMBED_CHUNK images to a call: reading takes most
+    of the time, and a call's canvases are held in memory (400 kB each: a data set of
+    50,000 images at once would need 20 GB). A chunk that fails on an image is read
+    again one image at a time; the images that fail alone go into `unreadable`."""
+    found: dict[Path, np.ndarray] = {}
     for start in range(0, len(paths), EMBED_CHUNK):
         if progress is not None:
             progress.update(start, len(paths), "reading the images")
         chunk = paths[start : start + EMBED_CHUNK]
-        part = np.asarray(embed(chunk))
-        if part.ndim != 2 or part.shape[0] != len(chunk):
-            raise ValueError(
-                f"embed returned shape {part.shape} for {len(chunk)} images; "
-                "expected one row per image."
-            )
-        parts.append(part)
-    return np.concatenate(parts)
+        try:
+            found.update(zip(chunk, _embedded(embed, chunk), strict=True))
+        except ImageError:
+            for path in chunk:
+                try:
+                    found[path] = _embedded(embed, [path])[0]
+                except ImageError as err:
+                    unreadable[path] = str(err)
+    return found
+
+
+def _embedded(embed: Callable[[list[Path]], np.ndarray], chunk: list[Path]) -> np.ndarray:
+    rows = np.asarray(embed(chunk))
+    if rows.ndim != 2 or rows.shape[0] != len(chunk):
+        raise ValueError(
+            f"embed returned shape {rows.shape} for {len(chunk)} images; "
+            "expected one row per image."
+        )
+    return rows
 
 
 def pooled(by_writer: dict[str, np.ndarray]) -> np.ndarray:
@@ -191,6 +247,7 @@ def summarize(scores: QueryScores, t_accept: float, t_reject: float) -> dict:
     report: dict = {
         "n_writers": len(scores.genuine),
         "n_skipped_writers": scores.n_skipped_writers,
+        "n_unreadable": len(scores.unreadable),
         "refs": scores.refs,
         "n_genuine": int(genuine.size),
         "n_skilled": int(pooled(scores.skilled).size),

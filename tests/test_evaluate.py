@@ -7,7 +7,7 @@ import pytest
 
 from model import evaluate
 from model.datasets import open_dataset
-from model.errors import CancelledError, DatasetError
+from model.errors import BlankImageError, CancelledError, DatasetError, UnsupportedFormatError
 from model.progress import NullProgress
 from tests.cli_errors import (
     assert_refused_option,
@@ -219,6 +219,60 @@ def test_images_are_embedded_a_chunk_at_a_time(three_writers, monkeypatch):
     for w in whole.genuine:
         for kind in ("genuine", "skilled", "random"):
             assert np.array_equal(getattr(chunked, kind)[w], getattr(whole, kind)[w])
+
+
+class ModelWithBadImages(FakeModel):
+    """Fails, as `Verifier.embed` does, on a call holding any of `bad` (path -> error)."""
+
+    def __init__(self, bad):
+        super().__init__()
+        self.bad = bad
+
+    def embed(self, paths):
+        for path in paths:
+            if path in self.bad:
+                self.embed_calls.append(list(paths))
+                raise self.bad[path]
+        return super().embed(paths)
+
+
+def test_an_image_that_cannot_be_used_is_left_out_as_if_absent(three_writers, tmp_path):
+    w1 = three_writers.writer("w1")
+    damaged, blank = w1.genuine[1], three_writers.writer("w2").forged[0]
+    model = ModelWithBadImages(
+        {damaged: UnsupportedFormatError("a text file"), blank: BlankImageError("no ink")}
+    )
+    scores = evaluate.score_protocol(three_writers, model.embed, model.score, refs=5)
+    assert scores.unreadable == {damaged: "a text file", blank: "no ink"}
+    # w1's references move on by one image; its only genuine query is image 7
+    assert model.refs_seen[1] == [1, 3, 4, 5, 6]
+    np.testing.assert_allclose(scores.genuine["w1"], [0.86], rtol=1e-6)
+    np.testing.assert_allclose(scores.skilled["w2"], [0.5, 0.7, 0.9], rtol=1e-6)
+    report = evaluate.summarize(scores, 0.855, 0.6)
+    assert report["n_unreadable"] == 2 and report["n_genuine"] == 5 and report["n_skilled"] == 11
+
+
+def test_the_cli_warns_of_images_left_out_and_lists_them(monkeypatch, tmp_path, capsys):
+    from types import SimpleNamespace
+
+    dataset = make_dataset(tmp_path / "data", {"w1": 7, "w2": 7})
+    bad = dataset.writer("w2").genuine[6]
+    model = ModelWithBadImages({bad: UnsupportedFormatError("not a picture")})
+    fake = SimpleNamespace(
+        embed=model.embed,
+        scores=model.score,
+        model_id="fake",
+        thresholds=SimpleNamespace(accept=0.855, reject=0.6),
+    )
+    monkeypatch.setattr("model.Verifier.load", lambda *a, **k: fake)
+    main = cli_with(monkeypatch, "evaluate")
+    code, out, err = run_cli(main, capsys, "evaluate", "--data", tmp_path / "data", "--json")
+    assert code == 0
+    assert "warning: Left out 1 image(s) that could not be used" in err
+    assert "w2/genuine/g7.png: not a picture" in err
+    report = json.loads(out)
+    assert report["unreadable"] == [{"path": "w2/genuine/g7.png", "reason": "not a picture"}]
+    assert report["n_unreadable"] == 1 and report["n_genuine"] == 3
 
 
 def test_misshapen_model_output_is_caught(three_writers):

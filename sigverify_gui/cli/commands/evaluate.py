@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from sigverify_gui.cli.output import (
@@ -87,8 +89,26 @@ def run(args) -> int:
             t_accept=t.accept,
             t_reject=t.reject,
         )
+    left_out = [
+        {"path": os.path.relpath(path, dataset.root), "reason": reason}
+        for path, reason in scores.unreadable.items()
+    ]
+    summary["unreadable"] = left_out
+    for warning in (*dataset.warnings, *_unreadable_warning(left_out)):
+        print(f"warning: {warning}", file=sys.stderr)
     emit(args, summary, _human(summary))
     return 0
+
+
+def _unreadable_warning(left_out: list[dict]) -> list[str]:
+    if not left_out:
+        return []
+    first = left_out[0]
+    return [
+        f"Left out {len(left_out)} image(s) that could not be used, as if they were not in "
+        f"the data set (for example {first['path']}: {first['reason']}); "
+        "--json lists them all."
+    ]
 
 
 def _holdout_writers(verifier, dataset):
