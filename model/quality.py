@@ -23,6 +23,13 @@ _REFERENCE_DPI = 300.0
 # Below this a scanner loses the thin strokes and pen-pressure detail that tell a
 # forgery apart; 300 dpi is the norm for signature cards and cheques.
 MIN_DPI = 150.0
+# Software that does not know an image's resolution writes its own default into the
+# file: 72 dpi (many JPEG and PNG writers) or 96 (Windows, and images saved from the
+# screen). A signature is at most about 4.5 inches (11 cm) long, so one that would be
+# longer at such a resolution was scanned finer than its file says: the recorded value
+# is then taken as unrecorded, rather than refusing a good scan as too coarse.
+SOFTWARE_DEFAULT_DPI = (72.0, 96.0)
+MAX_SIGNATURE_INCHES = 4.5
 # A signature's long side at 300 dpi is normally over half an inch (~150 px).
 MIN_SIGNATURE_PX_300DPI = 150
 # Whatever the dpi, a signature whose long side is under a quarter of the network's
@@ -159,6 +166,9 @@ def check_quality(
         return _report([*problems, "blank"], dpi=dpi)
 
     box = _to_full(layout.box, shrink, full.shape)
+    if dpi in SOFTWARE_DEFAULT_DPI and max(box[2], box[3]) / dpi > MAX_SIGNATURE_INCHES:
+        dpi = None
+        problems.remove("low_resolution")
     n_ink_full = layout.n_pixels * shrink * shrink
     ink_fraction = layout.n_pixels / layout.mask.size
     contrast, ink_spread, paper_spread = _tones(full, box, n_ink_full)

@@ -133,6 +133,17 @@ def test_a_few_marks_are_too_little_ink():
     assert check_quality(page, dpi=300).problems == ("too_little_ink",)
 
 
+def test_a_software_default_dpi_on_a_finer_scan_is_taken_as_unrecorded():
+    # 900 px of signature: 9.4 inches at the 96 dpi Windows writes, 3 at the scan's 300
+    report = check_quality(cheque_scan(0), dpi=96)
+    assert report.ok and report.dpi is None
+    assert check_quality(cheque_scan(0), dpi=72.0).dpi is None
+    # at a size a 96-dpi scan of a signature has (2.5 inches), 96 dpi is believed
+    small = cv2.resize(cheque_scan(0), None, fx=0.27, fy=0.27, interpolation=cv2.INTER_AREA)
+    report = check_quality(small, dpi=96)
+    assert "low_resolution" in report.problems and report.dpi == 96.0
+
+
 def test_low_dpi_is_low_resolution():
     report = check_quality(cheque_scan(0), dpi=100)
     assert report.problems == ("low_resolution",)

@@ -45,6 +45,12 @@ class InspectedCapture:
         return self.capture.source
 
     @property
+    def dpi(self) -> float | None:
+        """The resolution the quality check believes: a software default that the
+        signature's size gives the lie to counts as unrecorded (`model.quality`)."""
+        return self.report.dpi
+
+    @property
     def reasons(self) -> tuple[str, ...]:
         return tuple(self.report.messages) or ((self.error,) if self.error else ())
 
@@ -123,7 +129,7 @@ class CapturePreview(QFrame):
             self.setAccessibleDescription("No capture yet.")
             return
         capture = inspected.capture
-        self.image_view.set_image(capture.gray, capture.dpi)
+        self.image_view.set_image(capture.gray, inspected.dpi)
         self.image_view.set_box(inspected.crop_box)
         if inspected.canvas is not None:
             self.canvas_view.set_image(canvas_to_gray(inspected.canvas))

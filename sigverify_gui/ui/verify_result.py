@@ -311,7 +311,7 @@ class ResultPage(QWidget):
         if ref is None:
             return
         q = self.outcome.questioned
-        self.pair.set_images(q.capture.gray, ref.gray, q.capture.dpi, ref.dpi)
+        self.pair.set_images(q.capture.gray, ref.gray, q.dpi, ref.dpi)
         closest = " (the closest)" if ref is self.outcome.closest else ""
         self.pair.set_captions(
             f"{q.source}",

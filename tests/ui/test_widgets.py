@@ -190,6 +190,13 @@ def test_preview_shows_verdict_reasons_and_what_the_model_sees(qtbot, signature)
     assert "<li>" in preview.reasons.text() and len(bad.reasons) >= 2
     assert "faint.png" in preview.accessibleDescription()
 
+    # a file that says 96 dpi (Windows' default) while the signature is far too long for
+    # that: a finer scan, shown and judged as one of unknown resolution
+    mislabelled = inspect_capture(Capture(signature, 96.0, "saved-by-paint.png"))
+    preview.show_capture(mislabelled)
+    assert mislabelled.ok and mislabelled.dpi is None
+    assert "resolution not recorded" in preview.details.text()
+
     blank = inspect_capture(Capture(np.full((100, 300), 255, np.uint8), None, "white"))
     preview.show_capture(blank)
     assert blank.canvas is None and not blank.ok and not preview.canvas_view.has_image()
