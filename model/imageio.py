@@ -260,6 +260,21 @@ def _dpi_of(img: Image.Image) -> float | None:
     return x
 
 
+# Software that does not know an image's resolution writes its own default into the
+# file: 72 dpi (many JPEG and PNG writers) or 96 (Windows, and images saved from the
+# screen). Such a value is believed only while what the image shows fits it.
+SOFTWARE_DEFAULT_DPI = (72.0, 96.0)
+
+
+def believed_dpi(dpi: float | None, length_px: float, max_inches: float) -> float | None:
+    """`dpi`, or None (unrecorded) when it is a software default at which something
+    `length_px` pixels long, which is never longer than `max_inches`, would be longer:
+    then the scan is finer than its file says."""
+    if dpi is not None and round(dpi, 1) in SOFTWARE_DEFAULT_DPI and length_px / dpi > max_inches:
+        return None
+    return dpi
+
+
 def _jpeg_records_dpi(img: Image.Image) -> bool:
     """Whether a JPEG's dpi is in the file, not Pillow's 72 dpi stand-in.
 

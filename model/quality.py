@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from model.errors import ImageError
+from model.imageio import believed_dpi
 from model.preprocess import CANVAS_HW, InkAnalysis, analyse_ink, ink_box, to_gray
 
 # Pixel-size rules below are stated for the usual 300-dpi branch scan; when the scan
@@ -23,12 +24,9 @@ _REFERENCE_DPI = 300.0
 # Below this a scanner loses the thin strokes and pen-pressure detail that tell a
 # forgery apart; 300 dpi is the norm for signature cards and cheques.
 MIN_DPI = 150.0
-# Software that does not know an image's resolution writes its own default into the
-# file: 72 dpi (many JPEG and PNG writers) or 96 (Windows, and images saved from the
-# screen). A signature is at most about 4.5 inches (11 cm) long, so one that would be
-# longer at such a resolution was scanned finer than its file says: the recorded value
-# is then taken as unrecorded, rather than refusing a good scan as too coarse.
-SOFTWARE_DEFAULT_DPI = (72.0, 96.0)
+# A signature is at most about 4.5 inches (11 cm) long: one that would be longer at a
+# software's default resolution (`imageio.believed_dpi`) was scanned finer than its
+# file says, and is judged as a scan of unknown resolution rather than refused as coarse.
 MAX_SIGNATURE_INCHES = 4.5
 # A signature's long side at 300 dpi is normally over half an inch (~150 px).
 MIN_SIGNATURE_PX_300DPI = 150
@@ -166,9 +164,9 @@ def check_quality(
         return _report([*problems, "blank"], dpi=dpi)
 
     box = _to_full(layout.box, shrink, full.shape)
-    if dpi in SOFTWARE_DEFAULT_DPI and max(box[2], box[3]) / dpi > MAX_SIGNATURE_INCHES:
+    if dpi is not None and believed_dpi(dpi, max(box[2], box[3]), MAX_SIGNATURE_INCHES) is None:
         dpi = None
-        problems.remove("low_resolution")
+        problems.remove("low_resolution")  # only defaults, all below MIN_DPI, are doubted
     n_ink_full = layout.n_pixels * shrink * shrink
     ink_fraction = layout.n_pixels / layout.mask.size
     contrast, ink_spread, paper_spread = _tones(full, box, n_ink_full)

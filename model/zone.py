@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from model.errors import BlankImageError, ImageError
+from model.imageio import believed_dpi
 from model.preprocess import to_gray
 from model.zone_components import (
     Components,
@@ -70,6 +71,7 @@ CONFIDENT = 0.85
 # a cheque's signature on 15 pages in 24 at 900 pixels across when the file does not
 # give its dpi (it then assumes 300), against 22 in 24 at 1800; with the dpi given,
 # 18 in 24 at 100 dpi, 11 in 24 at 50.
+MAX_PAGE_INCHES = 17.0  # no cheque or form is longer (US legal paper is 14 inches)
 MIN_PAGE_PIXELS = 900  # long side: a 6-inch cheque at 150 dpi
 MIN_PAGE_DPI = 100.0
 
@@ -102,6 +104,7 @@ def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     """The handwritten signature's box on a page. Raises `BlankImageError` if none
     (`PageResolutionError` when the page is too coarse to search)."""
     gray = to_gray(page)
+    dpi = believed_dpi(dpi, max(gray.shape), MAX_PAGE_INCHES)
     scale, work_dpi = _work_scale(gray.shape, dpi)
     mask = drop_solid_blocks(page_ink(gray, scale), work_dpi)
     # Ink, rules and their removal do not depend on which way up the page is, so they
@@ -218,9 +221,9 @@ def _work_scale(shape: tuple[int, int], dpi: float | None) -> tuple[float, float
     long_side = max(shape)
     if dpi is None or not np.isfinite(dpi) or dpi <= 0:
         dpi = _ASSUMED_DPI
-        # Over 17 inches long at 300 dpi is no cheque or form, but a finer scan:
-        # take the page for a letter-sized one.
-        if long_side / dpi > 17.0:
+        # Longer than any cheque or form at 300 dpi: a finer scan; take the page for a
+        # letter-sized one.
+        if long_side / dpi > MAX_PAGE_INCHES:
             dpi = long_side / 11.0
     scale = min(1.0, _WORK_DPI / dpi)
     return scale, dpi * scale

@@ -76,6 +76,18 @@ def test_a_page_scanned_at_200_dpi_or_of_unknown_dpi(dpi):
     assert box_iou(find_signature(small, dpi=dpi).box, truth) >= 0.7
 
 
+@pytest.mark.parametrize("dpi", [96.0, 72.0])
+def test_a_page_whose_file_says_a_software_default_dpi_is_searched_as_unknown(dpi):
+    # a 300-dpi cheque saved by software that wrote its own default: at that resolution
+    # the page would be over two feet long, so the value is not believed (believed, it
+    # had the search work on the whole page at full size: four times as long)
+    rng = np.random.default_rng(5)
+    page = make_page(render_genuine(make_writer(8), rng), rng, kind="cheque")
+    found = find_signature(page.image, dpi=dpi)
+    assert found == find_signature(page.image, dpi=None)  # searched at the same scale
+    assert box_iou(found.box, page.signature_box) >= 0.7
+
+
 def test_colour_pages_are_read_as_grey():
     rng = np.random.default_rng(6)
     page = make_page(make_script_signature(rng), rng, kind="cheque")
