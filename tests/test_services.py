@@ -265,6 +265,19 @@ def test_a_capture_scanned_unlike_the_references_comes_with_a_caution(
     )
 
 
+def test_references_scanned_in_two_ways_are_warned_of(store, fake, sigs, tmp_path):
+    mixed = "scanned in black and white and some in greyscale"
+    plain = enrol.enrol_customer(store, fake, "A", sigs[ALICE][:4])
+    assert not any(mixed in w for w in plain.warnings)
+    # (forced: the fake verifier, unlike the model, takes a thresholded image for another)
+    bilevel = _black_and_white(sigs[ALICE][4], tmp_path)
+    added = enrol.add_references(store, fake, "A", [bilevel], force=True)
+    assert any(mixed in w for w in added.warnings)
+    bob = [*sigs[BOB][:3], _black_and_white(sigs[BOB][3], tmp_path)]
+    both = enrol.enrol_customer(store, fake, "B", bob, force=True)
+    assert any(mixed in w for w in both.warnings)
+
+
 @pytest.mark.parametrize(
     ("questioned", "references", "expected"),
     [

@@ -43,3 +43,17 @@ def capture_cautions(
 
 def caution_messages(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(CAUTIONS[code] for code in codes)
+
+
+def mixed_tones_warning(references: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    """A warning for a customer whose references (their quality reports) were scanned
+    some one way and some the other: pen pressure then compares with only some of them,
+    and no questioned signature can match them all in kind."""
+    tones = {q.get("ink_tones") for q in references} - {None, ""}
+    if len(tones) < 2:
+        return ()
+    return (
+        "Some of the customer's references were scanned in black and white and some in "
+        "greyscale; pen pressure compares only between greyscale scans, so scan every "
+        "reference in greyscale.",
+    )

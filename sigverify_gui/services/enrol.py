@@ -19,6 +19,7 @@ import numpy as np
 from model.progress import Progress
 from sigverify_gui.services.accounts import required_reason
 from sigverify_gui.services.captures import ImageInput, PreparedCapture
+from sigverify_gui.services.cautions import mixed_tones_warning
 from sigverify_gui.services.customer_case import refuse_case_variant, unknown_customer
 from sigverify_gui.services.enrol_checks import (
     RECOMMENDED_REFERENCES,
@@ -159,8 +160,7 @@ def enrol_customer(
             detail=_detail(ids, consistency, force, name=name, **_shared_detail(shared)),
         )
     log.info("enrolled customer %s with %d references", cid, len(ids))
-    warnings = shared_warnings(shared) + count_warning(len(ids))
-    return EnrolmentResult(cid, tuple(ids), consistency, warnings, force)
+    return EnrolmentResult(cid, tuple(ids), consistency, _warnings(store, cid, shared), force)
 
 
 def _existing_embeddings(
@@ -172,6 +172,17 @@ def _existing_embeddings(
     if not refs:
         return np.zeros((0, verifier.embedding_dim), np.float32)
     return np.stack([r.embedding for r in refs])
+
+
+def _warnings(store: Store, cid: str, shared) -> tuple[str, ...]:
+    """What to tell about the customer's references as a change left them: images also
+    another customer's, too few or too many, scanned in two ways."""
+    active = records.references_of(store.db, cid)
+    return (
+        shared_warnings(shared)
+        + count_warning(len(active))
+        + mixed_tones_warning(r.quality for r in active)
+    )
 
 
 def _require_customer(store: Store, customer_id: str) -> str:
@@ -219,8 +230,7 @@ def add_references(
             model_id=verifier.model_id,
             detail=_detail(ids, consistency, force, **_shared_detail(shared)),
         )
-    warnings = shared_warnings(shared) + count_warning(len(existing) + len(ids))
-    return EnrolmentResult(cid, tuple(ids), consistency, warnings, force)
+    return EnrolmentResult(cid, tuple(ids), consistency, _warnings(store, cid, shared), force)
 
 
 def replace_reference(
@@ -265,7 +275,7 @@ def replace_reference(
                 ids, consistency, force, replaced=reference_id, **_shared_detail(shared)
             ),
         )
-    warnings = shared_warnings(shared) + count_warning(len(existing) + 1)
+    warnings = _warnings(store, old.customer_id, shared)
     return EnrolmentResult(old.customer_id, tuple(ids), consistency, warnings, force)
 
 
