@@ -260,13 +260,16 @@ def summarize(scores: QueryScores, t_accept: float, t_reject: float) -> dict:
     for kind, by_writer in (("skilled", scores.skilled), ("random", scores.random)):
         impostor = pooled(by_writer)
         keys = (f"eer_{kind}", f"eer_threshold_{kind}", f"eer_{kind}_user")
-        keys += (f"auc_{kind}", f"far_{kind}")
+        keys += (f"auc_{kind}", f"far_{kind}", f"eer_{kind}_ci95")
         if impostor.size == 0:  # no forgeries in the set, or a single writer
             report.update(dict.fromkeys(keys, None))
             continue
         rate, threshold = metrics.eer(genuine, impostor)
         values = (rate, threshold, metrics.per_writer_eer(scores.genuine, by_writer))
         values += (metrics.auc(genuine, impostor), metrics.far_at(impostor, t_accept))
+        # How far the EER could move with other writers like these (resampling them):
+        # with a few dozen writers, a point or two either way is no real difference.
+        values += (list(metrics.eer_interval(scores.genuine, by_writer) or ()) or None,)
         report.update(zip(keys, values, strict=True))
     return report
 

@@ -119,6 +119,8 @@ def test_summary_figures(three_writers):
     assert report["far_random"] == 0.0
     assert report["frr_accept"] == pytest.approx(0.5)
     assert report["frr"] == 0.0
+    low, high = report["eer_skilled_ci95"]  # every writer alike: no spread to resample
+    assert low == pytest.approx(0.25, abs=1e-3) and high == pytest.approx(0.25, abs=1e-3)
     json.dumps(report)  # plain JSON values only
 
 
@@ -171,6 +173,7 @@ def test_no_forgeries_leaves_skilled_metrics_empty(tmp_path):
     assert report["n_skilled"] == 0
     for key in ("eer_skilled", "eer_skilled_user", "auc_skilled", "far_skilled"):
         assert report[key] is None
+    assert report["eer_skilled_ci95"] is None and len(report["eer_random_ci95"]) == 2
     assert report["eer_random"] is not None
 
 

@@ -241,3 +241,33 @@ def test_eer_threshold_between_scores_one_float_apart_stays_above_the_lower():
     rate, threshold = metrics.eer(np.array([0.0, 0.0, 1.0]), np.array([below_one]))
     assert rate == pytest.approx(2 / 3)
     assert below_one < threshold <= 1.0
+
+
+# --- the EER's confidence interval over writers -----------------------------------------
+def _writers(rng, n, queries, spread):
+    """n writers whose genuine and impostor score means vary by `spread` between writers."""
+    shift = rng.normal(0.0, spread, n)
+    genuine = {f"w{i}": rng.normal(0.8 + shift[i], 0.1, queries) for i in range(n)}
+    impostor = {f"w{i}": rng.normal(0.5 + shift[i] / 2, 0.1, queries) for i in range(n)}
+    return genuine, impostor
+
+
+def test_the_eer_interval_holds_the_eer_and_narrows_with_more_alike_writers():
+    rng = np.random.default_rng(0)
+    few = _writers(rng, 15, 20, spread=0.15)
+    pooled = [np.concatenate(list(d.values())) for d in few]
+    point = metrics.eer(*pooled)[0]
+    low, high = metrics.eer_interval(*few)
+    assert low < point < high and high - low > 0.05
+    many = _writers(rng, 400, 200, spread=0.0)  # alike writers: the EER is Phi(-1.5)
+    low, high = metrics.eer_interval(*many)
+    assert low < 0.0668 < high and high - low < 0.01
+    assert metrics.eer_interval(*few) == metrics.eer_interval(*few)  # seeded
+
+
+def test_the_eer_interval_needs_impostors():
+    genuine = {"w1": np.array([0.9, 0.8]), "w2": np.array([0.7])}
+    assert metrics.eer_interval(genuine, {}) is None
+    assert metrics.eer_interval(genuine, {"w1": np.array([])}) is None
+    # a writer without impostors still counts, through its genuine scores
+    assert metrics.eer_interval(genuine, {"w1": np.array([0.75, 0.2])}) is not None

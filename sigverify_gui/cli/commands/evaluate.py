@@ -130,6 +130,10 @@ def _human(s: dict) -> str:
         v = s.get(key)
         return "n/a" if v is None else f"{100 * v:.2f}%"
 
+    def ci(key: str) -> str:
+        v = s.get(key)
+        return "" if not v else f" [95% CI {100 * v[0]:.1f}–{100 * v[1]:.1f}% over writers]"
+
     def auc(key: str) -> str:
         v = s.get(key)
         return "n/a" if v is None else f"{v:.4f}"
@@ -139,8 +143,8 @@ def _human(s: dict) -> str:
             f"{s['data']} ({s['layout']}), model {s['model_id']}",
             f"writers {s['n_writers']}, genuine {s['n_genuine']}, skilled {s['n_skilled']}, "
             f"random {s['n_random']}",
-            f"EER skilled {pct('eer_skilled')} (per-writer thresholds {pct('eer_skilled_user')}), "
-            f"random {pct('eer_random')}",
+            f"EER skilled {pct('eer_skilled')}{ci('eer_skilled_ci95')} (per-writer thresholds "
+            f"{pct('eer_skilled_user')}), random {pct('eer_random')}{ci('eer_random_ci95')}",
             f"AUC skilled {auc('auc_skilled')}, random {auc('auc_random')}",
             f"at the shipped thresholds: FAR skilled {pct('far_skilled')}, random "
             f"{pct('far_random')}; FRR {pct('frr')}",
