@@ -1,4 +1,4 @@
-"""What the teller should know beside the score: captures that do not compare well.
+"""What the teller should know with the score: captures that do not compare well.
 
 A document examiner compares like with like. A black-and-white scan keeps a stroke's
 outline and loses its grey levels, which carry the pen's pressure and the texture the
@@ -6,7 +6,7 @@ model reads to tell a skilled forgery (MODEL_CARD, "Limits"); a questioned signa
 scanned one way and the references the other are compared on less than the model was
 measured on. The score is still given, with the reason it deserves less trust and what
 to do about it. (`model.quality` says how each capture was scanned; references
-enrolled before it did carry no such note and are left out of the comparison.)
+enrolled before it recorded that carry no such note and are left out of the comparison.)
 """
 
 from __future__ import annotations
