@@ -259,9 +259,7 @@ def _read_utsig(root: Path, found: _Collector) -> None:
             if kind.name.lower() == "skilled":
                 _writer_folders(kind, found.forged, found)
                 continue
-            other = _Collector()
-            _writer_folders(kind, other.genuine, other)
-            count = sum(len(paths) for paths in other.genuine.values())
+            count = sum(len(_list_folder(writer)[1]) for writer in _list_folder(kind)[0])
             if count:
                 found.notes.append(
                     f"Left out {count} '{kind.name}' forgeries: only skilled forgeries "

@@ -27,6 +27,7 @@ from typing import Protocol
 import numpy as np
 
 from model import metrics
+from model.datasets import WriterSamples
 from model.errors import DatasetError, ImageError, SigverifyError
 from model.progress import Progress
 
@@ -59,13 +60,6 @@ class QueryScores:
     skipped_writers: list[str] = field(default_factory=list)
     # images that could not be read or held no signature -> why; left out of the protocol
     unreadable: dict[Path, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Writer:
-    writer: str
-    genuine: tuple[Path, ...]
-    forged: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -184,7 +178,7 @@ def _without(dataset: DatasetLike, unreadable: dict[Path, str]) -> DatasetLike:
     if not unreadable:
         return dataset
     writers = [
-        _Writer(
+        WriterSamples(
             w.writer,
             tuple(p for p in w.genuine if p not in unreadable),
             tuple(p for p in w.forged if p not in unreadable),

@@ -185,11 +185,13 @@ def eer_interval(
     writers = [w for w in genuine_by_writer if np.size(genuine_by_writer[w]) > 0]
     if not any(np.size(impostor_by_writer.get(w, ())) > 0 for w in writers):
         return None
-    everything = np.concatenate(
-        [np.asarray(m[w], np.float64).ravel() for m in (genuine_by_writer, impostor_by_writer)
-         for w in writers if np.size(m.get(w, ())) > 0]
-    )  # fmt: skip
-    edges = np.linspace(everything.min(), everything.max(), bins + 1)
+    present = [
+        np.asarray(m[w])
+        for m in (genuine_by_writer, impostor_by_writer)
+        for w in writers
+        if np.size(m.get(w, ())) > 0
+    ]
+    edges = np.linspace(min(a.min() for a in present), max(a.max() for a in present), bins + 1)
 
     def histograms(by_writer: Mapping[str, np.ndarray]) -> np.ndarray:
         return np.stack(
@@ -211,11 +213,11 @@ def eer_interval(
     far = 1 - np.hstack([np.zeros((len(impostor), 1)), np.cumsum(impostor, axis=1)]) / (
         impostor.sum(axis=1, keepdims=True)
     )
-    gap = far - frr  # falls from 1 to -1 along the edges
-    k = np.maximum(np.argmax(gap <= 0, axis=1), 1)
+    gap = far - frr  # 1 at the first edge, -1 at the last
+    k = np.argmax(gap <= 0, axis=1)  # the first edge at or past the crossing: k >= 1
     rows = np.arange(len(gap))
-    before, after = gap[rows, k - 1], gap[rows, k]
-    alpha = np.where(before > after, before / np.where(before > after, before - after, 1), 0)
+    before, after = gap[rows, k - 1], gap[rows, k]  # before > 0 >= after
+    alpha = before / (before - after)
     rates = far[rows, k - 1] + alpha * (far[rows, k] - far[rows, k - 1])
     tail = 50 * (1 - level)
     low, high = np.percentile(rates, [tail, 100 - tail])

@@ -35,7 +35,7 @@ def capture_cautions(
     its references' reports: only when every reference that says how it was scanned
     was scanned the other way."""
     tones = questioned.get("ink_tones")
-    known = {q.get("ink_tones") for q in references} - {None, ""}
+    known = _known_tones(references)
     if not tones or len(known) != 1 or tones in known:
         return ()
     return ("questioned_bilevel",) if tones == "bilevel" else ("references_bilevel",)
@@ -49,11 +49,15 @@ def mixed_tones_warning(references: Iterable[dict[str, Any]]) -> tuple[str, ...]
     """A warning for a customer whose references (their quality reports) were scanned
     some one way and some the other: pen pressure then compares with only some of them,
     and no questioned signature can match them all in kind."""
-    tones = {q.get("ink_tones") for q in references} - {None, ""}
-    if len(tones) < 2:
+    if len(_known_tones(references)) < 2:
         return ()
     return (
         "Some of the customer's references were scanned in black and white and some in "
         "greyscale; pen pressure compares only between greyscale scans, so scan every "
         "reference in greyscale.",
     )
+
+
+def _known_tones(reports: Iterable[dict[str, Any]]) -> set[str]:
+    """How the captures of these quality reports were scanned, where they say."""
+    return {q.get("ink_tones") for q in reports} - {None, ""}

@@ -55,8 +55,7 @@ class HistoryView(QWidget):
         self._rows: list[dict[str, Any]] = []
         self.shown_rows: list[dict[str, Any]] = []
         self._stale = True
-        # What the rows in memory were read from: the store, and its newest row's id.
-        self._read_from: tuple[object, int | None] | None = None
+        self._rows_from: object = None  # the store `_rows` were read from
         self._reading = 0  # the latest reading; an older one's rows arrive too late
         self._build()
         context.store_changed.connect(self._on_store_changed)
@@ -147,9 +146,9 @@ class HistoryView(QWidget):
         or from another store) in a worker; `loaded` is emitted when the table is filled."""
         self._stale = False
         store = self.context.store
-        since = None
-        if not everything and self._read_from is not None and self._read_from[0] is store:
-            since = self._read_from[1]
+        since = None  # the newest row read: rows are newest first
+        if not everything and self._rows_from is store and self._rows:
+            since = self._rows[0]["id"]
         self._reading += 1
         reading = self._reading
         return run_in_background(
@@ -166,8 +165,7 @@ class HistoryView(QWidget):
         if reading != self._reading:
             return  # a later reading is under way and reads these rows too
         self._rows = rows + self._rows if since is not None else rows
-        newest = self._rows[0]["id"] if self._rows else None
-        self._read_from = (store, newest if newest is not None else since)
+        self._rows_from = store
         self.apply_filter()
         # Sized once per reading, to the newest rows (the header's resizeContentsPrecision
         # rows, not all): columns that jumped as one types would be harder to read.
