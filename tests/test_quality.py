@@ -223,6 +223,8 @@ def test_black_and_white_scans_are_told_from_greyscale_ones(seed):
     assert check_quality(bilevel, 300).ink_tones == "bilevel"
     # a scanner's black-and-white JPEG: compression spreads the one ink tone a little
     assert check_quality(_jpeg(bilevel), 300).ink_tones == "bilevel"
+    assert check_quality(_jpeg(bilevel, quality=50), 300).ink_tones == "bilevel"
+    assert check_quality(_jpeg(grey, quality=40), 300).ink_tones == "grey"
     # ink of one tone on grainy paper is still a greyscale scan
     assert check_quality(cheque_scan(seed), 300).ink_tones == "grey"
 
