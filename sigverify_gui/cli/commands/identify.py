@@ -45,7 +45,8 @@ def run(args) -> int:
             progress=TerminalProgress("re-embedding"),
         )
     lines = [
-        f"Searched {result.customers_searched} customers ({result.references_searched} references):"
+        f"Searched {result.customers_searched} customer(s) "
+        f"({result.references_searched} reference(s)):"
     ]
     for c in result.candidates:
         name = f" ({c.name})" if c.name else ""
