@@ -87,13 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     wait_until(lambda: window.panel.customer_id == first_id)
     save(window, args.out, "02-main-window.png")
 
-    # Enrolment of a new customer, four captures checked and previewed.
+    # Enrolment of a new customer, five captures checked and previewed.
     window.new_customer()
     enrol = window.enrolment
     enrol.number_edit.setText("100245")
     enrol.name_edit.setText("Hana Novak")
     seed = 120
-    for i, gray in enumerate(demo_signatures(seed, 4)):
+    for i, gray in enumerate(demo_signatures(seed, 5)):
         enrol.panel.add_array(gray, None, f"scan {i + 1}")
         wait_until(lambda n=i + 1: len(enrol.captures) == n)
     save(window, args.out, "03-enrolment.png")

@@ -107,16 +107,16 @@ def test_full_width_customer_numbers_are_the_plain_ones(store, fake, sigs):
 
 def test_enrol_stores_references_and_audits(store, fake, sigs):
     result = enrol.enrol_customer(
-        store, fake, " 1001 ", sigs[ALICE][:4], name="Alice", operator="teller1"
+        store, fake, " 1001 ", sigs[ALICE][:5], name="Alice", operator="teller1"
     )
     assert result.customer_id == "1001"
-    assert len(result.reference_ids) == 4 and result.warnings == ()
-    assert [c.outlier for c in result.consistency] == [False] * 4
+    assert len(result.reference_ids) == 5 and result.warnings == ()
+    assert [c.outlier for c in result.consistency] == [False] * 5
     assert all(c.score > fake.t_reject for c in result.consistency)
     customer = records.get_customer(store.db, "1001")
-    assert customer.name == "Alice" and customer.active_references == 4
+    assert customer.name == "Alice" and customer.active_references == 5
     refs = records.references_of(store.db, "1001")
-    assert [r.source for r in refs] == [p.name for p in sigs[ALICE][:4]]
+    assert [r.source for r in refs] == [p.name for p in sigs[ALICE][:5]]
     assert all(r.model_id == fake.model_id for r in refs)
     assert refs[0].embedding.shape == (fake.embedding_dim,)
     assert refs[0].quality["ok"] is True
@@ -128,19 +128,19 @@ def test_enrol_stores_references_and_audits(store, fake, sigs):
     assert json.loads(row["detail"])["reference_ids"] == list(result.reference_ids)
 
 
-@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("count", [1, 2, 4])
 def test_few_references_enrol_with_a_warning(store, fake, sigs, count):
     result = enrol.enrol_customer(store, fake, "C1", sigs[BOB][:count])
     assert len(result.reference_ids) == count
-    assert "3 to 9 are recommended" in result.warnings[0]
+    assert "5 to 9 are recommended" in result.warnings[0]
 
 
 def test_enrol_accepts_arrays_and_captures(store, fake):
-    grays = render_signatures(CAROL, 3)
-    images = [grays[0], Capture(grays[1], dpi=300.0, source="scanner"), grays[2]]
+    grays = render_signatures(CAROL, 5)
+    images = [grays[0], Capture(grays[1], dpi=300.0, source="scanner"), *grays[2:]]
     result = enrol.enrol_customer(store, fake, "C2", images)
     sources = [r.source for r in records.references_of(store.db, "C2")]
-    assert sources == ["capture", "scanner", "capture"] and result.warnings == ()
+    assert sources == ["capture", "scanner"] + ["capture"] * 3 and result.warnings == ()
 
 
 def test_an_outlier_blocks_enrolment_unless_forced(store, fake, sigs):
@@ -176,19 +176,19 @@ def test_enrolling_twice_is_refused(store, fake, sigs):
 
 
 def test_add_replace_and_deactivate_references(store, fake, sigs):
-    first = enrol.enrol_customer(store, fake, "C6", sigs[ALICE][:3])
-    added = enrol.add_references(store, fake, "C6", sigs[ALICE][3:4], operator="t")
+    first = enrol.enrol_customer(store, fake, "C6", sigs[ALICE][:4])
+    added = enrol.add_references(store, fake, "C6", sigs[ALICE][4:5], operator="t")
     assert len(added.reference_ids) == 1 and added.warnings == ()
     with pytest.raises(ConsistencyError):  # Bob's signature against Alice's
         enrol.add_references(store, fake, "C6", [sigs[BOB][0]])
     old = first.reference_ids[0]
-    replaced = enrol.replace_reference(store, fake, old, sigs[ALICE][4])
+    replaced = enrol.replace_reference(store, fake, old, sigs[ALICE][5])
     retired = records.get_reference(store.db, old)
     assert not retired.active and retired.replaced_by == replaced.reference_ids[0]
     assert retired.deactivated_at is not None
-    assert records.get_customer(store.db, "C6").active_references == 4
+    assert records.get_customer(store.db, "C6").active_references == 5
     warnings = enrol.deactivate_reference(store, replaced.reference_ids[0], reason="smudged")
-    assert warnings == ()
+    assert len(warnings) == 1 and "has 4 reference signatures; 5 to 9" in warnings[0]
     with pytest.raises(UnknownReferenceError):
         enrol.deactivate_reference(store, old, reason="smudged")
     with pytest.raises(AccountError, match="Give a reason"):

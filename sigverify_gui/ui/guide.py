@@ -9,7 +9,7 @@ GUIDE_HTML = """
 <p>sigverify compares a signature with the reference signatures a customer gave
 when their account was opened, and helps you decide whether it is theirs.</p>
 <ol>
-<li><b>Enrol</b> a customer: their number, their name and three to nine reference
+<li><b>Enrol</b> a customer: their number, their name and five to nine reference
 signatures (from files, the scanner, the clipboard or by dragging them in).</li>
 <li><b>Verify</b>: pick the customer, bring in the signature to check (or a whole
 cheque), and read the score, the decision and the side-by-side comparison.</li>

@@ -21,7 +21,7 @@ def register(subparsers) -> None:
         help="enrol a customer with reference signatures",
         description=(
             "Check each signature's quality, check that they look alike, and store them "
-            "as the customer's references (3 to 9 are recommended)."
+            "as the customer's references (5 to 9 are recommended)."
         ),
     )
     p.add_argument("customer_id", metavar="CUSTOMER_ID", help="the account number")
