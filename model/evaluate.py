@@ -263,7 +263,8 @@ def summarize(scores: QueryScores, t_accept: float, t_reject: float) -> dict:
         values += (metrics.auc(genuine, impostor), metrics.far_at(impostor, t_accept))
         # How far the EER could move with other writers like these (resampling them):
         # with a few dozen writers, a point or two either way is no real difference.
-        values += (list(metrics.eer_interval(scores.genuine, by_writer) or ()) or None,)
+        interval = metrics.eer_interval(scores.genuine, by_writer)
+        values += (list(interval) if interval else None,)
         report.update(zip(keys, values, strict=True))
     return report
 

@@ -61,6 +61,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from model.errors import SigverifyError
+    from sigverify_gui.services.cautions import caution_messages
     from sigverify_gui.services.verify import verify_signature
 
     if (args.image is None) == (args.page is None):
@@ -90,8 +91,8 @@ def run(args) -> int:
         f"Closest reference: {result.closest_reference_id}. "
         f"Recorded as verification {result.verification_id}."
     )
-    for caution in result.to_dict()["cautions"]:
-        human += f"\nCaution: {caution['message']}"
+    for caution in caution_messages(result.cautions):
+        human += f"\nCaution: {caution}"
     emit(args, result.to_dict() | found, human + found_text)
     return 0
 
