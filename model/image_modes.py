@@ -2,18 +2,34 @@
 
 Rules (the same for every format, so training and the app see the same pixels):
 transparency is composited on white paper, 16-bit samples are scaled (never
-clipped) to 0..255, bilevel becomes 0/255, colour becomes ITU-R 601 luma, and the
-EXIF orientation tag is applied.
+clipped) to 0..255, bilevel becomes 0/255, colour becomes ITU-R 601 luma, the
+EXIF orientation tag is applied, and a negative (light strokes on a dark ground, as
+some data sets and exports store signatures) is turned into dark ink on light paper.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 from PIL import ExifTags, Image
 
 log = logging.getLogger("sigverify.imageio")
+
+# How a negative is told (`is_negative`), on a sample of at most this many pixels
+_NEGATIVE_SAMPLE_PIXELS = 250_000
+# no scan of a signature is smaller (an icon or a test card may be): too few pixels to judge
+_NEGATIVE_MIN_SIDE = 64
+# the strokes stand this far above the ground (grey levels) ...
+_NEGATIVE_MIN_CONTRAST = 40
+# ... and their tail of the histogram is this many times longer than the dark one
+_NEGATIVE_TAIL_RATIO = 3
+# Strokes are a few pixels wide, a sheet of paper is not: an erosion this wide (in
+# pixels of a 300 dpi scan, about 1.7 mm) leaves less than this share of a negative's
+# light pixels.
+_STROKE_ERODE_PX = 20
+_NEGATIVE_MAX_SOLID = 0.2
 
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 _ORIENTATION_TRANSPOSE = {
@@ -74,6 +90,46 @@ def apply_orientation(img: Image.Image, gray: np.ndarray) -> np.ndarray:
     if method is None:
         return gray
     return np.array(Image.fromarray(gray).transpose(method))
+
+
+def positive(gray: np.ndarray) -> np.ndarray:
+    """`gray` as dark ink on light paper: a negative is inverted, anything else returned
+    as it is."""
+    if not is_negative(gray):
+        return gray
+    log.info("the image is a negative (light strokes on a dark ground): read inverted")
+    return 255 - gray
+
+
+def is_negative(gray: np.ndarray) -> bool:
+    """Whether `gray` shows light strokes on a dark ground.
+
+    Paper is most of a scan, so the median is the ground: a scan's ink is a long dark
+    tail below a light median, a negative's a long light tail above a dark one. A
+    sheet photographed on a dark desk has such a light tail too, so what is light must
+    also be thin: strokes, which an erosion removes, not a sheet, which it does not.
+    """
+    if min(gray.shape) < _NEGATIVE_MIN_SIDE:
+        return False
+    step = max(1, math.isqrt(gray.size // _NEGATIVE_SAMPLE_PIXELS))
+    sample = gray[::step, ::step]
+    cdf = np.bincount(sample.ravel(), minlength=256).cumsum()
+
+    def level(share: float) -> int:
+        return int(np.searchsorted(cdf, share * cdf[-1]))
+
+    ground, dark, light = level(0.5), level(0.005), level(0.995)
+    if ground >= 128 or light - ground < _NEGATIVE_MIN_CONTRAST:
+        return False
+    if light - ground < _NEGATIVE_TAIL_RATIO * (ground - dark):
+        return False
+    import cv2  # here, not at the top: only a likely negative needs it, and reading an
+    # image should not wait for OpenCV to load
+
+    strokes = (sample > (ground + light) // 2).astype(np.uint8)
+    size = max(3, round(_STROKE_ERODE_PX / step))
+    solid = cv2.erode(strokes, np.ones((size, size), np.uint8))
+    return int(solid.sum()) < _NEGATIVE_MAX_SOLID * int(strokes.sum())
 
 
 def _composite_on_white(img: Image.Image) -> np.ndarray:

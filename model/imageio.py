@@ -241,7 +241,7 @@ def _load_raster(data: bytes, name: str, page: int, max_pixels: int) -> LoadedIm
             raise UnsupportedFormatError(
                 f"{_subject(name)} uses a colour format we cannot read ({img.mode})."
             ) from err
-        gray = image_modes.apply_orientation(img, gray)
+        gray = image_modes.positive(image_modes.apply_orientation(img, gray))
         return LoadedImage(gray, _dpi_of(img), fmt, page_count, name)
 
 
@@ -339,4 +339,4 @@ def _load_pdf(data: bytes, name: str, page: int, max_pixels: int) -> LoadedImage
             ) from err
         finally:
             pdf.close()
-    return LoadedImage(gray, float(PDF_DPI), "PDF", page_count, name)
+    return LoadedImage(image_modes.positive(gray), float(PDF_DPI), "PDF", page_count, name)

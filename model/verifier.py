@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -74,6 +74,19 @@ def canvases_of(images: Sequence[ImageInput]) -> list[np.ndarray]:
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
             return list(pool.map(lambda img: read_and_preprocess(img).canvas, images))
     return [read_and_preprocess(img).canvas for img in images]
+
+
+def embed_images(
+    images: Sequence[ImageInput], embed_canvases: Callable[[list[np.ndarray]], np.ndarray]
+) -> np.ndarray:
+    """Raw scans → `embed_canvases` of their canvases, READ_CHUNK images at a time: their
+    canvases (400 kB each) are all that is held, however many images are asked for.
+    Shared by `Verifier` and the GUI's model process, so both read images alike."""
+    parts = [
+        embed_canvases(canvases_of(images[i : i + READ_CHUNK]))
+        for i in range(0, len(images), READ_CHUNK)
+    ]
+    return np.concatenate(parts) if parts else embed_canvases([])
 
 
 def float_batch(canvases: Sequence[np.ndarray]) -> np.ndarray:
@@ -183,15 +196,9 @@ class Verifier(ScoringMixin):
 
     def embed(self, images: Sequence[ImageInput], batch_size: int = ENGINE_BATCH) -> np.ndarray:
         """Raw scans (paths or arrays, any size) → (N, D) float32: the network's unit
-        vector, followed by the stroke-texture histogram in models that use one.
-
-        Read READ_CHUNK images at a time: their canvases (400 kB each) are all that is
-        held, however many images are asked for."""
-        parts = [
-            self.embed_canvases(canvases_of(images[i : i + READ_CHUNK]), batch_size)
-            for i in range(0, len(images), READ_CHUNK)
-        ]
-        return np.concatenate(parts) if parts else self.embed_canvases([], batch_size)
+        vector, followed by the stroke-texture histogram in models that use one
+        (read READ_CHUNK images at a time: see `embed_images`)."""
+        return embed_images(images, lambda canvases: self.embed_canvases(canvases, batch_size))
 
     def embed_canvases(
         self, canvases: Sequence[np.ndarray], batch_size: int = ENGINE_BATCH

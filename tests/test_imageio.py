@@ -169,6 +169,37 @@ def test_bilevel_tiff_is_0_or_255(tmp_path):
     assert np.array_equal(gray == 255, _pattern() < 128)
 
 
+def _signature_scan(seed: int = 3) -> np.ndarray:
+    from model.synth import make_writer, render_genuine
+
+    return render_genuine(make_writer(seed), np.random.default_rng(seed))
+
+
+def test_a_negative_is_read_as_dark_ink_on_light_paper(tmp_path):
+    scan = _signature_scan()
+    negative = _write(tmp_path, "negative.png", encode_png(255 - scan))
+    assert np.array_equal(load_gray(negative), scan)
+    assert np.array_equal(load_gray(encode_png(scan)), scan)  # a scan stays as it is
+    # a black-and-white negative (white strokes, as some data sets store them) too
+    bits = Image.fromarray(scan < 128)  # mode "1": ink is the set bit, white
+    fax = _write(tmp_path, "negative.tif", _encode(bits, "TIFF", compression="group4"))
+    assert np.array_equal(load_gray(fax) == 0, scan < 128)
+
+
+def test_a_sheet_on_a_dark_desk_is_not_taken_for_a_negative():
+    # A photographed form: dark desk all round, the light sheet a third of the picture,
+    # the signature dark on it. Its histogram has a long light tail above a dark median,
+    # as a negative's has, but what is light is a sheet, not strokes.
+    scan = _signature_scan()
+    h, w = scan.shape
+    photo = np.full((2 * h, 2 * w), 35, np.uint8)
+    photo[h // 2 : h // 2 + h, w // 2 : w // 2 + w] = scan
+    assert np.array_equal(load_gray(encode_png(photo)), photo)
+    # nor a dim scan whose ink is still the darker tail
+    dim = (scan.astype(np.float32) * 0.45).astype(np.uint8)
+    assert np.array_equal(load_gray(encode_png(dim)), dim)
+
+
 def test_16_bit_tiff_is_scaled_not_clipped(tmp_path):
     values = np.array([[0, 257 * 100, 30000, 65535]], np.uint16).repeat(3, axis=0)
     data = _encode(Image.fromarray(values), "TIFF")

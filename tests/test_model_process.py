@@ -106,6 +106,20 @@ def test_embeddings_equal_the_in_process_verifiers(proxy, reference, tmp_path):
         proxy.preprocess(scans[1]).canvas, Verifier.preprocess(scans[1]).canvas
     )
     assert proxy.embed_canvases([]).shape == (0, 16)
+    assert proxy.embed([]).shape == (0, 16)
+
+
+def test_images_are_read_a_chunk_at_a_time_as_in_process(proxy, reference, monkeypatch):
+    import model.verifier as mv
+
+    read = []
+    whole = mv.canvases_of
+    monkeypatch.setattr(mv, "READ_CHUNK", 2)
+    monkeypatch.setattr(mv, "canvases_of", lambda images: read.append(len(images)) or whole(images))
+    scans = [_scan(seed) for seed in range(5)]
+    got = proxy.embed(scans)
+    assert read == [2, 2, 1]
+    np.testing.assert_allclose(got, reference.embed(scans), atol=1e-5)
 
 
 def test_large_requests_are_split_into_whole_batches(proxy, reference, monkeypatch):

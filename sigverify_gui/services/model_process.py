@@ -96,9 +96,9 @@ class ModelProcessVerifier(ScoringMixin):
 
     def embed(self, images: Sequence[ImageInput], batch_size: int | None = None) -> np.ndarray:
         """Raw scans (paths or arrays, any size) → (N, D) float32 (see `model.Verifier.embed`)."""
-        from model.verifier import canvases_of
+        from model.verifier import embed_images
 
-        return self.embed_canvases(canvases_of(images), batch_size)
+        return embed_images(images, lambda canvases: self.embed_canvases(canvases, batch_size))
 
     def embed_canvases(
         self, canvases: Sequence[np.ndarray], batch_size: int | None = None
