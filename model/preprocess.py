@@ -54,6 +54,8 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
+    if img.ndim not in (2, 3) or img.shape[0] < 1 or img.shape[1] < 1:
+        raise ImageError("The image has an unexpected shape; it is not a scanned picture.")
     if img.ndim == 3 and img.shape[2] in (3, 4):
         if img.dtype != np.uint8:
             img = _to_uint8(img)

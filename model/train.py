@@ -8,7 +8,8 @@ with (seed, epoch), so a run is deterministic under `--seed` and `--resume` from
 last finished epoch continues it exactly.
 
 On CUDA the forward pass runs under automatic mixed precision; several GPUs are
-used through `torchrun` (PyTorch DDP: each rank takes every WORLD_SIZE-th batch).
+used through `torchrun` (PyTorch DDP: each rank takes every WORLD_SIZE-th batch, all
+ranks the same number), with cuDNN and cuBLAS held to deterministic algorithms.
 """
 
 from __future__ import annotations
@@ -118,6 +119,44 @@ def load_init(path: Path, network: NetworkConfig) -> Checkpoint:
     return start
 
 
+def run_settings(cfg: TrainConfig) -> dict:
+    """What decides a run's course, as the resume file records it: a run resumed with
+    other settings would be neither run (the device may change: a run begun on the CPU
+    may go on on a GPU)."""
+    return {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in asdict(cfg).items()
+        if k not in ("out", "command", "device")
+    }
+
+
+def _require_same_run(cfg: TrainConfig, state: dict) -> None:
+    recorded = state.get("run")
+    if recorded is None:  # written before runs were recorded: nothing to compare
+        return
+    current = run_settings(cfg)
+    changed = [
+        k for k in sorted(current.keys() | recorded.keys()) if recorded.get(k) != current.get(k)
+    ]
+    if changed:
+        names = ", ".join("data" if k == "data_description" else k for k in changed)
+        raise ModelError(
+            f"{cfg.resume_path()} is of a run with other settings ({names}); resume it "
+            "with the settings it was started with, or start a new run with another --out."
+        )
+
+
+def deterministic_cuda() -> None:
+    """Make CUDA repeat itself, as the CPU does: cuDNN's fastest convolution algorithms
+    and cuBLAS's default workspaces sum in varying order, so neither "deterministic
+    under --seed" nor "resume continues exactly" would hold on a GPU without this.
+    (Operations with no deterministic CUDA version only warn.)"""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 def _batch_tensors(train: CanvasSet, rows: np.ndarray, rng: np.random.Generator):
     images = np.stack([augment(train.canvases[r], rng) for r in rows])[:, None]
     w = train.writer[rows].astype(np.int64)
@@ -146,6 +185,8 @@ def train(
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.manual_seed(cfg.seed)
+    if device.type == "cuda":
+        deterministic_cuda()
     base = load_checkpoint(cfg.stroke_beside) if cfg.stroke_beside is not None else None
     net = (
         build_network(cfg.network)
@@ -166,7 +207,9 @@ def train(
             net, device_ids=[device.index] if device.type == "cuda" else None
         )
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(epoch_batches(train_set, cfg, 0))
+    steps_per_epoch = len(epoch_batches(train_set, cfg, 0)) // world
+    if steps_per_epoch == 0:
+        raise DatasetError(f"Too few training batches an epoch for {world} processes.")
     total_steps = max(4, cfg.epochs * steps_per_epoch)
     # Warm up over the first 10% of steps; at least two steps, which OneCycleLR needs
     # to avoid a zero-length phase on very small runs.
@@ -184,10 +227,12 @@ def train(
     start_epoch, history, best = 0, [], {"score": math.inf, "epoch": -1, "state": None}
     if resume and cfg.resume_path().is_file():
         state = torch.load(cfg.resume_path(), map_location=device, weights_only=True)
+        _require_same_run(cfg, state)
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
+        if use_amp and state["scaler"]:  # a run begun on the CPU saved a disabled scaler
+            scaler.load_state_dict(state["scaler"])
         start_epoch, history = int(state["epoch"]) + 1, list(state["history"])
         best = {
             "score": float(state["best_score"]),
@@ -205,7 +250,8 @@ def train(
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.monotonic()
         model.train()
-        batches = epoch_batches(train_set, cfg, epoch)[rank::world]
+        # every rank the same number of batches: DDP pairs the ranks' backward passes
+        batches = epoch_batches(train_set, cfg, epoch)[: steps_per_epoch * world][rank::world]
         aug_rng = np.random.default_rng([cfg.seed, epoch, rank, 1])
         losses = []
         for i, rows in enumerate(batches):
@@ -256,6 +302,7 @@ def train(
                 "best_score": best["score"],
                 "best_epoch": best["epoch"],
                 "best_model": best["state"],
+                "run": run_settings(cfg),
             },
             tmp,
         )

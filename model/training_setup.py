@@ -63,6 +63,24 @@ def split_writers(n: int, holdout_fraction: float, val_fraction: float, seed: in
     return train, val, hold
 
 
+def _require_distinct_names(data_dirs: list[Path], synthetic_writers: int) -> None:
+    """Refuse two sources of one name: a data set is known by its folder's name (its
+    writers as "<folder>/<writer>", the hold-out recorded under it), so two folders
+    called "signatures" would mix their writers in validation and in the record."""
+    seen: dict[str, Path] = {}
+    named = [(Path(d).name, Path(d)) for d in data_dirs]
+    if synthetic_writers:
+        named.append(("synthetic", Path("--synthetic-writers")))
+    for name, path in named:
+        if name in seen:
+            raise DatasetError(
+                f"Two data sources are both named {name!r} ({seen[name]} and {path}): the "
+                "model records each data set by its folder's name. Give each folder a "
+                "name of its own."
+            )
+        seen[name] = path
+
+
 def plan_writers(
     data_dirs: list[Path],
     holdout_fraction: float = 0.3,
@@ -72,6 +90,7 @@ def plan_writers(
 ) -> WriterPlan:
     """Open every data set and split its writers; refuse a split that leaves nothing
     to train or validate on now, not after preprocessing and a first epoch."""
+    _require_distinct_names(data_dirs, synthetic_writers)
     datasets = [open_dataset(root) for root in data_dirs]
     splits = [
         split_writers(len(ds.writers), holdout_fraction, val_fraction, seed) for ds in datasets

@@ -1,5 +1,6 @@
 """Training, checkpoints and the Verifier on a tiny network and synthetic writers."""
 
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -72,10 +73,30 @@ def test_training_is_deterministic_and_resume_continues_exactly(canvases, tmp_pa
     with pytest.raises(CancelledError):
         train(cfg, tr, va, progress=StopAtSecondEpoch())
     assert cfg.resume_path().is_file() and not cfg.out.exists()
+    # the run must go on as it began: other settings would make it neither run
+    for changed in (replace(cfg, epochs=4), replace(cfg, seed=6), replace(cfg, lr=1e-3)):
+        with pytest.raises(ModelError, match="run with other settings"):
+            train(changed, tr, va, resume=True)
     resumed = train(cfg, tr, va, resume=True)
     for key, value in straight.state_dict.items():
         assert torch.equal(value, resumed.state_dict[key]), key
     assert straight.sha256 == resumed.sha256
+
+
+def test_cuda_is_held_to_deterministic_algorithms(monkeypatch):
+    from model.train import deterministic_cuda
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
+    try:
+        deterministic_cuda()
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    finally:
+        torch.use_deterministic_algorithms(False)
 
 
 def test_the_model_is_chosen_among_the_last_third_of_the_epochs(canvases, tmp_path, monkeypatch):
@@ -369,6 +390,25 @@ def test_plan_refuses_writers_that_training_or_validation_cannot_use(tmp_path):
     with pytest.raises(DatasetError, match="train on"):
         plan_writers([tmp_path / "six"], 0.0, 0.95, seed=0)
     plan_writers([tmp_path / "six"], 0.0, 0.95, seed=0, synthetic_writers=1)
+
+
+def test_plan_refuses_two_sources_of_one_name(tmp_path):
+    # A data set is known by its folder's name: two "signatures" folders would mix
+    # their writers in validation and in the checkpoint's record of the hold-out.
+    from model.errors import DatasetError
+    from model.training_setup import plan_writers
+
+    for bank in ("bank1", "bank2"):
+        _listed_dataset(tmp_path / bank / "signatures", writers=12, genuine=7)
+    folders = [tmp_path / "bank1" / "signatures", tmp_path / "bank2" / "signatures"]
+    with pytest.raises(DatasetError, match="both named 'signatures'"):
+        plan_writers(folders, 0.3, 0.15, seed=0)
+    with pytest.raises(DatasetError, match="both named 'signatures'"):
+        plan_writers(folders[:1] * 2, 0.3, 0.15, seed=0)  # one folder given twice
+    _listed_dataset(tmp_path / "synthetic", writers=12, genuine=7)
+    with pytest.raises(DatasetError, match="both named 'synthetic'"):
+        plan_writers([tmp_path / "synthetic"], 0.3, 0.15, seed=0, synthetic_writers=4)
+    plan_writers(folders[:1] + [tmp_path / "synthetic"], 0.3, 0.15, seed=0)
 
 
 def test_a_training_set_without_two_genuine_signatures_of_a_writer_is_refused(tmp_path):

@@ -240,3 +240,14 @@ def test_a_signatures_own_flat_tail_is_kept_but_a_full_width_rule_is_not():
     ruled = tail.copy()
     cv2.line(ruled, (20, 330), (980, 330), 60, 3, cv2.LINE_AA)
     assert not preprocess(ruled).ink_mask[325:336, 40:960].any()
+
+
+@pytest.mark.parametrize("shape", [(0, 5, 3), (5, 0, 4), (0, 5), (5,), (2, 2, 2, 2)])
+def test_arrays_that_are_no_picture_raise_image_error(shape):
+    # an empty colour array reached OpenCV's colour conversion, whose own error escaped
+    from model.preprocess import to_gray
+
+    with pytest.raises(ImageError, match="unexpected shape"):
+        to_gray(np.zeros(shape, np.uint8))
+    with pytest.raises(ImageError):
+        preprocess(np.zeros(shape, np.uint8))
