@@ -474,3 +474,53 @@ def test_a_closed_account_takes_no_new_references(enrolled, fake, sigs):
     with pytest.raises(EnrolmentError, match="closed; reopen it first"):
         enrol.add_references(enrolled, fake, "A", sigs[ALICE][5:6])
     assert records.get_customer(enrolled.db, "A").active_references == 5
+
+
+def test_a_closed_account_keeps_its_references_as_they_were(enrolled, fake, sigs):
+    with enrolled.write() as db:
+        records.set_customer_status(db, "A", "closed")
+    first = records.references_of(enrolled.db, "A")[0].id
+    with pytest.raises(EnrolmentError, match="closed; reopen it first"):
+        enrol.replace_reference(enrolled, fake, first, sigs[ALICE][5])
+    assert [r.id for r in records.references_of(enrolled.db, "A")][0] == first
+
+
+def test_an_account_closed_while_comparing_gets_no_verification_or_references(
+    enrolled, fake, sigs, monkeypatch
+):
+    # Another workstation closes the account between the checks and the write.
+    real = fake.embed_canvases
+
+    def close_meanwhile(canvases):
+        with enrolled.write() as db:
+            records.set_customer_status(db, "A", "closed")
+        return real(canvases)
+
+    monkeypatch.setattr(fake, "embed_canvases", close_meanwhile)
+    before = len(audit.list_rows(enrolled.db))
+    with pytest.raises(ClosedAccountError):
+        verify.verify_signature(enrolled, fake, "A", sigs[ALICE][5])
+    assert len(audit.list_rows(enrolled.db)) == before
+    with enrolled.write() as db:
+        records.set_customer_status(db, "A", "active")
+    with pytest.raises(EnrolmentError, match="closed"):
+        enrol.add_references(enrolled, fake, "A", sigs[ALICE][5:6])
+    assert records.get_customer(enrolled.db, "A").active_references == 5
+
+
+def test_a_cancelled_enrolment_writes_nothing(store, fake, sigs):
+    from model.errors import CancelledError
+
+    class CancelAtSaving:
+        def update(self, done, total, text=""):
+            if text == "Saving…":
+                raise CancelledError("cancelled")
+
+    with pytest.raises(CancelledError):
+        enrol.enrol_customer(store, fake, "N1", sigs[CAROL][:3], progress=CancelAtSaving())
+    assert records.get_customer(store.db, "N1") is None
+    enrol.enrol_customer(store, fake, "N1", sigs[CAROL][:3])
+    with pytest.raises(CancelledError):
+        enrol.add_references(store, fake, "N1", sigs[CAROL][3:4], progress=CancelAtSaving())
+    assert records.get_customer(store.db, "N1").active_references == 3
+    assert [r["kind"] for r in audit.list_rows(store.db)] == ["enrolment"]

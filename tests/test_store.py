@@ -192,6 +192,7 @@ def _three_rows(store: Store) -> None:
         ("UPDATE audit_log SET score = 0.99 WHERE id = 1", 1, 0),
         ("UPDATE audit_log SET operator = 'mallory' WHERE id = 3", 3, 2),
         ("UPDATE audit_log SET image_png = x'00' WHERE id = 1", 1, 0),
+        ("UPDATE audit_log SET image_png = NULL WHERE id = 1", 1, 0),  # evidence removed
         ("DELETE FROM audit_log WHERE id = 2", 3, 1),
     ],
 )

@@ -143,6 +143,7 @@ def enrol_customer(
     )
     if not force:
         raise_if_outliers(consistency, thresholds.t_reject)
+    saving(progress)
     with store.write() as db:
         if records.get_customer(db, cid) is not None:  # enrolled meanwhile elsewhere
             raise EnrolmentError(f"Customer {cid} is already enrolled.")
@@ -161,6 +162,13 @@ def enrol_customer(
         )
     log.info("enrolled customer %s with %d references", cid, len(ids))
     return EnrolmentResult(cid, tuple(ids), consistency, _warnings(store, cid, shared), force)
+
+
+def saving(progress: Progress | None) -> None:
+    """Say so before writing: the last point where a cancel stops the enrolment (a
+    progress that was cancelled raises `CancelledError` here), with nothing written."""
+    if progress is not None:
+        progress.update(1, 1, "Saving…")
 
 
 def _existing_embeddings(
@@ -204,12 +212,13 @@ def add_references(
     *,
     force: bool = False,
     operator: str = "",
+    progress: Progress | None = None,
 ) -> EnrolmentResult:
     """Add references to an enrolled customer; checked against their active ones."""
     cid = _require_customer(store, customer_id)
     if not images:
         raise EnrolmentError("Give at least one signature to add.")
-    prepared = prepare_all(images)
+    prepared = prepare_all(images, progress)
     refuse_repeated_images(prepared, records.active_image_digests(store.db, cid))
     shared = check_shared_images(store, cid, prepared, force)
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
@@ -220,7 +229,9 @@ def add_references(
     )
     if not force:
         raise_if_outliers(consistency, thresholds.t_reject)
+    saving(progress)
     with store.write() as db:
+        _require_customer(store, cid)  # again: closed by another workstation meanwhile?
         ids = _insert_references(db, cid, prepared, embeddings, verifier.model_id)
         audit.append(
             db,
@@ -246,6 +257,7 @@ def replace_reference(
     old = records.get_reference(store.db, reference_id)
     if old is None or not old.active:
         raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
+    _require_customer(store, old.customer_id)  # a closed account keeps its references
     prepared = prepare_all([image])
     refuse_repeated_images(
         prepared, records.active_image_digests(store.db, old.customer_id, exclude=old.id)
@@ -263,6 +275,7 @@ def replace_reference(
         current = records.get_reference(db, reference_id)
         if current is None or not current.active:
             raise UnknownReferenceError(f"Reference {reference_id} was retired meanwhile.")
+        _require_customer(store, old.customer_id)
         ids = _insert_references(db, old.customer_id, prepared, embeddings, verifier.model_id)
         records.deactivate_reference(db, reference_id, replaced_by=ids[0])
         audit.append(

@@ -146,6 +146,9 @@ def verify_signature(
     order = np.argsort(-per_reference, kind="stable")
     closest = ref_ids[int(order[0])]
     with store.write() as db:
+        # again under the write lock: an account closed (or references retired) by
+        # another workstation while this one compared must not get an "accept" after it
+        require_verifiable(store, cid)
         verification_id = audit.append(
             db,
             "verification",

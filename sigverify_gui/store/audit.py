@@ -174,7 +174,11 @@ def verify_chain(db: Database, anchor: tuple[int, str] | None = None) -> ChainRe
             )
         if row_hash(row) != row["row_hash"]:
             return ChainReport(False, checked, rid, f"row {rid} was changed after it was written")
+        # The image is outside the row hash (its digest is inside), so both its change
+        # and its removal are checked here.
         image = row.get("image_png")
+        if image is None and row.get("image_sha256"):
+            return ChainReport(False, checked, rid, f"the image of row {rid} was removed")
         if image is not None and hashlib.sha256(image).hexdigest() != row["image_sha256"]:
             return ChainReport(False, checked, rid, f"the image of row {rid} was replaced")
         if anchor is not None and rid == anchor[0]:

@@ -44,7 +44,7 @@ class ReasonDialog(QDialog):
         self.reason_edit.setAccessibleName("Reason")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.addButton(ok_label, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(QLabel("Reason:"))
@@ -59,7 +59,12 @@ class ReasonDialog(QDialog):
         return " ".join(self.reason_edit.text().split())
 
     def _update(self, *_args) -> None:
-        self.ok_button.setEnabled(bool(self.reason()))
+        # Enter does what the teller has got to: with no reason yet, nothing is done
+        # (Cancel); once a reason is typed, it confirms (before, it cancelled silently).
+        has_reason = bool(self.reason())
+        self.ok_button.setEnabled(has_reason)
+        self.ok_button.setDefault(has_reason)
+        self.cancel_button.setDefault(not has_reason)
 
 
 class ReferenceActions:

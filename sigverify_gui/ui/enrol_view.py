@@ -10,6 +10,7 @@ outliers marked and their scores; a supervisor may save it anyway (force).
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 from sigverify_gui.services.customer_case import new_number_problem
 from sigverify_gui.services.enrol import RECOMMENDED_REFERENCES, add_references, enrol_customer
@@ -34,6 +35,18 @@ from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
 OK_STYLE = "color: #007A5A;"
 PROBLEM_STYLE = "color: #C0392B;"
+
+
+@dataclass(frozen=True)
+class _SaveRequest:
+    """A Check and save as the teller pressed it."""
+
+    store: object
+    customer_id: str | None  # None: a new customer, numbered `number`
+    number: str
+    name: str
+    images: dict  # strip key -> capture
+    force: bool
 
 
 class EnrolmentView(QWidget):
@@ -216,6 +229,9 @@ class EnrolmentView(QWidget):
         self.save_button.setEnabled(ready)
         self.force_button.setEnabled(ready)
         self.remove_button.setEnabled(n > 0 and not self.saved and not busy)
+        # While a save waits or runs, the captures it took stay as they are.
+        self.clear_button.setEnabled(not busy)
+        self.panel.setEnabled(not busy)
         self.folder_button.setEnabled(not busy)
 
     def _forget_result(self) -> None:
@@ -233,7 +249,17 @@ class EnrolmentView(QWidget):
         self.result_label.setText("Waiting for the signature model…")
         self.waiting_for_model = True
         self._update_state()
-        self.context.when_ready(lambda verifier: self._start_save(verifier, force))
+        # What the teller asked to save, taken now: the model may load for a while,
+        # and another customer picked meanwhile must not receive these signatures.
+        request = _SaveRequest(
+            self.context.store,
+            self.customer_id,
+            self.number_edit.text(),
+            self.name_edit.text().strip(),
+            {key: inspected.capture for key, inspected in self.captures.items()},
+            force,
+        )
+        self.context.when_ready(lambda verifier: self._start_save(verifier, request))
 
     def _on_model_failed(self, _err) -> None:  # the waiting save was dropped
         self.waiting_for_model = False
@@ -241,21 +267,26 @@ class EnrolmentView(QWidget):
             self.result_label.clear()
         self._update_state()
 
-    def _start_save(self, verifier, force: bool) -> None:
+    def _start_save(self, verifier, request: _SaveRequest) -> None:
         self.waiting_for_model = False
-        store, operator = self.context.store, self.context.operator
-        keys = list(self.captures)
-        images = [self.captures[k].capture for k in keys]
-        cid, name = self.customer_id, self.name_edit.text().strip()
-        number = self.number_edit.text()
+        if request.store is not self.context.store or request.customer_id != self.customer_id:
+            self.result_label.setText("Not saved: another customer or store was chosen meanwhile.")
+            self._update_state()
+            return
+        operator = self.context.operator
+        keys = list(request.images)
+        images = list(request.images.values())
+        store, cid, force = request.store, request.customer_id, request.force
 
         def work(progress):
             if cid is None:
                 return enrol_customer(
-                    store, verifier, number, images, name=name, force=force,
-                    operator=operator, progress=progress,
+                    store, verifier, request.number, images, name=request.name,
+                    force=force, operator=operator, progress=progress,
                 )  # fmt: skip
-            return add_references(store, verifier, cid, images, force=force, operator=operator)
+            return add_references(
+                store, verifier, cid, images, force=force, operator=operator, progress=progress
+            )
 
         self.result_label.setText("Checking and saving…")
         self.task = run_in_background(
@@ -275,6 +306,8 @@ class EnrolmentView(QWidget):
     def _saved(self, keys: list[int], result) -> None:
         scores = {c.index: c for c in result.consistency}
         for i, key in enumerate(keys):
+            if key not in self.captures:  # cannot happen while the strip is locked
+                continue
             source = self.captures[key].source
             score = scores.get(i)
             caption = f"{source} · {score.score:.2f}" if score else source

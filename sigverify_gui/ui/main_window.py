@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
     def _on_store_replaced(self) -> None:
         self.customers.set_store(self.context.store)
         self.panel.set_store(self.context.store)
+        self.verification.store_replaced()
         self.show_customer(None)
 
     def _show_model_state(self, *_args: object) -> None:

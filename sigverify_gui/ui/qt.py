@@ -120,5 +120,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid as is_alive  # False once Qt has deleted the C++ object
 
-__all__ = sorted(name for name in dir() if name.startswith("Q")) + ["Signal", "Slot"]
+__all__ = sorted(name for name in dir() if name.startswith("Q")) + ["Signal", "Slot", "is_alive"]

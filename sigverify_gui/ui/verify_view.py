@@ -71,6 +71,18 @@ def run_verification(store, verifier, customer_id, questioned, operator, progres
     return VerificationOutcome(result, questioned, tuple(references))
 
 
+def _why_not_verifiable(customer: records.Customer | None) -> str:
+    """What stops a verification of `customer` before it starts ("" when nothing does):
+    the service would refuse it, and record the failed attempt."""
+    if customer is None:
+        return ""
+    if customer.status == "closed":
+        return f"The account of {customer.customer_id} is closed; it cannot be verified."
+    if customer.active_references == 0:
+        return f"{customer.customer_id} has no reference signatures; enrol some first."
+    return ""
+
+
 class VerificationView(QWidget):
     def __init__(self, context, parent=None) -> None:
         super().__init__(parent)
@@ -80,6 +92,11 @@ class VerificationView(QWidget):
         self.task: BackgroundTask | None = None
         self.waiting_for_model = False  # Verify pressed, the model still loading
         self.decision_recorded = False
+        # The store the shown result was written to: the teller's decision belongs
+        # there, whatever store is open when it is recorded.
+        self.result_store = None
+        self.blocked_reason = ""  # why this customer cannot be verified, if so
+        self.notice = ""  # said in the status line until the teller does something
         self._watched_area: QScrollArea | None = None
         self._verdict_pinned = False  # keep_verdict_in_view, until the teller scrolls
 
@@ -133,6 +150,9 @@ class VerificationView(QWidget):
         customer = records.get_customer(self.context.store.db, customer_id) if customer_id else None
         changed = (customer.customer_id if customer else None) != self.customer_id
         self.customer_id = customer.customer_id if customer else None
+        self.blocked_reason = _why_not_verifiable(customer)
+        if changed:
+            self.notice = ""
         if customer is None:
             self.heading.setText("Select a customer on the left, then bring in the signature.")
         else:
@@ -150,11 +170,13 @@ class VerificationView(QWidget):
 
     def _on_captured(self, inspected: InspectedCapture) -> None:
         self.questioned = inspected
+        self.notice = ""
         self._update_state()
 
     def _update_state(self) -> None:
         ready = (
             self.customer_id is not None
+            and not self.blocked_reason
             and self.questioned is not None
             and self.questioned.ok
             and not self.busy
@@ -162,8 +184,12 @@ class VerificationView(QWidget):
         self.verify_button.setEnabled(ready)
         if self.busy:
             return
-        if self.customer_id is None:
+        if self.notice:
+            self.status.setText(self.notice)
+        elif self.customer_id is None:
             self.status.setText("")
+        elif self.blocked_reason:
+            self.status.setText(self.blocked_reason)
         elif self.questioned is None:
             self.status.setText("Bring in the signature to verify.")
         elif not self.questioned.ok:
@@ -193,6 +219,7 @@ class VerificationView(QWidget):
         if not self.verify_button.isEnabled():
             return
         self.waiting_for_model = True
+        self.notice = ""
         self.verify_button.setEnabled(False)
         self.status.setText("Waiting for the signature model…")
         customer_id, questioned = self.customer_id, self.questioned
@@ -206,7 +233,7 @@ class VerificationView(QWidget):
             lambda progress: run_verification(
                 store, verifier, customer_id, questioned, operator, progress
             ),
-            on_done=self._show_outcome,
+            on_done=lambda outcome: self._show_outcome(outcome, store),
             on_error=self._failed,
             label="Verifying the signature…",
             parent=self,
@@ -221,9 +248,20 @@ class VerificationView(QWidget):
         self.context.notify_store_changed()  # a failed attempt is audited too
         errors.show_error(self, err)
 
-    def _show_outcome(self, outcome: VerificationOutcome) -> None:
-        customer = records.get_customer(self.context.store.db, outcome.result.customer_id)
+    def _show_outcome(self, outcome: VerificationOutcome, store) -> None:
+        self.context.notify_store_changed()
+        verified = outcome.result.customer_id
+        if store is not self.context.store or verified != self.customer_id:
+            # The teller moved on (or opened another store) while it ran: the result
+            # must not take the page over under another customer. It is audited.
+            self.notice = (
+                f"The verification of {verified} ended after you moved on; "
+                "it is in that customer's history."
+            )
+            return
+        customer = records.get_customer(store.db, verified)
         name = f" — {customer.name}" if customer and customer.name else ""
+        self.result_store = store
         self.decision_recorded = False
         self.result_page.show_outcome(
             outcome, f"Customer {outcome.result.customer_id}{name}: verification result"
@@ -233,7 +271,6 @@ class VerificationView(QWidget):
         self._verdict_pinned = True
         self._watch_scroll_range()
         QTimer.singleShot(0, self, self.keep_verdict_in_view)  # once the page is laid out
-        self.context.notify_store_changed()
 
     def _scroll_area(self) -> QScrollArea | None:
         area = self.parentWidget()
@@ -270,7 +307,9 @@ class VerificationView(QWidget):
         outcome = self.result_page.outcome
         if outcome is None or self.task is not None or self.decision_recorded:
             return None
-        store, operator = self.context.store, self.context.operator
+        if self.result_store is not self.context.store:  # `store_replaced` drops it first
+            return None
+        store, operator = self.result_store, self.context.operator
         verification_id = outcome.result.verification_id
         self.task = run_in_background(
             lambda progress: record_teller_decision(
@@ -293,6 +332,12 @@ class VerificationView(QWidget):
         self.result_page.decision.set_recorded(f"{text}. Audit entry {audit_id}.")
         self.result_page.next_button.setFocus()
         self.context.notify_store_changed()
+
+    def store_replaced(self) -> None:
+        """Another store was opened: a result shown came from the old one, and its
+        decision could only be recorded there, so the page starts again."""
+        self.result_store = None
+        self.next_signature()
 
     def next_signature(self) -> None:
         """Back to the capture page, empty, for the same customer."""

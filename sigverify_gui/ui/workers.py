@@ -28,6 +28,7 @@ from sigverify_gui.ui import errors
 from sigverify_gui.ui.qt import (
     QObject,
     QProgressDialog,
+    QPushButton,
     QRunnable,
     Qt,
     QThreadPool,
@@ -35,6 +36,7 @@ from sigverify_gui.ui.qt import (
     QWidget,
     Signal,
     Slot,
+    is_alive,
 )
 
 log = logging.getLogger("sigverify.ui.workers")
@@ -146,11 +148,20 @@ class BackgroundTask(QObject):
         return self
 
     def cancel(self) -> None:
-        """Ask the job to stop at its next progress update."""
+        """Ask the job to stop at its next progress update.
+
+        The dialog stays up, saying so, until the job has really ended. Qt's progress
+        dialog hides itself on Cancel (and Escape), which gave the teller the window
+        back while the job went on: it could still save, or show its result under
+        another customer chosen meanwhile."""
         if self.running:
             self.progress.cancel()
-            if self.dialog is not None:
-                self.dialog.setLabelText("Cancelling…")
+            dialog = self.dialog
+            if dialog is not None and is_alive(dialog):
+                dialog.setLabelText("Cancelling…")
+                for button in dialog.findChildren(QPushButton):
+                    button.setEnabled(False)
+                dialog.show()
 
     # --- the progress dialog -------------------------------------------------------------
     @Slot()
@@ -198,12 +209,14 @@ class BackgroundTask(QObject):
         # included: `collector` keeps that on the UI thread.
         self.worker.fn = self.worker.progress = None
         _running.discard(self)
-        if self.dialog is not None:
-            self.dialog.canceled.disconnect(self.cancel)
-            self.dialog.rejected.disconnect(self.cancel)
-            self.dialog.close()
-            self.dialog.deleteLater()
-            self.dialog = None
+        dialog, self.dialog = self.dialog, None
+        # Qt deletes the dialog with its parent (a Settings or Scan dialog closed while
+        # the job ran): then there is nothing left to close.
+        if dialog is not None and is_alive(dialog):
+            dialog.canceled.disconnect(self.cancel)
+            dialog.rejected.disconnect(self.cancel)
+            dialog.close()
+            dialog.deleteLater()
 
     @Slot(object)
     def _on_done(self, result: Any) -> None:
@@ -229,7 +242,12 @@ class BackgroundTask(QObject):
 
 def _guarded(callback: Callable[..., Any], parent: QWidget | None) -> Callable[..., None]:
     # A failing callback runs in the UI thread; its error must still reach the user.
+    # A job may outlive the widget that started it (a dialog closed meanwhile): its
+    # result then has nowhere to go, and touching the widget would fail.
     def call(*args: Any) -> None:
+        if parent is not None and not is_alive(parent):
+            log.info("a background job ended after its window was closed")
+            return
         try:
             callback(*args)
         except Exception as err:
@@ -264,7 +282,7 @@ def run_in_background(
 
 def _show_failure(parent: QWidget | None) -> Callable[[BaseException], None]:
     def show(err: BaseException) -> None:
-        errors.show_error(parent, err)
+        errors.show_error(parent if parent is None or is_alive(parent) else None, err)
 
     return show
 
