@@ -102,6 +102,18 @@ def test_enroll_verify_identify(capsys, loads, db, sigs):
     assert rows[2]["operator"] == "t7"
 
 
+def test_audit_of_a_number_nobody_is_enrolled_under_says_so(capsys, loads, db, sigs):
+    assert run(capsys, "enroll", "B1", *sigs[2][:3], "--db", db)[0] == 0
+    code, out, _ = run(capsys, "audit", "--customer", "b1", "--db", db)
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "0 audit row(s), newest first",
+        "No customer with number b1 is enrolled. Did you mean B1?",
+    ]
+    code, out, _ = run(capsys, "audit", "--customer", "B1", "--db", db)
+    assert out.startswith("1 audit row(s), newest first\n") and "enrolment" in out
+
+
 def test_user_errors_exit_2_with_one_line(capsys, loads, db, sigs):
     Store(db).close()  # an empty store: what is missing is the customer
     code, out, err = run(capsys, "verify", "nobody", sigs[2][0], "--db", db)

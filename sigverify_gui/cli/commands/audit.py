@@ -35,7 +35,9 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from model.errors import SigverifyError
-    from sigverify_gui.store import audit
+    from sigverify_gui.services.customer_case import unknown_customer
+    from sigverify_gui.services.enrol_checks import stored_customer_id
+    from sigverify_gui.store import audit, records
 
     if args.anchor and args.action != "verify":
         raise SigverifyError("--anchor goes with `sigverify audit verify`.")
@@ -58,8 +60,13 @@ def run(args) -> int:
                 )
             emit(args, report.to_dict(), human)
             return 0 if report.ok else BROKEN_CHAIN
-        rows = audit.list_rows(store.db, customer_id=args.customer, limit=args.limit)
-    lines = [f"{len(rows)} audit row(s), newest first"]
+        customer = stored_customer_id(store.db, args.customer) if args.customer else None
+        rows = audit.list_rows(store.db, customer_id=customer, limit=args.limit)
+        # No rows for a number nobody is enrolled under is most likely a typing slip
+        # ("b1" for "B1"): say so rather than let "0 rows" read as "no history".
+        not_enrolled = customer and not rows and records.get_customer(store.db, customer) is None
+        hint = str(unknown_customer(store.db, customer)) if not_enrolled else ""
+    lines = [f"{len(rows)} audit row(s), newest first"] + ([hint] if hint else [])
     for r in rows:
         lines.append(
             f"  {r['id']:>6}  {r['time']}  {r['kind']:<22} {r['customer_id'] or '-':<16} "
