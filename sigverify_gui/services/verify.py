@@ -76,19 +76,31 @@ class VerificationResult:
         }
 
 
+def unverifiable(customer: records.Customer) -> str | None:
+    """Why an enrolled customer's signatures cannot be verified: "closed" (the account),
+    "no_references", or None when they can. The one rule; the service refuses with it,
+    and the screens use it to switch Verify off, each in its own words."""
+    if customer.status == "closed":
+        return "closed"
+    if customer.active_references == 0:
+        return "no_references"
+    return None
+
+
 def require_verifiable(store: Store, customer_id: str) -> records.Customer:
     """The customer, when enrolled, open, and with at least one active reference."""
     customer = records.get_customer(store.db, customer_id)
     if customer is None:
         raise unknown_customer(store.db, customer_id)
-    if customer.status == "closed":
+    why = unverifiable(customer)
+    if why == "closed":
         # A signature on a closed account's cheque must not come out "accept": the
         # teller needs the account's state, not a match score.
         raise ClosedAccountError(
             f"The account of customer {customer_id} is closed; its signatures are not "
             "verified. Refer the cheque to a supervisor."
         )
-    if customer.active_references == 0:
+    if why == "no_references":
         raise NoReferencesError(
             f"Customer {customer_id} has no active reference signature; enrol some first."
         )

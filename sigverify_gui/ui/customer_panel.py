@@ -9,6 +9,7 @@ verification result uses the same numbers. The database id is for IT (tooltips).
 
 from __future__ import annotations
 
+from sigverify_gui.services.verify import unverifiable
 from sigverify_gui.store import records
 from sigverify_gui.store.db import Store
 from sigverify_gui.ui.customer_actions import ReferenceActions
@@ -141,7 +142,8 @@ class CustomerPanel(ReferenceActions, QWidget):
         self._status = customer.status if customer else ""
         self.thumbnails.clear()
         open_account = bool(customer and customer.status != "closed")
-        self.verify_button.setEnabled(bool(open_account and customer.active_references))
+        why_not = unverifiable(customer) if customer else None
+        self.verify_button.setEnabled(customer is not None and why_not is None)
         self.enrol_button.setEnabled(customer is not None)
         self.account_button.setText("Re&open account…" if not open_account else "C&lose account…")
         self.account_button.setAccessibleName(
@@ -160,9 +162,9 @@ class CustomerPanel(ReferenceActions, QWidget):
         ]
         if customer.notes:
             lines.append(customer.notes)
-        if customer.status == "closed":
+        if why_not == "closed":
             lines.append("The account is closed: its signatures are not verified.")
-        elif customer.active_references == 0:
+        elif why_not == "no_references":
             lines.append("This customer cannot be verified until references are added.")
         self.details.setText("\n".join(lines))
         for number, ref in enumerate(records.references_of(self._store.db, customer.customer_id)):

@@ -13,7 +13,11 @@ import numpy as np
 
 from sigverify_gui.services.captures import gray_from_png
 from sigverify_gui.services.reembed import count_stale, reembed_stale
-from sigverify_gui.services.verify import record_teller_decision, verify_signature
+from sigverify_gui.services.verify import (
+    record_teller_decision,
+    unverifiable,
+    verify_signature,
+)
 from sigverify_gui.store import records
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.capture_panel import CapturePanel
@@ -74,11 +78,10 @@ def run_verification(store, verifier, customer_id, questioned, operator, progres
 def _why_not_verifiable(customer: records.Customer | None) -> str:
     """What stops a verification of `customer` before it starts ("" when nothing does):
     the service would refuse it, and record the failed attempt."""
-    if customer is None:
-        return ""
-    if customer.status == "closed":
+    why = unverifiable(customer) if customer is not None else None
+    if why == "closed":
         return f"The account of {customer.customer_id} is closed; it cannot be verified."
-    if customer.active_references == 0:
+    if why == "no_references":
         return f"{customer.customer_id} has no reference signatures; enrol some first."
     return ""
 
