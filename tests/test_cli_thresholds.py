@@ -71,6 +71,17 @@ def test_set_show_and_reset_are_audited_and_used_by_verify(main, capsys, db, tmp
     assert [r["kind"] for r in _audit(db)][-2:] == ["verification", "thresholds_changed"]
 
 
+def test_setting_what_is_stored_leaves_no_audit_row(main, capsys, db):
+    rows = len(_audit(db))
+    code, out, _ = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
+    assert code == 0 and "the model's own" in out
+    assert len(_audit(db)) == rows  # the store never had its own: nothing changed
+    for expected in (rows + 1, rows + 1):  # the second --set repeats the first
+        code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.9", "0.2", "--db", db)
+        assert code == 0, err
+        assert len(_audit(db)) == expected
+
+
 @pytest.mark.parametrize(
     ("argv", "option", "value"),
     [(["--set", "1.5", "0.2"], "--set", "1.5"), (["--set", "0.9", "nan"], "--set", "nan")],

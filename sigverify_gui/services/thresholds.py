@@ -83,7 +83,11 @@ def set_thresholds(
     t_reject: float | None,
     operator: str = "",
 ) -> Thresholds:
-    """Set the branch's thresholds for the loaded model; both None restores the model's."""
+    """Set the branch's thresholds for the loaded model; both None restores the model's.
+
+    Setting what is already stored changes nothing and leaves no audit row: the trail
+    records changes, and a reset on a store that never had thresholds of its own is none.
+    """
     if (t_accept is None) != (t_reject is None):
         raise SigverifyError("Give both the accept and the reject threshold, or neither.")
     if t_accept is not None and t_reject is not None:
@@ -103,6 +107,8 @@ def set_thresholds(
     else:
         value = None
     with store.write() as db:
+        if records.get_setting(db, SETTING_KEY) == value:
+            return thresholds_in_force(store, verifier)
         was = thresholds_in_force(store, verifier)  # inside the write: what is replaced
         records.set_setting(db, SETTING_KEY, value)
         audit.append(

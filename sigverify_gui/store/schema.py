@@ -9,7 +9,8 @@ Tables:
 - `reference_signatures`: a customer's enrolled signatures ("references"; the word is
   an SQL keyword, hence the longer name): the capture as PNG, the preprocessed canvas as
   PNG, the embedding (float32 bytes) with the id of the model that made it, and the
-  capture's SHA-256 (to find one image enrolled under two customers).
+  capture's SHA-256 (to find one image enrolled under two customers). Ids are never
+  reused (AUTOINCREMENT since v5): audit rows name references by id.
 - `audit_log`: the tamper-evident audit trail of verifications, teller decisions,
   identifications and enrolments; append-only (triggers refuse UPDATE and DELETE), each
   row hashed together with the previous row's hash (see `store.audit`).
@@ -199,6 +200,78 @@ def v4_new_customers_counted(db: Database) -> None:
         END;
         """,
     )
+
+
+# Every id a row of the store may name a reference by: the references' own ids and the
+# ids they were replaced by, an audit row's closest reference, and the ids in its detail
+# (enrolled, replaced, retired, shared with, scored). Some SQLite versions quote the
+# keys in json_tree's paths, hence the replace().
+_NAMED_REFERENCE_IDS = f"""
+    SELECT max(id) AS n FROM {REFERENCES_TABLE}
+    UNION ALL SELECT max(replaced_by) FROM {REFERENCES_TABLE}
+    UNION ALL SELECT max(closest_reference_id) FROM {AUDIT_TABLE}
+    UNION ALL SELECT max(CAST(tree.value AS INTEGER))
+        FROM {AUDIT_TABLE}, json_tree({AUDIT_TABLE}.detail) AS tree
+        WHERE json_valid({AUDIT_TABLE}.detail) AND tree.type = 'integer'
+          AND (tree.key IN ('reference_id', 'replaced', 'closest_reference_id')
+               OR replace(tree.path, '"', '') LIKE '%.reference_ids')
+"""
+
+
+@_step("v5_reference_ids_never_reused")
+def v5_reference_ids_never_reused(db: Database) -> None:
+    # Without AUTOINCREMENT SQLite gives a new row the highest id in the table plus one,
+    # so after `import --replace` deleted a customer's references a new reference could
+    # take one of their ids, and old audit rows would then name another person's
+    # signature. The table is rebuilt with AUTOINCREMENT (SQLite's way to change a
+    # column's definition), and its sequence starts above every id anything names, so
+    # an id deleted before this step is not handed out again either.
+    _run_script(
+        db,
+        f"""
+        CREATE TABLE reference_signatures_v5 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            customer_id TEXT NOT NULL REFERENCES customers(customer_id),
+            image_png BLOB NOT NULL,
+            canvas_png BLOB NOT NULL,
+            embedding BLOB NOT NULL,
+            model_id TEXT NOT NULL,
+            quality_json TEXT NOT NULL,
+            source TEXT NOT NULL,
+            captured_at TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            deactivated_at TEXT,
+            replaced_by INTEGER,
+            image_sha256 TEXT
+        );
+        INSERT INTO reference_signatures_v5 (
+            id, customer_id, image_png, canvas_png, embedding, model_id, quality_json,
+            source, captured_at, active, deactivated_at, replaced_by, image_sha256)
+        SELECT id, customer_id, image_png, canvas_png, embedding, model_id, quality_json,
+            source, captured_at, active, deactivated_at, replaced_by, image_sha256
+        FROM {REFERENCES_TABLE};
+        """,
+    )
+    (highest,) = db.execute(f"SELECT coalesce(max(n), 0) FROM ({_NAMED_REFERENCE_IDS})").fetchone()
+    _run_script(
+        db,
+        f"""
+        DROP TABLE {REFERENCES_TABLE};
+        ALTER TABLE reference_signatures_v5 RENAME TO {REFERENCES_TABLE};
+        DELETE FROM sqlite_sequence WHERE name = '{REFERENCES_TABLE}';
+        INSERT INTO sqlite_sequence (name, seq) VALUES ('{REFERENCES_TABLE}', {int(highest)});
+        CREATE INDEX reference_signatures_by_customer
+            ON {REFERENCES_TABLE} (customer_id, active);
+        CREATE INDEX reference_signatures_by_image ON {REFERENCES_TABLE} (image_sha256);
+        UPDATE change_counter SET generation = generation + 1 WHERE id = 1;
+        """,
+    )
+    for event in ("insert", "update", "delete"):  # dropped with the old table
+        db.execute(
+            f"CREATE TRIGGER references_changed_{event} AFTER {event.upper()}"
+            f" ON {REFERENCES_TABLE} BEGIN"
+            " UPDATE change_counter SET generation = generation + 1 WHERE id = 1; END"
+        )
 
 
 def applied_steps(db: Database) -> list[str]:

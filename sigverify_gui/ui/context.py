@@ -29,7 +29,7 @@ from sigverify_gui.ui.settings import (
     validate_thresholds,
 )
 from sigverify_gui.ui.store_opening import open_with_feedback
-from sigverify_gui.ui.workers import BackgroundTask, run_in_background
+from sigverify_gui.ui.workers import BackgroundTask, after_running_tasks, run_in_background
 
 log = logging.getLogger("sigverify.ui.context")
 # How often the store is asked whether another program changed it: one tiny query.
@@ -216,7 +216,10 @@ class AppContext(QObject):
 
     def _switch_to(self, new: Store) -> None:
         old, self._store = self._store, new
-        old.close()
+        # A job started on the old store (one the teller set going just before opening
+        # Settings, before its progress dialog made the window modal) finishes in it
+        # and records there; closing it under the job would lose that record.
+        after_running_tasks(old.close)
         self._seen_generation = self._store_generation()
         log.info("store switched to %s", new.path)
         self.store_replaced.emit()

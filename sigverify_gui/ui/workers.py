@@ -291,6 +291,23 @@ def running_tasks() -> list[BackgroundTask]:
     return list(_running)
 
 
+def after_running_tasks(callback: Callable[[], None]) -> None:
+    """Call `callback` on the UI thread once every job running now has ended: at once
+    when none is. Jobs started later are not waited for."""
+    pending = {task for task in _running if task.running}
+    if not pending:
+        callback()
+        return
+
+    def one_ended(task: BackgroundTask) -> None:
+        pending.discard(task)
+        if not pending:
+            callback()
+
+    for task in pending:
+        task.finished.connect(lambda task=task: one_ended(task))
+
+
 def cancel_all_and_wait(timeout_ms: int = 5000) -> bool:
     """At shutdown: ask every job to stop and wait for the pool; True when all stopped."""
     for task in list(_running):

@@ -184,3 +184,23 @@ def test_enter_confirms_once_a_reason_is_typed(qtbot):
     with qtbot.waitSignal(dialog.finished, timeout=1000) as ended:
         qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
     assert ended.args[0] == 1 and dialog.reason() == "signed with a glove"
+
+
+def test_another_store_opened_while_a_verification_runs_lets_it_finish_in_its_own(
+    qtbot, context, fake_verifier, tmp_path, monkeypatch, dialogs
+):
+    old = context.store
+    win, view, task = _slow_job_for_a1(
+        qtbot, context, fake_verifier, tmp_path, monkeypatch, "verify"
+    )
+    context.replace_store(tmp_path / "other.db")  # before the progress dialog comes up
+    assert context.store is not old
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    assert not dialogs.errors and task.error is None  # the old store was not closed under it
+    with Store(old.path) as reopened:  # the verification is recorded where it was made
+        rows = audit.list_rows(reopened.db, kinds=("verification",))
+        assert [r["customer_id"] for r in rows] == ["A-1"]
+    assert not audit.list_rows(context.store.db, kinds=("verification",))
+    qtbot.waitUntil(lambda: old._closed, timeout=2000)  # and then closed
+    assert view.pages.currentIndex() == CAPTURE_PAGE  # its result not shown over the new store
