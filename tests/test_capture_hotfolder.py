@@ -174,8 +174,14 @@ def test_unusable_files_are_reported_once_by_name(tmp_path):
     (tmp_path / "junk.png").write_bytes(b"this is not a picture at all" * 10)
     (tmp_path / "cut.png").write_bytes(encode_png(_image(8))[:200])  # a scanner that died
     rejected = []
-    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, on_reject=rejected.append)
-    assert _drain(hot, 0.8) == []  # the cut file is retried a few times, then rejected
+    hot = HotFolder(
+        tmp_path,
+        settle_seconds=0.1,
+        poll_interval=POLL,
+        on_reject=rejected.append,
+        damaged_patience=0.3,
+    )
+    assert _drain(hot, 0.8) == []  # the cut file is waited for a while, then rejected
 
     assert sorted(type(e).__name__ for e in rejected) == [
         "TruncatedImageError",

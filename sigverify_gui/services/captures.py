@@ -9,6 +9,7 @@ and keeps the PNGs that the store and the audit trail record.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -122,6 +123,18 @@ def canvas_to_png(canvas: np.ndarray) -> bytes:
     from model.imageio import encode_png
 
     return encode_png((np.clip(canvas, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+
+
+def canvas_from_png(data: bytes) -> np.ndarray:
+    """A stored canvas (`canvas_to_png`) back to floats in [0, 1], exactly as stored.
+
+    Not through `load_image`, which reads a scan: a canvas is ink bright on dark, which
+    it would take for a negative and invert."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        pixels = np.asarray(image.convert("L"), dtype=np.float32)
+    return pixels / 255.0
 
 
 def prepare(image: ImageInput, check_quality: bool = True) -> PreparedCapture:

@@ -9,9 +9,7 @@ decision is a second audit row (`record_teller_decision`); Next starts again.
 
 from __future__ import annotations
 
-import numpy as np
-
-from sigverify_gui.services.captures import gray_from_png
+from sigverify_gui.services.captures import canvas_from_png, gray_from_png
 from sigverify_gui.services.reembed import count_stale, reembed_stale
 from sigverify_gui.services.verify import (
     record_teller_decision,
@@ -61,7 +59,7 @@ def run_verification(store, verifier, customer_id, questioned, operator, progres
         if ref is None:
             continue
         image_png, canvas_png = records.reference_images(store.db, reference_id)
-        canvas = gray_from_png(canvas_png).astype(np.float32) / 255.0
+        canvas = canvas_from_png(canvas_png)
         references.append(
             ReferenceImage(
                 reference_id,

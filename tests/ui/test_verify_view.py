@@ -137,6 +137,20 @@ def test_agreeing_with_the_system_needs_no_reason(qtbot, view, context, tmp_path
     assert row["teller_decision"] == system and row["override_reason"] is None
 
 
+def test_the_closest_references_canvas_is_shown_as_it_was_stored(qtbot, view, tmp_path):
+    # The very image of the first reference, verified again: its stored canvas and the
+    # questioned one are the same picture (ink bright on dark), not one the negative of
+    # the other, or the overlay and the heat map say they differ everywhere.
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1)
+    bring_in(qtbot, view, path)
+    verify(qtbot, view)
+    outcome = view.result_page.outcome
+    same = [r for r in outcome.references if r.score == max(r.score for r in outcome.references)]
+    questioned = outcome.questioned.canvas
+    assert questioned.mean() < 0.5  # mostly dark ground
+    assert min(np.abs(r.canvas - questioned).max() for r in same) <= 1 / 255 + 1e-6
+
+
 def test_a_verification_is_audited_even_before_the_decision(qtbot, view, context, tmp_path):
     (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=5)
     bring_in(qtbot, view, path)

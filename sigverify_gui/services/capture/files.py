@@ -7,6 +7,7 @@ what the audit trail stores is exactly what was decoded even if the file changes
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -42,23 +43,47 @@ def describe_scan(name: str, mtime_ns: int, now: float | None = None) -> str:
     return f"{name}, scanned {time.strftime('%H:%M' if same_day else '%Y-%m-%d %H:%M', saved)}"
 
 
+class UnreadableFileError(CaptureError):
+    """A file that reading again will not help: no permission, or not an ordinary file.
+    (A file in use by its writer, or a share that hiccuped, is a plain `CaptureError`.)"""
+
+
+# Windows' sharing and lock violations: the file is open in the program writing it.
+_IN_USE_WINERRORS = frozenset({32, 33})
+
+
 def read_bytes(path: Path, limit: int) -> bytes:
-    """The file's bytes. An over-`limit` file is read only to `limit + 1` bytes (so a
-    huge one is never held whole) and refused with `ImageTooLargeError`."""
+    """The file's bytes. Its kind and size are checked before it is opened: opening a
+    named pipe would wait for a writer for ever, a folder reads as "permission denied"
+    on Windows, and an over-`limit` file is refused with `ImageTooLargeError` without
+    fetching `limit` bytes over the network first."""
     try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise UnreadableFileError(f"'{path}' is a folder, not an image file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFileError(f"'{path}' is not an ordinary file.")
+        if info.st_size > limit:
+            raise _too_large(path, limit)
         with path.open("rb") as f:
             data = f.read(limit + 1)
-    except FileNotFoundError as err:
-        raise CaptureError(f"The file '{path}' does not exist.") from err
-    except PermissionError as err:
-        raise CaptureError(f"You do not have permission to read '{path}'.") from err
-    except IsADirectoryError as err:
-        raise CaptureError(f"'{path}' is a folder, not an image file.") from err
     except OSError as err:
-        raise CaptureError(f"The file '{path}' could not be read ({err.strerror or err}).") from err
-    if len(data) > limit:
+        raise _read_error(path, err) from err
+    if len(data) > limit:  # grew since it was looked at
         raise _too_large(path, limit)
     return data
+
+
+def _read_error(path: Path, err: OSError) -> CaptureError:
+    if isinstance(err, FileNotFoundError):
+        return CaptureError(f"The file '{path}' does not exist.")
+    if getattr(err, "winerror", None) in _IN_USE_WINERRORS:
+        return CaptureError(f"The file '{path}' is in use by another program.")
+    if isinstance(err, PermissionError):
+        return UnreadableFileError(f"You do not have permission to read '{path}'.")
+    if isinstance(err, IsADirectoryError):
+        return UnreadableFileError(f"'{path}' is a folder, not an image file.")
+    return CaptureError(f"The file '{path}' could not be read ({err.strerror or err}).")
 
 
 def _too_large(path: Path, limit: int) -> ImageTooLargeError:

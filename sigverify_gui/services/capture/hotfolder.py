@@ -30,7 +30,12 @@ from pathlib import Path
 
 from model.errors import CaptureError, EmptyFileError, ImageError, TruncatedImageError
 from sigverify_gui.services.capture.base import Capture, check_cancel
-from sigverify_gui.services.capture.files import IMAGE_EXTENSIONS, describe_scan, read_capture
+from sigverify_gui.services.capture.files import (
+    IMAGE_EXTENSIONS,
+    UnreadableFileError,
+    describe_scan,
+    read_capture,
+)
 from sigverify_gui.services.capture.hotfolder_record import (
     FileKey,
     ProcessedRecord,
@@ -42,9 +47,11 @@ log = logging.getLogger("sigverify.capture.hotfolder")
 # Suffixes browsers, copy tools and scanner software give files still being written.
 TEMP_SUFFIXES = frozenset({".tmp", ".temp", ".part", ".partial", ".crdownload", ".download"})
 PROCESSED_DIR = "processed"
-# A settled file that still decodes as cut short is given this many more settle
-# intervals: a scanner on a slow network can pause longer than the settle time.
-_DAMAGED_RETRIES = 2
+# How long a settled file that still reads as cut short is waited for before it is
+# reported as damaged: a scanner on a slow network pauses longer than the settle time,
+# and Windows' client for file shares shows a file's size and time up to about 10 s
+# late, so a file still being written can look settled.
+DAMAGED_PATIENCE_S = 15.0
 
 RejectHandler = Callable[[Exception], None]
 
@@ -64,7 +71,7 @@ class _Pending:
     # Wall time of the look before the one that first saw it so (None at the first look):
     # it arrived or changed after then, whatever its modification time says.
     arrived_after: float | None
-    retries: int = 0
+    cut_short_since: float | None = None  # when it first read as cut short
 
     @property
     def order(self) -> tuple[int, str]:
@@ -93,6 +100,7 @@ class HotFolder:
     any); older ones not taken are left alone, neither taken nor recorded.
     `on_reject`: called by `poll()` with the error for a file that settled but is not a
     usable picture (default: logged); `wait_for_next` raises it instead.
+    `damaged_patience`: seconds a settled file that reads as cut short is waited for.
     """
 
     def __init__(
@@ -107,6 +115,7 @@ class HotFolder:
         newest_first: bool = False,
         max_age_seconds: float | None = None,
         on_reject: RejectHandler | None = None,
+        damaged_patience: float = DAMAGED_PATIENCE_S,
     ) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
@@ -119,6 +128,7 @@ class HotFolder:
         self.newest_first = newest_first
         self.max_age_seconds = max_age_seconds
         self.on_reject = on_reject
+        self.damaged_patience = damaged_patience
         self.max_per_poll = 10
         state_path = None if state_dir is None else state_file_for(self.folder, Path(state_dir))
         self.record = ProcessedRecord(self.folder, state_path)
@@ -266,26 +276,36 @@ class HotFolder:
         for pending in settled:
             if taken >= limit:
                 break
-            # One not readable yet (locked by its writer) must not hold up the others.
             if self._take(pending, now):
                 taken += 1
+            elif self.newest_first:
+                # The newest scan cannot be taken yet (in use by its writer, or cut
+                # short so far): an older one is someone else's, so wait for this one.
+                return
+            # Oldest first, one not readable yet must not hold up the others.
 
     def _take(self, pending: _Pending, now: float) -> bool:
-        """Try to take one settled file; True when it was taken or rejected."""
+        """Try to take one settled file; True when it was taken or rejected, False
+        when it should be tried again later."""
         key = pending.key
         path = self.folder / key.name
         try:
             capture = read_capture(path, source=describe_scan(key.name, key.mtime_ns))
+            if not _ends_whole(capture.original, key.name):
+                raise TruncatedImageError(f"The file '{key.name}' is damaged or cut short.")
             unchanged = self._key_of(path) == key
-        except CaptureError as err:  # locked by the writer (Windows), or just removed
+        except UnreadableFileError as err:  # no permission: waiting will not change it
+            return self._reject(key, err)
+        except CaptureError as err:  # in use by the writer (Windows), or just removed
             log.info("hot folder: %s not readable yet: %s", key.name, err)
             pending.since = now
             return False
         except (TruncatedImageError, EmptyFileError) as err:
             if self._key_of(path) != key:  # still being written after all
                 return False
-            if pending.retries < _DAMAGED_RETRIES:
-                pending.retries += 1
+            if pending.cut_short_since is None:
+                pending.cut_short_since = now
+            if now - pending.cut_short_since < self.damaged_patience:
                 pending.since = now
                 return False
             return self._reject(key, err)
@@ -303,8 +323,9 @@ class HotFolder:
         return True
 
     def _reject(self, key: FileKey, err: Exception) -> bool:
-        """Record a file that is no picture, so it is not retried until it changes, and
-        report it; False when another watcher did so first (it reports it)."""
+        """Record a file that is no usable picture, so it is not retried until it
+        changes, and report it; False when another watcher did so first (it reports
+        it)."""
         self._pending.pop(key.name, None)
         if not self.record.claim(key, self._present):
             return False
@@ -333,3 +354,19 @@ class HotFolder:
         except OSError as err:
             # The record still keeps the file from being taken twice.
             log.warning("hot folder: could not move %s to %s: %s", path, target_dir, err)
+
+
+def _ends_whole(data: bytes | None, name: str) -> bool:
+    """Whether a PNG or JPEG file ends with its format's end marker. A scanner that
+    sizes its file first and fills it in after leaves zeros at the end, which decode
+    without an error as a picture whose lower part is black; other formats have no
+    end marker to check. Zeros after the marker (padding) are allowed."""
+    if data is None:
+        return True
+    suffix = os.path.splitext(name)[1].lower()
+    tail = data.rstrip(b"\0")
+    if suffix == ".png":
+        return tail[-8:-4] == b"IEND"
+    if suffix in (".jpg", ".jpeg"):
+        return tail.endswith(b"\xff\xd9")
+    return True

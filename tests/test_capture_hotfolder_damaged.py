@@ -1,0 +1,134 @@
+"""The hot folder and files it cannot take yet or at all: a newer scan cut short so far,
+one filled in after its size was set, one the app may not read, and what is no file."""
+
+import io
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.errors import CaptureError, ImageError
+from model.imageio import encode_png
+from sigverify_gui.services.capture import HotFolder
+from sigverify_gui.services.capture import files as capture_files
+from sigverify_gui.services.capture.files import UnreadableFileError, read_capture
+
+POLL = 0.05
+
+
+def _page(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    img = np.full((120, 300), 235, np.uint8)
+    img[50:60, 30:270] = 20
+    img += rng.integers(0, 8, img.shape, dtype=np.uint8)
+    return encode_png(img)
+
+
+def _aged(path: Path, data: bytes, age_s: float) -> None:
+    path.write_bytes(data)
+    when = time.time_ns() - int(age_s * 1e9)
+    os.utime(path, ns=(when, when))
+
+
+def _newest_first(folder, **kwargs) -> HotFolder:
+    options = dict(settle_seconds=0.1, poll_interval=POLL, newest_first=True)
+    return HotFolder(folder, max_age_seconds=600, **(options | kwargs))
+
+
+def test_newest_first_never_passes_a_cut_short_newer_scan_for_an_older_one(tmp_path):
+    # Customer X's scan of two minutes ago was never taken; Y's has stopped half-way
+    # (a slow share): Y's teller must not get X's signature.
+    _aged(tmp_path / "scan0001.png", _page(1), 120)
+    whole = _page(2)
+    _aged(tmp_path / "scan0002.png", whole[: len(whole) // 2], 5)
+    hot = _newest_first(tmp_path, damaged_patience=5.0)
+    assert hot.wait_for_next(timeout=1.0) is None
+    (tmp_path / "scan0002.png").write_bytes(whole)  # the rest arrives
+    assert hot.wait_for_next(timeout=3).source.startswith("scan0002.png")
+
+
+def test_a_scan_filled_in_after_its_size_was_set_is_waited_for(tmp_path):
+    # Some scanners size the file first: until filled in, its end is zeros, which
+    # decode as a picture whose lower half is black.
+    whole = _page(3)
+    half = len(whole) // 2
+    path = tmp_path / "scan.png"
+    path.write_bytes(whole[:half] + bytes(len(whole) - half))
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=5.0)
+    assert hot.wait_for_next(timeout=0.8) is None
+    with open(path, "r+b") as f:  # filled in, the same size
+        f.seek(half)
+        f.write(whole[half:])
+    taken = hot.wait_for_next(timeout=3)
+    assert taken is not None and taken.original == whole
+
+
+def test_a_scan_that_stays_cut_short_is_reported_after_the_patience(tmp_path):
+    jpeg = io.BytesIO()
+    Image.open(io.BytesIO(_page(4))).save(jpeg, format="JPEG")
+    (tmp_path / "dead.jpg").write_bytes(jpeg.getvalue()[:-200])  # no end marker
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=0.4)
+    started = time.monotonic()
+    with pytest.raises(ImageError, match="dead.jpg"):
+        hot.wait_for_next(timeout=5)
+    assert time.monotonic() - started >= 0.4
+
+
+def test_a_file_the_app_may_not_read_is_reported_at_once(tmp_path, monkeypatch):
+    (tmp_path / "scan.png").write_bytes(_page(5))
+    real_open = Path.open
+
+    def denied(self, *args, **kwargs):
+        if self.name == "scan.png":
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL)
+    with pytest.raises(UnreadableFileError, match="permission"):
+        hot.wait_for_next(timeout=3)
+
+
+def test_a_file_in_use_by_its_writer_is_tried_again(tmp_path, monkeypatch):
+    (tmp_path / "scan.png").write_bytes(_page(6))
+    real_open, refusals = Path.open, []
+
+    def in_use(self, *args, **kwargs):
+        if self.name == "scan.png" and len(refusals) < 2:
+            err = PermissionError(13, "The process cannot access the file")
+            err.winerror = 32  # Windows' sharing violation, as Python reports it there
+            refusals.append(err)
+            raise err
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", in_use)
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL)
+    assert hot.wait_for_next(timeout=3) is not None
+    assert len(refusals) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_or_a_folder_is_refused_without_waiting(tmp_path):
+    pipe = tmp_path / "scan.png"
+    os.mkfifo(pipe)  # opening it would wait for a writer for ever
+    with pytest.raises(UnreadableFileError, match="not an ordinary file"):
+        read_capture(pipe)
+    with pytest.raises(UnreadableFileError, match="is a folder"):
+        read_capture(tmp_path)
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    path.write_bytes(_page(7))
+    reads = []
+    real_open = Path.open
+    monkeypatch.setattr(
+        Path, "open", lambda self, *a, **k: reads.append(self) or real_open(self, *a, **k)
+    )
+    with pytest.raises(ImageError, match="the limit is"):
+        capture_files.read_bytes(path, limit=100)
+    assert reads == []
+    assert isinstance(UnreadableFileError("x"), CaptureError)
