@@ -101,7 +101,7 @@ def prepare_all(
         try:
             prepared.append(prepare(image))
         except QualityError as err:
-            raise EnrolmentError(f"Cannot enrol {err}") from err
+            raise EnrolmentError(f"Cannot enrol: {err}") from err
         except ImageError as err:
             raise EnrolmentError(f"Cannot enrol '{describe(image)}': {err}") from err
     progress.update(len(images), len(images), "")

@@ -126,3 +126,20 @@ def set_thresholds(
             ),
         )
     return thresholds_in_force(store, verifier)
+
+
+def shown_score(score: float, decision: str, t_accept: float, t_reject: float) -> str:
+    """The score as people read it, in the GUI and the CLI: three decimals, like the
+    thresholds, and on the side of them that the decision is. Rounded plainly, a score
+    of 0.4859 against a threshold of 0.4861 would read "0.486", rejected for being
+    below 0.486."""
+    step = 0.001
+    shown = round(score, 3)
+    accept, reject = round(t_accept, 3), round(t_reject, 3)
+    if decision == "accept":
+        shown = max(shown, accept)
+    elif decision == "reject":
+        shown = min(shown, reject - step)
+    else:
+        shown = min(max(shown, reject), accept - step)
+    return f"{min(max(shown, 0.0), 1.0):.3f}"

@@ -15,6 +15,7 @@ import numpy as np
 from model.errors import ImageError
 from model.quality import QualityReport, check_quality
 from sigverify_gui.services.captures import Capture
+from sigverify_gui.ui.palette import status_text_colour
 from sigverify_gui.ui.qt import QFrame, QGridLayout, QLabel, Qt
 from sigverify_gui.ui.signature_view import (
     SharedScale,
@@ -135,9 +136,9 @@ class CapturePreview(QFrame):
             self.canvas_view.set_image(canvas_to_gray(inspected.canvas))
         else:
             self.canvas_view.set_image(None, placeholder="No signature found")
-        colour, symbol = STATUS_STYLES["ok" if inspected.ok else "problem"]
-        self.verdict.setText(f"{symbol} {inspected.verdict()}")
-        self.verdict.setStyleSheet(f"color: {colour};")
+        status = "ok" if inspected.ok else "problem"
+        self.verdict.setText(f"{STATUS_STYLES[status][1]} {inspected.verdict()}")
+        self.verdict.setStyleSheet(f"color: {status_text_colour(status)};")
         self.reasons.setText(
             "<ul style='margin: 0'>" + "".join(f"<li>{r}</li>" for r in inspected.reasons) + "</ul>"
             if inspected.reasons

@@ -141,13 +141,14 @@ class CustomerPanel(ReferenceActions, QWidget):
         self._customer_id = customer.customer_id if customer else None
         self._status = customer.status if customer else ""
         self.thumbnails.clear()
-        open_account = bool(customer and customer.status != "closed")
+        closed = customer is not None and customer.status == "closed"
         why_not = unverifiable(customer) if customer else None
         self.verify_button.setEnabled(customer is not None and why_not is None)
         self.enrol_button.setEnabled(customer is not None)
-        self.account_button.setText("Re&open account…" if not open_account else "C&lose account…")
+        # With nobody selected the (disabled) button keeps the usual wording.
+        self.account_button.setText("Re&open account…" if closed else "C&lose account…")
         self.account_button.setAccessibleName(
-            "Reopen this account" if not open_account else "Close this account"
+            "Reopen this account" if closed else "Close this account"
         )
         self._update_buttons()
         if customer is None:

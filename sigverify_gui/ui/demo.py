@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from model.errors import SigverifyError
 from model.progress import NullProgress, Progress
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.services.enrol import enrol_customer
@@ -28,6 +29,10 @@ DEMO_CUSTOMERS = (
     ("DEMO-1005", "Eva Lindqvist (demo)", 105),
 )
 REFERENCES_PER_CUSTOMER = 5
+
+
+def is_demo(customer_id: str) -> bool:
+    return customer_id in {number for number, _, _ in DEMO_CUSTOMERS}
 
 
 @dataclass
@@ -51,7 +56,16 @@ def load_demo_customers(
     operator: str = "",
     progress: Progress | None = None,
 ) -> DemoReport:
-    """Enrol the first `count` demo customers that are not in the store yet."""
+    """Enrol the first `count` demo customers that are not in the store yet.
+
+    Refused on a store that holds real customers: made-up people have no place in a
+    bank's records and audit trail (the guide offers the demo on an empty store only)."""
+    real = [c.customer_id for c in records.list_customers(store.db) if not is_demo(c.customer_id)]
+    if real:
+        raise SigverifyError(
+            f"Demo customers are only for an empty store; this one holds {len(real)} "
+            "real customer(s). Try the demo on a store of its own (Settings)."
+        )
     progress = progress or NullProgress()
     report = DemoReport()
     chosen = DEMO_CUSTOMERS[:count]

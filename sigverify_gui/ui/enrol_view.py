@@ -138,14 +138,29 @@ class EnrolmentView(QWidget):
 
     # --- whom ------------------------------------------------------------------------------
     def set_customer(self, customer_id: str | None) -> None:
-        """Add to `customer_id`'s references, or (None) enrol a new customer. The
-        captures collected so far are kept: they are the teller's work."""
+        """Add to `customer_id`'s references, or (None) enrol a new customer.
+
+        Signatures collected and not saved belong to the customer they were collected
+        for: choosing another one sets them aside, so that one customer's signatures
+        can never be saved as another's references. (A save under way keeps its own.)"""
         customer = records.get_customer(self.context.store.db, customer_id) if customer_id else None
         same = customer is not None and customer.customer_id == self.customer_id
+        unsaved = 0 if same or self.saved or self._busy() else len(self.captures)
+        previous = self.customer_id or "the new customer"
         self._show_customer(customer)
+        if unsaved:
+            self._clear_strip()
         if not same:  # a result shown is about the previous customer
             self._forget_result()
+        if unsaved:
+            self.result_label.setText(
+                f"The {unsaved} signature(s) collected for {previous} were not saved and "
+                "have been set aside: collect this customer's own."
+            )
         self._update_state()
+
+    def _busy(self) -> bool:
+        return self.task is not None or self.waiting_for_model
 
     def _show_customer(self, customer: records.Customer | None) -> None:
         self.customer_id = customer.customer_id if customer else None
@@ -224,7 +239,7 @@ class EnrolmentView(QWidget):
             problem = new_number_problem(self.context.store.db, typed)
         self.number_problem.setText(problem)
         self.number_problem.setVisible(bool(problem))
-        busy = self.task is not None or self.waiting_for_model
+        busy = self._busy()
         ready = n > 0 and not bad and has_number and not problem and not self.saved and not busy
         self.save_button.setEnabled(ready)
         self.force_button.setEnabled(ready)
@@ -243,7 +258,7 @@ class EnrolmentView(QWidget):
 
     # --- saving ----------------------------------------------------------------------------
     def save(self, force: bool = False) -> None:
-        if self.task is not None or self.waiting_for_model or not self.captures:
+        if self._busy() or not self.captures:
             return
         self.result_label.setStyleSheet("")
         self.result_label.setText("Waiting for the signature model…")
@@ -351,7 +366,7 @@ class EnrolmentView(QWidget):
     def enrol_folder(self) -> BackgroundTask | None:
         """Enrol every writer of a folder the teller picks; the task, or None while it
         waits for the model (or when nothing was picked)."""
-        if self.task is not None or self.waiting_for_model:
+        if self._busy():
             return None
         folder = enrol_folder.ask_folder(self)
         if not folder:

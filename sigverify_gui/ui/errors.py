@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from model.errors import CancelledError, SigverifyError
+from model.errors import CancelledError, CaptureError, ImageError, ModelError, SigverifyError
+from sigverify_gui.services.errors import EnrolmentError, QualityError
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui.qt import QApplication, QMessageBox, Qt, QWidget
 
@@ -36,6 +37,16 @@ STORE_HINT = (
     "the store or restore it from a backup."
 )
 DISK_HINT = "Check that the disk is connected, not full, and that you may write there."
+# A dialog's title and next step by kind of error, the first that matches: the message
+# itself says what is wrong.
+_TITLES = (
+    (ImageError, "Cannot read the image", "Scan the signature again, or choose another file."),
+    (QualityError, "Signature not usable", "Capture the signature again."),
+    (CaptureError, "Cannot capture", "Check that the scanner or scan folder is connected."),
+    (EnrolmentError, "Cannot enrol", ""),
+    (ModelError, "Signature model problem", "Ask IT to check the model file."),
+    (SigverifyError, "Cannot continue", ""),
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,8 @@ def describe(err: BaseException, log_path: Path | None = None) -> ErrorMessage:
     if isinstance(err, StoreError):
         return ErrorMessage(ERROR, "Signature store problem", str(err), STORE_HINT)
     if isinstance(err, SigverifyError):
-        return ErrorMessage(ERROR, "Cannot continue", str(err))
+        title, hint = next((t, h) for kind, t, h in _TITLES if isinstance(err, kind))
+        return ErrorMessage(ERROR, title, str(err), hint)
     if isinstance(err, OSError):
         where = f" ({err.filename})" if err.filename else ""
         reason = err.strerror or type(err).__name__

@@ -54,6 +54,8 @@ class GuideView(QWidget):
 
     def set_store_empty(self, empty: bool) -> None:
         self.empty_note.setVisible(empty)
+        self.demo_button.setVisible(empty)  # never made-up people beside real ones
+        self.enrol_button.setDefault(not empty)
 
     def set_busy(self, busy: bool) -> None:
         self.demo_button.setEnabled(not busy)

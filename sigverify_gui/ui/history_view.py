@@ -17,6 +17,7 @@ from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.history_query import HistoryFilter, filter_rows, with_local_days, write_csv
 from sigverify_gui.ui.history_table import COLUMNS, AuditTableModel
+from sigverify_gui.ui.palette import status_text_colour
 from sigverify_gui.ui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -93,6 +94,9 @@ class HistoryView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
+        # Tab leaves the table (arrow keys move within it): otherwise it walks every
+        # cell and the buttons below are out of a keyboard user's reach.
+        self.table.setTabKeyNavigation(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)  # the decisions and reasons take the rest
@@ -227,7 +231,7 @@ class HistoryView(QWidget):
         self.check_button.setEnabled(True)
         if report.ok:
             self.integrity.setText(f"✓ Integrity: intact ({report.rows_checked} rows checked)")
-            self.integrity.setStyleSheet("color: #009E73; font-weight: bold;")
+            self.integrity.setStyleSheet(f"color: {status_text_colour('ok')}; font-weight: bold;")
             # for IT, who keep the head elsewhere (`sigverify audit verify --anchor`)
             self.integrity.setToolTip(f"Head of the chain: {report.head}" if report.head else "")
         else:
@@ -235,7 +239,9 @@ class HistoryView(QWidget):
                 f"✗ Integrity: BROKEN at row {report.broken_at}: {report.problem}. "
                 "Tell IT; keep a copy of the store."
             )
-            self.integrity.setStyleSheet("color: #D55E00; font-weight: bold;")
+            self.integrity.setStyleSheet(
+                f"color: {status_text_colour('problem')}; font-weight: bold;"
+            )
         self.integrity_checked.emit(report)
 
     def _on_integrity_failed(self, err: BaseException) -> None:

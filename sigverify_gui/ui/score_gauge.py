@@ -7,6 +7,7 @@ decision also carry their name in words, so nothing depends on seeing colour.
 
 from __future__ import annotations
 
+from sigverify_gui.services.thresholds import shown_score
 from sigverify_gui.ui.qt import (
     QColor,
     QFont,
@@ -34,12 +35,12 @@ DECISION_STYLES: dict[str, tuple[str, str, str]] = {
 DECISION_PADDING = (8, 16)  # vertical, horizontal: around the system's decision
 
 EXPLANATIONS = {
-    "accept": "At or above {accept:.2f}: the signature matches the customer's references.",
+    "accept": "At or above {accept:.3f}: the signature matches the customer's references.",
     "refer": (
-        "Between {reject:.2f} and {accept:.2f}: not conclusive; compare the signatures "
+        "Between {reject:.3f} and {accept:.3f}: not conclusive; compare the signatures "
         "closely and refer to a supervisor when in doubt."
     ),
-    "reject": "Below {reject:.2f}: the signature does not match the customer's references.",
+    "reject": "Below {reject:.3f}: the signature does not match the customer's references.",
 }
 
 
@@ -79,6 +80,7 @@ class GaugeBar(QWidget):
             width = fm.horizontalAdvance(text) + 2
             return text, QRectF(self.x_of(value) - anchor * width, top, width, fm.height())
 
+        # Two decimals on the axis, a guide; the explanation below gives them exactly.
         thresholds = [label(v, f"{v:.2f}", 0.5) for v in (self.t_reject, self.t_accept)]
         ends = [label(0.0, "0", 0.0), label(1.0, "1", 1.0)]
         clear_ends = [
@@ -187,7 +189,8 @@ class ScoreGauge(QFrame):
 
     def set_result(self, score: float, decision: str, t_accept: float, t_reject: float) -> None:
         colour, text_colour, label = DECISION_STYLES[decision]
-        self.score_label.setText(f"{score:.2f}")
+        shown = shown_score(score, decision, t_accept, t_reject)
+        self.score_label.setText(shown)
         self.decision_label.setText(f"System: {label.upper()}")
         self.decision_label.setStyleSheet(
             f"background: {colour}; color: {text_colour}; border-radius: 6px; "
@@ -196,8 +199,8 @@ class ScoreGauge(QFrame):
         self.explanation.setText(EXPLANATIONS[decision].format(accept=t_accept, reject=t_reject))
         self.bar.set_values(score, t_accept, t_reject)
         description = (
-            f"Match score {score:.2f}. System decision: {label}. Accept at or above "
-            f"{t_accept:.2f}, reject below {t_reject:.2f}, refer in between."
+            f"Match score {shown}. System decision: {label}. Accept at or above "
+            f"{t_accept:.3f}, reject below {t_reject:.3f}, refer in between."
         )
         self.setAccessibleDescription(description)
         self.bar.setAccessibleDescription(description)

@@ -48,7 +48,7 @@ class StatusFields:
             if thresholds is not None:
                 origin = "model default" if thresholds.source == "model" else "branch setting"
                 self.thresholds.setText(
-                    f"Accept ≥ {thresholds.t_accept:.2f} · reject < {thresholds.t_reject:.2f}"
+                    f"Accept ≥ {thresholds.t_accept:.3f} · reject < {thresholds.t_reject:.3f}"
                 )
                 self.thresholds.setToolTip(f"Decision thresholds ({origin})")
             return

@@ -93,6 +93,7 @@ class VerificationView(QWidget):
         self.task: BackgroundTask | None = None
         self.waiting_for_model = False  # Verify pressed, the model still loading
         self.decision_recorded = False
+        self._result_heading = ""  # the result page's heading, before any notice
         # The store the shown result was written to: the teller's decision belongs
         # there, whatever store is open when it is recorded.
         self.result_store = None
@@ -164,10 +165,26 @@ class VerificationView(QWidget):
                 f"({refs} reference{'s' if refs != 1 else ''})"
             )
         # Another customer picked after the decision: on to their verification. (The
-        # same one again is only the list refreshing, and the result stays.)
-        if changed and self.pages.currentIndex() == RESULT_PAGE and self.decision_recorded:
-            self.next_signature()
+        # same one again is only the list refreshing, and the result stays.) Before
+        # the decision the result stays, saying whose it is.
+        if changed and self.pages.currentIndex() == RESULT_PAGE:
+            if self.decision_recorded:
+                self.next_signature()
+            else:
+                self._say_whose_result()
         self._update_state()
+
+    def _say_whose_result(self) -> None:
+        page = self.result_page
+        verified = page.outcome.result.customer_id
+        text = self._result_heading
+        if verified != self.customer_id:
+            selected = self.customer_id or "the customer selected"
+            text += (
+                f"\nThis result is for {verified}, not {selected}: record the decision, "
+                "then press Next signature."
+            )
+        page.heading.setText(text)
 
     def _on_captured(self, inspected: InspectedCapture) -> None:
         self.questioned = inspected
@@ -264,9 +281,8 @@ class VerificationView(QWidget):
         name = f" — {customer.name}" if customer and customer.name else ""
         self.result_store = store
         self.decision_recorded = False
-        self.result_page.show_outcome(
-            outcome, f"Customer {outcome.result.customer_id}{name}: verification result"
-        )
+        self._result_heading = f"Customer {outcome.result.customer_id}{name}: verification result"
+        self.result_page.show_outcome(outcome, self._result_heading)
         self._show_page(RESULT_PAGE)
         self.result_page.decision.setFocus()
         self._verdict_pinned = True

@@ -148,6 +148,9 @@ def test_close_and_reopen_account(qtbot, panel, context):
     assert records.get_customer(context.store.db, "1001").status == "active"
     assert last_audit(context)["kind"] == "account_reopened"
     assert panel.verify_button.isEnabled()
+    panel.set_customer(None)  # nobody selected: nothing to reopen
+    assert panel.account_button.text() == "C&lose account…"
+    assert not panel.account_button.isEnabled()
 
 
 def test_verify_result_numbers_references_as_the_panel_does(qtbot, panel, context, sigs):

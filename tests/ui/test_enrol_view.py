@@ -172,6 +172,26 @@ def test_adding_references_to_an_existing_customer(qtbot, view, context, fake_ve
     assert len(rows) == 1
 
 
+def test_signatures_collected_for_one_customer_are_never_saved_as_anothers(
+    qtbot, view, context, fake_verifier, tmp_path
+):
+    enrol_customer(context.store, fake_verifier, "C-400", render_signatures(33, 3), name="Ana")
+    enrol_customer(context.store, fake_verifier, "C-401", render_signatures(21, 3), name="Bea")
+    view.set_customer("C-400")
+    add_files(qtbot, view, write_signatures(tmp_path, 33, 2, first=3))
+    view.set_customer("C-400")  # the same customer again: the work stays
+    assert len(view.captures) == 2
+    view.set_customer("C-401")  # the teller clicked another customer in the list
+    assert view.captures == {} and view.strip.count() == 0
+    assert not view.save_button.isEnabled()
+    assert "2 signature(s) collected for C-400 were not saved" in view.result_label.text()
+    add_files(qtbot, view, write_signatures(tmp_path / "new", 21, 1, first=3))
+    view.set_customer(None)  # New customer: the same
+    assert view.captures == {} and view.number_edit.text() == ""
+    assert "collected for C-401" in view.result_label.text()
+    assert records.get_customer(context.store.db, "C-401").active_references == 3
+
+
 def test_an_enrolled_number_or_its_other_case_is_flagged_while_typing(
     qtbot, view, context, fake_verifier, tmp_path
 ):

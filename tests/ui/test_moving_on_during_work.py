@@ -204,3 +204,24 @@ def test_another_store_opened_while_a_verification_runs_lets_it_finish_in_its_ow
     assert not audit.list_rows(context.store.db, kinds=("verification",))
     qtbot.waitUntil(lambda: old._closed, timeout=2000)  # and then closed
     assert view.pages.currentIndex() == CAPTURE_PAGE  # its result not shown over the new store
+
+
+def test_an_undecided_result_says_whose_it_is_when_another_customer_is_chosen(
+    qtbot, context, fake_verifier, tmp_path
+):
+    _two_customers(context.store, fake_verifier)
+    win = _window(qtbot, context)
+    win.customers.select("A-1")
+    view = win.verification
+    win.verify_customer("A-1")
+    _bring_in(qtbot, view.panel, tmp_path, 38, 1, first=4)
+    qtbot.mouseClick(view.verify_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+    heading = view.result_page.heading
+    assert "not" not in heading.text()
+    win.customers.select("B-2")  # before deciding: the result stays, and says whose
+    assert view.pages.currentIndex() == RESULT_PAGE
+    assert "This result is for A-1, not B-2" in heading.text()
+    win.customers.select("A-1")
+    assert "This result is for" not in heading.text()

@@ -145,7 +145,7 @@ def test_the_real_model_loads_in_the_background_and_the_status_bar_names_it(qtbo
     texts = window.status.texts()
     assert texts[0] == f"Model: {ctx.verifier.model_id}" and texts[1] == "Device: CPU"
     t = ctx.verifier.thresholds
-    assert texts[3] == f"Accept ≥ {t.accept:.2f} · reject < {t.reject:.2f}"
+    assert texts[3] == f"Accept ≥ {t.accept:.3f} · reject < {t.reject:.3f}"
 
 
 def test_a_store_given_on_the_command_line_survives_unrelated_setting_changes(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
-from model.errors import CancelledError, ImageError
-from sigverify_gui.services.errors import UnknownCustomerError
+import pytest
+
+from model.errors import CancelledError, CaptureError, ImageError, TruncatedImageError
+from sigverify_gui.services.errors import ConsistencyError, QualityError, UnknownCustomerError
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.qt import QApplication, QMessageBox, QWidget
@@ -25,6 +27,26 @@ def test_user_error_shows_its_own_message(dialogs):
     assert shown.kind == errors.ERROR
     assert shown.text == "No customer 42."
     assert shown.hint == ""
+
+
+@pytest.mark.parametrize(
+    ("err", "title", "hint"),
+    [
+        (TruncatedImageError("The file 'a.png' is damaged."), "Cannot read the image", "again"),
+        (
+            QualityError("'a.png' is not good enough to use: faint."),
+            "Signature not usable",
+            "again",
+        ),
+        (CaptureError("The scanner is not responding."), "Cannot capture", "connected"),
+        (ConsistencyError("These do not match."), "Cannot enrol", ""),
+        (UnknownCustomerError("No customer 42."), "Cannot continue", ""),
+    ],
+)
+def test_each_kind_of_user_error_has_its_own_title_and_next_step(dialogs, err, title, hint):
+    message = errors.show_error(None, _raise(err))
+    assert (message.title, message.text) == (title, str(err))
+    assert hint in message.hint and bool(message.hint) == bool(hint)
 
 
 def test_store_fault_gets_a_hint(dialogs):

@@ -106,6 +106,15 @@ def test_view_filters_as_one_types_and_picks(qtbot, view):
     assert view.count.text() == "2 of 5 rows"
 
 
+def test_tab_leaves_the_table_for_the_buttons_below(qtbot, view):
+    view.activateWindow()
+    view.table.setFocus()
+    qtbot.waitUntil(view.table.hasFocus, timeout=2000)
+    view.table.setCurrentIndex(view.model.index(0, 0))
+    qtbot.keyClick(view.table, Qt.Key.Key_Tab)  # not to the next cell: out of the table
+    assert not view.table.hasFocus()
+
+
 def test_view_names_events_in_words_and_the_csv_keeps_the_stored_kinds(view, tmp_path):
     shown = [view.model.text(i, 2) for i in range(view.model.rowCount())]
     assert shown == ["Teller's decision", "Verification", "Teller's decision", "Verification",

@@ -119,9 +119,9 @@ def test_status_bar_names_model_device_store_and_thresholds(qtbot, context, wind
     assert texts[0] == "Model: fake-0001"
     assert texts[1] == "Device: CPU"
     assert str(context.store.path) in texts[2]
-    assert texts[3] == "Accept ≥ 0.70 · reject < 0.30"
+    assert texts[3] == "Accept ≥ 0.700 · reject < 0.300"
     context.set_thresholds(0.8, 0.25)
-    assert window.status.texts()[3] == "Accept ≥ 0.80 · reject < 0.25"
+    assert window.status.texts()[3] == "Accept ≥ 0.800 · reject < 0.250"
 
 
 def test_status_bar_says_the_model_is_loading(qtbot, store):
@@ -161,6 +161,22 @@ def test_first_launch_shows_the_guide_and_loads_demo_customers(qtbot, context, w
     assert window.customer_page.currentWidget() is window.panel
     assert len(window.panel.reference_ids()) == 5
     assert window.guide.demo_button.isEnabled()
+
+
+def test_demo_customers_are_never_offered_or_loaded_beside_real_ones(
+    qtbot, context, fake_verifier, window
+):
+    from model.errors import SigverifyError
+    from sigverify_gui.ui.demo import load_demo_customers
+
+    enrol_customer(context.store, fake_verifier, "5001", render_signatures(38, 3), name="Real")
+    window.refresh()
+    window.actions.guide.trigger()  # Help > Getting started, on a store in use
+    assert window.customer_page.currentWidget() is window.guide
+    assert not window.guide.demo_button.isVisible() and not window.guide.empty_note.isVisible()
+    with pytest.raises(SigverifyError, match="only for an empty store"):
+        load_demo_customers(context.store, fake_verifier, count=1)
+    assert records.get_customer(context.store.db, "DEMO-1001") is None
 
 
 def test_window_geometry_and_theme_are_remembered(qtbot, context):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sigverify_gui.services.enrol import enrol_customer
+from sigverify_gui.services.thresholds import shown_score
 from sigverify_gui.store import audit, records
 from sigverify_gui.ui.qt import QApplication, Qt
 from sigverify_gui.ui.verify_view import CAPTURE_PAGE, RESULT_PAGE, VerificationView
@@ -33,6 +34,11 @@ def view(qtbot, context, enrolled):
     v.show()
     v.set_customer(enrolled)
     return v
+
+
+def _shown(result) -> str:
+    t = result.thresholds
+    return shown_score(result.score, result.decision, t.t_accept, t.t_reject)
 
 
 def bring_in(qtbot, view, path):
@@ -66,7 +72,7 @@ def test_verify_then_override_requires_a_reason_and_is_audited(qtbot, view, cont
     page = view.result_page
     result = page.outcome.result
     assert result.decision == "accept"
-    assert page.gauge.score_text() == f"{result.score:.2f}"
+    assert page.gauge.score_text() == _shown(result)
     assert "ACCEPT" in page.gauge.decision_text()
     # the questioned beside the closest reference, at one scale; all references in the strip
     assert page.pair.left.has_image() and page.pair.right.has_image()
@@ -260,7 +266,7 @@ def test_enrol_and_verify_with_the_real_model(qtbot, store, tmp_path):
     verify(qtbot, view)
     result = view.result_page.outcome.result
     assert result.model_id == ctx.verifier.model_id and 0.0 <= result.score <= 1.0
-    assert view.result_page.gauge.score_text() == f"{result.score:.2f}"
+    assert view.result_page.gauge.score_text() == _shown(result)
 
 
 def test_verify_waits_for_the_model_and_recovers_when_it_fails(qtbot, store, tmp_path, dialogs):

@@ -8,6 +8,7 @@ import pytest
 from model.preprocess import preprocess
 from sigverify_gui.services.captures import Capture
 from sigverify_gui.services.compare import QUESTIONED_RGB, shift_image
+from sigverify_gui.services.thresholds import shown_score
 from sigverify_gui.ui.capture_preview import CapturePreview, inspect_capture
 from sigverify_gui.ui.capture_sources import qimage_to_gray
 from sigverify_gui.ui.compare_overlay import HEATMAP, OVERLAY, CompareOverlay
@@ -40,9 +41,9 @@ def test_gauge_shows_score_bands_and_decision(qtbot, score, decision):
     gauge.resize(600, 220)
     gauge.show()
     gauge.set_result(score, decision, t_accept=0.7, t_reject=0.3)
-    assert gauge.score_text() == f"{score:.2f}"
+    assert gauge.score_text() == f"{score:.3f}"
     assert DECISION_STYLES[decision][2].upper() in gauge.decision_text()
-    assert f"{score:.2f}" in gauge.accessibleDescription()
+    assert f"{score:.3f}" in gauge.accessibleDescription()
     assert "0.70" in gauge.accessibleDescription() and "0.30" in gauge.accessibleDescription()
     bar = gauge.bar
     rect = bar.bar_rect()
@@ -53,6 +54,22 @@ def test_gauge_shows_score_bands_and_decision(qtbot, score, decision):
     # the needle is dark, on top of the band at the score
     needle = _pixel(bar, bar.x_of(score), rect.center().y())
     assert needle.lightness() < 60
+
+
+@pytest.mark.parametrize(
+    ("score", "decision", "shown"),
+    [
+        (0.4859, "reject", "0.485"),  # plainly rounded: "0.486", below 0.486?
+        (0.48612, "refer", "0.486"),
+        (0.91987, "accept", "0.920"),  # at or above 0.920
+        (0.91949, "refer", "0.919"),
+        (0.5, "refer", "0.500"),
+        (0.0, "reject", "0.000"),
+        (1.0, "accept", "1.000"),
+    ],
+)
+def test_the_score_reads_on_the_side_of_the_thresholds_its_decision_is(score, decision, shown):
+    assert shown_score(score, decision, t_accept=0.91987, t_reject=0.4861) == shown
 
 
 def test_gauge_thresholds_move_the_bands(qtbot):
@@ -213,3 +230,30 @@ def test_thumbnails_are_drawn_at_the_screen_pixel_density(signature):
     assert sharp.deviceIndependentSize().toSize() == QSize(100, 50)
     frame = sharp.toImage().pixelColor(1, 50)
     assert frame.green() > 120 and frame.red() < 40  # the status frame's colour
+
+
+def _luminance(colour) -> float:
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * linear(colour.redF())
+        + 0.7152 * linear(colour.greenF())
+        + 0.0722 * linear(colour.blueF())
+    )
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_good_and_bad_status_text_is_readable_in_both_themes(qapp, theme):
+    from sigverify_gui.ui.palette import apply_theme, status_text_colour
+    from sigverify_gui.ui.qt import QColor, QPalette
+
+    apply_theme(theme)
+    try:
+        window = _luminance(qapp.palette().color(QPalette.ColorRole.Window))
+        for status in ("ok", "problem"):
+            text = _luminance(QColor(status_text_colour(status)))
+            lighter, darker = max(window, text), min(window, text)
+            assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (theme, status)  # WCAG AA
+    finally:
+        apply_theme("light")

@@ -62,6 +62,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from model.errors import SigverifyError
     from sigverify_gui.services.cautions import caution_messages
+    from sigverify_gui.services.thresholds import shown_score
     from sigverify_gui.services.verify import verify_signature
 
     if (args.image is None) == (args.page is None):
@@ -85,8 +86,10 @@ def run(args) -> int:
         )
     t = result.thresholds
     human = (
-        f"{result.decision.upper()}: score {result.score:.3f} for customer {result.customer_id} "
-        f"(accept at {t.t_accept:.2f} or above, reject below {t.t_reject:.2f}; "
+        f"{result.decision.upper()}: score "
+        f"{shown_score(result.score, result.decision, t.t_accept, t.t_reject)} for customer "
+        f"{result.customer_id} (accept at {t.t_accept:.3f} or above, reject below "
+        f"{t.t_reject:.3f}; "
         f"thresholds from the {t.source}).\n"
         f"Closest reference: {result.closest_reference_id}. "
         f"Recorded as verification {result.verification_id}."
