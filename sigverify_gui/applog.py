@@ -47,7 +47,12 @@ def setup_logging(level: int = logging.INFO) -> Path:
     for old in path.parent.glob(path.name + ".*"):  # rotated by an older version
         _owner_only(old, 0o600)
     handler = _PrivateRotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        # backslashreplace: a message quoting an undecodable file name is still logged
+        path,
+        maxBytes=MAX_BYTES,
+        backupCount=BACKUPS,
+        encoding="utf-8",
+        errors="backslashreplace",
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

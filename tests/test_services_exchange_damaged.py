@@ -268,6 +268,19 @@ def test_an_untouched_rewrite_imports(export_path, tmp_path, target):
     assert audit.verify_chain(target.db).ok
 
 
+def test_a_manifest_beyond_the_limit_is_refused_unread(export_path, target, monkeypatch):
+    # A hostile zip can unpack a manifest of gigabytes from a few kilobytes: no more
+    # than the limit is ever read into memory.
+    from sigverify_gui.services import exchange_reader
+
+    size = len(zipfile.ZipFile(export_path).read("manifest.json"))
+    monkeypatch.setattr(exchange_reader, "MANIFEST_LIMIT", size - 1)
+    before = store_contents(target)
+    with pytest.raises(ExchangeError, match="oversized manifest"):
+        exchange.import_zip(target, export_path)
+    assert store_contents(target) == before
+
+
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
 def test_a_damaged_record_is_refused_and_changes_nothing(export_path, tmp_path, target, damage):
     edit, fragment = DAMAGES[damage]

@@ -200,3 +200,43 @@ def test_a_busy_store_gives_up_after_the_longest_wait(tmp_path, monkeypatch):
         other.execute("ROLLBACK")
         other.close()
     assert 0.3 <= waited <= db.longest_write_wait_s() + 1.0
+
+
+def _another_programs_database(path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (x)")  # even a table of the same name
+    conn.commit()
+    conn.close()
+    os.chmod(path, 0o644)
+
+
+def _newer_store(path) -> None:
+    _store_with_customer(path)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('sigverify', 'v99_from_the_future', '2030-01-01')"
+    )
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda path: path.write_bytes(b""), "is empty, not a signature store"),
+        (_another_programs_database, "database of another program"),
+        (_newer_store, "newer version of sigverify"),
+    ],
+)
+@pytest.mark.parametrize("create", [True, False])
+def test_a_file_that_is_no_store_of_this_version_is_refused_and_left_as_it_was(
+    tmp_path, make, words, create
+):
+    path = tmp_path / "store.db"
+    make(path)
+    before = (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+    with pytest.raises(StoreError, match=words):
+        Store(path, create=create)
+    assert (path.read_bytes(), stat.S_IMODE(path.stat().st_mode)) == before
+    assert not _beside(path, "-wal").exists()

@@ -93,6 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return USER_ERROR
+    undecodable = _undecodable_argument(argv if argv is not None else sys.argv[1:])
+    if undecodable is not None:
+        # Names, numbers and file names go into the store and the audit trail as text.
+        print(
+            f"error: {undecodable!a} is not valid text in this system's encoding; "
+            "retype it, or rename the file",
+            file=sys.stderr,
+        )
+        return USER_ERROR
     from sigverify_gui.applog import setup_logging
 
     log_path = setup_logging()
@@ -123,6 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         return _internal_error(args.command, log_path)
     return int(result or 0)
+
+
+def _undecodable_argument(argv: list) -> str | None:
+    """The first argument Python could not decode (bytes it kept as lone surrogates)."""
+    for arg in map(str, argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg
+    return None
 
 
 def _internal_error(command: str, log_path) -> int:

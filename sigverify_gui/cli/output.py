@@ -34,8 +34,9 @@ def whole_number(minimum: int, maximum: int | None = None):
     return parse
 
 
-positive_int = whole_number(1)
-non_negative_int = whole_number(0)
+# SQLite's integers (ids, limits) are 64-bit: a larger number is refused, not a crash
+positive_int = whole_number(1, 2**63 - 1)
+non_negative_int = whole_number(0, 2**63 - 1)
 # numpy's and torch's generators take seeds of 0 and up; 32 bits keep every one valid
 seed_number = whole_number(0, 2**32 - 1)
 

@@ -214,6 +214,9 @@ MIN_PAPER_MARGIN_PX = 12
 PAPER_MARGIN_SHARE = 0.08
 
 
+MAX_MARGIN = 1000  # pixels: 42 mm at 600 dpi
+
+
 def paper_margin(shape: tuple[int, ...]) -> int:
     """Pixels of paper `cut_signature` puts around a cut of `shape` (height, width)."""
     return max(MIN_PAPER_MARGIN_PX, round(PAPER_MARGIN_SHARE * max(shape[:2])))
@@ -240,6 +243,8 @@ def cut_signature(
         margin = paper_margin(inside.shape)
     if margin < 0:
         raise ImageError("The margin around the signature cannot be negative.")
+    if margin > MAX_MARGIN:  # more is no signature crop, and could exhaust the memory
+        raise ImageError(f"The margin around the signature is at most {MAX_MARGIN} pixels.")
     paper = int(np.percentile(inside, 90))  # the signature box is mostly paper
     around = ((margin, margin), (margin, margin)) + ((0, 0),) * (inside.ndim - 2)
     return np.pad(inside, around, mode="constant", constant_values=paper)

@@ -90,9 +90,18 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
         yield export
 
 
+# The manifest names every member with its SHA-256: about 100 bytes a member, so this
+# is room for hundreds of thousands; a zip that unpacks a manifest beyond it is hostile.
+MANIFEST_LIMIT = 64 * 1024 * 1024
+
+
 def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
     try:
-        manifest = json.loads(zf.read("manifest.json"))
+        with zf.open("manifest.json") as member:  # at most the limit, whatever it claims
+            raw = member.read(MANIFEST_LIMIT + 1)
+        if len(raw) > MANIFEST_LIMIT:
+            raise ExchangeError(f"'{name}' has an oversized manifest: not a sigverify export.")
+        manifest = json.loads(raw)
     except (KeyError, ValueError) as err:
         raise ExchangeError(f"'{name}' has no valid manifest: not a sigverify export.") from err
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:

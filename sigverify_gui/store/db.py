@@ -47,6 +47,7 @@ from sigverify_gui.store import schema
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.store.files import (
     check_integrity,
+    check_is_store,
     connect_read_only,
     create_new_store,
     create_private_file,
@@ -83,7 +84,8 @@ class Store:
         # Caches owned by other store modules (e.g. the embedding matrix), keyed by name.
         self.caches: dict[str, object] = {}
         self.cache_lock = threading.Lock()
-        if not self.path.exists():
+        fresh = not self.path.exists()
+        if fresh:
             create_new_store(self.path, create=create, create_folder=create_folder)
         elif self.path.is_dir():
             raise StoreError(f"{self.path} is a folder, not a signature store file.")
@@ -91,6 +93,7 @@ class Store:
         try:
             db = self.db
             check_integrity(db, self.path)
+            check_is_store(db, self.path, fresh=fresh)
             remove_world_access(self.path)
             if self.read_only:
                 log.warning("store %s opened read-only: %s", self.path, self._read_only_cause())

@@ -109,6 +109,35 @@ def remove_world_access(path: Path) -> None:
             log.warning("could not restrict permissions of %s: %s", path, err)
 
 
+def check_is_store(db: Database, path: Path, *, fresh: bool) -> None:
+    """Refuse, before anything is written to it, a file that is no signature store: an
+    empty one not made just now (a failed copy of the store must not become a new, empty
+    store), another program's database (it would get sigverify's tables), or a store
+    made by a newer version of sigverify (its schema is not this version's to change)."""
+    from sigverify_gui.store import schema
+
+    tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+    if not tables:
+        if fresh:
+            return
+        raise StoreError(
+            f"The file {path} is empty, not a signature store. If it should hold the "
+            "branch's customers, restore it from a backup; for a new store, give a name "
+            "that does not exist yet."
+        )
+    applied = schema.applied_steps(db)
+    if not applied:
+        raise StoreError(
+            f"The file {path} is a database of another program, not a signature store."
+        )
+    newer = [name for name in applied if name not in schema.STEPS]
+    if newer:
+        raise StoreError(
+            f"The signature store {path} was made by a newer version of sigverify (it has "
+            f"schema step {newer[-1]}); use that version or a later one."
+        )
+
+
 def check_integrity(db: Database, path: Path) -> None:
     try:
         rows = db.execute("PRAGMA quick_check").fetchall()

@@ -1,0 +1,70 @@
+"""Arguments the shell can pass but the store cannot hold: undecodable bytes, numbers
+beyond SQLite's integers, margins beyond any crop. One line each, nothing changed."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from model.imageio import encode_png
+from sigverify_gui.cli import main
+from sigverify_gui.store.db import Store
+from tests.cli_errors import assert_user_error, files_under, run_cli
+from tests.fakes import store_contents
+
+UNDECODABLE = os.fsdecode(b"\xff")  # how Python hands over bytes that are no UTF-8
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "store.db"
+    with Store(path):
+        pass
+    return path
+
+
+def _contents(path):
+    with Store(path) as store:
+        return store_contents(store)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", f"C{UNDECODABLE}"],
+        ["verify", f"C{UNDECODABLE}", "x.png"],
+        ["enroll", "N100", f"sig{UNDECODABLE}.png"],
+        ["verify", "C1", "x.png", "--operator", f"op{UNDECODABLE}"],
+    ],
+)
+def test_an_undecodable_argument_is_refused_in_one_line(capsys, db, argv):
+    before = _contents(db)
+    code, _, err = run_cli(main, capsys, *argv, "--db", db)
+    assert_user_error(code, err, "is not valid text", "\\udcff")
+    assert _contents(db) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["retire-reference", "--reason", "x", str(2**63)],
+        ["audit", "--limit", "99999999999999999999999"],
+    ],
+)
+def test_a_number_beyond_the_stores_integers_is_refused(capsys, db, argv):
+    code, _, err = run_cli(main, capsys, *argv, "--db", db)
+    assert_user_error(code, err, "from 1 to 9223372036854775807")
+
+
+def test_a_margin_beyond_any_signature_crop_is_refused(tmp_path, capsys):
+    page = np.full((300, 500), 230, np.uint8)
+    page[100:140, 100:300] = 20
+    (tmp_path / "p.png").write_bytes(encode_png(page))
+    before = files_under(tmp_path)
+    argv = ["extract", tmp_path / "p.png", "-o", tmp_path / "c.png", "--box", "90,90,220,60"]
+    argv += ["--margin", "99999999"]
+    code, _, err = run_cli(main, capsys, *argv)
+    assert_user_error(code, err, "at most 1000 pixels")
+    assert files_under(tmp_path) == before
