@@ -142,6 +142,17 @@ def _read_source(
         return name, data
     path = Path(source)
     name = name or path.name or str(path)
+    return name, read_image_file(path, max_bytes, name)
+
+
+def read_image_file(path: Path, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> bytes:
+    """The bytes of the image file at `path`, its kind and size checked before it is
+    opened (a pipe or device could stream for ever; a huge file is never read whole).
+
+    Raises `ImageError` for a folder or what is no ordinary file, `ImageTooLargeError`,
+    `EmptyFileError`, and an `ImageError` caused by (`__cause__`) the `OSError` when the
+    file cannot be read. `name` names the file in messages (default: its file name)."""
+    name = name or path.name or str(path)
     try:
         info = path.stat()
     except OSError as err:
@@ -164,7 +175,7 @@ def _read_source(
         raise EmptyFileError(f"The file '{name}' is empty (0 bytes).")
     if len(data) > max_bytes:
         raise ImageTooLargeError(f"The file '{name}' is larger than {_size_text(max_bytes)}.")
-    return name, data
+    return data
 
 
 def _subject(name: str) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from sqlite_utils import Database
 
+from sigverify_gui.store import schema
 from sigverify_gui.store.errors import StoreError, StoreNotFoundError
 
 log = logging.getLogger("sigverify.store")
@@ -114,8 +115,6 @@ def check_is_store(db: Database, path: Path, *, fresh: bool) -> None:
     empty one not made just now (a failed copy of the store must not become a new, empty
     store), another program's database (it would get sigverify's tables), or a store
     made by a newer version of sigverify (its schema is not this version's to change)."""
-    from sigverify_gui.store import schema
-
     tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if not tables:
         if fresh:

@@ -7,12 +7,11 @@ what the audit trail stores is exactly what was decoded even if the file changes
 from __future__ import annotations
 
 import os
-import stat
 import threading
 import time
 from pathlib import Path
 
-from model.errors import CaptureError, ImageTooLargeError
+from model.errors import CaptureError, EmptyFileError, ImageError, ImageTooLargeError
 from sigverify_gui.services.capture.base import Capture, check_cancel
 
 # Extensions `model.imageio.load_image` reads; the hot folder ignores everything else.
@@ -53,25 +52,21 @@ _IN_USE_WINERRORS = frozenset({32, 33})
 
 
 def read_bytes(path: Path, limit: int) -> bytes:
-    """The file's bytes. Its kind and size are checked before it is opened: opening a
-    named pipe would wait for a writer for ever, a folder reads as "permission denied"
-    on Windows, and an over-`limit` file is refused with `ImageTooLargeError` without
-    fetching `limit` bytes over the network first."""
+    """The file's bytes, read as `model.imageio.read_image_file` reads any image file
+    (kind and size checked before it is opened), its refusals recast for capture: a
+    file that cannot be read now (gone, in use by its writer) is a `CaptureError`, one
+    that reading again will not help is an `UnreadableFileError`; a file over `limit`
+    or empty keeps its `ImageError`."""
+    from model.imageio import read_image_file
+
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise UnreadableFileError(f"'{path}' is a folder, not an image file.")
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFileError(f"'{path}' is not an ordinary file.")
-        if info.st_size > limit:
-            raise _too_large(path, limit)
-        with path.open("rb") as f:
-            data = f.read(limit + 1)
-    except OSError as err:
-        raise _read_error(path, err) from err
-    if len(data) > limit:  # grew since it was looked at
-        raise _too_large(path, limit)
-    return data
+        return read_image_file(path, limit)
+    except (ImageTooLargeError, EmptyFileError):
+        raise
+    except ImageError as err:
+        if isinstance(err.__cause__, OSError):
+            raise _read_error(path, err.__cause__) from err.__cause__
+        raise UnreadableFileError(str(err)) from err  # a folder, or no ordinary file
 
 
 def _read_error(path: Path, err: OSError) -> CaptureError:
@@ -84,28 +79,6 @@ def _read_error(path: Path, err: OSError) -> CaptureError:
     if isinstance(err, IsADirectoryError):
         return UnreadableFileError(f"'{path}' is a folder, not an image file.")
     return CaptureError(f"The file '{path}' could not be read ({err.strerror or err}).")
-
-
-def _too_large(path: Path, limit: int) -> ImageTooLargeError:
-    # Refused here, not by `load_image`: it sees only the `limit + 1` bytes we read and
-    # would call the file that big; the teller needs its real size, as the CLI gives it.
-    try:
-        size = path.stat().st_size
-    except OSError:
-        size = 0
-    if size > limit:
-        return ImageTooLargeError(
-            f"The file '{path.name}' is {_size_text(size)}; the limit is {_size_text(limit)}."
-        )
-    # Grew since we read it, or not an ordinary file: its size says nothing.
-    return ImageTooLargeError(f"The file '{path.name}' is larger than {_size_text(limit)}.")
-
-
-def _size_text(n_bytes: int) -> str:
-    """Sizes worded as `model.imageio` words them, so both refusals read alike."""
-    if n_bytes >= 1024 * 1024:
-        return f"{n_bytes / (1024 * 1024):.1f} MB"
-    return f"{n_bytes / 1024:.1f} KB" if n_bytes >= 1024 else f"{n_bytes} bytes"
 
 
 class ImageFileSource:
