@@ -258,10 +258,16 @@ def test_scan_problems_exit_2_with_one_line(run_cli, tmp_path, argv, message):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_scan_to_an_unwritable_place_exits_2(run_cli, tmp_path):
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("no/x.png", "Could not write"), ("x.jpg", "must be a .png file"), ("dir.png", "is a folder")],
+)
+def test_scan_to_a_file_it_cannot_write_exits_2_before_scanning(run_cli, tmp_path, name, message):
     backend = FakeBackend("fake", [_device("fake", "a")])
-    code, _, err = run_cli(["scan", "-o", str(tmp_path / "no" / "x.png")], [backend])
-    assert code == 2 and "Could not write" in err
+    (tmp_path / "dir.png").mkdir()
+    code, _, err = run_cli(["scan", "-o", str(tmp_path / name)], [backend])
+    assert code == 2 and message in err
+    assert backend.opened == []  # refused before a minute of scanning, not after
 
 
 def _set_event() -> threading.Event:

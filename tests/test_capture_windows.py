@@ -25,7 +25,7 @@ def _bmp(dpi=300) -> bytes:
 
 
 # --- a fake pytwain ---------------------------------------------------------------------
-def _fake_twain(sources=("Acme Flatbed",), fail_with=None, open_fails=None):
+def _fake_twain(sources=("Acme Flatbed",), fail_with=None, open_fails=None, driver_raises=None):
     """A stand-in for the `twain` module with the parts of pytwain's API we use."""
     tw = types.SimpleNamespace(calls=[], freed=[])
     exc = types.SimpleNamespace()
@@ -35,7 +35,7 @@ def _fake_twain(sources=("Acme Flatbed",), fail_with=None, open_fails=None):
     exc.CheckStatus = type("CheckStatus", (Exception,), {})
     tw.exceptions = exc
     names = "ICAP_PIXELTYPE TWTY_UINT16 TWPT_GRAY ICAP_UNITS TWUN_INCHES ICAP_XRESOLUTION "
-    names += "ICAP_YRESOLUTION TWTY_FIX32"
+    names += "ICAP_YRESOLUTION TWTY_FIX32 CAP_XFERCOUNT TWTY_INT16"
     for name in names.split():
         setattr(tw, name, name)  # a readable value is as good as TWAIN's numbers here
 
@@ -54,6 +54,8 @@ def _fake_twain(sources=("Acme Flatbed",), fail_with=None, open_fails=None):
         def xfer_image_natively(self):
             if fail_with is not None:
                 raise getattr(exc, fail_with)()
+            if driver_raises is not None:
+                raise driver_raises
             return 1234, 0
 
         def close(self):
@@ -98,6 +100,7 @@ def test_twain_scan_asks_for_grey_dpi_and_area_and_frees_the_image():
     assert capture.source == "Acme Flatbed (twain:Acme Flatbed)"
     assert ("set", "ICAP_PIXELTYPE", "TWTY_UINT16", "TWPT_GRAY") in tw.calls
     assert ("set", "ICAP_UNITS", "TWTY_UINT16", "TWUN_INCHES") in tw.calls
+    assert ("set", "CAP_XFERCOUNT", "TWTY_INT16", 1) in tw.calls  # one page, not a stack
     assert ("set", "ICAP_YRESOLUTION", "TWTY_FIX32", 300.0) in tw.calls
     layouts = [call[1] for call in tw.calls if call[0] == "layout"]
     assert layouts == [pytest.approx((1.0, 0.0, 3.0, 1.0))]  # inches: left, top, right, bottom
@@ -114,6 +117,9 @@ def test_twain_scan_asks_for_grey_dpi_and_area_and_frees_the_image():
         (_fake_twain(fail_with="GeneralFailure"), CaptureError, "GeneralFailure"),
         (_fake_twain(open_fails="SMLoadFileFailed"), CaptureError, "not installed"),
         (_fake_twain(sources=()), CaptureError, "not found"),
+        (_fake_twain(driver_raises=MemoryError()), CaptureError, "too large .* memory"),
+        (_fake_twain(driver_raises=ValueError("bad DIB")), CaptureError, "driver failed"),
+        (_fake_twain(driver_raises=RuntimeError("?")), CaptureError, "driver failed"),
     ],
 )
 def test_twain_failures_read_as_sentences(fake, error, words):

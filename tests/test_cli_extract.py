@@ -70,14 +70,18 @@ def test_extract_reports_a_blank_page(tmp_path, capsys):
         ("sig.jpg", "must be a .png file"),
         ("sig", "must be a .png file"),
         ("no-such-folder/sig.png", "the folder does not exist"),
+        ("p.png", "this command reads it too"),  # the page itself: the scan is evidence
+        ("sub/../p.png", "this command reads it as '"),
     ],
 )
 def test_extract_refuses_a_bad_target_before_reading_the_page(tmp_path, capsys, target, words):
-    (tmp_path / "p.png").write_bytes(encode_png(np.full((300, 500), 230, np.uint8)))
+    page = encode_png(np.full((300, 500), 230, np.uint8))
+    (tmp_path / "p.png").write_bytes(page)
+    (tmp_path / "sub").mkdir()
     before = files_under(tmp_path)
     code, _, err = run_cli(main, capsys, "extract", tmp_path / "p.png", "-o", tmp_path / target)
     assert_user_error(code, err, words)
-    assert files_under(tmp_path) == before
+    assert files_under(tmp_path) == before and (tmp_path / "p.png").read_bytes() == page
 
 
 @pytest.mark.parametrize(("option", "value"), [("--margin", "-1"), ("--page-number", "0")])

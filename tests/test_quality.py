@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from model.bench import cheque_scan, compose, draw_signature, paper
+from model.imageio import load_image
 from model.preprocess import PREPROCESS_VERSION, analyse_ink, ink_box
 from model.quality import MESSAGES, QualityReport, check_quality
 from tests.cli_errors import assert_refused_option, run_cli
@@ -366,6 +367,8 @@ def test_preprocess_command_blank_image_is_a_user_error(cli, tmp_path, capsys):
     [
         ("canvas.jpg", None, "must be a .png file"),
         ("canvas.png", "no-such-folder/mask.png", "the folder does not exist"),
+        ("in.png", None, "this command reads it too"),
+        ("canvas.png", "canvas.png", "this command writes it too"),
     ],
 )
 def test_preprocess_command_refuses_a_bad_target_and_writes_nothing(
@@ -377,6 +380,7 @@ def test_preprocess_command_refuses_a_bad_target_and_writes_nothing(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+    assert load_image(tmp_path / "in.png").gray.shape == cheque_scan(0).shape[:2]
 
 
 def test_bench_command(cli, capsys):

@@ -21,6 +21,7 @@ import sys
 
 from model.errors import SigverifyError
 from sigverify_gui import __version__
+from sigverify_gui.services.typed_text import escaped
 
 USER_ERROR = 2
 INTERNAL_ERROR = 70
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except SigverifyError as err:
         log.info("user error in %s: %s", args.command, err)
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {escaped(str(err))}", file=sys.stderr)
         return USER_ERROR
     except ModuleNotFoundError as err:
         package = (err.name or "").split(".")[0]

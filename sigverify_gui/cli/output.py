@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from model.errors import SigverifyError
+from sigverify_gui.services.typed_text import escaped
 
 # --- option types: argparse refuses a bad value before the command runs ---------------
 
@@ -86,13 +89,31 @@ def check_target(path: Path) -> None:
         raise SigverifyError(f"Could not write '{path}': the folder does not exist.")
 
 
-def check_png_target(path: Path) -> None:
+def check_png_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> None:
     """`check_target` for a picture, which is always written as PNG: a .jpg name would
-    give a file whose contents do not match its name."""
+    give a file whose contents do not match its name.
+
+    Nor may it be a file the command reads (`reads`): a scan of a cheque is evidence,
+    and `extract cheque.png -o cheque.png` would replace it with a crop. Nor one it
+    writes besides (`writes`), where the second picture would replace the first."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise SigverifyError(f"'{path}' must be a .png file: it is written as PNG.")
     check_target(path)
+    for other, role in [*((p, "reads") for p in reads), *((p, "writes") for p in writes)]:
+        if _same_file(path, Path(other)):
+            which = "it" if str(other) == str(path) else f"it as '{other}'"
+            raise SigverifyError(
+                f"Will not write '{path}': this command {role} {which} too; choose "
+                "another file name."
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # links and other spellings of one file
+    except OSError:  # one does not exist (yet): compare where the names lead
+        return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
 
 
 # --- output ---------------------------------------------------------------------------
@@ -108,7 +129,7 @@ def emit(args, data: dict[str, Any], human: str) -> None:
         json.dump(data, sys.stdout, indent=2, sort_keys=False, default=_jsonable)
         sys.stdout.write("\n")
     else:
-        print(human)
+        print(escaped(human, keep="\n\t"))
 
 
 def _jsonable(value: Any) -> Any:

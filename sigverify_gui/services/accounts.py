@@ -15,6 +15,7 @@ from typing import Any
 from model.errors import SigverifyError
 from sigverify_gui.services.customer_case import unknown_customer
 from sigverify_gui.services.enrol_checks import stored_customer_id
+from sigverify_gui.services.typed_text import MAX_REASON_LENGTH, one_line
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 
@@ -71,7 +72,7 @@ def reopen_account(
 def required_reason(reason: str | None, to_do: str) -> str:
     """The reason for a change, on one line; refused when blank, since it is what the
     audit trail keeps of why (`to_do`: "close an account", "retire a reference")."""
-    reason = " ".join((reason or "").split())
+    reason = one_line(reason, "reason", MAX_REASON_LENGTH)
     if not reason:
         raise AccountError(f"Give a reason to {to_do}; it goes into the audit trail.")
     return reason

@@ -36,6 +36,12 @@ from sigverify_gui.services.enrol_shared import check_shared_images, shared_warn
 from sigverify_gui.services.errors import EnrolmentError, UnknownReferenceError
 from sigverify_gui.services.reembed import reembed_stale
 from sigverify_gui.services.thresholds import thresholds_in_force
+from sigverify_gui.services.typed_text import (
+    MAX_NAME_LENGTH,
+    MAX_NOTES_LENGTH,
+    one_line,
+    several_lines,
+)
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store, pause_point
@@ -126,6 +132,8 @@ def enrol_customer(
 ) -> EnrolmentResult:
     """Enrol a new customer with one or more reference signatures, atomically."""
     cid = normalise_customer_id(customer_id)
+    name = one_line(name, "customer's name", MAX_NAME_LENGTH)
+    notes = several_lines(notes, "notes", MAX_NOTES_LENGTH)
     if not images:
         raise EnrolmentError("Give at least one signature to enrol.")
     if records.get_customer(store.db, cid) is not None:

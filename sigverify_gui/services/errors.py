@@ -19,6 +19,7 @@ __all__ = [
     "OverrideReasonRequired",
     "QualityError",
     "StoreError",
+    "TextError",
     "UnknownCustomerError",
     "UnknownReferenceError",
 ]
@@ -70,3 +71,7 @@ class OverrideReasonRequired(DecisionError):
 
 class ExchangeError(SigverifyError):
     """An export file cannot be written or imported."""
+
+
+class TextError(SigverifyError):
+    """Typed text (a name, a reason, notes) that cannot be stored as it is."""

@@ -32,6 +32,7 @@ from sigverify_gui.services.errors import (
 )
 from sigverify_gui.services.reembed import reembed_stale
 from sigverify_gui.services.thresholds import Thresholds, thresholds_in_force
+from sigverify_gui.services.typed_text import MAX_REASON_LENGTH, one_line
 from sigverify_gui.services.verifier_protocol import DECISIONS, VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
@@ -232,7 +233,7 @@ def record_teller_decision(
     """
     if decision not in DECISIONS:
         raise DecisionError(f"The decision must be one of {', '.join(DECISIONS)}.")
-    reason = (reason or "").strip()
+    reason = one_line(reason, "reason", MAX_REASON_LENGTH)
     with store.write() as db:
         row = audit.get_row(db, verification_id)
         if row is None or row["kind"] != "verification":

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from model.errors import CancelledError, CaptureError, ImageError, ModelError, SigverifyError
-from sigverify_gui.services.errors import EnrolmentError, QualityError
+from sigverify_gui.services.errors import EnrolmentError, QualityError, TextError
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui.qt import QApplication, QMessageBox, Qt, QWidget
 
@@ -44,6 +44,7 @@ _TITLES = (
     (QualityError, "Signature not usable", "Capture the signature again."),
     (CaptureError, "Cannot capture", "Check that the scanner or scan folder is connected."),
     (EnrolmentError, "Cannot enrol", ""),
+    (TextError, "Check what was typed", ""),
     (ModelError, "Signature model problem", "Ask IT to check the model file."),
     (SigverifyError, "Cannot continue", ""),
 )

@@ -58,6 +58,7 @@ class HistoryView(QWidget):
         self._stale = True
         self._rows_from: object = None  # the store `_rows` were read from
         self._reading = 0  # the latest reading; an older one's rows arrive too late
+        self._integrity: tuple = (None, None)  # the last ChainReport, of which store
         self._build()
         context.store_changed.connect(self._on_store_changed)
 
@@ -170,6 +171,7 @@ class HistoryView(QWidget):
             return  # a later reading is under way and reads these rows too
         self._rows = rows + self._rows if since is not None else rows
         self._rows_from = store
+        self._keep_integrity_current()
         self.apply_filter()
         # Sized once per reading, to the newest rows (the header's resizeContentsPrecision
         # rows, not all): columns that jumped as one types would be harder to read.
@@ -222,30 +224,53 @@ class HistoryView(QWidget):
         return run_in_background(
             lambda progress: audit.verify_chain(store.db),
             label="Checking the audit trail…",
-            on_done=self._on_integrity,
+            on_done=lambda report: self._on_integrity(report, store),
             on_error=self._on_integrity_failed,
             parent=self,
         )
 
-    def _on_integrity(self, report: audit.ChainReport) -> None:
+    def _keep_integrity_current(self) -> None:
+        """An integrity result speaks of the rows it checked, in the store it checked:
+        rows added since are said to be unchecked, another store's trail unchecked."""
+        report, store = self._integrity
+        if report is None or not report.ok:
+            return  # a broken chain stays broken whatever is added after it
+        if store is not self._rows_from:
+            self._integrity = (None, None)
+            self._show_integrity("Integrity: not checked yet", "")
+            self.integrity.setToolTip("")
+            return
+        newer = (self._rows[0]["id"] if self._rows else 0) - report.rows_checked
+        if newer > 0:
+            self.integrity.setText(
+                f"✓ Integrity: intact up to the check ({report.rows_checked} rows); "
+                f"{newer} newer {'row' if newer == 1 else 'rows'} not checked yet"
+            )
+
+    def _show_integrity(self, text: str, style: str) -> None:
+        self.integrity.setText(text)
+        self.integrity.setStyleSheet(style)
+
+    def _on_integrity(self, report: audit.ChainReport, store: object = None) -> None:
         self.check_button.setEnabled(True)
+        self._integrity = (report, store)
         if report.ok:
-            self.integrity.setText(f"✓ Integrity: intact ({report.rows_checked} rows checked)")
-            self.integrity.setStyleSheet(f"color: {status_text_colour('ok')}; font-weight: bold;")
+            self._show_integrity(
+                f"✓ Integrity: intact ({report.rows_checked} rows checked)",
+                f"color: {status_text_colour('ok')}; font-weight: bold;",
+            )
             # for IT, who keep the head elsewhere (`sigverify audit verify --anchor`)
             self.integrity.setToolTip(f"Head of the chain: {report.head}" if report.head else "")
         else:
-            self.integrity.setText(
+            self._show_integrity(
                 f"✗ Integrity: BROKEN at row {report.broken_at}: {report.problem}. "
-                "Tell IT; keep a copy of the store."
-            )
-            self.integrity.setStyleSheet(
-                f"color: {status_text_colour('problem')}; font-weight: bold;"
+                "Tell IT; keep a copy of the store.",
+                f"color: {status_text_colour('problem')}; font-weight: bold;",
             )
         self.integrity_checked.emit(report)
 
     def _on_integrity_failed(self, err: BaseException) -> None:
         self.check_button.setEnabled(True)
-        self.integrity.setText("Integrity: could not be checked")
-        self.integrity.setStyleSheet("")
+        self._integrity = (None, None)
+        self._show_integrity("Integrity: could not be checked", "")
         errors.show_error(self, err)

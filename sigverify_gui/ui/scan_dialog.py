@@ -40,7 +40,9 @@ from sigverify_gui.ui.qt import (
 from sigverify_gui.ui.signature_view import SignatureView
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
-PREVIEW_DPI = 75  # the whole glass in a second or two, enough to place a box
+# The whole glass in a second or two, enough to place a box; a scanner that does not
+# offer it previews at the resolution nearest it.
+PREVIEW_DPI = 75
 DPI_CHOICES = (150, 200, 300, 400, 600)
 MM_PER_INCH = 25.4
 
@@ -187,7 +189,7 @@ class ScanDialog(QDialog):
 
     # --- preview ---------------------------------------------------------------------------
     def preview(self) -> BackgroundTask | None:
-        settings = ScanSettings(dpi=PREVIEW_DPI, options=dict(self.scan_options))
+        settings = ScanSettings(dpi=PREVIEW_DPI, options=dict(self.scan_options), exact_dpi=False)
         device = self.device_id()
         return self._start(
             lambda progress: open_scanner(device, settings).capture(_CancelFlag(progress)),
@@ -196,6 +198,8 @@ class ScanDialog(QDialog):
         )
 
     def _on_preview(self, capture: Capture) -> None:
+        if self._was_cancelled():
+            return
         self.preview_capture = capture
         self.editor.set_image(capture.gray)
         self.status.setText("Drag on the preview to choose the area to scan.")
@@ -223,7 +227,8 @@ class ScanDialog(QDialog):
             x, y, w, h = box
             gray = gray[y : y + h, x : x + w]
         self.result_view.set_image(
-            rotate_image(gray, self.quarter_turns, self.angle.value()), PREVIEW_DPI
+            rotate_image(gray, self.quarter_turns, self.angle.value()),
+            self.preview_capture.dpi or PREVIEW_DPI,
         )
 
     # --- the scan --------------------------------------------------------------------------
@@ -241,6 +246,8 @@ class ScanDialog(QDialog):
         return self._start(work, f"Scanning at {settings.dpi} dpi…", self._on_scanned)
 
     def _on_scanned(self, capture: Capture) -> None:
+        if self._was_cancelled():
+            return
         self.accept()
         self.captured.emit(capture)
 
@@ -255,6 +262,12 @@ class ScanDialog(QDialog):
         )
         self.task.finished.connect(self._job_ended)
         return self.task
+
+    def _was_cancelled(self) -> bool:
+        """Cancel was pressed (or the dialog closed) while the job ran. Many scanners
+        finish a page once started, whatever the driver is told; that page must not
+        arrive after the teller said no to it."""
+        return self.task is not None and self.task.progress.cancelled
 
     def _job_ended(self) -> None:
         self.task = None

@@ -17,6 +17,7 @@ from sigverify_gui.services.verify import VerificationResult
 from sigverify_gui.ui.capture_preview import InspectedCapture
 from sigverify_gui.ui.compare_overlay import CompareOverlay
 from sigverify_gui.ui.customer_panel import reference_numbers
+from sigverify_gui.ui.palette import status_text_colour
 from sigverify_gui.ui.qt import (
     QButtonGroup,
     QGridLayout,
@@ -124,6 +125,13 @@ class DecisionPanel(QGroupBox):
         layout.addLayout(row)
         layout.addLayout(reason_row)
         layout.addLayout(messages)
+        # Fusion draws a checked button barely sunken: the decision about to be recorded
+        # must be plain to see, in the theme's selection colours.
+        self.setStyleSheet(
+            "QPushButton:checked { background: palette(highlight); "
+            "color: palette(highlighted-text); font-weight: bold; "
+            "border: 1px solid palette(shadow); border-radius: 3px; padding: 4px 8px; }"
+        )
         self.group.buttonClicked.connect(self._update)
         self.reason.textChanged.connect(self._update)
         self.reason.returnPressed.connect(self._request)
@@ -161,7 +169,8 @@ class DecisionPanel(QGroupBox):
         if needs_reason:
             self.reason.setPlaceholderText("Required: why you decide otherwise")
             self.hint.setText(override_hint(self.system_decision, chosen))
-            self.hint.setStyleSheet("" if has_reason else "color: #C0392B;")
+            problem = f"color: {status_text_colour('problem')};"
+            self.hint.setStyleSheet("" if has_reason else problem)
         else:
             self.reason.setPlaceholderText("Optional")
             self.hint.clear()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+import types
 
 import numpy as np
 import pytest
@@ -135,16 +136,17 @@ def test_rotate_image_turns_and_straightens_with_white_paper():
 class FakeScanner:
     """A capture source like the SANE test device: a page with a signature on it."""
 
-    def __init__(self, settings, page: np.ndarray, delay: float = 0.0) -> None:
+    def __init__(self, settings, page: np.ndarray, delay: float = 0.0, stops: bool = True) -> None:
         self.settings = settings
         self.page = page
         self.delay = delay
+        self.stops = stops
         self.description = "Fake scanner (fake:0)"
 
     def capture(self, cancel=None):
         end = time.monotonic() + self.delay
         while time.monotonic() < end:
-            if cancel is not None and cancel.is_set():
+            if self.stops and cancel is not None and cancel.is_set():
                 from model.errors import CancelledError
 
                 raise CancelledError("The scan was cancelled.")
@@ -171,18 +173,20 @@ def fake_scanner(monkeypatch):
     made = []
 
     def open_fake(device, settings, backends=None):
-        scanner = FakeScanner(settings, page, delay=made_delay[0])
+        scanner = FakeScanner(settings, page, behaviour.delay, behaviour.stops)
         made.append(scanner)
         return scanner
 
-    made_delay = [0.0]
+    # delay: seconds a scan takes; stops False: like many scanners, once a page has
+    # started it is finished whatever the driver is told
+    behaviour = types.SimpleNamespace(delay=0.0, stops=True)
     monkeypatch.setattr(
         scan_dialog,
         "list_devices",
         lambda local_only=True: [DeviceInfo("fake:0", "Fake scanner", "fake")],
     )
     monkeypatch.setattr(scan_dialog, "open_scanner", open_fake)
-    return made, made_delay
+    return made, behaviour
 
 
 def _open_scan_dialog(qtbot, context):
@@ -215,8 +219,8 @@ def test_scan_dialog_preview_crop_rotate_and_scan(qtbot, context, fake_scanner):
 
 
 def test_scan_can_be_cancelled(qtbot, context, fake_scanner):
-    _, delay = fake_scanner
-    delay[0] = 5.0
+    _, behaviour = fake_scanner
+    behaviour.delay = 5.0
     dialog = _open_scan_dialog(qtbot, context)
     captured = []
     dialog.captured.connect(captured.append)
@@ -225,6 +229,20 @@ def test_scan_can_be_cancelled(qtbot, context, fake_scanner):
     with qtbot.waitSignal(task.cancelled, timeout=5000):
         pass
     assert not captured and dialog.task is None and dialog.scan_button.isEnabled()
+
+
+def test_a_page_the_scanner_finishes_after_cancel_is_dropped(qtbot, context, fake_scanner):
+    _, behaviour = fake_scanner
+    behaviour.delay, behaviour.stops = 1.0, False
+    dialog = _open_scan_dialog(qtbot, context)
+    captured = []
+    dialog.captured.connect(captured.append)
+    task = dialog.scan()
+    QTimer.singleShot(200, dialog.reject)  # the dialog's own Cancel, mid-scan
+    with qtbot.waitSignal(task.succeeded, timeout=5000):  # the page came anyway
+        pass
+    assert not captured and not dialog.isVisible()
+    assert dialog.result() == dialog.DialogCode.Rejected
 
 
 def test_scan_result_goes_through_the_quality_check(qtbot, context, fake_scanner):

@@ -216,6 +216,20 @@ def test_integrity_intact_then_broken(qtbot, context, view):
     assert view.check_button.isEnabled()
 
 
+def test_an_integrity_result_says_when_rows_came_after_it(qtbot, context, view):
+    with qtbot.waitSignal(view.integrity_checked, timeout=5000):
+        view.check_integrity()
+    with context.store.write() as db:
+        audit.append(db, "enrolment", "ann", customer_id="C3")
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        context.notify_store_changed()
+    text = view.integrity.text()
+    assert "intact up to the check (5 rows)" in text and "1 newer row not checked" in text
+    with qtbot.waitSignal(view.integrity_checked, timeout=5000):
+        view.check_integrity()
+    assert view.integrity.text() == "✓ Integrity: intact (6 rows checked)"
+
+
 def test_the_table_makes_each_cell_from_its_row(view):
     model = view.model
     header = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]

@@ -257,3 +257,27 @@ def test_good_and_bad_status_text_is_readable_in_both_themes(qapp, theme):
             assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (theme, status)  # WCAG AA
     finally:
         apply_theme("light")
+
+
+# --- the teller's decision -----------------------------------------------------------------
+def _mean_colour(widget) -> tuple[float, float, float]:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(image.constBits(), np.uint8)
+    rows = pixels.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    return tuple(rows.reshape(image.height(), image.width(), 3).mean(axis=(0, 1)))
+
+
+def test_the_chosen_decision_stands_out(qtbot):
+    from sigverify_gui.ui.verify_result import DecisionPanel
+
+    panel = DecisionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 160)
+    panel.show()
+    panel.reset("refer")
+    before = {d: _mean_colour(b) for d, b in panel.buttons.items()}
+    panel.choose("reject")
+    after = {d: _mean_colour(b) for d, b in panel.buttons.items()}
+    changed = {d: np.abs(np.subtract(before[d], after[d])).max() for d in before}
+    assert changed["reject"] > 40, changed  # filled in the selection colour
+    assert changed["accept"] < 2 and changed["refer"] < 2

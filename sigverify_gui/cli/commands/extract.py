@@ -76,7 +76,7 @@ def run(args) -> int:
     from model.imageio import encode_png
     from sigverify_gui.services.captures import load_page, signature_from_page
 
-    check_png_target(args.out)
+    check_png_target(args.out, reads=[args.page])
     given = parse_box(args.box) if args.box else None  # a bad box before reading the page
     page = load_page(args.page, args.page_number)
     gray, dpi = page.capture.gray, page.capture.dpi

@@ -39,8 +39,8 @@ def run(args) -> int:
     from model.preprocess import preprocess
 
     targets = [Path(args.out)] + ([Path(args.mask)] if args.mask else [])
-    for target in targets:  # before any work, so that a bad second one leaves no first file
-        check_png_target(target)
+    for i, target in enumerate(targets):  # before any work: a bad second leaves no first
+        check_png_target(target, reads=[args.image], writes=targets[:i])
     loaded = load_image(args.image, page=args.page - 1)
     result = preprocess(loaded.gray)  # BlankImageError is a SigverifyError: exit 2
     canvas = np.clip(result.canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)

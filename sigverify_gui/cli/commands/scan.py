@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from model.errors import SigverifyError
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, check_png_target, emit
 
 
 def register(subparsers) -> None:
@@ -43,6 +43,7 @@ def run(args) -> int:
     from model.imageio import encode_png
     from sigverify_gui.services.capture import ScanArea, ScanSettings, open_scanner
 
+    check_png_target(Path(args.out))  # before the scan, which can take a minute
     settings = ScanSettings(
         dpi=args.dpi,
         area=ScanArea.parse(args.area) if args.area else None,

@@ -10,6 +10,8 @@ import getpass
 from contextlib import contextmanager
 from pathlib import Path
 
+from sigverify_gui.services.typed_text import MAX_OPERATOR_LENGTH, one_line
+
 
 def add_db_option(p) -> None:
     p.add_argument(
@@ -45,7 +47,7 @@ def add_operator_option(p) -> None:
 
 def operator_of(args) -> str:
     if getattr(args, "operator", None):
-        return args.operator
+        return one_line(args.operator, "operator's name", MAX_OPERATOR_LENGTH)
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name (some containers and services)

@@ -113,11 +113,15 @@ class ScanSettings:
 
     `options` are further settings by the backend's own names (SANE option names such
     as `"source": "Automatic Document Feeder"`); an unknown name is refused.
+    `exact_dpi` False takes the scanner's resolution nearest `dpi` instead of refusing
+    one it does not offer: a preview needs only roughly its resolution, and the capture
+    says which it got.
     """
 
     dpi: int = DEFAULT_DPI
     area: ScanArea | None = None
     options: Mapping[str, OptionValue] = field(default_factory=dict)
+    exact_dpi: bool = True
 
     def __post_init__(self) -> None:
         if not 25 <= self.dpi <= 9600:

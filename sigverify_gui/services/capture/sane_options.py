@@ -31,7 +31,7 @@ def configure(dev: Any, settings: ScanSettings, errors: tuple) -> float | None:
         _set(dev, name.replace("-", "_"), value, errors, name)
     if 8 in (_constraint(dev, "depth") or ()):
         _set(dev, "depth", 8, errors)
-    dpi = _set_resolution(dev, settings.dpi, errors)
+    dpi = _set_resolution(dev, settings.dpi, errors, settings.exact_dpi)
     _set_area(dev, settings.area, errors)
     return dpi
 
@@ -66,10 +66,12 @@ def _set(dev: Any, name: str, value: OptionValue, errors: tuple, shown: str = ""
         ) from err
 
 
-def _set_resolution(dev: Any, dpi: int, errors: tuple) -> float | None:
+def _set_resolution(dev: Any, dpi: int, errors: tuple, exact: bool = True) -> float | None:
     allowed = _constraint(dev, "resolution")
     if _settable(dev, "resolution") is None:
         return None
+    if not exact:
+        dpi = nearest_offered(allowed, dpi)
     if isinstance(allowed, tuple) and not allowed[0] <= dpi <= allowed[1]:
         raise CaptureError(
             f"This scanner scans at {allowed[0]:g} to {allowed[1]:g} dpi, not at {dpi} dpi."
@@ -79,6 +81,20 @@ def _set_resolution(dev: Any, dpi: int, errors: tuple) -> float | None:
         raise CaptureError(f"This scanner scans at {offered} dpi, not at {dpi} dpi.")
     _set(dev, "resolution", dpi, errors)
     return float(dev.resolution)  # what it will really use (it may round)
+
+
+def nearest_offered(allowed: Any, dpi: int) -> int:
+    """The resolution nearest `dpi` among those a SANE constraint offers: a list of
+    values, or a range (low, high, step; step 0 for any value). Ties go to the lower."""
+    if isinstance(allowed, list) and allowed:
+        return int(min(allowed, key=lambda v: (abs(v - dpi), v)))
+    if isinstance(allowed, tuple) and len(allowed) == 3:
+        low, high, step = allowed
+        dpi = min(max(dpi, low), high)
+        if step:
+            dpi = low + round((dpi - low) / step) * step
+        return int(min(dpi, high))
+    return dpi
 
 
 def _set_area(dev: Any, area: ScanArea | None, errors: tuple) -> None:

@@ -142,6 +142,18 @@ class TwainScanner:
                 bmp = self._acquire(twain, cancel)
             except _twain_error(twain) as err:
                 raise _translate(err) from err
+            except MemoryError as err:  # the driver's bitmap did not fit in memory
+                raise CaptureError(
+                    "The scan is too large for this computer's memory; scan a smaller "
+                    "area or at a lower resolution."
+                ) from err
+            except (ValueError, RuntimeError, OSError) as err:
+                # pytwain raises these for what a driver returns that it cannot use
+                log.warning("TWAIN driver failure: %r", err)
+                raise CaptureError(
+                    f"The scanner's driver failed ({type(err).__name__}); switch the "
+                    "scanner off and on, and try again."
+                ) from err
         from model.imageio import load_image
 
         try:
@@ -173,6 +185,8 @@ class TwainScanner:
         check_status = getattr(getattr(twain, "exceptions", None), "CheckStatus", ())
         dpi = float(self.settings.dpi)
         steps = [
+            # one page: a feeder would otherwise keep the rest of its stack pending
+            (twain.CAP_XFERCOUNT, twain.TWTY_INT16, 1),
             (twain.ICAP_PIXELTYPE, twain.TWTY_UINT16, twain.TWPT_GRAY),
             (twain.ICAP_UNITS, twain.TWTY_UINT16, twain.TWUN_INCHES),
             (twain.ICAP_XRESOLUTION, twain.TWTY_FIX32, dpi),

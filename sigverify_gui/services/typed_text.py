@@ -1,0 +1,65 @@
+"""Text a person types, as the store keeps it: a customer's name and notes, a reason,
+an operator's name.
+
+One rule for all of it, so that the audit trail shows what was typed and nothing
+else. Tabs, line breaks and runs of spaces become one space (in notes, line breaks
+stay). A control character (an escape, a NUL) is refused: pasted from another
+program, it would be stored unseen and later printed raw, where a terminal obeys it.
+So are the Unicode controls that reorder how text is shown (bidirectional overrides,
+embeddings and isolates): with them a name can display as another. The marks and
+joiners that right-to-left and Indic scripts need (LRM, RLM, ZWJ, ZWNJ) are kept.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sigverify_gui.services.errors import TextError
+
+MAX_NAME_LENGTH = 200
+MAX_NOTES_LENGTH = 4000
+MAX_REASON_LENGTH = 1000
+MAX_OPERATOR_LENGTH = 100
+
+_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def one_line(text: str | None, what: str, limit: int) -> str:
+    """`text` on one line, trimmed, whitespace runs as one space; refused when it holds
+    a control character or is longer than `limit` (`what` names it: "customer name")."""
+    return _checked(" ".join(_composed(text).split()), what, limit)
+
+
+def several_lines(text: str | None, what: str, limit: int) -> str:
+    """`one_line` for each line of notes; blank lines at either end dropped."""
+    lines = [" ".join(line.split()) for line in _composed(text).splitlines()]
+    return _checked("\n".join(lines).strip("\n"), what, limit)
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """`text` with every character the rule refuses written as an escape (`\\x1b`,
+    `\\u202e`), line breaks and tabs too unless `keep` has them: for messages that
+    show a file's name or what someone typed (or an older store kept), which a
+    terminal must show, not obey."""
+    return "".join(ch if ch in keep or not _refused(ch) else ascii(ch)[1:-1] for ch in text)
+
+
+def _refused(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _REORDERING
+
+
+def _composed(text: str | None) -> str:
+    # NFC, so that "é" typed as one character or as "e" and an accent is stored alike
+    return unicodedata.normalize("NFC", str(text or ""))
+
+
+def _checked(text: str, what: str, limit: int) -> str:
+    if len(text) > limit:
+        raise TextError(f"Keep the {what} to {limit} characters or fewer.")
+    for ch in text:
+        if ch != "\n" and _refused(ch):
+            raise TextError(
+                f"There is a control character (U+{ord(ch):04X}) in the {what}, which "
+                "cannot be stored; type it again rather than pasting it."
+            )
+    return text

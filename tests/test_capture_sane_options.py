@@ -1,0 +1,51 @@
+"""Scan settings as SANE options: the preview's resolution snaps to one the scanner
+offers (many flatbeds offer only a list such as 150, 300, 600), a scan's never does."""
+
+import types
+
+import pytest
+
+from model.errors import CaptureError
+from sigverify_gui.services.capture import ScanSettings
+from sigverify_gui.services.capture.sane_options import configure, nearest_offered
+
+_INT = 1
+
+
+class _Option:
+    def __init__(self, constraint) -> None:
+        self.type, self.unit, self.constraint = _INT, 0, constraint
+
+    def is_active(self) -> bool:
+        return True
+
+    def is_settable(self) -> bool:
+        return True
+
+
+def _device(resolutions) -> types.SimpleNamespace:
+    return types.SimpleNamespace(opt={"resolution": _Option(resolutions)}, resolution=0)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "asked", "got"),
+    [
+        ([150, 300, 600], 75, 150),
+        ([100, 200, 300], 150, 100),  # a tie goes to the lower: a quicker preview
+        ([150, 300, 600], 2400, 600),
+        ((50, 1200, 0), 75, 75),
+        ((100, 1200, 0), 75, 100),
+        ((50, 1200, 100), 75, 50),  # 50, 150, 250, ...: 75 lies nearer 50
+        ((50, 1200, 100), 120, 150),
+        ((50.0, 600.0, 0.0), 9600, 600),  # a fixed-point range
+    ],
+)
+def test_nearest_offered_resolution(allowed, asked, got):
+    assert nearest_offered(allowed, asked) == got
+
+
+def test_a_preview_takes_the_nearest_resolution_a_scan_is_refused_it():
+    dev = _device([150, 300, 600])
+    assert configure(dev, ScanSettings(dpi=75, exact_dpi=False), ()) == 150.0
+    with pytest.raises(CaptureError, match="scans at 150, 300, 600 dpi, not at 75 dpi"):
+        configure(_device([150, 300, 600]), ScanSettings(dpi=75), ())
