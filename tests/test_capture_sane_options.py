@@ -38,6 +38,9 @@ def _device(resolutions) -> types.SimpleNamespace:
         ((50, 1200, 100), 75, 50),  # 50, 150, 250, ...: 75 lies nearer 50
         ((50, 1200, 100), 120, 150),
         ((50.0, 600.0, 0.0), 9600, 600),  # a fixed-point range
+        ((74.9, 600.0, 0.0), 25, 74.9),  # as offered, not cut to a whole number
+        ([75.5, 150.0], 25, 75.5),
+        ((50, 1200, 100), 9600, 1150),  # the top of the grid, not the range's end
     ],
 )
 def test_nearest_offered_resolution(allowed, asked, got):

@@ -27,7 +27,7 @@ def _bmp(dpi=300) -> bytes:
 # --- a fake pytwain ---------------------------------------------------------------------
 def _fake_twain(sources=("Acme Flatbed",), fail_with=None, open_fails=None, driver_raises=None):
     """A stand-in for the `twain` module with the parts of pytwain's API we use."""
-    tw = types.SimpleNamespace(calls=[], freed=[])
+    tw = types.SimpleNamespace(calls=[], freed=[], refuse_page_count=False)
     exc = types.SimpleNamespace()
     exc.TwainError = type("TwainError", (Exception,), {})
     for name in ("DSTransferCancelled", "PaperJam", "SMLoadFileFailed", "GeneralFailure"):
@@ -42,6 +42,8 @@ def _fake_twain(sources=("Acme Flatbed",), fail_with=None, open_fails=None, driv
     class Source:
         def set_capability(self, cap, kind, value):
             tw.calls.append(("set", cap, kind, value))
+            if cap == "CAP_XFERCOUNT" and tw.refuse_page_count:
+                raise exc.GeneralFailure()  # an old driver: CapUnsupported and the like
             if cap == "ICAP_XRESOLUTION":
                 raise exc.CheckStatus  # the driver rounded it: must be tolerated
 
@@ -126,6 +128,13 @@ def test_twain_failures_read_as_sentences(fake, error, words):
     source = TwainBackend(module=fake).open("Acme Flatbed", ScanSettings())
     with pytest.raises(error, match=words):
         source.capture()
+
+
+def test_a_twain_driver_without_a_page_count_still_scans():
+    tw = _fake_twain()
+    tw.refuse_page_count = True
+    capture = TwainBackend(module=tw).open("Acme Flatbed", ScanSettings()).capture()
+    np.testing.assert_array_equal(capture.gray, PIXELS)
 
 
 def test_twain_cancel_before_the_scan_touches_nothing():

@@ -93,10 +93,20 @@ def test_a_threshold_outside_0_1_is_one_line(main, capsys, db, argv, option, val
     assert _audit(db) == before
 
 
-def test_reject_above_accept_is_refused_and_nothing_changes(main, capsys, db):
+@pytest.mark.parametrize(
+    ("accept", "reject", "words"),
+    [
+        ("0.7", "0.8", "reject threshold (0.800) must not be above the accept threshold (0.700)"),
+        ("0", "0", "more likely forged than genuine; choose 0.50 or more"),
+        ("0.499", "0.2", "below 0.50 would accept"),
+    ],
+)
+def test_unusable_thresholds_are_refused_and_nothing_changes(
+    main, capsys, db, accept, reject, words
+):
     before = _audit(db)
-    code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.4", "0.6", "--db", db)
-    assert_user_error(code, err, "0 <= reject <= accept <= 1")
+    code, _, err = run_cli(main, capsys, "thresholds", "--set", accept, reject, "--db", db)
+    assert_user_error(code, err, words)
     assert _audit(db) == before and _show(main, capsys, db)["source"] == "model"
 
 

@@ -75,6 +75,9 @@ def test_without_texture_a_model_made_before_it_keeps_its_model_id(
     assert old.model_id in out
     assert plain.calibration.centre == REFERENCE_CENTRING  # refitted all the same
     assert plain.calibration.fingerprint != old.calibration.fingerprint
+    code, _, err = run_cli(main, capsys, *argv, "--out", root / "old.pt")
+    assert code == 2 and "this command reads it too" in err  # the weights stay as they were
+    assert load_checkpoint(root / "old.pt").calibration == old.calibration
 
 
 def test_other_data_or_no_record_of_the_split_is_refused(trained, tmp_path):

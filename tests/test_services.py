@@ -307,7 +307,7 @@ def test_branch_thresholds_override_the_models(enrolled, fake, sigs):
     other_model = FakeVerifier(model_id="fake-other")
     assert thresholds.thresholds_in_force(store, other_model).source == "model"
     assert thresholds.thresholds_in_force(store, other_model).set_for_another
-    with pytest.raises(Exception, match="reject <= accept"):
+    with pytest.raises(Exception, match="must not be above the accept"):
         thresholds.set_thresholds(store, fake, t_accept=0.2, t_reject=0.5)
     thresholds.set_thresholds(store, fake, None, None)
     assert thresholds.thresholds_in_force(store, fake).source == "model"

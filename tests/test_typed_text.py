@@ -23,6 +23,7 @@ ESC, RLO = "\x1b", "\u202e"
         ("Jose\u0301", "José"),  # composed: one character, as typed on another keyboard
         ("রহিম\u200dউদ্দিন", "রহিম\u200dউদ্দিন"),  # joiners Bengali needs stay
         ("\u200fمحمد", "\u200fمحمد"),  # a right-to-left mark stays
+        ("\u061cمحمد", "\u061cمحمد"),  # and an Arabic letter mark
         (None, ""),
     ],
 )
@@ -30,7 +31,18 @@ def test_one_line_tidies_what_was_typed(typed, kept):
     assert one_line(typed, "name", 200) == kept
 
 
-@pytest.mark.parametrize("bad", [f"Jane{ESC}[2J", "Jane\x00", f"Jane {RLO}eoD", "\ud800"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        f"Jane{ESC}[2J",
+        "Jane\x00",
+        f"Jane {RLO}eoD",
+        "\ud800",
+        "Jo\u200bhn",  # a zero-width space: "John" to the eye, another name to a search
+        "\ufeffJohn",
+        "Jo\u00adhn",
+    ],
+)
 def test_control_characters_are_refused_naming_the_field(bad):
     refused = r"control character \(U\+[0-9A-F]{4}\) in the customer's name"
     with pytest.raises(TextError, match=refused):
@@ -99,3 +111,27 @@ def test_what_the_cli_prints_escapes_control_characters(tmp_path, monkeypatch, c
     code, out, err = run_cli(main, capsys, "extract", page, "-o", tmp_path / "sig.png")
     assert_user_error(code, err, "cheque\\x1b]0;owned\\x1b\\.png")
     assert ESC not in err + out
+
+
+def test_an_import_keeps_an_older_stores_odd_name_visibly(store, fake, sigs, tmp_path):
+    from sigverify_gui.services.exchange import export_zip, import_zip
+    from sigverify_gui.store.db import Store
+
+    enrol.enrol_customer(store, fake, "A", sigs[:4])
+    with store.write() as db:  # as a version before the rule could have stored them
+        db.execute("UPDATE customers SET name = ?, notes = ?", [f"Jane\t{ESC}[2J", f"a{RLO}b\n c"])
+    export_zip(store, tmp_path / "branch.zip")
+    with Store(tmp_path / "other.db") as other:
+        import_zip(other, tmp_path / "branch.zip")
+        customer = records.get_customer(other.db, "A")
+    assert (customer.name, customer.notes) == ("Jane \\x1b[2J", "a\\u202eb\nc")
+    assert one_line(customer.name, "name", 200) == customer.name  # now within the rule
+
+
+def test_the_login_name_recorded_as_operator_follows_the_rule(monkeypatch):
+    from sigverify_gui.services import typed_text
+
+    monkeypatch.setattr(typed_text.getpass, "getuser", lambda: " ann\t ")
+    assert typed_text.login_name() == "ann"
+    monkeypatch.setattr(typed_text.getpass, "getuser", lambda: f"ann{ESC}[2J")
+    assert typed_text.login_name() == ""  # the environment can say anything

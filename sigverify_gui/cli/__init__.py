@@ -69,7 +69,7 @@ class _OneLineParser(argparse.ArgumentParser):
     not a usage block (which `--help` gives); the subcommands inherit the class."""
 
     def error(self, message: str):
-        self.exit(USER_ERROR, f"error: {message} (see `{self.prog} --help`)\n")
+        self.exit(USER_ERROR, f"error: {escaped(message)} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,27 +79,18 @@ def _finite(text: str) -> float | None:
 # --- files a command writes: refused before any work -------------------------------
 
 
-def check_target(path: Path) -> None:
+def check_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> None:
     """Refuse a file to write whose folder is missing: a mistyped path must not become
-    a new folder (backup, scan and --db refuse one too), nor fail after hours of work."""
+    a new folder (backup, scan and --db refuse one too), nor fail after hours of work.
+
+    Nor may it be a file the command reads (`reads`): a scan of a cheque is evidence,
+    and `extract cheque.png -o cheque.png` would replace it with a crop. Nor one it
+    writes besides (`writes`), where the second file would replace the first."""
     path = Path(path)
     if path.is_dir():
         raise SigverifyError(f"Could not write '{path}': it is a folder.")
     if not path.parent.is_dir():
         raise SigverifyError(f"Could not write '{path}': the folder does not exist.")
-
-
-def check_png_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> None:
-    """`check_target` for a picture, which is always written as PNG: a .jpg name would
-    give a file whose contents do not match its name.
-
-    Nor may it be a file the command reads (`reads`): a scan of a cheque is evidence,
-    and `extract cheque.png -o cheque.png` would replace it with a crop. Nor one it
-    writes besides (`writes`), where the second picture would replace the first."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise SigverifyError(f"'{path}' must be a .png file: it is written as PNG.")
-    check_target(path)
     for other, role in [*((p, "reads") for p in reads), *((p, "writes") for p in writes)]:
         if _same_file(path, Path(other)):
             which = "it" if str(other) == str(path) else f"it as '{other}'"
@@ -107,6 +98,15 @@ def check_png_target(path: Path, *, reads: Sequence = (), writes: Sequence = ())
                 f"Will not write '{path}': this command {role} {which} too; choose "
                 "another file name."
             )
+
+
+def check_png_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> None:
+    """`check_target` for a picture, which is always written as PNG: a .jpg name would
+    give a file whose contents do not match its name."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise SigverifyError(f"'{path}' must be a .png file: it is written as PNG.")
+    check_target(path, reads=reads, writes=writes)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -17,6 +17,7 @@ from model.errors import CancelledError, SigverifyError
 from model.progress import NullProgress, Progress
 from sigverify_gui.services.enrol import enrol_customer
 from sigverify_gui.services.enrol_checks import stored_customer_id
+from sigverify_gui.services.typed_text import escaped
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import records
 from sigverify_gui.store.db import Store
@@ -66,7 +67,8 @@ def enrol_dataset(
         for done, samples in enumerate(dataset.writers):
             # As enrolment will store it (NFKC, trimmed), so a re-run finds it again.
             customer_id = stored_customer_id(store.db, f"{prefix}{samples.writer}")
-            progress.update(done, total, customer_id)  # where a cancel stops the run
+            # (a folder's name, not yet checked: shown escaped) where a cancel stops the run
+            progress.update(done, total, escaped(customer_id))
             if records.get_customer(store.db, customer_id) is not None:
                 report.skipped.append(customer_id)
                 continue

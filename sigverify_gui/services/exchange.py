@@ -40,6 +40,7 @@ from sigverify_gui.services.exchange_reader import (
     open_export,
 )
 from sigverify_gui.services.exchange_validate import embedding_of
+from sigverify_gui.services.typed_text import kept_line, kept_lines
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 from sigverify_gui.store.schema import AUDIT_TABLE, REFERENCES_TABLE
@@ -202,7 +203,8 @@ def import_zip(
             _refuse_other_embedding_lengths(db, export, Path(source).name)
             for cust in export.customers:
                 cid = cust["customer_id"]
-                records.insert_customer(db, cid, cust["name"], cust["notes"], cust["created"])
+                name, notes = kept_line(cust["name"]), kept_lines(cust["notes"])
+                records.insert_customer(db, cid, name, notes, cust["created"])
                 if cust["status"] != "active":
                     records.set_customer_status(db, cid, cust["status"])
             ref_ids = _import_references(db, export)

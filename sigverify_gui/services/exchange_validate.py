@@ -29,13 +29,7 @@ import numpy as np
 from model.errors import ImageError
 from model.imageio import MAX_FILE_BYTES, load_image
 from sigverify_gui.services.enrol_checks import normalise_customer_id
-from sigverify_gui.services.errors import EnrolmentError, TextError
-from sigverify_gui.services.typed_text import (
-    MAX_NAME_LENGTH,
-    MAX_NOTES_LENGTH,
-    one_line,
-    several_lines,
-)
+from sigverify_gui.services.errors import EnrolmentError
 from sigverify_gui.services.verifier_protocol import DECISIONS
 from sigverify_gui.store.records import CUSTOMER_STATUSES
 
@@ -178,11 +172,8 @@ def check_customer(cust: dict[str, Any], index: int) -> str:
     # before NFKC normalisation still is: `enrol_checks.stored_customer_id`.)
     if cid != cid.strip():
         raise DamagedExport(f"{what} is not written as enrolment stores it ({shown(cid)})")
-    try:  # the rule enrolment applies to what is typed
-        one_line(_field(cust, "name", what, (str,)), "name", MAX_NAME_LENGTH)
-        several_lines(_field(cust, "notes", what, (str,)), "notes", MAX_NOTES_LENGTH)
-    except TextError as err:
-        raise DamagedExport(f"{what}: {str(err).rstrip('.')}") from err
+    for key in ("name", "notes"):  # stored under the typed-text rule: `exchange`
+        _field(cust, key, what, (str,))
     status = _field(cust, "status", what, (str,))
     if status not in CUSTOMER_STATUSES:
         raise DamagedExport(f"{what} has an unknown status ({shown(status)})")

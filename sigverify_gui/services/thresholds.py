@@ -22,6 +22,10 @@ from sigverify_gui.store.db import Store
 log = logging.getLogger("sigverify.services.thresholds")
 
 SETTING_KEY = "thresholds"
+# The score behaves like the probability that the signature is the customer's when a
+# genuine one and a forgery are equally likely: an accept threshold below one half would
+# accept, unseen, signatures the model judges more likely forged than genuine.
+MIN_ACCEPT = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,22 @@ def _stamped_with_calibration(
     return stamped
 
 
+def check_thresholds(t_accept: float, t_reject: float) -> None:
+    """Refuse thresholds that cannot be used, in the words the Settings dialog shows too."""
+    if not (0.0 <= t_reject <= 1.0 and 0.0 <= t_accept <= 1.0):  # NaN fails as well
+        raise SigverifyError("Thresholds must lie between 0 and 1.")
+    if t_reject > t_accept:
+        raise SigverifyError(
+            f"The reject threshold ({t_reject:.3f}) must not be above the accept "
+            f"threshold ({t_accept:.3f})."
+        )
+    if t_accept < MIN_ACCEPT:
+        raise SigverifyError(
+            f"An accept threshold below {MIN_ACCEPT:.2f} would accept signatures the model "
+            f"judges more likely forged than genuine; choose {MIN_ACCEPT:.2f} or more."
+        )
+
+
 def set_thresholds(
     store: Store,
     verifier: VerifierLike,
@@ -91,11 +111,7 @@ def set_thresholds(
     if (t_accept is None) != (t_reject is None):
         raise SigverifyError("Give both the accept and the reject threshold, or neither.")
     if t_accept is not None and t_reject is not None:
-        if not 0.0 <= t_reject <= t_accept <= 1.0:
-            raise SigverifyError(
-                "Thresholds must satisfy 0 <= reject <= accept <= 1 "
-                f"(got reject {t_reject}, accept {t_accept})."
-            )
+        check_thresholds(t_accept, t_reject)
         value: str | None = json.dumps(
             {
                 "model_id": verifier.model_id,

@@ -6,12 +6,15 @@ else. Tabs, line breaks and runs of spaces become one space (in notes, line brea
 stay). A control character (an escape, a NUL) is refused: pasted from another
 program, it would be stored unseen and later printed raw, where a terminal obeys it.
 So are the Unicode controls that reorder how text is shown (bidirectional overrides,
-embeddings and isolates): with them a name can display as another. The marks and
-joiners that right-to-left and Indic scripts need (LRM, RLM, ZWJ, ZWNJ) are kept.
+embeddings and isolates) and the other invisible format characters (a zero-width space,
+a soft hyphen): with them a name can display as another, or two names alike. The marks
+and joiners that right-to-left and Indic scripts need (ZWNJ, ZWJ, LRM, RLM, ALM) are
+kept.
 """
 
 from __future__ import annotations
 
+import getpass
 import unicodedata
 
 from sigverify_gui.services.errors import TextError
@@ -21,7 +24,7 @@ MAX_NOTES_LENGTH = 4000
 MAX_REASON_LENGTH = 1000
 MAX_OPERATOR_LENGTH = 100
 
-_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SCRIPTS_NEED = frozenset("\u200c\u200d\u200e\u200f\u061c")  # ZWNJ ZWJ LRM RLM ALM
 
 
 def one_line(text: str | None, what: str, limit: int) -> str:
@@ -36,6 +39,18 @@ def several_lines(text: str | None, what: str, limit: int) -> str:
     return _checked("\n".join(lines).strip("\n"), what, limit)
 
 
+def kept_line(text: str) -> str:
+    """Text another store kept (an import), under the rule without refusing it: a store
+    made before the rule may hold anything, and one odd name must not stop a branch's
+    import. Whitespace is tidied; what the rule refuses is kept visibly, as escapes."""
+    return escaped(" ".join(_composed(text).split()))
+
+
+def kept_lines(text: str) -> str:
+    """`kept_line` for each line of notes."""
+    return "\n".join(kept_line(line) for line in _composed(text).splitlines()).strip("\n")
+
+
 def escaped(text: str, keep: str = "") -> str:
     """`text` with every character the rule refuses written as an escape (`\\x1b`,
     `\\u202e`), line breaks and tabs too unless `keep` has them: for messages that
@@ -45,7 +60,18 @@ def escaped(text: str, keep: str = "") -> str:
 
 
 def _refused(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _REORDERING
+    category = unicodedata.category(ch)
+    return category in ("Cc", "Cs") or (category == "Cf" and ch not in _SCRIPTS_NEED)
+
+
+def login_name() -> str:
+    """Who is signed in to this computer, as the audit trail records an operator: the
+    system's login name (which the environment can set to anything) under the same
+    rule; "" when there is none or it breaks the rule."""
+    try:
+        return one_line(getpass.getuser(), "login name", MAX_OPERATOR_LENGTH)
+    except Exception:  # getpass raises several kinds when no name is configured
+        return ""
 
 
 def _composed(text: str | None) -> str:

@@ -10,7 +10,6 @@ injected factory so tests pass a `FakeVerifier`.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from model.errors import SigverifyError
 from sigverify_gui.services.thresholds import Thresholds, set_thresholds, thresholds_in_force
+from sigverify_gui.services.typed_text import login_name
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store.db import Store, discard_if_unused
 from sigverify_gui.ui import errors
@@ -285,7 +285,4 @@ class AppContext(QObject):
 
 def _login_name() -> str:
     # Recorded as the operator in audit rows; a missing name must not stop the app.
-    try:
-        return getpass.getuser()
-    except Exception:  # getpass raises several kinds when no name is configured
-        return ""
+    return login_name()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sigverify_gui.services.errors import ConsistencyError
+from sigverify_gui.services.typed_text import MAX_REASON_LENGTH
 from sigverify_gui.ui.capture_sources import FILE_FILTER
 from sigverify_gui.ui.qt import (
     QDialog,
@@ -40,6 +41,7 @@ class ReasonDialog(QDialog):
         self.text = QLabel(text)
         self.text.setWordWrap(True)
         self.reason_edit = QLineEdit()
+        self.reason_edit.setMaxLength(MAX_REASON_LENGTH)
         self.reason_edit.setPlaceholderText("Why (kept in the audit trail)")
         self.reason_edit.setAccessibleName("Reason")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

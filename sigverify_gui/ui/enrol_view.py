@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sigverify_gui.services.customer_case import new_number_problem
 from sigverify_gui.services.enrol import RECOMMENDED_REFERENCES, add_references, enrol_customer
 from sigverify_gui.services.errors import ConsistencyError
+from sigverify_gui.services.typed_text import MAX_NAME_LENGTH
 from sigverify_gui.store import records
 from sigverify_gui.ui import enrol_folder, errors
 from sigverify_gui.ui.capture_panel import CapturePanel
@@ -76,6 +77,7 @@ class EnrolmentView(QWidget):
         self.number_problem.setAccessibleName("Customer number problem")
         self.number_problem.setVisible(False)
         self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(MAX_NAME_LENGTH)
         self.name_edit.setAccessibleName("Customer name")
         customer_box = QGroupBox("Customer")
         form = QFormLayout(customer_box)

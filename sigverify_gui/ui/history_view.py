@@ -231,28 +231,32 @@ class HistoryView(QWidget):
 
     def _keep_integrity_current(self) -> None:
         """An integrity result speaks of the rows it checked, in the store it checked:
-        rows added since are said to be unchecked, another store's trail unchecked."""
+        another store's trail is unchecked, and rows added since are said to be."""
         report, store = self._integrity
-        if report is None or not report.ok:
-            return  # a broken chain stays broken whatever is added after it
-        if store is not self._rows_from:
+        if report is None:
+            return
+        if store is not self.context.store:
             self._integrity = (None, None)
             self._show_integrity("Integrity: not checked yet", "")
             self.integrity.setToolTip("")
             return
-        newer = (self._rows[0]["id"] if self._rows else 0) - report.rows_checked
-        if newer > 0:
-            self.integrity.setText(
-                f"✓ Integrity: intact up to the check ({report.rows_checked} rows); "
-                f"{newer} newer {'row' if newer == 1 else 'rows'} not checked yet"
+        newer = len(self._rows) - report.rows_checked if self._rows_from is store else 0
+        if report.ok and newer > 0:  # a broken chain stays broken whatever follows it
+            self._show_integrity(
+                f"Integrity: intact up to the check ({report.rows_checked} rows); "
+                f"{newer} newer {'row' if newer == 1 else 'rows'} not checked yet",
+                "",
             )
 
     def _show_integrity(self, text: str, style: str) -> None:
         self.integrity.setText(text)
         self.integrity.setStyleSheet(style)
 
-    def _on_integrity(self, report: audit.ChainReport, store: object = None) -> None:
+    def _on_integrity(self, report: audit.ChainReport, store: object) -> None:
         self.check_button.setEnabled(True)
+        if store is not self.context.store:  # the teller moved to another store meanwhile
+            self._show_integrity("Integrity: not checked yet", "")
+            return
         self._integrity = (report, store)
         if report.ok:
             self._show_integrity(
@@ -267,6 +271,7 @@ class HistoryView(QWidget):
                 "Tell IT; keep a copy of the store.",
                 f"color: {status_text_colour('problem')}; font-weight: bold;",
             )
+        self._keep_integrity_current()  # rows read while the check ran
         self.integrity_checked.emit(report)
 
     def _on_integrity_failed(self, err: BaseException) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from model.errors import SigverifyError
+from sigverify_gui.services.thresholds import check_thresholds
 from sigverify_gui.ui.qt import QSettings
 
 ORGANISATION = "sigverify"
@@ -116,14 +117,11 @@ def check_store_path(path: Path) -> None:
 
 
 def validate_thresholds(t_accept: float, t_reject: float) -> None:
-    """0 <= reject <= accept <= 1, as the services require, in the teller's words."""
-    if not (0.0 <= t_reject <= 1.0 and 0.0 <= t_accept <= 1.0):
-        raise SettingsError("Thresholds must lie between 0 and 1.")
-    if t_reject > t_accept:
-        raise SettingsError(
-            f"The reject threshold ({t_reject:.2f}) must not be above the accept "
-            f"threshold ({t_accept:.2f})."
-        )
+    """The services' rule (`check_thresholds`), as a problem with the settings."""
+    try:
+        check_thresholds(t_accept, t_reject)
+    except SigverifyError as err:
+        raise SettingsError(str(err)) from err
 
 
 def resolve_store_path(cli_path: str | None, settings: Settings) -> Path:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sigverify_gui.services.cautions import caution_messages
+from sigverify_gui.services.typed_text import MAX_REASON_LENGTH
 from sigverify_gui.services.verify import VerificationResult
 from sigverify_gui.ui.capture_preview import InspectedCapture
 from sigverify_gui.ui.compare_overlay import CompareOverlay
@@ -102,6 +103,7 @@ class DecisionPanel(QGroupBox):
             self.buttons[decision] = button
             row.addWidget(button)
         self.reason = QLineEdit()
+        self.reason.setMaxLength(MAX_REASON_LENGTH)
         self.reason.setAccessibleName("Reason for the decision")
         self.reason_label = QLabel("Reas&on:")
         self.reason_label.setBuddy(self.reason)

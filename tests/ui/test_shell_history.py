@@ -230,6 +230,22 @@ def test_an_integrity_result_says_when_rows_came_after_it(qtbot, context, view):
     assert view.integrity.text() == "✓ Integrity: intact (6 rows checked)"
 
 
+def test_a_broken_chain_is_not_reported_for_another_store(qtbot, context, view, tmp_path):
+    db = context.store.db
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("UPDATE audit_log SET teller_decision = 'accept' WHERE id = 5")
+    with qtbot.waitSignal(view.integrity_checked, timeout=5000):
+        view.check_integrity()
+    assert "BROKEN" in view.integrity.text()
+    other = tmp_path / "other.db"
+    from sigverify_gui.store.db import Store
+
+    Store(other).close()
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        context.replace_store(other)
+    assert view.integrity.text() == "Integrity: not checked yet"
+
+
 def test_the_table_makes_each_cell_from_its_row(view):
     model = view.model
     header = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]

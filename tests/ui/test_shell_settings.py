@@ -50,7 +50,12 @@ def test_a_hand_edited_bad_value_falls_back_to_its_default():
 
 @pytest.mark.parametrize(
     ("accept", "reject", "fragment"),
-    [(0.5, 0.6, "must not be above"), (1.2, 0.3, "between 0 and 1"), (0.5, -0.1, "between 0")],
+    [
+        (0.5, 0.6, "must not be above"),
+        (1.2, 0.3, "between 0 and 1"),
+        (0.5, -0.1, "between 0"),
+        (0.3, 0.1, "more likely forged than genuine"),
+    ],
 )
 def test_threshold_validation(accept, reject, fragment):
     with pytest.raises(SettingsError, match=fragment):

@@ -42,7 +42,7 @@ def run(args) -> int:
     from model.recalibrate import recalibrate
 
     check_data_folders(args.data)
-    check_target(args.out)  # before preprocessing, not once it is done
+    check_target(args.out, reads=[args.weights])  # before preprocessing, not once done
     ckpt = recalibrate(
         args.weights,
         args.data,

@@ -13,6 +13,7 @@ from sigverify_gui.cli.output import (
     non_negative_int,
     positive_int,
 )
+from sigverify_gui.services.typed_text import escaped
 
 
 def register(sub) -> None:
@@ -95,7 +96,7 @@ def run(args) -> int:
     ]
     summary["unreadable"] = left_out
     for warning in (*dataset.warnings, *_unreadable_warning(left_out)):
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {escaped(warning)}", file=sys.stderr)
     emit(args, summary, _human(summary))
     return 0
 

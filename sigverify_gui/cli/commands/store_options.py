@@ -6,11 +6,10 @@ Not a command itself (it has no `register`): the store commands import it, so th
 
 from __future__ import annotations
 
-import getpass
 from contextlib import contextmanager
 from pathlib import Path
 
-from sigverify_gui.services.typed_text import MAX_OPERATOR_LENGTH, one_line
+from sigverify_gui.services.typed_text import MAX_OPERATOR_LENGTH, login_name, one_line
 
 
 def add_db_option(p) -> None:
@@ -46,12 +45,9 @@ def add_operator_option(p) -> None:
 
 
 def operator_of(args) -> str:
-    if getattr(args, "operator", None):
-        return one_line(args.operator, "operator's name", MAX_OPERATOR_LENGTH)
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers and services)
-        return "unknown"
+    """`--operator` under the typed-text rule, else the login name ("unknown": none)."""
+    typed = one_line(getattr(args, "operator", None), "operator's name", MAX_OPERATOR_LENGTH)
+    return typed or login_name() or "unknown"
 
 
 def open_store_from(args, *, creates: bool = False):

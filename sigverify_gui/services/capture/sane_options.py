@@ -66,7 +66,7 @@ def _set(dev: Any, name: str, value: OptionValue, errors: tuple, shown: str = ""
         ) from err
 
 
-def _set_resolution(dev: Any, dpi: int, errors: tuple, exact: bool = True) -> float | None:
+def _set_resolution(dev: Any, dpi: float, errors: tuple, exact: bool = True) -> float | None:
     allowed = _constraint(dev, "resolution")
     if _settable(dev, "resolution") is None:
         return None
@@ -83,17 +83,18 @@ def _set_resolution(dev: Any, dpi: int, errors: tuple, exact: bool = True) -> fl
     return float(dev.resolution)  # what it will really use (it may round)
 
 
-def nearest_offered(allowed: Any, dpi: int) -> int:
-    """The resolution nearest `dpi` among those a SANE constraint offers: a list of
-    values, or a range (low, high, step; step 0 for any value). Ties go to the lower."""
+def nearest_offered(allowed: Any, dpi: float) -> float:
+    """The resolution nearest `dpi` among those a SANE constraint offers, as offered: a
+    list of values, or a range (low, high, step; step 0 for any value). Ties go to the
+    lower, the quicker scan."""
     if isinstance(allowed, list) and allowed:
-        return int(min(allowed, key=lambda v: (abs(v - dpi), v)))
+        return min(allowed, key=lambda v: (abs(v - dpi), v))
     if isinstance(allowed, tuple) and len(allowed) == 3:
         low, high, step = allowed
-        dpi = min(max(dpi, low), high)
-        if step:
-            dpi = low + round((dpi - low) / step) * step
-        return int(min(dpi, high))
+        if not step:
+            return min(max(dpi, low), high)
+        steps = min(max(round((dpi - low) / step), 0), int((high - low) // step))
+        return low + steps * step
     return dpi
 
 

@@ -67,6 +67,10 @@ def _twain_error(twain: ModuleType) -> type[BaseException]:
     return getattr(exceptions, "TwainError", OSError)
 
 
+def _as_tuple(kinds: Any) -> tuple:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
 def _translate(err: BaseException) -> CaptureError:
     name = type(err).__name__
     if name == "DSTransferCancelled":
@@ -149,7 +153,7 @@ class TwainScanner:
                 ) from err
             except (ValueError, RuntimeError, OSError) as err:
                 # pytwain raises these for what a driver returns that it cannot use
-                log.warning("TWAIN driver failure: %r", err)
+                log.warning("TWAIN driver failure", exc_info=True)
                 raise CaptureError(
                     f"The scanner's driver failed ({type(err).__name__}); switch the "
                     "scanner off and on, and try again."
@@ -184,9 +188,11 @@ class TwainScanner:
     def _configure(self, twain: ModuleType, source: Any) -> None:
         check_status = getattr(getattr(twain, "exceptions", None), "CheckStatus", ())
         dpi = float(self.settings.dpi)
+        try:  # one page: a feeder would otherwise keep the rest of its stack pending
+            source.set_capability(twain.CAP_XFERCOUNT, twain.TWTY_INT16, 1)
+        except (*_as_tuple(check_status), _twain_error(twain)):
+            log.info("TWAIN source does not take a page count; it scans as it does")
         steps = [
-            # one page: a feeder would otherwise keep the rest of its stack pending
-            (twain.CAP_XFERCOUNT, twain.TWTY_INT16, 1),
             (twain.ICAP_PIXELTYPE, twain.TWTY_UINT16, twain.TWPT_GRAY),
             (twain.ICAP_UNITS, twain.TWTY_UINT16, twain.TWUN_INCHES),
             (twain.ICAP_XRESOLUTION, twain.TWTY_FIX32, dpi),
