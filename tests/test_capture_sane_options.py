@@ -7,7 +7,8 @@ import pytest
 
 from model.errors import CaptureError
 from sigverify_gui.services.capture import ScanSettings
-from sigverify_gui.services.capture.sane_options import configure, nearest_offered
+from sigverify_gui.services.capture.base import nearest_offered
+from sigverify_gui.services.capture.sane_options import configure
 
 _INT = 1
 

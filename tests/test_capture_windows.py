@@ -236,6 +236,16 @@ def test_wia_scan_sets_grey_dpi_and_area_in_pixels_from_a_worker_thread():
     assert com.requested_formats == ["{B96B3CAB-0728-11D3-9D7B-0000F81EF32E}"]  # BMP
 
 
+def test_a_wia_preview_takes_the_resolution_nearest_that_the_scanner_offers():
+    com = FakeCom()
+    xres = next(p for p in com.item_props if p.PropertyID == 6147)
+    xres.SubType, xres.SubTypeValues = 2, [150, 300, 600]  # a list, as many flatbeds offer
+    settings = ScanSettings(dpi=75, area=ScanArea(25.4, 0, 25.4, 25.4), exact_dpi=False)
+    WiaBackend(com=com).open("{6BDD1FC6}\\0001", settings).capture()
+    values = {p.PropertyID: p.Value for p in com.item_props}
+    assert (values[6147], values[6148], values[6149], values[6151]) == (150, 150, 150, 150)
+
+
 @pytest.mark.parametrize(
     ("com", "error", "words"),
     [

@@ -158,6 +158,9 @@ def test_audit_verify_reports_tampering(capsys, loads, db, sigs):
     assert run(capsys, "audit", "verify", "--db", db, "--anchor", head)[0] == 0
     code, _, err = run(capsys, "audit", "verify", "--db", db, "--anchor", "2:nothex")
     assert code == 2 and "not an audit anchor" in err
+    for rid in ("0", "9" * 20):  # no such row can exist: a slip, not a tampering alarm
+        code, _, err = run(capsys, "audit", "verify", "--db", db, "--anchor", f"{rid}:{'0' * 64}")
+        assert code == 2 and "not an audit anchor" in err
     assert run(capsys, "audit", "--db", db, "--anchor", head)[0] == 2
     with Store(db) as store:
         store.db.execute("DROP TRIGGER audit_log_no_update")
@@ -228,6 +231,14 @@ def test_every_store_command_takes_db_and_documents_itself(capsys, loads, comman
     assert cli.main([name.get(command, command), "--help"]) == 0
     out = capsys.readouterr().out
     assert "--db" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "words"), [("out.txt", "must be a .zip file"), ("no/out.zip", "folder does not exist")]
+)
+def test_export_refuses_a_bad_target_in_plain_words(capsys, db, tmp_path, name, words):
+    code, out, err = run(capsys, "export", tmp_path / name, "--db", db)
+    assert code == 2 and words in err and "Errno" not in err
 
 
 READING_COMMANDS = [

@@ -25,6 +25,7 @@ ESC, RLO = "\x1b", "\u202e"
         ("\u200fمحمد", "\u200fمحمد"),  # a right-to-left mark stays
         ("\u061cمحمد", "\u061cمحمد"),  # and an Arabic letter mark
         (None, ""),
+        ("\u200e \u3164", ""),  # shows nothing, so it is nothing: "Give a reason"
     ],
 )
 def test_one_line_tidies_what_was_typed(typed, kept):
@@ -135,3 +136,17 @@ def test_the_login_name_recorded_as_operator_follows_the_rule(monkeypatch):
     assert typed_text.login_name() == "ann"
     monkeypatch.setattr(typed_text.getpass, "getuser", lambda: f"ann{ESC}[2J")
     assert typed_text.login_name() == ""  # the environment can say anything
+
+
+def test_a_file_name_with_a_line_break_prints_on_its_line(tmp_path, monkeypatch, capsys, sigs):
+    from sigverify_gui.services import runtime
+
+    fake = FakeVerifier()
+    monkeypatch.setattr(runtime, "load_verifier", lambda weights=None, device="auto": fake)
+    main = cli_with(monkeypatch, "enroll")
+    odd = tmp_path / "q\nFAKE accept.png"
+    odd.write_bytes(sigs[0].read_bytes())
+    argv = ["enroll", "A", odd, *sigs[1:5], "--db", tmp_path / "s.db"]
+    code, out, err = run_cli(main, capsys, *argv)
+    assert code == 0, err
+    assert "q\\nFAKE accept.png" in out and "\nFAKE" not in out

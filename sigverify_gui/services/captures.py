@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sigverify_gui.services.errors import QualityError
+from sigverify_gui.services.typed_text import escaped
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,8 +56,8 @@ def describe(image: ImageInput) -> str:
     """A short name for an input, for messages, without reading it."""
     if isinstance(image, Capture):
         return image.source
-    if isinstance(image, str | Path):
-        return Path(image).name
+    if isinstance(image, str | Path):  # a file's name can hold a line break or an escape
+        return escaped(Path(image).name)
     if isinstance(image, bytes):
         return "<image bytes>"
     return "capture"
@@ -82,7 +83,7 @@ def load_input(image: ImageInput) -> LoadedInput:
         gray = to_gray(image)
         return LoadedInput(gray, None, "capture", _png_of(gray, None))
     loaded = load_image(image)
-    name = Path(image).name if isinstance(image, str | Path) else loaded.source
+    name = describe(image) if isinstance(image, str | Path) else loaded.source
     original = None
     if loaded.format == "PNG":
         # load_image has checked the size; reading the file again costs little.

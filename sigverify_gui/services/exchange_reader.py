@@ -85,6 +85,8 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
             raise ExchangeError(f"'{name}' is damaged: {detail}.") from err
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
             raise ExchangeError(f"'{name}' is not a readable sigverify export ({err}).") from err
+        except json.JSONDecodeError as err:
+            raise ExchangeError(f"'{name}' is damaged: a record is not valid JSON.") from err
         except (KeyError, ValueError, TypeError) as err:
             raise ExchangeError(f"'{name}' is damaged or incomplete ({err!r}).") from err
         yield export

@@ -134,7 +134,10 @@ def identify_signature(
     reembed_stale(store, verifier, progress=progress, operator=operator)
     index = active_embedding_matrix(store, verifier.model_id)
     if index.n_references == 0:
-        raise NoReferencesError("No customer is enrolled yet, so there is no one to compare with.")
+        raise NoReferencesError(
+            "No customer with an open account has active references, so there is no one "
+            "to compare with."
+        )
     query = verifier.embed_canvases([prepared.canvas])[0]
     ranked = rank_customers(
         index, query, verifier.score, verifier.shape_similarities, verifier.reference_scores, top_k

@@ -25,6 +25,9 @@ MAX_REASON_LENGTH = 1000
 MAX_OPERATOR_LENGTH = 100
 
 _SCRIPTS_NEED = frozenset("\u200c\u200d\u200e\u200f\u061c")  # ZWNJ ZWJ LRM RLM ALM
+# Letters drawn as nothing (Hangul fillers, the blank Braille pattern): a text of these
+# and of the marks above alone shows nothing, so it counts as empty (a reason must show).
+_SHOW_NOTHING = _SCRIPTS_NEED | frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def one_line(text: str | None, what: str, limit: int) -> str:
@@ -88,4 +91,4 @@ def _checked(text: str, what: str, limit: int) -> str:
                 f"There is a control character (U+{ord(ch):04X}) in the {what}, which "
                 "cannot be stored; type it again rather than pasting it."
             )
-    return text
+    return "" if all(ch in _SHOW_NOTHING or ch.isspace() for ch in text) else text

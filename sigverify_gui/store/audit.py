@@ -140,7 +140,10 @@ def parse_anchor(text: str) -> tuple[int, str]:
     """ "ID:HASH", as `verify_chain` reports a head, → (id, hash)."""
     rid, _, digest = text.strip().partition(":")
     digest = digest.lower()
-    if not (rid.isdigit() and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+    hexadecimal = len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+    # rows are numbered from 1 and SQLite's are 64-bit: any other number is a typing slip,
+    # which must not read as rows removed from the end (a tampering alarm)
+    if not (rid.isdigit() and 1 <= int(rid) < 2**63 and hexadecimal):
         raise StoreError(
             f"{text!r} is not an audit anchor: give it as ID:HASH, as `audit verify` prints "
             "the head (a row number, a colon and 64 hexadecimal digits)."

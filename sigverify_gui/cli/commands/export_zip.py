@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from model.errors import SigverifyError
 from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, check_target, emit
 
 
 def register(subparsers) -> None:
@@ -21,6 +22,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from sigverify_gui.services.exchange import export_zip
 
+    if args.file.suffix.lower() != ".zip":
+        raise SigverifyError(f"'{args.file}' must be a .zip file: an export is a zip archive.")
+    check_target(args.file)  # a missing folder in plain words, before reading the store
     with open_store_from(args) as store:
         summary = export_zip(store, args.file)
     human = (

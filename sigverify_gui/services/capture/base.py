@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from model.errors import CancelledError, CaptureError
 from sigverify_gui.services import captures
@@ -171,3 +171,19 @@ def check_cancel(cancel: threading.Event | None, what: str = "The scan") -> None
     """Raise `CancelledError` ("The scan was cancelled.") once `cancel` is set."""
     if cancel is not None and cancel.is_set():
         raise CancelledError(f"{what} was cancelled.")
+
+
+def nearest_offered(allowed: Any, dpi: float) -> float:
+    """The resolution nearest `dpi` among those a scanner offers, as offered: a list of
+    values, or a range (low, high, step; step 0 for any value), as SANE describes them
+    and WIA's are read; anything else (unknown) gives `dpi`. Ties go to the lower, the
+    quicker scan."""
+    if isinstance(allowed, list) and allowed:
+        return min(allowed, key=lambda v: (abs(v - dpi), v))
+    if isinstance(allowed, tuple) and len(allowed) == 3:
+        low, high, step = allowed
+        if not step:
+            return min(max(dpi, low), high)
+        steps = min(max(round((dpi - low) / step), 0), int((high - low) // step))
+        return low + steps * step
+    return dpi

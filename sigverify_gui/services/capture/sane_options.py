@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from model.errors import CaptureError
-from sigverify_gui.services.capture.base import OptionValue, ScanArea, ScanSettings
+from sigverify_gui.services.capture.base import (
+    OptionValue,
+    ScanArea,
+    ScanSettings,
+    nearest_offered,
+)
 
 # SANE's fixed option codes (SANE standard, section 4.2.9): types and units.
 _TYPE_BOOL, _TYPE_INT, _TYPE_FIXED, _TYPE_STRING = 0, 1, 2, 3
@@ -81,21 +86,6 @@ def _set_resolution(dev: Any, dpi: float, errors: tuple, exact: bool = True) -> 
         raise CaptureError(f"This scanner scans at {offered} dpi, not at {dpi} dpi.")
     _set(dev, "resolution", dpi, errors)
     return float(dev.resolution)  # what it will really use (it may round)
-
-
-def nearest_offered(allowed: Any, dpi: float) -> float:
-    """The resolution nearest `dpi` among those a SANE constraint offers, as offered: a
-    list of values, or a range (low, high, step; step 0 for any value). Ties go to the
-    lower, the quicker scan."""
-    if isinstance(allowed, list) and allowed:
-        return min(allowed, key=lambda v: (abs(v - dpi), v))
-    if isinstance(allowed, tuple) and len(allowed) == 3:
-        low, high, step = allowed
-        if not step:
-            return min(max(dpi, low), high)
-        steps = min(max(round((dpi - low) / step), 0), int((high - low) // step))
-        return low + steps * step
-    return dpi
 
 
 def _set_area(dev: Any, area: ScanArea | None, errors: tuple) -> None:

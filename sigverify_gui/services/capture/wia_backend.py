@@ -18,6 +18,7 @@ from sigverify_gui.services.capture.base import (
     DeviceInfo,
     ScanSettings,
     check_cancel,
+    nearest_offered,
 )
 
 log = logging.getLogger("sigverify.capture.wia")
@@ -27,6 +28,7 @@ _SCANNER_DEVICE_TYPE = 1  # WiaDeviceType.ScannerDeviceType
 _DEV_NAME, _VEND_DESC, _DEV_DESC = 7, 3, 4
 _CUR_INTENT, _XRES, _YRES, _XPOS, _YPOS, _XEXTENT, _YEXTENT = range(6146, 6153)
 _INTENT_GRAYSCALE = 2
+_SUBTYPE_RANGE, _SUBTYPE_LIST = 1, 2  # WiaSubType
 # Every WIA scanner driver must deliver BMP; `load_image` reads it, dpi included.
 _FORMAT_BMP = "{B96B3CAB-0728-11D3-9D7B-0000F81EF32E}"
 _MM_PER_INCH = 25.4
@@ -134,6 +136,24 @@ def _property(properties: Any, prop_id: int) -> Any | None:
     return next((p for p in properties if p.PropertyID == prop_id), None)
 
 
+def _required(properties: Any, prop_id: int) -> Any:
+    prop = _property(properties, prop_id)
+    if prop is None:
+        raise CaptureError(f"This scanner lacks a setting WIA scanners have ({prop_id}).")
+    return prop
+
+
+def _offered(prop: Any) -> list | tuple | None:
+    """The values a WIA property offers (its SubType: 1 a range, 2 a list), in the terms
+    of `nearest_offered`; None when it does not say."""
+    subtype = getattr(prop, "SubType", 0)
+    if subtype == _SUBTYPE_RANGE:
+        return (prop.SubTypeMin, prop.SubTypeMax, prop.SubTypeStep)
+    if subtype == _SUBTYPE_LIST:
+        return list(prop.SubTypeValues)
+    return None
+
+
 def _value(properties: Any, prop_id: int) -> str:
     prop = _property(properties, prop_id)
     return "" if prop is None else str(prop.Value)
@@ -204,6 +224,7 @@ class WiaScanner:
             raise CaptureError("WIA scanners take no extra settings here; leave them out.")
         self._label = label
         self._com = com
+        self._dpi = float(self.settings.dpi)  # the one set on the scanner (`_configure`)
 
     @property
     def device_id(self) -> str:
@@ -228,7 +249,7 @@ class WiaScanner:
             loaded = load_image(data)
         except ImageError as err:
             raise CaptureError("The scanner sent an image that cannot be read.") from err
-        return Capture(loaded.gray, loaded.dpi or float(self.settings.dpi), self.description)
+        return Capture(loaded.gray, loaded.dpi or self._dpi, self.description)
 
     def _transfer(self, com: ComClient, cancel: threading.Event | None) -> bytes:
         com.init_thread()
@@ -250,9 +271,13 @@ class WiaScanner:
         return bytes(image_file.FileData.BinaryData)
 
     def _configure(self, properties: Any) -> None:
-        dpi = self.settings.dpi
         # The intent first: setting it resets resolution and area to its defaults.
-        values = [(_CUR_INTENT, _INTENT_GRAYSCALE), (_XRES, dpi), (_YRES, dpi)]
+        _required(properties, _CUR_INTENT).Value = _INTENT_GRAYSCALE
+        dpi = self.settings.dpi
+        if not self.settings.exact_dpi:  # a preview: the resolution nearest will do
+            dpi = nearest_offered(_offered(_required(properties, _XRES)), dpi)
+        self._dpi = float(dpi)
+        values = [(_XRES, dpi), (_YRES, dpi)]
         area = self.settings.area
         if area is not None:  # WIA takes the area in pixels at the chosen resolution
 
@@ -266,7 +291,4 @@ class WiaScanner:
                 (_YEXTENT, px(area.height)),
             ]
         for prop_id, value in values:
-            prop = _property(properties, prop_id)
-            if prop is None:
-                raise CaptureError(f"This scanner lacks a setting WIA scanners have ({prop_id}).")
-            prop.Value = value
+            _required(properties, prop_id).Value = value
