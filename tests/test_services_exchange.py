@@ -92,6 +92,19 @@ def test_existing_customers_need_replace(export_file, tmp_path):
         assert audit.verify_chain(store.db).ok
 
 
+def test_restoring_an_export_into_its_own_store_keeps_one_history(tmp_path):
+    fake = FakeVerifier()
+    with Store(tmp_path / "branch.db") as store:
+        fill_branch_store(store, fake)
+        exchange.export_zip(store, tmp_path / "branch.zip")
+        history = audit.list_rows(store.db)
+        result = exchange.import_zip(store, tmp_path / "branch.zip", replace=True)
+        assert result.audit_rows == 0 and sorted(result.replaced) == ["A", "B"]
+        rows = audit.list_rows(store.db)
+        assert [r["kind"] for r in rows] == ["import", *(r["kind"] for r in history)]
+        assert audit.verify_chain(store.db).ok
+
+
 def _rewrite(src, dst, change):
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for info in zin.infolist():

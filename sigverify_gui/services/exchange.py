@@ -281,8 +281,18 @@ def _import_references(db, export: ExportFile) -> dict[int, int]:
 
 
 def _import_audit(db, export: ExportFile, export_id: str, ref_ids: dict[int, int]) -> int:
+    """Append the export's audit rows to this trail; returns how many were appended.
+
+    A row this trail already holds (the same number and hash: the export was made from
+    this store, or from a copy of it, and is now restored into it) is not appended
+    again, or a branch's own history would read twice."""
+    own = {(int(i), h) for i, h in db.execute(f"SELECT id, row_hash FROM {AUDIT_TABLE}")}
     new_ids: dict[int, int] = {}
+    appended = 0
     for row in export.audit_rows:
+        if (int(row["id"]), row["row_hash"]) in own:
+            new_ids[int(row["id"])] = int(row["id"])
+            continue
         fields = {k: row.get(k) for k in audit.WRITABLE_FIELDS if k not in ("kind", "operator")}
         fields["image_png"] = export.read(row["image"]) if row.get("image") else None
         if row.get("closest_reference_id") is not None:
@@ -293,4 +303,5 @@ def _import_audit(db, export: ExportFile, export_id: str, ref_ids: dict[int, int
         new_ids[int(row["id"])] = audit.append(
             db, row["kind"], row["operator"], at=row["time"], **fields
         )
-    return len(new_ids)
+        appended += 1
+    return appended
