@@ -15,7 +15,7 @@ import numpy as np
 from model.errors import ImageError
 from model.quality import QualityReport, check_quality
 from sigverify_gui.services.captures import Capture
-from sigverify_gui.ui.palette import status_text_colour
+from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import QFrame, QGridLayout, QLabel, Qt
 from sigverify_gui.ui.signature_view import (
     SharedScale,
@@ -138,7 +138,7 @@ class CapturePreview(QFrame):
             self.canvas_view.set_image(None, placeholder="No signature found")
         status = "ok" if inspected.ok else "problem"
         self.verdict.setText(f"{STATUS_STYLES[status][1]} {inspected.verdict()}")
-        self.verdict.setStyleSheet(f"color: {status_text_colour(status)};")
+        self.verdict.setStyleSheet(status_style(status))
         self.reasons.setText(
             "<ul style='margin: 0'>" + "".join(f"<li>{r}</li>" for r in inspected.reasons) + "</ul>"
             if inspected.reasons

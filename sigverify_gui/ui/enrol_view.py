@@ -20,6 +20,7 @@ from sigverify_gui.store import records
 from sigverify_gui.ui import enrol_folder, errors
 from sigverify_gui.ui.capture_panel import CapturePanel
 from sigverify_gui.ui.capture_preview import InspectedCapture
+from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import (
     QFormLayout,
     QGroupBox,
@@ -33,9 +34,6 @@ from sigverify_gui.ui.qt import (
 )
 from sigverify_gui.ui.thumbnail_strip import ThumbnailStrip
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
-
-OK_STYLE = "color: #007A5A;"
-PROBLEM_STYLE = "color: #C0392B;"
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,6 @@ class EnrolmentView(QWidget):
         self.number_edit.setAccessibleName("Customer number")
         self.number_edit.setPlaceholderText("account or customer number")
         self.number_problem = QLabel()  # said while typing, not after checking signatures
-        self.number_problem.setStyleSheet(PROBLEM_STYLE)
         self.number_problem.setWordWrap(True)
         self.number_problem.setAccessibleName("Customer number problem")
         self.number_problem.setVisible(False)
@@ -240,6 +237,7 @@ class EnrolmentView(QWidget):
         if self.customer_id is None and has_number and not self.saved:
             problem = new_number_problem(self.context.store.db, typed)
         self.number_problem.setText(problem)
+        self.number_problem.setStyleSheet(status_style("problem"))  # in the theme in use
         self.number_problem.setVisible(bool(problem))
         busy = self._busy()
         ready = n > 0 and not bad and has_number and not problem and not self.saved and not busy
@@ -339,7 +337,7 @@ class EnrolmentView(QWidget):
         if scores:
             lines.append("Each score is that signature against the others (higher is more alike).")
         lines += list(result.warnings)
-        self.result_label.setStyleSheet(OK_STYLE)
+        self.result_label.setStyleSheet(status_style("ok"))
         self.result_label.setText("\n".join(lines))
         self.context.notify_store_changed()
         self._show_customer(records.get_customer(self.context.store.db, result.customer_id))
@@ -360,7 +358,7 @@ class EnrolmentView(QWidget):
                     else f"Does not match the others: score {outlier.score:.2f}"
                 )
                 self.strip.set_status(key, "problem", caption, why)
-        self.result_label.setStyleSheet(PROBLEM_STYLE)
+        self.result_label.setStyleSheet(status_style("problem"))
         self.result_label.setText(str(err))
         self.force_button.setVisible(True)
 
@@ -391,7 +389,7 @@ class EnrolmentView(QWidget):
 
     def _folder_done(self, report) -> None:
         # Also after a cancel: the writers enrolled before it are in the store.
-        self.result_label.setStyleSheet(PROBLEM_STYLE if report.failed else "")
+        self.result_label.setStyleSheet(status_style("problem") if report.failed else "")
         self.result_label.setText(enrol_folder.summary(report))
         self.context.notify_store_changed()
         enrol_folder.show_summary(self, report)

@@ -17,7 +17,7 @@ from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.history_query import HistoryFilter, filter_rows, with_local_days, write_csv
 from sigverify_gui.ui.history_table import COLUMNS, AuditTableModel
-from sigverify_gui.ui.palette import status_text_colour
+from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -261,7 +261,7 @@ class HistoryView(QWidget):
         if report.ok:
             self._show_integrity(
                 f"✓ Integrity: intact ({report.rows_checked} rows checked)",
-                f"color: {status_text_colour('ok')}; font-weight: bold;",
+                status_style("ok", bold=True),
             )
             # for IT, who keep the head elsewhere (`sigverify audit verify --anchor`)
             self.integrity.setToolTip(f"Head of the chain: {report.head}" if report.head else "")
@@ -269,7 +269,7 @@ class HistoryView(QWidget):
             self._show_integrity(
                 f"✗ Integrity: BROKEN at row {report.broken_at}: {report.problem}. "
                 "Tell IT; keep a copy of the store.",
-                f"color: {status_text_colour('problem')}; font-weight: bold;",
+                status_style("problem", bold=True),
             )
         self._keep_integrity_current()  # rows read while the check ran
         self.integrity_checked.emit(report)

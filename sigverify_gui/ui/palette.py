@@ -73,3 +73,8 @@ def status_text_colour(status: str) -> str:
     """The colour for text of `status` ("ok" or "problem") in the theme in use."""
     light, dark = _STATUS_TEXT[status]
     return dark if is_dark() else light
+
+
+def status_style(status: str, bold: bool = False) -> str:
+    """A style sheet for status text ("ok" or "problem") in the theme in use."""
+    return f"color: {status_text_colour(status)};" + (" font-weight: bold;" if bold else "")

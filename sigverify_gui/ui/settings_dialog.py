@@ -12,7 +12,7 @@ from typing import Any
 from model.errors import SigverifyError
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
-from sigverify_gui.ui.palette import status_text_colour
+from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import (
     QComboBox,
     QDialog,
@@ -120,7 +120,7 @@ class SettingsDialog(QDialog):
 
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(f"color: {status_text_colour('problem')}; font-weight: bold;")
+        self.problem.setStyleSheet(status_style("problem", bold=True))
         self.problem.setAccessibleName("Problem with the settings")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

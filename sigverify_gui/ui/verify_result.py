@@ -18,7 +18,7 @@ from sigverify_gui.services.verify import VerificationResult
 from sigverify_gui.ui.capture_preview import InspectedCapture
 from sigverify_gui.ui.compare_overlay import CompareOverlay
 from sigverify_gui.ui.customer_panel import reference_numbers
-from sigverify_gui.ui.palette import status_text_colour
+from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import (
     QButtonGroup,
     QGridLayout,
@@ -171,8 +171,7 @@ class DecisionPanel(QGroupBox):
         if needs_reason:
             self.reason.setPlaceholderText("Required: why you decide otherwise")
             self.hint.setText(override_hint(self.system_decision, chosen))
-            problem = f"color: {status_text_colour('problem')};"
-            self.hint.setStyleSheet("" if has_reason else problem)
+            self.hint.setStyleSheet("" if has_reason else status_style("problem"))
         else:
             self.reason.setPlaceholderText("Optional")
             self.hint.clear()

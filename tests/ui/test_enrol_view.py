@@ -209,6 +209,19 @@ def test_an_enrolled_number_or_its_other_case_is_flagged_while_typing(
     assert not view.number_problem.isVisible() and view.save_button.isEnabled()
 
 
+def test_problems_are_shown_in_the_colours_of_the_theme_in_use(qtbot, view, context, fake_verifier):
+    from sigverify_gui.ui.palette import apply_theme, status_text_colour
+
+    enrol_customer(context.store, fake_verifier, "C-400", render_signatures(34, 3))
+    apply_theme("dark")  # the light theme's red is too dark to read on a dark window
+    try:
+        qtbot.keyClicks(view.number_edit, "C-400")
+        assert status_text_colour("problem") in view.number_problem.styleSheet()
+        assert status_text_colour("problem") != "#C0392B"
+    finally:
+        apply_theme("light")
+
+
 def test_a_number_enrolled_elsewhere_meanwhile_is_refused_on_saving(
     qtbot, view, context, fake_verifier, tmp_path, dialogs
 ):
