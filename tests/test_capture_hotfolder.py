@@ -367,3 +367,26 @@ def test_newest_first_waits_for_a_newer_scan_still_being_written(tmp_path):
     assert _name(hot.wait_for_next(timeout=5)) == "fresh.png"
     writer.join()
     assert _name(hot.wait_for_next(timeout=3)) == "leftover2.png"
+
+
+def test_recent_is_judged_on_the_clock_of_the_share_that_dates_the_files(tmp_path, monkeypatch):
+    from sigverify_gui.services.capture import hotfolder
+
+    assert hotfolder.share_clock_offset(tmp_path) == 0.0  # one machine, one clock
+    assert list(tmp_path.iterdir()) == []  # the probe is gone
+    # A file server 20 minutes behind this computer: a scan saved 4 minutes ago reads
+    # 24 minutes old on our clock, and would be left alone as a leftover.
+    monkeypatch.setattr(hotfolder, "share_clock_offset", lambda folder: -20 * 60.0)
+    _write_aged(tmp_path / "fresh.png", encode_png(_image(50)), 24 * 60)
+    _write_aged(tmp_path / "leftover.png", encode_png(_image(51)), 40 * 60)
+    hot = HotFolder(
+        tmp_path, settle_seconds=0.1, poll_interval=POLL, newest_first=True, max_age_seconds=600
+    )
+    assert _name(hot.wait_for_next(timeout=3)) == "fresh.png"
+    assert hot.left_alone() == 1
+
+
+def test_a_folder_that_cannot_be_written_is_taken_at_our_clock(tmp_path):
+    from sigverify_gui.services.capture.hotfolder import share_clock_offset
+
+    assert share_clock_offset(tmp_path / "missing") == 0.0

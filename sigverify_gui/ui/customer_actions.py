@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sigverify_gui.services.errors import ConsistencyError
 from sigverify_gui.services.typed_text import MAX_REASON_LENGTH
+from sigverify_gui.store import records
 from sigverify_gui.ui.capture_sources import FILE_FILTER
 from sigverify_gui.ui.qt import (
     QDialog,
@@ -184,10 +185,11 @@ class ReferenceActions:
         cid = self._customer_id
         if cid is None:
             return
+        who = self._who(cid)
         if self._status == "closed":
             self._ask_reason(
                 "Reopen the account",
-                f"Supervisor action: reopen the account of customer {cid}? Their "
+                f"Supervisor action: reopen the account of {who}? Their "
                 "signatures will be verified again against their references.",
                 "Reopen account",
                 lambda reason: self._set_account(cid, reason, close=False),
@@ -195,12 +197,17 @@ class ReferenceActions:
             return
         self._ask_reason(
             "Close the account",
-            f"Supervisor action: close the account of customer {cid}?\n\nTheir signatures "
+            f"Supervisor action: close the account of {who}?\n\nTheir signatures "
             "will no longer be verified. The customer, their references and the audit "
             "trail stay on record; the account can be reopened.",
             "Close account",
             lambda reason: self._set_account(cid, reason, close=True),
         )
+
+    def _who(self, cid: str) -> str:
+        """The customer as a supervisor recognises them: number and name."""
+        customer = records.get_customer(self._store.db, cid)
+        return f"customer {cid}" + (f" ({customer.name})" if customer and customer.name else "")
 
     def _set_account(self, cid: str, reason: str, *, close: bool) -> None:
         from sigverify_gui.services.accounts import close_account, reopen_account

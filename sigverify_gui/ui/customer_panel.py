@@ -144,7 +144,8 @@ class CustomerPanel(ReferenceActions, QWidget):
         closed = customer is not None and customer.status == "closed"
         why_not = unverifiable(customer) if customer else None
         self.verify_button.setEnabled(customer is not None and why_not is None)
-        self.enrol_button.setEnabled(customer is not None)
+        # a closed account keeps its references as they were (the services refuse more)
+        self.enrol_button.setEnabled(customer is not None and not closed)
         # With nobody selected the (disabled) button keeps the usual wording.
         self.account_button.setText("Re&open account…" if closed else "C&lose account…")
         self.account_button.setAccessibleName(

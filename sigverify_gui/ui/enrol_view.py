@@ -89,6 +89,7 @@ class EnrolmentView(QWidget):
         self.strip = ThumbnailStrip()
         self.strip.setAccessibleName("Signatures to enrol")
         self.count_label = QLabel()
+        self.count_label.setWordWrap(True)  # at 1024 px its longest text pushed Save off
         self.remove_button = QPushButton("&Remove capture")
         self.clear_button = QPushButton("Start a&gain")
         self.save_button = QPushButton("Chec&k and save")
@@ -147,8 +148,8 @@ class EnrolmentView(QWidget):
         unsaved = 0 if same or self.saved or self._busy() else len(self.captures)
         previous = self.customer_id or "the new customer"
         self._show_customer(customer)
-        if unsaved:
-            self._clear_strip()
+        if unsaved or (self.saved and not same and not self._busy()):
+            self._clear_strip()  # saved ones are the previous customer's: off the page too
         if not same:  # a result shown is about the previous customer
             self._forget_result()
         if unsaved:
@@ -325,7 +326,7 @@ class EnrolmentView(QWidget):
                 continue
             source = self.captures[key].source
             score = scores.get(i)
-            caption = f"{source} · {score.score:.2f}" if score else source
+            caption = f"{source} · {score.score:.3f}" if score else source
             status = "warning" if score and score.outlier else "ok"
             self.strip.set_status(key, status, caption, f"Saved. {caption}")
         self.saved = True
@@ -351,11 +352,11 @@ class EnrolmentView(QWidget):
         for outlier in err.outliers:
             if outlier.index < len(keys) and keys[outlier.index] in self.captures:
                 key = keys[outlier.index]
-                caption = f"{self.captures[key].source} · {outlier.score:.2f}"
+                caption = f"{self.captures[key].source} · {outlier.score:.3f}"
                 why = (
                     "In a group apart from the others, as if another person had signed"
                     if outlier.apart
-                    else f"Does not match the others: score {outlier.score:.2f}"
+                    else f"Does not match the others: score {outlier.score:.3f}"
                 )
                 self.strip.set_status(key, "problem", caption, why)
         self.result_label.setStyleSheet(status_style("problem"))

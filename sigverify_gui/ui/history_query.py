@@ -8,6 +8,7 @@ and the times shown are local.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -108,15 +109,40 @@ def event_name(kind: str) -> str:
 
 
 def outcome(row: dict[str, Any]) -> str:
-    """One phrase for the table: what the system and the teller decided."""
+    """One phrase for the table: what the system and the teller decided, what a change
+    of thresholds changed, and the reason given for a change (an auditor's question)."""
     parts = []
     if row.get("system_decision"):
         parts.append(f"system: {row['system_decision']}")
     if row.get("teller_decision"):
         parts.append(f"teller: {row['teller_decision']}")
-    if row.get("override_reason"):
-        parts.append(f"reason: {row['override_reason']}")
+    detail = _detail(row)
+    if row.get("kind") == "thresholds_changed":
+        parts.append(_thresholds_change(row, detail.get("was") or {}))
+    reason = row.get("override_reason") or detail.get("reason")
+    if reason:
+        parts.append(f"reason: {reason}")
     return ", ".join(parts)
+
+
+def _detail(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        detail = json.loads(row.get("detail") or "{}")
+    except (TypeError, ValueError):  # an imported row of an older kind: show what is there
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
+def _thresholds_change(row: dict[str, Any], was: dict[str, Any]) -> str:
+    if row.get("t_accept") is None:
+        return "back to the model's own"
+
+    def moved(name: str, key: str) -> str:
+        old = was.get(key)
+        before = f"{old:.3f} → " if isinstance(old, int | float) else ""
+        return f"{name} {before}{row[key]:.3f}"
+
+    return f"{moved('accept', 't_accept')}, {moved('reject', 't_reject')}"
 
 
 def _cell(value: Any) -> str:

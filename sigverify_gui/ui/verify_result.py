@@ -20,12 +20,15 @@ from sigverify_gui.ui.compare_overlay import CompareOverlay
 from sigverify_gui.ui.customer_panel import reference_numbers
 from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import (
+    QApplication,
     QButtonGroup,
+    QEvent,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPalette,
     QPushButton,
     QRect,
     QSplitter,
@@ -127,13 +130,6 @@ class DecisionPanel(QGroupBox):
         layout.addLayout(row)
         layout.addLayout(reason_row)
         layout.addLayout(messages)
-        # Fusion draws a checked button barely sunken: the decision about to be recorded
-        # must be plain to see, in the theme's selection colours.
-        self.setStyleSheet(
-            "QPushButton:checked { background: palette(highlight); "
-            "color: palette(highlighted-text); font-weight: bold; "
-            "border: 1px solid palette(shadow); border-radius: 3px; padding: 4px 8px; }"
-        )
         self.group.buttonClicked.connect(self._update)
         self.reason.textChanged.connect(self._update)
         self.reason.returnPressed.connect(self._request)
@@ -163,7 +159,32 @@ class DecisionPanel(QGroupBox):
         chosen = self.chosen()
         return chosen is not None and chosen != self.system_decision
 
+    def _mark_chosen(self) -> None:
+        """Fusion draws a checked button barely sunken: the decision about to be recorded
+        is drawn in the theme's selection colours instead, and bold. Through palettes
+        that set those two roles only, not a style sheet: a widget with a style sheet
+        no longer follows the application's palette, and the panel stayed light on the
+        dark theme."""
+        app = QApplication.instance().palette()
+        for button in self.buttons.values():
+            marked = QPalette()  # no role set: everything inherited, as any button
+            if button.isChecked():
+                marked.setColor(QPalette.ColorRole.Button, app.color(QPalette.ColorRole.Highlight))
+                marked.setColor(
+                    QPalette.ColorRole.ButtonText, app.color(QPalette.ColorRole.HighlightedText)
+                )
+            button.setPalette(marked)
+            font = button.font()
+            font.setBold(button.isChecked())
+            button.setFont(font)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:  # the theme was switched
+            self._update()
+
     def _update(self, *_args) -> None:
+        self._mark_chosen()
         chosen = self.chosen()
         needs_reason = self.overrides()
         has_reason = bool(self.reason.text().strip())
@@ -295,9 +316,9 @@ class ResultPage(QWidget):
         self.strip.clear()
         numbers = reference_numbers(r.reference_id for r in outcome.references)
         for i, ref in enumerate(outcome.references):
-            caption = f"#{numbers[ref.reference_id]} · {ref.score:.2f}"
+            caption = f"#{numbers[ref.reference_id]} · {ref.score:.3f}"
             tooltip = (
-                f"Reference #{numbers[ref.reference_id]}: match {ref.score:.2f} against this "
+                f"Reference #{numbers[ref.reference_id]}: match {ref.score:.3f} against this "
                 f"reference alone (database id {ref.reference_id})"
             )
             self.strip.add(ref.reference_id, ref.gray, caption, tooltip)
@@ -327,7 +348,7 @@ class ResultPage(QWidget):
             f"{q.source}",
             f"Reference #{self.reference_number(ref.reference_id)}{closest}, "
             f"captured {ref.captured_at[:10]}, "
-            f"match {ref.score:.2f} against it alone",
+            f"match {ref.score:.3f} against it alone",
         )
         if q.canvas is not None:
             self.overlay.set_canvases(q.canvas, ref.canvas)

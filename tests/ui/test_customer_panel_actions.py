@@ -22,7 +22,7 @@ def sigs(tmp_path):
 
 @pytest.fixture
 def panel(qtbot, context, fake_verifier, sigs):
-    enrol_customer(context.store, fake_verifier, "1001", sigs[2][:4], operator="t1")
+    enrol_customer(context.store, fake_verifier, "1001", sigs[2][:4], name="Anna", operator="t1")
     p = CustomerPanel(context.store, context=context)
     qtbot.addWidget(p)
     p.set_customer("1001")
@@ -131,14 +131,14 @@ def test_close_and_reopen_account(qtbot, panel, context):
     assert panel.verify_button.isEnabled()
     with qtbot.waitSignal(context.store_changed, timeout=10_000):
         panel.account_button.click()
-        assert "Supervisor action" in panel.dialog.text.text()
+        assert "the account of customer 1001 (Anna)?" in panel.dialog.text.text()
         confirm(qtbot, panel, "customer left")
     wait_idle(qtbot, panel)
     assert records.get_customer(context.store.db, "1001").status == "closed"
     row = last_audit(context)
     assert row["kind"] == "account_closed" and row["customer_id"] == "1001"
     assert json.loads(row["detail"])["reason"] == "customer left"
-    assert not panel.verify_button.isEnabled()
+    assert not panel.verify_button.isEnabled() and not panel.enrol_button.isEnabled()
     assert "closed" in panel.details.text() and panel.account_button.text() == "Re&open account…"
 
     with qtbot.waitSignal(context.store_changed, timeout=10_000):
@@ -147,7 +147,7 @@ def test_close_and_reopen_account(qtbot, panel, context):
     wait_idle(qtbot, panel)
     assert records.get_customer(context.store.db, "1001").status == "active"
     assert last_audit(context)["kind"] == "account_reopened"
-    assert panel.verify_button.isEnabled()
+    assert panel.verify_button.isEnabled() and panel.enrol_button.isEnabled()
     panel.set_customer(None)  # nobody selected: nothing to reopen
     assert panel.account_button.text() == "C&lose account…"
     assert not panel.account_button.isEnabled()

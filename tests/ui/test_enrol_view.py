@@ -72,6 +72,10 @@ def test_new_customer_from_files_is_checked_and_saved(qtbot, view, context, tmp_
     assert view.saved and not view.save_button.isEnabled()
     view.set_customer("C-100")  # the main window selects whoever was just enrolled
     assert "Saved 4" in view.result_label.text() and view.number_edit.isReadOnly()
+    view.set_customer(None)  # New customer: C-100's saved signatures leave the page
+    assert view.strip.count() == 0 and view.captures == {} and not view.saved
+    qtbot.keyClicks(view.number_edit, "C-100")
+    assert "already enrolled" in view.number_problem.text()  # said at once, as ever
 
 
 def test_bad_file_gives_a_readable_dialog_and_changes_nothing(

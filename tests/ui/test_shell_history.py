@@ -15,6 +15,7 @@ from sigverify_gui.ui.history_query import (
     event_name,
     filter_rows,
     local_time,
+    outcome,
     with_local_days,
     write_csv,
 )
@@ -260,3 +261,18 @@ def test_the_table_makes_each_cell_from_its_row(view):
 def test_rows_read_for_the_view_carry_their_local_date(rows):
     for row in with_local_days(rows):
         assert row["local_day"] == local_time(row["time"]).date()
+
+
+def test_the_table_says_what_a_change_changed_and_why(store):
+    import json
+
+    with store.write() as db:
+        audit.append(db, "thresholds_changed", "it", t_accept=0.6, t_reject=0.3,
+                     detail=json.dumps({"was": {"t_accept": 0.92, "t_reject": 0.486}}))  # fmt: skip
+        audit.append(db, "thresholds_changed", "it", detail=json.dumps({"was": {}}))
+        audit.append(db, "account_closed", "ann", customer_id="C1",
+                     detail=json.dumps({"reason": "moved abroad", "status": "closed"}))  # fmt: skip
+    changed, reset, closed = reversed(audit.list_rows(store.db))
+    assert outcome(changed) == "accept 0.920 → 0.600, reject 0.486 → 0.300"
+    assert outcome(reset) == "back to the model's own"
+    assert outcome(closed) == "reason: moved abroad"

@@ -5,6 +5,7 @@ the gauge and the decision buttons in view; the decision controls stay put when 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sigverify_gui.services.enrol import enrol_customer
@@ -186,3 +187,26 @@ def test_each_alt_letter_does_one_thing_on_the_result_page(qtbot, window, tmp_pa
     bring_in_and_verify(qtbot, window, tmp_path)
     letters = alt_letters(window)
     assert not sorted({x for x in letters if letters.count(x) > 1}), letters
+
+
+def test_the_enrol_page_keeps_its_buttons_in_view_with_a_capture_refused(
+    qtbot, context, new_window, tmp_path
+):
+    from model.imageio import encode_png
+    from sigverify_gui.ui.main_window import ENROL_TAB
+
+    window = new_window()
+    window.show()
+    window.resize(1024, 708)
+    window.show_tab(ENROL_TAB)
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(encode_png(np.full((200, 500), 245, np.uint8)))  # marked ✗
+    view = window.enrolment
+    task = view.panel.add_files([*write_signatures(tmp_path, 38, 2), blank])
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: "Remove the 1 marked" in view.count_label.text(), timeout=3000)
+    qtbot.wait(200)  # the page's layout follows the new text through posted events
+    viewport = window.tabs.widget(ENROL_TAB).viewport()
+    assert fully_visible(view.save_button, viewport)
+    assert not window.tabs.widget(ENROL_TAB).horizontalScrollBar().isVisible()

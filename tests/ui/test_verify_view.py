@@ -82,9 +82,9 @@ def test_verify_then_override_requires_a_reason_and_is_audited(qtbot, view, cont
     # each reference captioned with the match score it gives alone, the closest first
     assert page.strip.keys() == [rid for rid, _ in result.reference_scores]
     for rid, alone in result.reference_scores:
-        assert f"· {alone:.2f}" in page.strip.caption(rid)
+        assert f"· {alone:.3f}" in page.strip.caption(rid)
     closest_alone = dict(result.reference_scores)[result.closest_reference_id]
-    assert f"match {closest_alone:.2f} against it alone" in page.pair.right_caption.text()
+    assert f"match {closest_alone:.3f} against it alone" in page.pair.right_caption.text()
     assert page.overlay.displayed_image() is not None and page.overlay.alignment is not None
 
     panel = page.decision

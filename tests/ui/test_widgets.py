@@ -267,13 +267,19 @@ def _mean_colour(widget) -> tuple[float, float, float]:
     return tuple(rows.reshape(image.height(), image.width(), 3).mean(axis=(0, 1)))
 
 
-def test_the_chosen_decision_stands_out(qtbot):
+@pytest.fixture
+def decision_panel(qtbot):
     from sigverify_gui.ui.verify_result import DecisionPanel
 
     panel = DecisionPanel()
     qtbot.addWidget(panel)
     panel.resize(600, 160)
     panel.show()
+    return panel
+
+
+def test_the_chosen_decision_stands_out(decision_panel):
+    panel = decision_panel
     panel.reset("refer")
     before = {d: _mean_colour(b) for d, b in panel.buttons.items()}
     panel.choose("reject")
@@ -281,3 +287,20 @@ def test_the_chosen_decision_stands_out(qtbot):
     changed = {d: np.abs(np.subtract(before[d], after[d])).max() for d in before}
     assert changed["reject"] > 40, changed  # filled in the selection colour
     assert changed["accept"] < 2 and changed["refer"] < 2
+
+
+def test_the_decision_panel_follows_a_switch_to_the_dark_theme(qtbot, decision_panel):
+    from sigverify_gui.ui.palette import apply_theme
+
+    panel = decision_panel
+    panel.reset("accept")
+    try:
+        apply_theme("dark")
+        qtbot.wait(20)  # the palette change reaches the widgets as events
+        panel.choose("reject")
+        unchosen = _mean_colour(panel.buttons["accept"])
+        chosen = _mean_colour(panel.buttons["reject"])
+        assert max(unchosen) < 110, unchosen  # a dark button on the dark window
+        assert max(abs(a - b) for a, b in zip(unchosen, chosen, strict=True)) > 40
+    finally:
+        apply_theme("light")

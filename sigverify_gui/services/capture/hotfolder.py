@@ -19,6 +19,7 @@ files not taken. A capture's `source` names the file and when it was saved.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -77,11 +78,38 @@ class _Pending:
     def order(self) -> tuple[int, str]:
         return (self.key.mtime_ns, self.key.name)
 
-    def age(self, now: float) -> float:
-        """Seconds since it arrived, as far as can be told: since its modification time,
-        or since the last look that did not see it when that is later (a file copied in
-        keeps its old time; one seen arriving is new whatever the share's clock says)."""
-        return now - max(self.key.mtime_ns / 1e9, self.arrived_after or 0.0)
+    def age(self, now: float, clock_offset: float = 0.0) -> float:
+        """Seconds since it arrived, as far as can be told: since its modification time
+        (on the share's clock, `clock_offset` ahead of ours), or since the last look that
+        did not see it when that is later (a file copied in keeps its old time; one seen
+        arriving is new whatever the share's clock says)."""
+        modified = self.key.mtime_ns / 1e9 - clock_offset
+        return now - max(modified, self.arrived_after or 0.0)
+
+
+def share_clock_offset(folder: Path) -> float:
+    """Seconds by which the clock that dates files in `folder` is ahead of this
+    computer's: that of the file server (or the scanner) writing there. Measured by
+    creating and removing a hidden file; 0 when the folder cannot be written.
+
+    "Saved in the last 10 minutes" must be judged on that clock: a server 15 minutes
+    behind would hide every fresh scan at the first look, one 15 minutes ahead offer
+    leftovers as fresh.
+    """
+    probe = folder / f".sigverify-clock-{os.getpid()}-{threading.get_ident()}"
+    try:
+        before = time.time()
+        probe.write_bytes(b"")
+        after = time.time()
+        written = probe.stat().st_mtime
+    except OSError:
+        return 0.0
+    finally:
+        with contextlib.suppress(OSError):  # the share went away: nothing to clean
+            probe.unlink(missing_ok=True)
+    offset = written - (before + after) / 2
+    # Within a few seconds is one clock (file times are coarse, 2 s on some shares).
+    return offset if abs(offset) > 5.0 else 0.0
 
 
 class HotFolder:
@@ -137,6 +165,7 @@ class HotFolder:
         self._present: set[str] = set()
         self._listed: list[FileKey] = []
         self._last_look: float | None = None  # wall time of the last listing
+        self._clock_offset: float | None = None  # the share's clock (`share_clock_offset`)
         if skip_existing:
             self.record.add(self._list(), self._present)
 
@@ -217,7 +246,12 @@ class HotFolder:
     def _is_recent(self, pending: _Pending) -> bool:
         if self.max_age_seconds is None:
             return True
-        return pending.age(self._last_look or time.time()) <= self.max_age_seconds
+        if self._clock_offset is None:  # measured once, when first needed
+            self._clock_offset = share_clock_offset(self.folder)
+            if self._clock_offset:
+                log.info("scan folder clock is %+.0f s from this computer's", self._clock_offset)
+        now = self._last_look or time.time()
+        return pending.age(now, self._clock_offset) <= self.max_age_seconds
 
     # --- one pass over the folder -----------------------------------------------------
     def _list(self) -> list[FileKey]:
