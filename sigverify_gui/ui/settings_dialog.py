@@ -74,6 +74,7 @@ class SettingsDialog(QDialog):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self._looked_at = None  # loosened thresholds already warned about (`accept_changes`)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.setMinimumWidth(560)
@@ -212,13 +213,34 @@ class SettingsDialog(QDialog):
         """Validate everything, then apply; on a problem show it here and stay open."""
         settings = self.edited_settings()
         try:
+            thresholds = self._edited_thresholds()
+            if self._needs_second_look(thresholds):
+                return False
             # One call, so that a store that fails to open leaves nothing half applied.
-            self.context.apply_settings(settings, thresholds=self._edited_thresholds())
+            self.context.apply_settings(settings, thresholds=thresholds)
         except SigverifyError as err:
             self.problem.setText(str(err))
             return False
         self.problem.clear()
         self.accept()
+        return True
+
+    def _needs_second_look(self, thresholds) -> bool:
+        """An accept threshold below the model's own accepts, unseen, signatures the
+        model would refer, on every workstation using this store: said here first, and
+        applied when OK is pressed again on the same values."""
+        verifier = self.context.verifier
+        if thresholds is None or thresholds[0] is None or verifier is None:
+            return False
+        model_accept = round(verifier.t_accept, 3)
+        if thresholds[0] >= model_accept or self._looked_at == thresholds:
+            return False
+        self._looked_at = thresholds
+        self.problem.setText(
+            f"Accepting at {thresholds[0]:.3f}, below the model's {model_accept:.3f}, "
+            "accepts without a look signatures the model would refer to a person, on "
+            "every workstation using this store. Press OK again to apply it."
+        )
         return True
 
     def _edited_thresholds(self) -> tuple[float | None, float | None] | None:

@@ -24,11 +24,13 @@ from sigverify_gui.ui.qt import (
     QHBoxLayout,
     QKeySequence,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QShortcut,
     QSizePolicy,
     QStackedWidget,
+    Qt,
     QTimer,
     QVBoxLayout,
     QWidget,
@@ -93,6 +95,7 @@ class VerificationView(QWidget):
         self.task: BackgroundTask | None = None
         self.waiting_for_model = False  # Verify pressed, the model still loading
         self.decision_recorded = False
+        self.leave_box: QMessageBox | None = None  # "move on without a decision?"
         self._result_heading = ""  # the result page's heading, before any notice
         # The store the shown result was written to: the teller's decision belongs
         # there, whatever store is open when it is recorded.
@@ -139,7 +142,7 @@ class VerificationView(QWidget):
             QShortcut(QKeySequence(keys), capture_page).activated.connect(self.verify)
         self.panel.captured.connect(self._on_captured)
         self.verify_button.clicked.connect(self.verify)
-        self.result_page.next_requested.connect(self.next_signature)
+        self.result_page.next_requested.connect(self.ask_next_signature)
         self.result_page.decision.record_requested.connect(self.record_decision)
         # A model that failed to load drops the waiting Verify (the error is shown
         # by the context); the button comes back for another try.
@@ -355,6 +358,35 @@ class VerificationView(QWidget):
         decision could only be recorded there, so the page starts again."""
         self.result_store = None
         self.next_signature()
+
+    def ask_next_signature(self) -> None:
+        """Next signature; before a decision is recorded, only once the teller says so:
+        a verification left undecided reads in History with the system's decision alone,
+        and moving on used to drop the pending decision without a word."""
+        if self.decision_recorded or self.task is not None:
+            self.next_signature()
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "No decision recorded",
+            "You have not recorded a decision for this signature. The verification stays "
+            "in the audit trail with the system's decision alone.\n\nMove on without "
+            "recording one?",
+            parent=self,
+        )
+        move_on = box.addButton("&Move on", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton("&Stay and decide", QMessageBox.ButtonRole.RejectRole))
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _code: self._left_box(box, box.clickedButton() is move_on))
+        self.leave_box = box
+        box.open()
+
+    def _left_box(self, box: QMessageBox, move_on: bool) -> None:
+        if self.leave_box is box:
+            self.leave_box = None
+        if move_on and self.pages.currentIndex() == RESULT_PAGE:
+            self.next_signature()
 
     def next_signature(self) -> None:
         """Back to the capture page, empty, for the same customer."""

@@ -146,6 +146,19 @@ def test_without_torch_the_dialog_offers_no_graphics_card(qtbot, context, monkey
     assert [dialog.device.itemData(i) for i in range(dialog.device.count())] == ["auto", "cpu"]
 
 
+def test_accepting_below_the_models_threshold_needs_a_second_ok(qtbot, context):
+    model_accept = round(context.verifier.t_accept, 3)
+    dialog = _dialog(qtbot, context)
+    dialog.open()
+    dialog.accept_spin.setValue(model_accept - 0.1)
+    dialog.reject_spin.setValue(0.2)
+    assert dialog.accept_changes() is False  # said first, nothing written
+    assert "Press OK again" in dialog.problem.text() and dialog.isVisible()
+    assert context.thresholds().source == "model"
+    assert dialog.accept_changes() is True  # the same values, seen: applied
+    assert context.thresholds().t_accept == pytest.approx(model_accept - 0.1)
+
+
 def test_dialog_refuses_crossed_thresholds_and_stays_open(qtbot, context):
     dialog = _dialog(qtbot, context)
     dialog.open()

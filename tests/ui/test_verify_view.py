@@ -111,6 +111,27 @@ def test_verify_then_override_requires_a_reason_and_is_audited(qtbot, view, cont
     assert view.questioned is None and not view.verify_button.isEnabled()
 
 
+def move_on_without_a_decision(qtbot, view) -> None:
+    qtbot.mouseClick(view.result_page.next_button, Qt.MouseButton.LeftButton)
+    box = view.leave_box
+    assert box is not None and box.isVisible() and "not recorded a decision" in box.text()
+    move_on = next(b for b in box.buttons() if b.text() == "&Move on")
+    qtbot.mouseClick(move_on, Qt.MouseButton.LeftButton)
+    assert view.pages.currentIndex() == CAPTURE_PAGE
+
+
+def test_next_signature_before_a_decision_asks_first(qtbot, view, tmp_path):
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=4)
+    bring_in(qtbot, view, path)
+    verify(qtbot, view)
+    qtbot.mouseClick(view.result_page.next_button, Qt.MouseButton.LeftButton)
+    box = view.leave_box
+    assert box.defaultButton().text() == "&Stay and decide"
+    qtbot.mouseClick(box.defaultButton(), Qt.MouseButton.LeftButton)
+    assert view.pages.currentIndex() == RESULT_PAGE and view.leave_box is None
+    move_on_without_a_decision(qtbot, view)
+
+
 def test_a_black_and_white_capture_is_verified_with_a_caution(qtbot, view, tmp_path):
     from model.imageio import encode_png
 
@@ -122,7 +143,7 @@ def test_a_black_and_white_capture_is_verified_with_a_caution(qtbot, view, tmp_p
     verify(qtbot, view)
     caution = view.result_page.caution
     assert caution.isVisible() and "scanned in black and white" in caution.text()
-    qtbot.mouseClick(view.result_page.next_button, Qt.MouseButton.LeftButton)
+    move_on_without_a_decision(qtbot, view)
     (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=5)
     bring_in(qtbot, view, path)
     verify(qtbot, view)
