@@ -71,6 +71,27 @@ def test_where_no_index_file_can_be_made_the_store_is_read_as_it_stands(tmp_path
     assert [("immutable" in uri) for uri in tried] == [False, True]
 
 
+@pytest.mark.parametrize("why", ["busy", "rows in the log"])
+def test_a_store_being_written_is_never_read_as_it_stands(tmp_path, monkeypatch, why):
+    # Read without its write-ahead log, the trail would look cut short (a tampering
+    # alarm for `audit verify --anchor`) and an export or backup would be old.
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    real_connect = sqlite3.connect
+    failure = "database is locked" if why == "busy" else "unable to open database file"
+    if why == "rows in the log":
+        path.with_name("s.db-wal").write_bytes(b"\0" * 4096)
+
+    def refused(database, **options):
+        if "immutable" not in database:
+            raise sqlite3.OperationalError(failure)
+        return real_connect(database, **options)
+
+    monkeypatch.setattr(files.sqlite3, "connect", refused)
+    with pytest.raises(sqlite3.OperationalError, match="another program is writing it"):
+        files.connect_read_only(path)
+
+
 def test_a_read_only_store_in_use_elsewhere_shows_changes_still_in_its_wal(tmp_path, monkeypatch):
     path = tmp_path / "s.db"
     _store_with_customer(path)

@@ -156,6 +156,7 @@ def enrol_customer(
         if records.get_customer(db, cid) is not None:  # enrolled meanwhile elsewhere
             raise EnrolmentError(f"Customer {cid} is already enrolled.")
         refuse_case_variant(db, cid)
+        shared = _image_checks_again(db, store, cid, prepared, force)
         records.insert_customer(db, cid, name=name, notes=notes)
         ids = _insert_references(db, cid, prepared, embeddings, verifier.model_id)
         audit.append(
@@ -240,6 +241,7 @@ def add_references(
     saving(progress)
     with store.write() as db:
         _require_customer(store, cid)  # again: closed by another workstation meanwhile?
+        shared = _image_checks_again(db, store, cid, prepared, force)
         ids = _insert_references(db, cid, prepared, embeddings, verifier.model_id)
         audit.append(
             db,
@@ -250,6 +252,17 @@ def add_references(
             detail=_detail(ids, consistency, force, **_shared_detail(shared)),
         )
     return EnrolmentResult(cid, tuple(ids), consistency, _warnings(store, cid, shared), force)
+
+
+def _image_checks_again(
+    db, store: Store, cid: str, prepared, force: bool, exclude: int | None = None
+) -> tuple:
+    """The image checks once more, under the write lock: another workstation may have
+    enrolled the same scan meanwhile, as this customer's reference (a duplicate) or as
+    another customer's (one person passing as two, which needs a supervisor's force).
+    Both are indexed look-ups. Returns the shared images found, as `check_shared_images`."""
+    refuse_repeated_images(prepared, records.active_image_digests(db, cid, exclude=exclude))
+    return check_shared_images(store, cid, prepared, force)
 
 
 def replace_reference(
@@ -284,6 +297,7 @@ def replace_reference(
         if current is None or not current.active:
             raise UnknownReferenceError(f"Reference {reference_id} was retired meanwhile.")
         _require_customer(store, old.customer_id)
+        shared = _image_checks_again(db, store, old.customer_id, prepared, force, old.id)
         ids = _insert_references(db, old.customer_id, prepared, embeddings, verifier.model_id)
         records.deactivate_reference(db, reference_id, replaced_by=ids[0])
         audit.append(

@@ -18,6 +18,7 @@ __all__ = [
     "NoReferencesError",
     "OverrideReasonRequired",
     "QualityError",
+    "ReferencesChangedError",
     "StoreError",
     "TextError",
     "UnknownCustomerError",
@@ -39,6 +40,10 @@ class ClosedAccountError(SigverifyError):
 
 class NoReferencesError(SigverifyError):
     """The customer has no active reference signature to compare against."""
+
+
+class ReferencesChangedError(SigverifyError):
+    """The customer's references changed on another workstation during a comparison."""
 
 
 class EnrolmentError(SigverifyError):

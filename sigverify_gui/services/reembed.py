@@ -63,25 +63,43 @@ def reembed_stale(
         return 0  # nothing to say: a progress line of "0/0" only puzzles the teller
     log.info("re-embedding %d references for model %s", total, verifier.model_id)
     progress.update(0, total, "re-embedding references")
+    done = 0
     for start in range(0, total, BATCH):
-        ids = stale[start : start + BATCH]
-        canvases = []
-        for rid in ids:
-            image_png, _ = records.reference_images(store.db, rid)
+        batch = stale[start : start + BATCH]
+        ids, canvases = [], []
+        for rid in batch:
+            try:
+                image_png, _ = records.reference_images(store.db, rid)
+            except KeyError:  # deleted meanwhile by another workstation (import --replace)
+                continue
             try:
                 canvases.append(preprocess(gray_from_png(image_png)).canvas)
             except ImageError as err:
                 raise EnrolmentError(
                     f"Reference {rid} can no longer be read ({err}); replace it."
                 ) from err
-        embeddings = verifier.embed_canvases(canvases)
+            ids.append(rid)
+        embeddings = verifier.embed_canvases(canvases) if ids else []
         with store.write() as db:
-            made_by = records.embedding_models(db, ids)  # before they are overwritten
-            for rid, canvas, emb in zip(ids, canvases, embeddings, strict=True):
-                records.update_embedding(db, rid, canvas_to_png(canvas), emb, verifier.model_id)
-            _audit_batch(db, ids, made_by, customer_id, verifier.model_id, operator)
-        progress.update(start + len(ids), total, "re-embedding references")
-    return total
+            # Only those still stale: another workstation may have retired, replaced,
+            # deleted or re-embedded some while this one computed.
+            still = set(
+                records.stale_reference_ids(
+                    db, verifier.model_id, customer_id, verifier.embedding_dim
+                )
+            )
+            kept = [
+                (r, c, e) for r, c, e in zip(ids, canvases, embeddings, strict=True) if r in still
+            ]
+            if kept:
+                updated = [rid for rid, _, _ in kept]
+                made_by = records.embedding_models(db, updated)  # before they are overwritten
+                for rid, canvas, emb in kept:
+                    records.update_embedding(db, rid, canvas_to_png(canvas), emb, verifier.model_id)
+                _audit_batch(db, updated, made_by, customer_id, verifier.model_id, operator)
+                done += len(kept)
+        progress.update(start + len(batch), total, "re-embedding references")
+    return done
 
 
 def _audit_batch(db, ids, made_by: dict[int, str], customer_id, model_id: str, operator) -> None:

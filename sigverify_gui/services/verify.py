@@ -29,6 +29,7 @@ from sigverify_gui.services.errors import (
     DecisionError,
     NoReferencesError,
     OverrideReasonRequired,
+    ReferencesChangedError,
 )
 from sigverify_gui.services.reembed import reembed_stale
 from sigverify_gui.services.thresholds import Thresholds, thresholds_in_force
@@ -152,16 +153,27 @@ def verify_signature(
         raise
     ref_ids = [r.id for r in references]
     cautions = capture_cautions(prepared.quality, (r.quality for r in references))
-    thresholds = thresholds_in_force(store, verifier)
+    thresholds_in_force(store, verifier)  # (stamps a branch's old setting, outside the write)
     score = float(verifier.score(refs, query))
-    decision = verifier.decide(score, thresholds.t_accept, thresholds.t_reject)
     per_reference = verifier.reference_scores(refs, query)
     order = np.argsort(-per_reference, kind="stable")
     closest = ref_ids[int(order[0])]
     with store.write() as db:
-        # again under the write lock: an account closed (or references retired) by
-        # another workstation while this one compared must not get an "accept" after it
+        # Again under the write lock, what another workstation may have changed while
+        # this one compared: an account closed, references retired or replaced (they
+        # were an impostor's), thresholds tightened. The trail must never show an
+        # "accept" after any of those, reached on what they replaced.
         require_verifiable(store, cid)
+        now_active = [
+            r.id for r in records.references_of(db, cid) if r.model_id == verifier.model_id
+        ]
+        if sorted(now_active) != sorted(ref_ids):
+            raise ReferencesChangedError(
+                f"The references of customer {cid} were changed on another workstation "
+                "while this signature was compared; verify it again."
+            )
+        thresholds = thresholds_in_force(store, verifier)
+        decision = verifier.decide(score, thresholds.t_accept, thresholds.t_reject)
         verification_id = audit.append(
             db,
             "verification",

@@ -70,7 +70,9 @@ def connect_read_only(path: Path, **options) -> sqlite3.Connection:
     beside it. Plain mode=ro does that and sees a writer's commits; only where the
     folder refuses the -shm file (a read-only share or mount) is `immutable` used,
     which reads the file as it stands without -shm or locks, and is then right only
-    while no other program writes the store, as on such a share.
+    while no other program writes the store, as on such a share. So never when the
+    store is busy or its write-ahead log holds rows not yet in the file: read without
+    them, a trail would look cut short (a false tampering alarm) and an export old.
     """
     conn = None
     try:
@@ -80,6 +82,13 @@ def connect_read_only(path: Path, **options) -> sqlite3.Connection:
     except sqlite3.OperationalError as err:
         if conn is not None:
             conn.close()
+        wal = path.with_name(path.name + "-wal")
+        pending = wal.exists() and wal.stat().st_size > 0
+        if pending or "locked" in str(err) or "busy" in str(err):
+            raise sqlite3.OperationalError(
+                "another program is writing it and it cannot be read from here as it "
+                f"stands ({err}); try again in a moment, or with write access"
+            ) from err
         log.info("store %s read as immutable (%s)", path, err)
         return sqlite3.connect(read_only_uri(path, immutable=True), uri=True, **options)
 
