@@ -39,9 +39,12 @@ class HistoryFilter:
     customer: str = ""  # part of a customer number, any case; empty: everyone
     date_from: date | None = None  # local dates, inclusive
     date_to: date | None = None
-    decision: str = ""  # "", "accept", "refer", "reject" or "override"
+    # "", "accept", "refer", "reject", "override", or "undecided": verifications with
+    # no teller's decision recorded, the ones a supervisor follows up
+    decision: str = ""
 
-    def accepts(self, row: dict[str, Any]) -> bool:
+    def accepts(self, row: dict[str, Any], decided: frozenset[int] = frozenset()) -> bool:
+        """Whether `row` is shown; `decided`: the verifications a teller decided."""
         if (
             self.customer
             and self.customer.casefold() not in (row.get("customer_id") or "").casefold()
@@ -53,6 +56,8 @@ class HistoryFilter:
                 return False
             if self.date_to and day > self.date_to:
                 return False
+        if self.decision == "undecided":
+            return row.get("kind") == "verification" and row.get("id") not in decided
         if self.decision == "override":
             return bool(row.get("teller_decision")) and row.get("teller_decision") != row.get(
                 "system_decision"
@@ -71,7 +76,13 @@ def with_local_days(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def filter_rows(rows: Iterable[dict[str, Any]], flt: HistoryFilter) -> list[dict[str, Any]]:
-    return [row for row in rows if flt.accepts(row)]
+    rows = list(rows)
+    decided = frozenset()
+    if flt.decision == "undecided":  # from every row read, whatever else is filtered
+        decided = frozenset(
+            r["verification_id"] for r in rows if r.get("kind") == "teller_decision"
+        )
+    return [row for row in rows if flt.accepts(row, decided)]
 
 
 def local_time(stamp: str) -> datetime:

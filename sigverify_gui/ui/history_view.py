@@ -43,6 +43,7 @@ DECISION_CHOICES = (
     ("Referred", "refer"),
     ("Rejected", "reject"),
     ("Teller overrode the system", "override"),
+    ("No teller's decision recorded", "undecided"),
 )
 
 

@@ -67,6 +67,9 @@ def test_filters_by_customer_date_and_decision(rows):
     assert _ids(filter_rows(rows, HistoryFilter(decision="reject"))) == [5]
     assert _ids(filter_rows(rows, HistoryFilter(decision="refer"))) == [4, 5]
     assert _ids(filter_rows(rows, HistoryFilter(decision="override"))) == [5]
+    assert _ids(filter_rows(rows, HistoryFilter(decision="undecided"))) == []  # both decided
+    without_5 = [r for r in rows if r["id"] != 5]  # verification 4 left undecided
+    assert _ids(filter_rows(without_5, HistoryFilter(decision="undecided"))) == [4]
     assert _ids(filter_rows(rows, HistoryFilter(customer="C1", decision="reject"))) == []
 
 
