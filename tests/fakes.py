@@ -69,6 +69,15 @@ class FakeVerifier:
         n_in = self._grid[0] * self._grid[1] * _BINS
         self._projection = _projection(n_in, embedding_dim, seed)
         self.calls = {"embed": 0, "embed_canvases": 0, "score": 0}
+        # What another workstation does while this one computes: run once, during the
+        # next embedding (or, with `at_score`, the next scoring), then forgotten.
+        self.meanwhile = None
+        self.at_score = False
+
+    def _other_workstation(self, scoring: bool) -> None:
+        if self.meanwhile is not None and scoring == self.at_score:
+            action, self.meanwhile = self.meanwhile, None
+            action()
 
     # --- embeddings --------------------------------------------------------------------
     def embed(self, images: Sequence[np.ndarray | str | Path]) -> np.ndarray:
@@ -83,6 +92,7 @@ class FakeVerifier:
         return self.embed_canvases(canvases)
 
     def embed_canvases(self, canvases: Sequence[np.ndarray]) -> np.ndarray:
+        self._other_workstation(scoring=False)
         self.calls["embed_canvases"] += 1
         if len(canvases) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
@@ -128,6 +138,7 @@ class FakeVerifier:
         return 1.0 / (1.0 + np.exp(-self.slope * (raw - self.midpoint)))
 
     def score(self, refs: np.ndarray, query: np.ndarray) -> float:
+        self._other_workstation(scoring=True)
         return float(self.scores(refs, np.asarray(query)[None, :])[0])
 
     def shape_similarities(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:

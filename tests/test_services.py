@@ -485,24 +485,20 @@ def test_a_closed_account_keeps_its_references_as_they_were(enrolled, fake, sigs
     assert [r.id for r in records.references_of(enrolled.db, "A")][0] == first
 
 
-def test_an_account_closed_while_comparing_gets_no_verification_or_references(
-    enrolled, fake, sigs, monkeypatch
-):
+def test_an_account_closed_while_comparing_gets_no_verification_or_references(enrolled, fake, sigs):
     # Another workstation closes the account between the checks and the write.
-    real = fake.embed_canvases
-
-    def close_meanwhile(canvases):
+    def close_account():
         with enrolled.write() as db:
             records.set_customer_status(db, "A", "closed")
-        return real(canvases)
 
-    monkeypatch.setattr(fake, "embed_canvases", close_meanwhile)
+    fake.meanwhile = close_account
     before = len(audit.list_rows(enrolled.db))
     with pytest.raises(ClosedAccountError):
         verify.verify_signature(enrolled, fake, "A", sigs[ALICE][5])
     assert len(audit.list_rows(enrolled.db)) == before
     with enrolled.write() as db:
         records.set_customer_status(db, "A", "active")
+    fake.meanwhile = close_account  # and again while references are added
     with pytest.raises(EnrolmentError, match="closed"):
         enrol.add_references(enrolled, fake, "A", sigs[ALICE][5:6])
     assert records.get_customer(enrolled.db, "A").active_references == 5

@@ -1,6 +1,6 @@
 """Another workstation changing the store while this one computes: every service checks
 again, under the write lock, what its decision rests on (two workstations are played
-here by a fake verifier that lets the other one act in the middle of a comparison)."""
+here by the fake verifier's `meanwhile`, the other one acting mid-comparison)."""
 
 from __future__ import annotations
 
@@ -11,33 +11,6 @@ from sigverify_gui.services.errors import ConsistencyError, EnrolmentError, Refe
 from sigverify_gui.services.reembed import reembed_stale
 from sigverify_gui.store import audit, records
 from tests.fakes import FakeVerifier, render_signatures
-
-
-class MidwayVerifier(FakeVerifier):
-    """A fake verifier that runs `meanwhile` once, during its next embedding (or, with
-    `at_score`, its next scoring): what the other workstation did while this one
-    computed."""
-
-    meanwhile = None
-    at_score = False
-
-    def _other_workstation(self, scoring: bool) -> None:
-        if self.meanwhile is not None and scoring == self.at_score:
-            action, self.meanwhile = self.meanwhile, None
-            action()
-
-    def embed_canvases(self, canvases):
-        self._other_workstation(scoring=False)
-        return super().embed_canvases(canvases)
-
-    def score(self, refs, query):
-        self._other_workstation(scoring=True)
-        return super().score(refs, query)
-
-
-@pytest.fixture
-def fake():
-    return MidwayVerifier()
 
 
 @pytest.fixture
@@ -94,7 +67,7 @@ def test_re_embedding_skips_references_deleted_meanwhile(alice, tmp_path):
     store = alice
     enrol.enrol_customer(store, FakeVerifier(), "B", render_signatures(3, 3))
     exchange.export_zip(store, tmp_path / "b.zip")
-    upgraded = MidwayVerifier(model_id="fake-0002", seed=99)
+    upgraded = FakeVerifier(model_id="fake-0002", seed=99)
     # Another workstation restores the export (deleting and re-making A and B) while
     # this one re-embeds for a new model.
     upgraded.meanwhile = lambda: exchange.import_zip(store, tmp_path / "b.zip", replace=True)

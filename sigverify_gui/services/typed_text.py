@@ -33,25 +33,24 @@ _SHOW_NOTHING = _SCRIPTS_NEED | frozenset("\u115f\u1160\u3164\uffa0\u2800")
 def one_line(text: str | None, what: str, limit: int) -> str:
     """`text` on one line, trimmed, whitespace runs as one space; refused when it holds
     a control character or is longer than `limit` (`what` names it: "customer name")."""
-    return _checked(" ".join(_composed(text).split()), what, limit)
+    return _checked(_tidied(text), what, limit)
 
 
 def several_lines(text: str | None, what: str, limit: int) -> str:
     """`one_line` for each line of notes; blank lines at either end dropped."""
-    lines = [" ".join(line.split()) for line in _composed(text).splitlines()]
-    return _checked("\n".join(lines).strip("\n"), what, limit)
+    return _checked(_tidied_lines(text), what, limit)
 
 
 def kept_line(text: str) -> str:
     """Text another store kept (an import), under the rule without refusing it: a store
     made before the rule may hold anything, and one odd name must not stop a branch's
     import. Whitespace is tidied; what the rule refuses is kept visibly, as escapes."""
-    return escaped(" ".join(_composed(text).split()))
+    return escaped(_tidied(text))
 
 
 def kept_lines(text: str) -> str:
     """`kept_line` for each line of notes."""
-    return "\n".join(kept_line(line) for line in _composed(text).splitlines()).strip("\n")
+    return escaped(_tidied_lines(text), keep="\n")
 
 
 def escaped(text: str, keep: str = "") -> str:
@@ -80,6 +79,16 @@ def login_name() -> str:
 def _composed(text: str | None) -> str:
     # NFC, so that "é" typed as one character or as "e" and an accent is stored alike
     return unicodedata.normalize("NFC", str(text or ""))
+
+
+def _tidied(text: str | None) -> str:
+    """On one line: whitespace runs (tabs and line breaks too) as one space, trimmed."""
+    return " ".join(_composed(text).split())
+
+
+def _tidied_lines(text: str | None) -> str:
+    """Each line `_tidied`; blank lines at either end dropped."""
+    return "\n".join(" ".join(line.split()) for line in _composed(text).splitlines()).strip("\n")
 
 
 def _checked(text: str, what: str, limit: int) -> str:

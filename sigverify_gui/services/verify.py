@@ -153,7 +153,6 @@ def verify_signature(
         raise
     ref_ids = [r.id for r in references]
     cautions = capture_cautions(prepared.quality, (r.quality for r in references))
-    thresholds_in_force(store, verifier)  # (stamps a branch's old setting, outside the write)
     score = float(verifier.score(refs, query))
     per_reference = verifier.reference_scores(refs, query)
     order = np.argsort(-per_reference, kind="stable")

@@ -64,21 +64,15 @@ def read_bytes(path: Path, limit: int) -> bytes:
     except (ImageTooLargeError, EmptyFileError):
         raise
     except ImageError as err:
-        if isinstance(err.__cause__, OSError):
-            raise _read_error(path, err.__cause__) from err.__cause__
-        raise UnreadableFileError(str(err)) from err  # a folder, or no ordinary file
-
-
-def _read_error(path: Path, err: OSError) -> CaptureError:
-    if isinstance(err, FileNotFoundError):
-        return CaptureError(f"The file '{path}' does not exist.")
-    if getattr(err, "winerror", None) in _IN_USE_WINERRORS:
-        return CaptureError(f"The file '{path}' is in use by another program.")
-    if isinstance(err, PermissionError):
-        return UnreadableFileError(f"You do not have permission to read '{path}'.")
-    if isinstance(err, IsADirectoryError):
-        return UnreadableFileError(f"'{path}' is a folder, not an image file.")
-    return CaptureError(f"The file '{path}' could not be read ({err.strerror or err}).")
+        # `read_image_file` has worded the refusal; only its kind is capture's to say
+        cause = err.__cause__
+        if not isinstance(cause, OSError):  # a folder, or no ordinary file
+            raise UnreadableFileError(str(err)) from err
+        if getattr(cause, "winerror", None) in _IN_USE_WINERRORS:
+            raise CaptureError(f"The file '{path}' is in use by another program.") from cause
+        if isinstance(cause, PermissionError | IsADirectoryError):
+            raise UnreadableFileError(str(err)) from cause
+        raise CaptureError(str(err)) from cause  # gone, or a share that hiccuped
 
 
 class ImageFileSource:
