@@ -10,7 +10,13 @@ from __future__ import annotations
 
 
 class SigverifyError(Exception):
-    """Base of all expected, user-facing failures. `str(err)` is the message."""
+    """Base of all expected, user-facing failures. `str(err)` is the message.
+
+    `overridden_by` names the request's option that would go ahead regardless ("force",
+    "replace"), if any: the message says what a supervisor may do in words, and each
+    front end adds how (the CLI its option, the GUI a button)."""
+
+    overridden_by: str | None = None
 
 
 # --- images -----------------------------------------------------------------

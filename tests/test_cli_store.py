@@ -121,6 +121,7 @@ def test_user_errors_exit_2_with_one_line(capsys, loads, db, sigs):
     assert err.startswith("error: No customer with number nobody") and err.count("\n") == 1
     code, _, err = run(capsys, "enroll", "X", *sigs[2][:3], sigs[3][0], "--db", db)
     assert code == 2 and "do not match the others" in err and sigs[3][0].name in err
+    assert "a supervisor may enrol them anyway. Use --force to do so." in err
     code, out, _ = run(capsys, "enroll", "X", *sigs[2][:3], sigs[3][0], "--db", db, "--force")
     assert code == 0 and "unlike the others (forced)" in out
     code, _, err = run(capsys, "show", "nobody", "--db", db)
@@ -191,7 +192,7 @@ def test_backup_export_import(capsys, loads, db, sigs, tmp_path):
     other = str(tmp_path / "other.db")
     assert run_json(capsys, "import", zip_path, "--db", other)["customers"] == 1
     code, _, err = run(capsys, "import", zip_path, "--db", other)
-    assert code == 2 and "already enrolled" in err
+    assert code == 2 and "already enrolled" in err and err.endswith("Use --replace to do so.\n")
     assert run_json(capsys, "import", zip_path, "--replace", "--db", other)["replaced"] == ["B1"]
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"not a zip")

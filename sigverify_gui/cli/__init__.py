@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except SigverifyError as err:
         log.info("user error in %s: %s", args.command, err)
-        print(f"error: {escaped(str(err))}", file=sys.stderr)
+        print(f"error: {escaped(str(err))}{override_hint(err)}", file=sys.stderr)
         return USER_ERROR
     except ModuleNotFoundError as err:
         package = (err.name or "").split(".")[0]
@@ -133,6 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         return _internal_error(args.command, log_path)
     return int(result or 0)
+
+
+# The options that go ahead regardless (`SigverifyError.overridden_by`): the services'
+# messages say what a supervisor may do; the CLI says how.
+OVERRIDE_OPTIONS = {"force": "--force", "replace": "--replace"}
+
+
+def override_hint(err: SigverifyError) -> str:
+    """ " Use --force to do so." for an error its command's option overrides, else ""."""
+    option = OVERRIDE_OPTIONS.get(err.overridden_by or "")
+    return f" Use {option} to do so." if option else ""
 
 
 def _undecodable_argument(argv: list) -> str | None:

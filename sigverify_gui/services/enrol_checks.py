@@ -174,8 +174,8 @@ def raise_if_outliers(consistency: tuple[ConsistencyScore, ...], t_reject: float
         )
     why = " (for a customer who really signs in two ways)" if apart else ""
     raise ConsistencyError(
-        f"Some signatures {'; and some '.join(problems)}. Replace them, or enrol anyway "
-        f"with force{why}.",
+        f"Some signatures {'; and some '.join(problems)}. Replace them, or a supervisor "
+        f"may enrol them anyway{why}.",
         outliers=outliers,
     )
 

@@ -72,7 +72,7 @@ def check_shared_images(
         raise ConsistencyError(
             "; ".join(s.describe() for s in found)
             + ". Each customer's references must be their own signatures; a supervisor "
-            "may enrol anyway (force) when one person holds both customer numbers."
+            "may enrol anyway when one person holds both customer numbers."
         )
     return found
 

@@ -51,7 +51,10 @@ class EnrolmentError(SigverifyError):
 
 
 class ConsistencyError(EnrolmentError):
-    """Some references do not look like the others; `outliers` says which."""
+    """Some references do not look like the others, or another customer holds the same
+    image; `outliers` says which. A supervisor may enrol them anyway (force)."""
+
+    overridden_by = "force"
 
     def __init__(self, message: str, outliers: tuple = ()) -> None:
         super().__init__(message)
@@ -76,6 +79,12 @@ class OverrideReasonRequired(DecisionError):
 
 class ExchangeError(SigverifyError):
     """An export file cannot be written or imported."""
+
+
+class AlreadyEnrolledError(ExchangeError):
+    """An import holds customers this store has; importing with replace overwrites them."""
+
+    overridden_by = "replace"
 
 
 class TextError(SigverifyError):

@@ -32,7 +32,7 @@ from typing import Any
 
 from sigverify_gui import __version__
 from sigverify_gui.services.customer_case import case_conflicts
-from sigverify_gui.services.errors import ExchangeError
+from sigverify_gui.services.errors import AlreadyEnrolledError, ExchangeError
 from sigverify_gui.services.exchange_reader import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -194,9 +194,9 @@ def import_zip(
             existing = [cid for cid in incoming if records.get_customer(db, cid) is not None]
             if existing and not replace:
                 shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
-                raise ExchangeError(
+                raise AlreadyEnrolledError(
                     f"{len(existing)} customer(s) in the file are already enrolled ({shown}); "
-                    "import with replace to overwrite them."
+                    "nothing was imported. Importing with replacement overwrites them."
                 )
             for cid in existing:
                 records.delete_customer(db, cid)

@@ -32,6 +32,7 @@ from sigverify_gui.ui.qt import (
     QWidget,
     Signal,
 )
+from sigverify_gui.ui.scrolling import with_fixed_footer
 from sigverify_gui.ui.thumbnail_strip import ThumbnailStrip
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
@@ -115,15 +116,19 @@ class EnrolmentView(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.force_button)
         buttons.addWidget(self.save_button)
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(self.heading)
         layout.addWidget(customer_box)
         layout.addWidget(self.panel, 1)
         layout.addWidget(QLabel("Signatures to enrol (select one to see it above):"))
         layout.addWidget(self.strip)
         layout.addLayout(strip_row)
-        layout.addWidget(self.result_label)
-        layout.addLayout(buttons)
+        # What a save said and the buttons to save stay in view; the rest scrolls.
+        footer = QVBoxLayout()
+        footer.addWidget(self.result_label)
+        footer.addLayout(buttons)
+        self.scroll_area = with_fixed_footer(self, body, footer)
 
         self.panel.captured.connect(self.add_capture)
         self.strip.current_key_changed.connect(self._show_selected)

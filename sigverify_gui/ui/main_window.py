@@ -20,7 +20,6 @@ from sigverify_gui.ui.guide import GuideView
 from sigverify_gui.ui.history_view import HistoryView
 from sigverify_gui.ui.qt import (
     QMainWindow,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -36,16 +35,6 @@ from sigverify_gui.ui.window_fit import size_window
 log = logging.getLogger("sigverify.ui.main")
 
 CUSTOMER_TAB, ENROL_TAB, VERIFY_TAB, HISTORY_TAB = range(4)
-
-
-def _scrollable(page: QWidget) -> QScrollArea:
-    # A tall screen must not force its height on the window: on a small laptop
-    # display the page scrolls instead of the window growing off the screen.
-    area = QScrollArea()
-    area.setWidget(page)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    return area
 
 
 class MainWindow(QMainWindow):
@@ -72,8 +61,8 @@ class MainWindow(QMainWindow):
         # Alt letters chosen so that none is used twice on any page, with the menus
         # (F, U, V, H) and the pages' own buttons (tests/ui/test_shell_window.py).
         self.tabs.addTab(self.customer_page, "Custo&mer")
-        self.tabs.addTab(_scrollable(self.enrolment), "&Enrol")
-        self.tabs.addTab(_scrollable(self.verification), "Ver&ify")
+        self.tabs.addTab(self.enrolment, "&Enrol")  # each page scrolls its own body
+        self.tabs.addTab(self.verification, "Ver&ify")
         self.tabs.addTab(self.history, "Hi&story")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.customers)

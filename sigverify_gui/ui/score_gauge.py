@@ -25,11 +25,13 @@ from sigverify_gui.ui.qt import (
     QWidget,
 )
 
-# decision -> (band colour, text colour on it, label)
+# decision -> (band colour, text colour on it, label). Okabe and Ito's colour-blind-safe
+# hues; green and vermilion darkened so that their white labels read at 4.5:1 or more
+# (WCAG AA; the lighter shades gave 3.4 and 3.9), since the gauge's labels are small.
 DECISION_STYLES: dict[str, tuple[str, str, str]] = {
-    "reject": ("#D55E00", "#FFFFFF", "Reject"),
+    "reject": ("#B34700", "#FFFFFF", "Reject"),
     "refer": ("#E69F00", "#000000", "Refer"),
-    "accept": ("#009E73", "#FFFFFF", "Accept"),
+    "accept": ("#007A5A", "#FFFFFF", "Accept"),
 }
 
 DECISION_PADDING = (8, 16)  # vertical, horizontal: around the system's decision

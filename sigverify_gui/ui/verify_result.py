@@ -21,7 +21,6 @@ from sigverify_gui.ui.customer_panel import reference_numbers
 from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import (
     QApplication,
-    QButtonGroup,
     QEvent,
     QGridLayout,
     QGroupBox,
@@ -94,7 +93,9 @@ class DecisionPanel(QGroupBox):
     def __init__(self, parent=None) -> None:
         super().__init__("Your decision", parent)
         self.system_decision = ""
-        self.group = QButtonGroup(self)
+        # One decision at a time, kept so by `_choose_only` rather than by an exclusive
+        # QButtonGroup: Tab skips the unchecked buttons of an exclusive group, as it
+        # does radio buttons, and a teller tabbing along the row reached only one.
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for decision, text, tip in DECISION_BUTTONS:
@@ -102,7 +103,7 @@ class DecisionPanel(QGroupBox):
             button.setCheckable(True)
             button.setToolTip(tip)
             button.setAccessibleName(tip)
-            self.group.addButton(button)
+            button.clicked.connect(lambda _checked, b=button: self._choose_only(b))
             self.buttons[decision] = button
             row.addWidget(button)
         self.reason = QLineEdit()
@@ -130,7 +131,6 @@ class DecisionPanel(QGroupBox):
         layout.addLayout(row)
         layout.addLayout(reason_row)
         layout.addLayout(messages)
-        self.group.buttonClicked.connect(self._update)
         self.reason.textChanged.connect(self._update)
         self.reason.returnPressed.connect(self._request)
         self.record_button.clicked.connect(self._request)
@@ -138,11 +138,9 @@ class DecisionPanel(QGroupBox):
 
     def reset(self, system_decision: str) -> None:
         self.system_decision = system_decision
-        self.group.setExclusive(False)
         for button in self.buttons.values():
             button.setChecked(False)
             button.setEnabled(bool(system_decision))
-        self.group.setExclusive(True)
         self.reason.clear()
         self.reason.setEnabled(bool(system_decision))
         self.status.clear()
@@ -152,7 +150,12 @@ class DecisionPanel(QGroupBox):
         return next((d for d, b in self.buttons.items() if b.isChecked()), None)
 
     def choose(self, decision: str) -> None:
-        self.buttons[decision].setChecked(True)
+        self._choose_only(self.buttons[decision])
+
+    def _choose_only(self, chosen: QPushButton) -> None:
+        # Clicking the chosen button again keeps it chosen, as in an exclusive group.
+        for button in self.buttons.values():
+            button.setChecked(button is chosen)
         self._update()
 
     def overrides(self) -> bool:

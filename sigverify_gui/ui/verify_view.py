@@ -36,6 +36,7 @@ from sigverify_gui.ui.qt import (
     QWidget,
 )
 from sigverify_gui.ui.score_gauge import DECISION_STYLES
+from sigverify_gui.ui.scrolling import scrollable, with_fixed_footer
 from sigverify_gui.ui.verify_result import ReferenceImage, ResultPage, VerificationOutcome
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
@@ -102,7 +103,6 @@ class VerificationView(QWidget):
         self.result_store = None
         self.blocked_reason = ""  # why this customer cannot be verified, if so
         self.notice = ""  # said in the status line until the teller does something
-        self._watched_area: QScrollArea | None = None
         self._verdict_pinned = False  # keep_verdict_in_view, until the teller scrolls
 
         self.heading = QLabel()
@@ -121,21 +121,29 @@ class VerificationView(QWidget):
         self.verify_button.setFont(font)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        capture_page = QWidget()
-        capture_layout = QVBoxLayout(capture_page)
-        capture_layout.setContentsMargins(0, 0, 0, 0)
+        capture_body = QWidget()
+        capture_layout = QVBoxLayout(capture_body)
         capture_layout.addWidget(self.heading)
         capture_layout.addWidget(self.panel, 1)
-        bottom = QHBoxLayout()
+        bottom = QHBoxLayout()  # Verify stays in view; the capture scrolls
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.verify_button)
-        capture_layout.addLayout(bottom)
+        capture_page = QWidget()
+        self.capture_area = with_fixed_footer(capture_page, capture_body, bottom)
         self.result_page = ResultPage()
         self.pages = QStackedWidget()
         self.pages.addWidget(capture_page)
-        self.pages.addWidget(self.result_page)
+        self.result_area = scrollable(self.result_page)
+        self.pages.addWidget(self.result_area)
+        # The result page's height settles over a few rounds of the event loop after a
+        # result comes in (wrapped texts, styled labels); each change may move the
+        # verdict. Once the teller scrolls, where the page is is theirs to say.
+        result_bar = self.result_area.verticalScrollBar()
+        result_bar.rangeChanged.connect(self.keep_verdict_in_view)
+        result_bar.actionTriggered.connect(self._unpin_verdict)
         self._show_page(CAPTURE_PAGE)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
 
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
@@ -289,25 +297,11 @@ class VerificationView(QWidget):
         self._show_page(RESULT_PAGE)
         self.result_page.decision.setFocus()
         self._verdict_pinned = True
-        self._watch_scroll_range()
         QTimer.singleShot(0, self, self.keep_verdict_in_view)  # once the page is laid out
 
-    def _scroll_area(self) -> QScrollArea | None:
-        area = self.parentWidget()
-        while area is not None and not isinstance(area, QScrollArea):
-            area = area.parentWidget()
-        return area
-
-    def _watch_scroll_range(self) -> None:
-        # The page's height settles over a few rounds of the event loop after a result
-        # comes in (wrapped texts, styled labels); each change may move the verdict.
-        # Once the teller scrolls, where the page is is theirs to say.
-        area = self._scroll_area()
-        if area is not None and area is not self._watched_area:
-            bar = area.verticalScrollBar()
-            bar.rangeChanged.connect(self.keep_verdict_in_view)
-            bar.actionTriggered.connect(self._unpin_verdict)
-            self._watched_area = area
+    def scroll_area(self) -> QScrollArea:
+        """The scroll area of the page shown (the capture's, or the result's)."""
+        return self.result_area if self.pages.currentIndex() == RESULT_PAGE else self.capture_area
 
     def _unpin_verdict(self, *_args: object) -> None:
         self._verdict_pinned = False
@@ -318,9 +312,8 @@ class VerificationView(QWidget):
         On a small screen the result page is taller than its scroll area; the verdict
         is what the teller must see (and act on) first, the evidence a scroll away.
         """
-        area = self._scroll_area()
-        if area is not None and self._verdict_pinned and self.pages.currentIndex() == RESULT_PAGE:
-            area.ensureWidgetVisible(self.result_page.verdict, 0, 0)
+        if self._verdict_pinned and self.pages.currentIndex() == RESULT_PAGE:
+            self.result_area.ensureWidgetVisible(self.result_page.verdict, 0, 0)
 
     # --- the teller's decision -----------------------------------------------------------
     def record_decision(self, decision: str, reason: str) -> BackgroundTask | None:

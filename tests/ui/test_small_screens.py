@@ -1,7 +1,8 @@
 """Small screens: the window fits the screen, and on 1024 x 768 (and the smallest
 window) the verification and its result need no sideways scrolling, with the score,
 the gauge and the decision buttons in view; the decision controls stay put when the
-"reason required" hint appears."""
+"reason required" hint appears; Verify and Save stay in view while the page above
+them scrolls."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from sigverify_gui.services.enrol import enrol_customer
 from sigverify_gui.ui import palette
-from sigverify_gui.ui.main_window import VERIFY_TAB, MainWindow
+from sigverify_gui.ui.main_window import MainWindow
 from sigverify_gui.ui.qt import QPoint, QRect, Qt, QtWidgets
 from sigverify_gui.ui.verify_view import RESULT_PAGE
 from sigverify_gui.ui.window_fit import (
@@ -96,11 +97,12 @@ def window(qtbot, context, new_window):
 
 
 def _viewport(window: MainWindow):
-    return window.tabs.widget(VERIFY_TAB).viewport()
+    return window.verification.scroll_area().viewport()
 
 
 def fully_visible(widget, viewport) -> bool:
-    """Shown whole inside the scroll area's viewport, clipped by nothing."""
+    """Shown whole inside `viewport` (a scroll area's, or any widget holding it),
+    clipped by nothing."""
     rect = QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size())
     return (
         widget.isVisible()
@@ -110,7 +112,7 @@ def fully_visible(widget, viewport) -> bool:
 
 
 def no_sideways_scrolling(window: MainWindow) -> bool:
-    return not window.tabs.widget(VERIFY_TAB).horizontalScrollBar().isVisible()
+    return not window.verification.scroll_area().horizontalScrollBar().isVisible()
 
 
 def bring_in_and_verify(qtbot, window, tmp_path):
@@ -118,7 +120,7 @@ def bring_in_and_verify(qtbot, window, tmp_path):
     task = view.panel.add_files(write_signatures(tmp_path, 38, 1, first=4))
     with qtbot.waitSignal(task.finished, timeout=10_000):
         pass
-    qtbot.waitUntil(lambda: fully_visible(view.verify_button, _viewport(window)), timeout=3000)
+    qtbot.waitUntil(lambda: fully_visible(view.verify_button, view), timeout=3000)
     assert no_sideways_scrolling(window)
     qtbot.mouseClick(view.verify_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(view.task.finished, timeout=10_000):
@@ -172,7 +174,7 @@ def test_the_reason_required_hint_moves_no_control(qtbot, window, tmp_path, widt
 def test_once_the_teller_scrolls_the_page_stays_where_they_put_it(qtbot, window, tmp_path):
     window.resize(MINIMUM_SIZE)
     bring_in_and_verify(qtbot, window, tmp_path)
-    bar = window.tabs.widget(VERIFY_TAB).verticalScrollBar()
+    bar = window.verification.result_area.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.value() > 0, timeout=3000)  # down to the verdict
     bar.triggerAction(QtWidgets.QAbstractSlider.SliderAction.SliderToMinimum)  # as a wheel does
     assert bar.value() == 0
@@ -189,24 +191,39 @@ def test_each_alt_letter_does_one_thing_on_the_result_page(qtbot, window, tmp_pa
     assert not sorted({x for x in letters if letters.count(x) > 1}), letters
 
 
+@pytest.mark.parametrize(("width", "height"), [(1024, 708), (1024, 560), (760, 520)])
 def test_the_enrol_page_keeps_its_buttons_in_view_with_a_capture_refused(
-    qtbot, context, new_window, tmp_path
+    qtbot, context, new_window, tmp_path, width, height
 ):
     from model.imageio import encode_png
     from sigverify_gui.ui.main_window import ENROL_TAB
 
     window = new_window()
     window.show()
-    window.resize(1024, 708)
+    window.resize(width, height)  # 1024 x 560: a 1024 x 600 laptop screen with its bars
     window.show_tab(ENROL_TAB)
     blank = tmp_path / "blank.png"
     blank.write_bytes(encode_png(np.full((200, 500), 245, np.uint8)))  # marked ✗
     view = window.enrolment
-    task = view.panel.add_files([*write_signatures(tmp_path, 38, 2), blank])
+    task = view.panel.add_files([*write_signatures(tmp_path, 38, 5), blank])
     with qtbot.waitSignal(task.finished, timeout=10_000):
         pass
     qtbot.waitUntil(lambda: "Remove the 1 marked" in view.count_label.text(), timeout=3000)
     qtbot.wait(200)  # the page's layout follows the new text through posted events
-    viewport = window.tabs.widget(ENROL_TAB).viewport()
-    assert fully_visible(view.save_button, viewport)
-    assert not window.tabs.widget(ENROL_TAB).horizontalScrollBar().isVisible()
+    assert fully_visible(view.save_button, view) and fully_visible(view.result_label, view)
+    assert not view.scroll_area.horizontalScrollBar().isVisible()
+    if height < 700:  # the page is taller than the room: its body scrolls, not Save
+        assert view.scroll_area.verticalScrollBar().maximum() > 0
+
+
+def test_verify_stays_in_view_on_a_short_window_with_a_tall_capture(qtbot, window, tmp_path):
+    window.resize(1024, 560)
+    view = window.verification
+    task = view.panel.add_files(write_signatures(tmp_path, 38, 1, first=4))
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    qtbot.waitUntil(view.verify_button.isEnabled, timeout=3000)
+    view.capture_area.widget().setMinimumHeight(900)  # a capture taller than the screen
+    qtbot.wait(50)
+    assert view.capture_area.verticalScrollBar().maximum() > 0
+    assert fully_visible(view.verify_button, view) and fully_visible(view.status, view)

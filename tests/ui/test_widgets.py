@@ -12,7 +12,7 @@ from sigverify_gui.services.thresholds import shown_score
 from sigverify_gui.ui.capture_preview import CapturePreview, inspect_capture
 from sigverify_gui.ui.capture_sources import qimage_to_gray
 from sigverify_gui.ui.compare_overlay import HEATMAP, OVERLAY, CompareOverlay
-from sigverify_gui.ui.qt import QColor, QImage, Qt
+from sigverify_gui.ui.qt import QApplication, QColor, QImage, Qt
 from sigverify_gui.ui.score_gauge import DECISION_STYLES, ScoreGauge
 from sigverify_gui.ui.signature_view import SignaturePair, SignatureView, gray_to_qimage
 from sigverify_gui.ui.thumbnail_strip import STATUS_STYLES, ThumbnailStrip
@@ -259,6 +259,12 @@ def test_good_and_bad_status_text_is_readable_in_both_themes(qapp, theme):
         apply_theme("light")
 
 
+def test_the_decision_labels_are_readable_on_their_colours(qapp):
+    for decision, (band, text, _label) in DECISION_STYLES.items():
+        lighter, darker = sorted((_luminance(QColor(band)), _luminance(QColor(text))))[::-1]
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, decision  # WCAG AA, small text
+
+
 # --- the teller's decision -----------------------------------------------------------------
 def _mean_colour(widget) -> tuple[float, float, float]:
     image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
@@ -304,3 +310,22 @@ def test_the_decision_panel_follows_a_switch_to_the_dark_theme(qtbot, decision_p
         assert max(abs(a - b) for a, b in zip(unchosen, chosen, strict=True)) > 40
     finally:
         apply_theme("light")
+
+
+def test_tab_reaches_every_decision_and_one_stays_chosen(qtbot, decision_panel):
+    panel = decision_panel
+    panel.reset("accept")
+    panel.activateWindow()
+    qtbot.mouseClick(panel.buttons["refer"], Qt.MouseButton.LeftButton)
+    panel.buttons["accept"].setFocus()
+    reached = []
+    for _ in range(3):
+        reached.append(QApplication.focusWidget())
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert reached == [panel.buttons[d] for d in ("accept", "refer", "reject")]
+    assert QApplication.focusWidget() is panel.reason
+    qtbot.keyClick(panel.buttons["reject"], Qt.Key.Key_Space)  # Space chooses, as a click
+    assert panel.chosen() == "reject"
+    assert [d for d, b in panel.buttons.items() if b.isChecked()] == ["reject"]
+    qtbot.mouseClick(panel.buttons["reject"], Qt.MouseButton.LeftButton)  # again: still chosen
+    assert panel.chosen() == "reject"
