@@ -224,6 +224,18 @@ def test_enroll_folder(capsys, loads, db, tmp_path):
     again = json.loads(run(capsys, "enroll-folder", folder, "--db", db, "--prefix", "DS-",
                            "--json")[1])  # fmt: skip
     assert again["skipped"] == ["DS-w01", "DS-w02"] and again["enrolled"] == []
+    assert again["overridable"] == []  # a broken file is no supervisor's call
+
+
+def test_enroll_folder_says_which_refusals_force_lifts(capsys, loads, db, tmp_path):
+    folder = tmp_path / "dataset"
+    write_signatures(folder / "w01" / "genuine", 2, 3)
+    write_signatures(folder / "w01" / "genuine", 3, 1)  # another writer's among them
+    code, out, _ = run(capsys, "enroll-folder", folder, "--db", db)
+    assert code == 1 and "do not match the others" in out
+    assert "1 of them a supervisor may enrol anyway: run again with --force" in out
+    forced = run_json(capsys, "enroll-folder", folder, "--db", db, "--force")
+    assert forced["enrolled"] == ["w01"] and forced["overridable"] == []
 
 
 @pytest.mark.parametrize("command", STORE_COMMANDS)

@@ -28,6 +28,8 @@ class BulkEnrolmentReport:
     enrolled: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already enrolled
     failed: list[tuple[str, str]] = field(default_factory=list)  # (customer id, message)
+    # the failed writers a supervisor may enrol anyway (force lifts their refusal)
+    overridable: list[str] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False  # stopped part-way: the lists say what was done before
 
@@ -36,6 +38,7 @@ class BulkEnrolmentReport:
             "enrolled": self.enrolled,
             "skipped": self.skipped,
             "failed": [{"customer_id": c, "message": m} for c, m in self.failed],
+            "overridable": self.overridable,
             "warnings": [{"customer_id": c, "message": m} for c, m in self.warnings],
         }
 
@@ -86,6 +89,8 @@ def enrol_dataset(
                 raise  # not one writer's failure: the whole run stops
             except SigverifyError as err:
                 report.failed.append((customer_id, str(err)))
+                if err.overridden_by == "force":
+                    report.overridable.append(customer_id)
                 continue
             report.enrolled.append(customer_id)
             report.warnings += [(customer_id, w) for w in result.warnings]

@@ -36,6 +36,7 @@ from sigverify_gui.ui.qt import (
     QMenu,
     QPushButton,
     QShortcut,
+    Qt,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -312,3 +313,7 @@ class CapturePanel(QWidget):
 
     def clear(self) -> None:
         self.preview.show_capture(None)
+
+    def take_focus(self) -> None:
+        """Focus, visibly, the first way to bring in a signature."""
+        self.file_button.setFocus(Qt.FocusReason.TabFocusReason)

@@ -28,10 +28,12 @@ from sigverify_gui.ui.qt import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSize,
     QSpinBox,
     QVBoxLayout,
     Signal,
 )
+from sigverify_gui.ui.window_fit import fit_dialog
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
 
@@ -128,7 +130,7 @@ class ChequeDialog(QDialog):
         layout.addLayout(numbers)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        self.resize(900, 640)
+        fit_dialog(self, QSize(900, 640))
 
         self.editor.box_changed.connect(self._on_box_changed)
         self.candidates.activated.connect(self._on_candidate)

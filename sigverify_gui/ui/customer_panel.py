@@ -66,6 +66,7 @@ class CustomerPanel(ReferenceActions, QWidget):
         self.dialog: QDialog | None = None  # the confirmation or file dialog open now
         self.task: BackgroundTask | None = None
         self.title = QLabel()
+        self.title.setWordWrap(True)  # a long name must not widen the window (and squeeze the list)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)

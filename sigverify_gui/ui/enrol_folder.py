@@ -62,6 +62,12 @@ def summary(report: BulkEnrolmentReport) -> str:
     lines += [f"• {cid}: {message}" for cid, message in report.failed[:10]]
     if len(report.failed) > 10:
         lines.append(f"… and {len(report.failed) - 10} more.")
+    if report.overridable:
+        lines.append(
+            f"{len(report.overridable)} of them a supervisor may still enrol one by one: "
+            "choose the customer number on the Enrol tab, bring in the signatures, and "
+            "Save anyway."
+        )
     return "\n".join(lines)
 
 

@@ -28,6 +28,7 @@ from sigverify_gui.ui.qt import (
     QLabel,
     QLineEdit,
     QPushButton,
+    Qt,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -123,9 +124,10 @@ class EnrolmentView(QWidget):
         layout.addWidget(self.panel, 1)
         layout.addWidget(QLabel("Signatures to enrol (select one to see it above):"))
         layout.addWidget(self.strip)
-        layout.addLayout(strip_row)
-        # What a save said and the buttons to save stay in view; the rest scrolls.
+        # What stands in the way of saving (the count line: "Remove the 2 marked ✗"),
+        # what a save said, and the buttons stay in view; the rest scrolls.
         footer = QVBoxLayout()
+        footer.addLayout(strip_row)
         footer.addWidget(self.result_label)
         footer.addLayout(buttons)
         self.scroll_area = with_fixed_footer(self, body, footer)
@@ -142,6 +144,14 @@ class EnrolmentView(QWidget):
         self.set_customer(None)
 
     # --- whom ------------------------------------------------------------------------------
+    def take_focus(self) -> None:
+        """Focus where the teller starts: the new customer's number, else the first way
+        to bring in a signature."""
+        if self.customer_id is None:
+            self.number_edit.setFocus(Qt.FocusReason.TabFocusReason)
+        else:
+            self.panel.take_focus()
+
     def set_customer(self, customer_id: str | None) -> None:
         """Add to `customer_id`'s references, or (None) enrol a new customer.
 

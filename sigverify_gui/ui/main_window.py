@@ -130,17 +130,21 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.customers.focus_search()
 
+    # Each of these moves focus where the teller goes next (the shortcut's point).
     def new_customer(self) -> None:
         self.enrolment.set_customer(None)
         self.show_tab(ENROL_TAB)
+        self.enrolment.take_focus()
 
     def enrol_for_customer(self, customer_id: str | None = None) -> None:
         self.enrolment.set_customer(customer_id or self.customers.selected_customer())
         self.show_tab(ENROL_TAB)
+        self.enrolment.take_focus()
 
     def verify_customer(self, customer_id: str | None = None) -> None:
         self.verification.set_customer(customer_id or self.customers.selected_customer())
         self.show_tab(VERIFY_TAB)
+        self.verification.take_focus()
 
     def show_history(self) -> None:
         self.history.set_customer(self.customers.selected_customer())

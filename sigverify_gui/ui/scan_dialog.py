@@ -34,10 +34,12 @@ from sigverify_gui.ui.qt import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSize,
     QVBoxLayout,
     Signal,
 )
 from sigverify_gui.ui.signature_view import SignatureView
+from sigverify_gui.ui.window_fit import fit_dialog
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
 # The whole glass in a second or two, enough to place a box; a scanner that does not
@@ -141,7 +143,7 @@ class ScanDialog(QDialog):
         layout.addLayout(views, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        self.resize(900, 620)
+        fit_dialog(self, QSize(900, 620))
 
         self.network_button.clicked.connect(lambda: self.find_devices(local_only=False))
         self.preview_button.clicked.connect(self.preview)

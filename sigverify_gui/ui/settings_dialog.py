@@ -29,6 +29,7 @@ from sigverify_gui.ui.qt import (
     QWidget,
 )
 from sigverify_gui.ui.settings import Settings, validate_thresholds
+from sigverify_gui.ui.window_fit import fit_dialog
 from sigverify_gui.ui.workers import run_in_background
 
 DEVICE_CHOICES = (
@@ -80,6 +81,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self._build()
         self._fill(context.settings)
+        fit_dialog(self)
 
     def _build(self) -> None:
         self.accept_spin = self._threshold_spin("Accept threshold")

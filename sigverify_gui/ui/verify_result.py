@@ -37,6 +37,7 @@ from sigverify_gui.ui.qt import (
     Signal,
 )
 from sigverify_gui.ui.score_gauge import DECISION_STYLES, ScoreGauge
+from sigverify_gui.ui.scrolling import with_fixed_header
 from sigverify_gui.ui.signature_view import SignaturePair
 from sigverify_gui.ui.thumbnail_strip import STATUS_STYLES, ThumbnailStrip
 
@@ -114,6 +115,7 @@ class DecisionPanel(QGroupBox):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.record_button = QPushButton("Record &decision")
+        self.record_button.setAutoDefault(True)  # Enter records, once focus is on it
         self.record_button.setToolTip("Record your decision in the audit trail")
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -145,6 +147,13 @@ class DecisionPanel(QGroupBox):
         self.reason.setEnabled(bool(system_decision))
         self.status.clear()
         self._update()
+
+    def take_focus(self) -> None:
+        """Focus (visibly) the button of the system's decision: agreeing is Space, then
+        Enter; deciding otherwise asks for a reason anyway."""
+        button = self.buttons.get(self.system_decision)
+        if button is not None and button.isEnabled():
+            button.setFocus(Qt.FocusReason.TabFocusReason)  # drawn with its focus frame
 
     def chosen(self) -> str | None:
         return next((d for d, b in self.buttons.items() if b.isChecked()), None)
@@ -294,16 +303,19 @@ class ResultPage(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        # Whose result, and the way on, stay in view above the page, which scrolls on
+        # a short screen (to the verdict first: `VerificationView`).
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
         top.addWidget(self.next_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        self.next_button.setAutoDefault(True)  # Enter moves on, once focus is on it
+        body = QWidget()
+        layout = QVBoxLayout(body)
         # Across the page, under the heading: a note in the verdict's column would
         # squeeze the gauge (a splitter does not grow a pane for wrapped text).
         layout.addWidget(self.caution)
         layout.addWidget(splitter, 1)
+        self.scroll_area = with_fixed_header(self, top, body)
         self.next_button.clicked.connect(self.next_requested)
         self.strip.current_key_changed.connect(self._compare_with)
 

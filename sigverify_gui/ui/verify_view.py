@@ -36,7 +36,7 @@ from sigverify_gui.ui.qt import (
     QWidget,
 )
 from sigverify_gui.ui.score_gauge import DECISION_STYLES
-from sigverify_gui.ui.scrolling import scrollable, with_fixed_footer
+from sigverify_gui.ui.scrolling import with_fixed_footer
 from sigverify_gui.ui.verify_result import ReferenceImage, ResultPage, VerificationOutcome
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
@@ -133,8 +133,8 @@ class VerificationView(QWidget):
         self.result_page = ResultPage()
         self.pages = QStackedWidget()
         self.pages.addWidget(capture_page)
-        self.result_area = scrollable(self.result_page)
-        self.pages.addWidget(self.result_area)
+        self.result_area = self.result_page.scroll_area
+        self.pages.addWidget(self.result_page)
         # The result page's height settles over a few rounds of the event loop after a
         # result comes in (wrapped texts, styled labels); each change may move the
         # verdict. Once the teller scrolls, where the page is is theirs to say.
@@ -295,7 +295,7 @@ class VerificationView(QWidget):
         self._result_heading = f"Customer {outcome.result.customer_id}{name}: verification result"
         self.result_page.show_outcome(outcome, self._result_heading)
         self._show_page(RESULT_PAGE)
-        self.result_page.decision.setFocus()
+        self.result_page.decision.take_focus()
         self._verdict_pinned = True
         QTimer.singleShot(0, self, self.keep_verdict_in_view)  # once the page is laid out
 
@@ -342,8 +342,11 @@ class VerificationView(QWidget):
         text = f"Recorded: {label}"
         if decision != system:
             text += f" (overriding the system's {DECISION_STYLES[system][2]})"
-        self.result_page.decision.set_recorded(f"{text}. Audit entry {audit_id}.")
-        self.result_page.next_button.setFocus()
+        decision_panel = self.result_page.decision
+        decision_panel.set_recorded(f"{text}. Audit entry {audit_id}.")
+        self.result_area.ensureWidgetVisible(decision_panel.status, 0, 0)
+        # Enter now moves on (the button is in the page's fixed header, always in view).
+        self.result_page.next_button.setFocus(Qt.FocusReason.TabFocusReason)
         self.context.notify_store_changed()
 
     def store_replaced(self) -> None:
@@ -389,3 +392,12 @@ class VerificationView(QWidget):
         self.panel.clear()
         self._show_page(CAPTURE_PAGE)
         self._update_state()
+        self.take_focus()
+
+    def take_focus(self) -> None:
+        """Focus where the teller goes next: the decision on a result, else the first
+        way to bring in the signature."""
+        if self.pages.currentIndex() == RESULT_PAGE:
+            self.result_page.decision.take_focus()
+        else:
+            self.panel.take_focus()

@@ -45,3 +45,23 @@ def size_window(window: QWidget, saved_geometry: object | None) -> None:
         fitted = fit_within(window.geometry(), room)
         if fitted != window.geometry():
             window.setGeometry(fitted)
+
+
+def fit_dialog(dialog: QWidget, preferred: QSize | None = None, room: QRect | None = None) -> None:
+    """Size a dialog before it is shown: `preferred` (else its size hint), tall enough
+    for its wrapped texts at that width, and no larger than the screen's room.
+
+    Qt opens a window at most two thirds of the screen tall and sizes it without
+    asking wrapped labels how tall they are at its width: on a 1024 x 600 screen the
+    scan and cheque dialogs put their buttons off the screen, and Settings cut its
+    lines about the model's thresholds.
+    """
+    if room is None:
+        owner = dialog.parentWidget().window() if dialog.parentWidget() else dialog
+        room = room_on_screen(owner.screen().availableGeometry())
+    size = QSize(preferred if preferred is not None else dialog.sizeHint())
+    size = size.expandedTo(dialog.minimumSizeHint())
+    layout = dialog.layout()
+    if layout is not None and layout.hasHeightForWidth():
+        size.setHeight(max(size.height(), layout.totalHeightForWidth(size.width())))
+    dialog.resize(size.boundedTo(room.size()))

@@ -255,6 +255,20 @@ def test_enrol_a_folder_in_the_background(qtbot, view, context, tmp_path, monkey
     assert "customer(s) enrolled" in view.result_label.text()
 
 
+def test_a_folder_summary_says_how_a_supervisor_enrols_the_refused_ones():
+    from sigverify_gui.services.bulk import BulkEnrolmentReport
+
+    report = BulkEnrolmentReport(
+        enrolled=["A"],
+        failed=[("B", "Some signatures do not match the others"), ("C", "unreadable")],
+        overridable=["B"],
+    )
+    text = enrol_folder.summary(report)
+    assert "• B: Some signatures do not match" in text
+    assert "1 of them a supervisor may still enrol one by one" in text and "Save anyway" in text
+    assert "supervisor" not in enrol_folder.summary(BulkEnrolmentReport(enrolled=["A"]))
+
+
 def test_cancelling_a_folder_enrolment_shows_and_lists_those_enrolled_before(
     qtbot, context, tmp_path, monkeypatch
 ):

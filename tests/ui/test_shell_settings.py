@@ -205,3 +205,15 @@ def test_dialog_switches_to_another_store(qtbot, context, tmp_path):
         assert dialog.accept_changes(), dialog.problem.text()
     assert context.store.path == tmp_path / "branch-2.db"
     assert load_settings().store_path == str(tmp_path / "branch-2.db")
+
+
+def test_the_dialog_shows_its_wrapped_texts_whole(qtbot, context):
+    """The model's defaults and error rates wrap over several lines; the dialog opened
+    too short for them and cut them off (on a 1024 x 600 screen, and elsewhere)."""
+    context.verifier.card = CARD
+    dialog = _dialog(qtbot, context)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.wait(50)
+    for label in (dialog.defaults_label, dialog.card_label):
+        assert label.height() >= label.heightForWidth(label.width()), label.text()

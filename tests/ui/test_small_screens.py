@@ -12,11 +12,12 @@ import pytest
 from sigverify_gui.services.enrol import enrol_customer
 from sigverify_gui.ui import palette
 from sigverify_gui.ui.main_window import MainWindow
-from sigverify_gui.ui.qt import QPoint, QRect, Qt, QtWidgets
+from sigverify_gui.ui.qt import QPoint, QRect, QSize, Qt, QtWidgets
 from sigverify_gui.ui.verify_view import RESULT_PAGE
 from sigverify_gui.ui.window_fit import (
     DEFAULT_SIZE,
     MINIMUM_SIZE,
+    fit_dialog,
     fit_within,
     room_on_screen,
 )
@@ -211,6 +212,7 @@ def test_the_enrol_page_keeps_its_buttons_in_view_with_a_capture_refused(
     qtbot.waitUntil(lambda: "Remove the 1 marked" in view.count_label.text(), timeout=3000)
     qtbot.wait(200)  # the page's layout follows the new text through posted events
     assert fully_visible(view.save_button, view) and fully_visible(view.result_label, view)
+    assert fully_visible(view.count_label, view)  # why Save is greyed out
     assert not view.scroll_area.horizontalScrollBar().isVisible()
     if height < 700:  # the page is taller than the room: its body scrolls, not Save
         assert view.scroll_area.verticalScrollBar().maximum() > 0
@@ -227,3 +229,104 @@ def test_verify_stays_in_view_on_a_short_window_with_a_tall_capture(qtbot, windo
     qtbot.wait(50)
     assert view.capture_area.verticalScrollBar().maximum() > 0
     assert fully_visible(view.verify_button, view) and fully_visible(view.status, view)
+
+
+# --- dialogs on a short screen ---------------------------------------------------------------
+ROOM_1024_600 = room_on_screen(QRect(0, 0, 1024, 600))
+
+
+def _dialog_with_wrapped_text(qtbot) -> tuple[QtWidgets.QDialog, QtWidgets.QLabel]:
+    dialog = QtWidgets.QDialog()
+    qtbot.addWidget(dialog)
+    label = QtWidgets.QLabel("The model's thresholds and their error rates, at length. " * 12)
+    label.setWordWrap(True)
+    layout = QtWidgets.QVBoxLayout(dialog)
+    layout.addWidget(label)
+    layout.addWidget(QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok))
+    return dialog, label
+
+
+def test_a_dialog_is_as_tall_as_its_wrapped_text_needs(qtbot):
+    dialog, label = _dialog_with_wrapped_text(qtbot)
+    fit_dialog(dialog, QSize(560, 120), ROOM_1024_600)  # 120: shorter than the text
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() == 560
+    assert label.height() >= label.heightForWidth(label.width())
+
+
+def test_a_dialog_is_no_larger_than_the_screen(qtbot):
+    dialog, _ = _dialog_with_wrapped_text(qtbot)
+    fit_dialog(dialog, QSize(900, 640), ROOM_1024_600)  # the cheque dialog's wish
+    assert dialog.height() == ROOM_1024_600.height() and dialog.width() == 900
+
+
+@pytest.mark.parametrize("make", ["scan", "cheque", "settings"])
+def test_the_dialogs_fit_the_screen_they_open_on(qtbot, context, make):
+    from sigverify_gui.services.captures import Capture
+    from sigverify_gui.ui.cheque_dialog import ChequeDialog
+    from sigverify_gui.ui.scan_dialog import ScanDialog
+    from sigverify_gui.ui.settings_dialog import SettingsDialog
+
+    parent = QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    room = room_on_screen(parent.screen().availableGeometry())
+    build = {
+        "scan": lambda: ScanDialog(context, parent),
+        "cheque": lambda: ChequeDialog(Capture(render_signatures(3, 1)[0], 300.0, "p.png"), parent),
+        "settings": lambda: SettingsDialog(context, parent),
+    }[make]
+    dialog = build()
+    assert room.height() >= dialog.height() and room.width() >= dialog.width()
+    if dialog.layout().hasHeightForWidth():
+        assert dialog.height() >= min(
+            room.height(), dialog.layout().totalHeightForWidth(dialog.width())
+        )
+
+
+# --- where focus goes, and whose result it is ------------------------------------------------
+def test_the_keyboard_flow_of_a_verification_on_a_short_window(qtbot, window, tmp_path):
+    """Focus goes where the teller goes next, visibly and in view: the system's decision
+    on a result, then (recorded) Next signature, which Enter presses, then the first
+    way to bring in the next signature. Whose result it is stays in view throughout."""
+    window.resize(1024, 560)
+    window.activateWindow()
+    view = window.verification
+    bring_in_and_verify(qtbot, window, tmp_path)
+    page = view.result_page
+    assert page.outcome.result.decision == "accept"
+    qtbot.waitUntil(lambda: page.decision.buttons["accept"].hasFocus(), timeout=3000)
+    assert fully_visible(page.heading, view) and fully_visible(page.next_button, view)
+    qtbot.keyClick(page.decision.buttons["accept"], Qt.Key.Key_Space)
+    qtbot.keyClick(page.decision.reason, Qt.Key.Key_Return)
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+    assert view.decision_recorded and page.next_button.hasFocus()
+    qtbot.waitUntil(lambda: fully_visible(page.decision.status, _viewport(window)), timeout=3000)
+    qtbot.keyClick(page.next_button, Qt.Key.Key_Return)
+    assert view.pages.currentIndex() != RESULT_PAGE
+    assert view.panel.file_button.hasFocus()
+
+
+def test_shortcuts_put_focus_where_the_work_starts(qtbot, window):
+    window.activateWindow()
+    window.new_customer()
+    assert window.enrolment.number_edit.hasFocus()
+    window.verify_customer("V-1")
+    assert window.verification.panel.file_button.hasFocus()
+    window.enrol_for_customer("V-1")
+    assert window.enrolment.panel.file_button.hasFocus()
+
+
+def test_a_long_name_does_not_squeeze_the_customer_list(qtbot, context, new_window):
+    long_name = "Maximiliana Theodora Wilhelmina von Hohenzollern-Sigmaringen de la Cruz " * 2
+    enrol_customer(context.store, context.verifier, "L-1", render_signatures(38, 4), name=long_name)
+    window = new_window()
+    window.show()
+    window.resize(1024, 560)
+    context.notify_store_changed()
+    window.customers.select("L-1")
+    window.show_customer("L-1")
+    qtbot.wait(50)
+    assert window.customers.width() >= 200, window.customers.width()
+    assert window.customer_page.width() <= 1024 - window.customers.width()

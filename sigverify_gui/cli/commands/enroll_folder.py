@@ -67,5 +67,10 @@ def run(args) -> int:
         f"{len(report.skipped)} already enrolled; {len(report.failed)} failed."
     ]
     lines += [f"  {cid}: {message}" for cid, message in report.failed]
+    if report.overridable:
+        lines.append(
+            f"{len(report.overridable)} of them a supervisor may enrol anyway: run again "
+            "with --force (the writers already enrolled are skipped)."
+        )
     emit(args, report.to_dict(), "\n".join(lines))
     return SOME_FAILED if report.failed else 0
