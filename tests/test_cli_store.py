@@ -402,3 +402,18 @@ def test_audit_text_says_what_the_thresholds_became_and_were(capsys, loads, db):
     reset, changed = [line for line in out.splitlines() if "thresholds_changed" in line]
     assert "accept >= 0.90, reject < 0.50" in changed
     assert "the model's own thresholds (were 0.90 / 0.50)" in reset
+
+
+@pytest.mark.parametrize("narrowing", [["--customer", "C1"], ["--limit", "1"]])
+def test_audit_verify_does_not_seem_to_check_part_of_the_trail(capsys, loads, db, sigs, narrowing):
+    run_json(capsys, "enroll", "C1", *sigs[2][:2], "--db", db)
+    code, out, err = run(capsys, "audit", "verify", *narrowing, "--db", db)
+    assert code == 2 and out == "" and "checks the whole trail" in err
+
+
+def test_verifying_a_customer_without_references_says_to_add_some(capsys, loads, db, sigs):
+    run_json(capsys, "enroll", "C1", *sigs[2][:2], "--db", db)
+    with Store(db) as store, store.write() as wdb:  # as an older store may hold it
+        wdb.execute("UPDATE reference_signatures SET active = 0")
+    code, _, err = run(capsys, "verify", "C1", sigs[2][2], "--db", db)
+    assert code == 2 and "add references first" in err and "enrol" not in err

@@ -105,6 +105,39 @@ def test_restoring_an_export_into_its_own_store_keeps_one_history(tmp_path):
         assert audit.verify_chain(store.db).ok
 
 
+def test_two_exports_of_one_store_bring_its_history_once(tmp_path):
+    """An export, more work, a second export: importing both (the second with replace)
+    appends only the rows the first did not bring, also when the first came through
+    another store; the verification's decision still points at its verification."""
+    fake = FakeVerifier()
+    with Store(tmp_path / "branch.db") as branch:
+        fill_branch_store(branch, fake)
+        exchange.export_zip(branch, tmp_path / "first.zip")
+        v = verify.verify_signature(branch, fake, "B", render_signatures(3, 1, 4)[0])
+        verify.record_teller_decision(branch, v.verification_id, "accept", operator="t")
+        exchange.export_zip(branch, tmp_path / "second.zip")
+        history = [r["kind"] for r in reversed(audit.list_rows(branch.db))]
+    with Store(tmp_path / "hub.db") as hub:  # the first export passes through a hub
+        exchange.import_zip(hub, tmp_path / "first.zip")
+        exchange.export_zip(hub, tmp_path / "hub.zip")
+    with Store(tmp_path / "target.db") as store:
+        first = exchange.import_zip(store, tmp_path / "hub.zip")
+        second = exchange.import_zip(store, tmp_path / "second.zip", replace=True)
+        assert second.audit_rows == 2  # the new verification and its decision
+        again = exchange.import_zip(store, tmp_path / "first.zip", replace=True)
+        assert again.audit_rows == 0
+        rows = list(reversed(audit.list_rows(store.db)))
+        kept = [r["kind"] for r in rows if r["kind"] != "import"]
+        assert kept == [k for k in history if k != "import"]
+        assert first.audit_rows == len(kept) - 2 + 1  # the hub's own import row too
+        decisions = [r for r in rows if r["kind"] == "teller_decision"]
+        assert all(
+            audit.get_row(store.db, d["verification_id"])["kind"] == "verification"
+            for d in decisions
+        )
+        assert audit.verify_chain(store.db).ok
+
+
 def _rewrite(src, dst, change):
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for info in zin.infolist():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -242,10 +244,18 @@ def _newer_store(path) -> None:
     conn.close()
 
 
+def _old_empty_file(path: Path) -> None:
+    """A failed copy of a store, made a while ago (a new empty file may be another
+    program's new store, not made yet: `test_two_programs_making_one_new_store`)."""
+    path.write_bytes(b"")
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+
+
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda path: path.write_bytes(b""), "is empty, not a signature store"),
+        (_old_empty_file, "is empty, not a signature store"),
         (_another_programs_database, "database of another program"),
         (_newer_store, "newer version of sigverify"),
     ],
@@ -261,3 +271,33 @@ def test_a_file_that_is_no_store_of_this_version_is_refused_and_left_as_it_was(
         Store(path, create=create)
     assert (path.read_bytes(), stat.S_IMODE(path.stat().st_mode)) == before
     assert not _beside(path, "-wal").exists()
+
+
+def test_two_programs_making_one_new_store_both_open_it(tmp_path):
+    """The second program finds the empty file the first has just created and waits for
+    its tables, instead of calling it a failed copy to restore from a backup."""
+    path = tmp_path / "new.db"
+    path.write_bytes(b"")  # the first program has just created it
+    made = tmp_path / "made.db"
+    Store(made).close()
+
+    def first_program_finishes() -> None:
+        time.sleep(0.3)
+        with sqlite3.connect(made) as source, sqlite3.connect(path) as target:
+            source.backup(target)
+
+    maker = threading.Thread(target=first_program_finishes)
+    maker.start()
+    try:
+        with Store(path) as store:
+            assert records.list_customers(store.db) == []
+    finally:
+        maker.join()
+
+
+def test_a_new_empty_file_nobody_fills_is_refused_after_a_short_wait(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "WAIT_FOR_MAKER_S", 0.2)
+    path = tmp_path / "new.db"
+    path.write_bytes(b"")
+    with pytest.raises(StoreError, match="is empty, not a signature store"):
+        Store(path)

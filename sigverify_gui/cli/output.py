@@ -17,6 +17,7 @@ from typing import Any
 
 from model.errors import SigverifyError
 from sigverify_gui.services.typed_text import escaped
+from sigverify_gui.store.files import remove_quietly
 
 # --- option types: argparse refuses a bad value before the command runs ---------------
 
@@ -107,6 +108,22 @@ def check_png_target(path: Path, *, reads: Sequence = (), writes: Sequence = ())
     if path.suffix.lower() != ".png":
         raise SigverifyError(f"'{path}' must be a .png file: it is written as PNG.")
     check_target(path, reads=reads, writes=writes)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all: through a temporary file beside it,
+    renamed over it at the end. A full disk or Ctrl-C used to leave a cut-off picture
+    under the name asked for (or an empty one), which looks like a result."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as err:
+        remove_quietly(partial)
+        raise SigverifyError(f"Could not write '{path}': {err.strerror or err}.") from err
+    except BaseException:
+        remove_quietly(partial)
+        raise
 
 
 def _same_file(a: Path, b: Path) -> bool:

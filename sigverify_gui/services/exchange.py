@@ -15,7 +15,8 @@ them and their references. A new customer whose number differs only in letter ca
 from another's, in the store or in the file, is refused whatever `replace` says
 (`customer_case`). Imported audit rows are appended to this store's own chain (new
 ids, chained to this store's last row), each keeping its original id and hash in
-`origin`; an export whose audit rows were imported before is not appended twice.
+`origin` (the first store's, through every further export); a row the store already
+holds, its own or imported before, is not appended twice.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -43,7 +46,10 @@ from sigverify_gui.services.exchange_validate import embedding_of
 from sigverify_gui.services.typed_text import kept_line, kept_lines
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
+from sigverify_gui.store.files import remove_quietly
 from sigverify_gui.store.schema import AUDIT_TABLE, REFERENCES_TABLE
+
+log = logging.getLogger("sigverify.exchange")
 
 
 @dataclass(frozen=True)
@@ -93,9 +99,13 @@ class _ZipWriter:
         os.replace(self.partial, self.target)
 
     def abandon(self) -> None:
-        self._zip.close()
-        self._raw.close()
-        self.partial.unlink(missing_ok=True)
+        # Closing may fail as the write did (a full disk); the partial file goes anyway.
+        for close in (self._zip.close, self._raw.close):
+            try:
+                close()
+            except (OSError, ValueError) as err:
+                log.warning("closing the abandoned export %s: %s", self.partial, err)
+        remove_quietly(self.partial)
 
 
 def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
@@ -106,7 +116,7 @@ def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
     try:
         writer = _ZipWriter(target)
     except OSError as err:
-        raise ExchangeError(f"The export to {target} could not be written: {err}.") from err
+        raise _not_written(target, err) from err
     try:
         with store.snapshot() as db:  # one consistent state, even while others write
             summary = _export_into(db, writer)
@@ -123,11 +133,17 @@ def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
         writer.finish()
     except OSError as err:
         writer.abandon()
-        raise ExchangeError(f"The export to {target} could not be written: {err}.") from err
+        raise _not_written(target, err) from err
     except BaseException:
         writer.abandon()
         raise
     return summary
+
+
+def _not_written(target: Path, err: OSError) -> ExchangeError:
+    # The reason in words ("No space left on device"), not Python's "[Errno 28] ..."
+    # naming the temporary file.
+    return ExchangeError(f"The export to {target} could not be written: {err.strerror or err}.")
 
 
 def _export_into(db, writer: _ZipWriter) -> ExchangeSummary:
@@ -208,11 +224,7 @@ def import_zip(
                 if cust["status"] != "active":
                     records.set_customer_status(db, cid, cust["status"])
             ref_ids = _import_references(db, export)
-            already = db.execute(
-                f"SELECT 1 FROM {AUDIT_TABLE} WHERE origin LIKE ? LIMIT 1",
-                [f"export:{export_id}:%"],
-            ).fetchone()
-            audit_count = 0 if already else _import_audit(db, export, export_id, ref_ids)
+            audit_count = _import_audit(db, export, export_id, ref_ids)
             summary = ExchangeSummary(
                 len(export.customers), len(ref_ids), audit_count, tuple(existing), export_id
             )
@@ -280,18 +292,37 @@ def _import_references(db, export: ExportFile) -> dict[int, int]:
     return new_ids
 
 
+# Where an imported row came from: the export, and the row's number and hash there.
+_ORIGIN = re.compile(r"export:[0-9a-f]{32}:row:(\d+):([0-9a-f]{64})")
+
+
+def _first_written(origin: str | None, row_id: int, row_hash: str) -> tuple[int, str]:
+    """The number and hash a row had in the store that first wrote it: a row keeps
+    them in `origin` through every import, its own otherwise."""
+    found = _ORIGIN.fullmatch(origin or "")
+    return (int(found[1]), found[2]) if found else (int(row_id), row_hash)
+
+
 def _import_audit(db, export: ExportFile, export_id: str, ref_ids: dict[int, int]) -> int:
     """Append the export's audit rows to this trail; returns how many were appended.
 
-    A row this trail already holds (the same number and hash: the export was made from
-    this store, or from a copy of it, and is now restored into it) is not appended
-    again, or a branch's own history would read twice."""
-    own = {(int(i), h) for i, h in db.execute(f"SELECT id, row_hash FROM {AUDIT_TABLE}")}
+    A row this trail already holds is not appended again, or a branch's history would
+    read twice: one it wrote itself (the export was made from this store, or a copy of
+    it, and is now restored into it), or one it imported before, from this export or
+    another export of the same store, directly or through another store. A row is
+    known by the number and hash it had where it was first written (`_first_written`)."""
+    held = {
+        _first_written(origin, row_id, row_hash): int(row_id)
+        for row_id, row_hash, origin in db.execute(
+            f"SELECT id, row_hash, origin FROM {AUDIT_TABLE}"
+        )
+    }
     new_ids: dict[int, int] = {}
     appended = 0
     for row in export.audit_rows:
-        if (int(row["id"]), row["row_hash"]) in own:
-            new_ids[int(row["id"])] = int(row["id"])
+        first = _first_written(row.get("origin"), row["id"], row["row_hash"])
+        if first in held:
+            new_ids[int(row["id"])] = held[first]
             continue
         fields = {k: row.get(k) for k in audit.WRITABLE_FIELDS if k not in ("kind", "operator")}
         fields["image_png"] = export.read(row["image"]) if row.get("image") else None
@@ -299,8 +330,9 @@ def _import_audit(db, export: ExportFile, export_id: str, ref_ids: dict[int, int
             fields["closest_reference_id"] = ref_ids.get(int(row["closest_reference_id"]))
         if row.get("verification_id") is not None:
             fields["verification_id"] = new_ids.get(int(row["verification_id"]))
-        fields["origin"] = f"export:{export_id}:row:{row['id']}:{row['row_hash']}"
-        new_ids[int(row["id"])] = audit.append(
+        if not _ORIGIN.fullmatch(row.get("origin") or ""):  # else it keeps the first
+            fields["origin"] = f"export:{export_id}:row:{row['id']}:{row['row_hash']}"
+        new_ids[int(row["id"])] = held[first] = audit.append(
             db, row["kind"], row["operator"], at=row["time"], **fields
         )
         appended += 1

@@ -103,10 +103,15 @@ def require_verifiable(store: Store, customer_id: str) -> records.Customer:
             "verified. Refer the cheque to a supervisor."
         )
     if why == "no_references":
-        raise NoReferencesError(
-            f"Customer {customer_id} has no active reference signature; enrol some first."
-        )
+        raise _no_references(customer_id)
     return customer
+
+
+def _no_references(customer_id: str) -> NoReferencesError:
+    # "Enrol" would send the teller to enrolment, which refuses an enrolled customer.
+    return NoReferencesError(
+        f"Customer {customer_id} has no active reference signature; add references first."
+    )
 
 
 def active_references(
@@ -122,9 +127,7 @@ def active_references(
     refs = records.references_of(store.db, customer_id)
     refs = [r for r in refs if r.model_id == verifier.model_id]
     if not refs:  # retired meanwhile
-        raise NoReferencesError(
-            f"Customer {customer_id} has no active reference signature; enrol some first."
-        )
+        raise _no_references(customer_id)
     return refs, np.stack([r.embedding for r in refs]).astype(np.float32)
 
 

@@ -50,7 +50,7 @@ from sigverify_gui.store.files import (
     check_is_store,
     connect_read_only,
     create_new_store,
-    create_private_file,
+    remove_quietly,
     remove_world_access,
     writable,
 )
@@ -108,6 +108,8 @@ class Store:
                     schema.migrations.apply(wdb)
         except sqlite3.Error as err:
             self.close()
+            if "locked" in str(err) or "busy" in str(err):  # another program making it
+                raise _busy(self.path) from err
             raise StoreError(
                 f"The signature store {self.path} could not be prepared: {err}."
             ) from err
@@ -252,9 +254,9 @@ class Store:
         if not target.parent.is_dir():
             raise StoreError(f"The folder {target.parent} does not exist.")
         partial = target.with_name(target.name + ".partial")
-        partial.unlink(missing_ok=True)
-        create_private_file(partial)
         try:
+            partial.unlink(missing_ok=True)  # a backup cut short before
+            os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))  # owner-only
             dest = sqlite3.connect(str(partial))
             try:
                 self.db.conn.backup(dest)
@@ -263,8 +265,12 @@ class Store:
                 dest.close()
             os.replace(partial, target)
         except (sqlite3.Error, OSError) as err:
-            partial.unlink(missing_ok=True)
-            raise StoreError(f"The backup to {target} failed: {err}.") from err
+            remove_quietly(partial)
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+            raise StoreError(f"The backup to {target} failed: {reason}.") from err
+        except BaseException:  # Ctrl-C: no half-made copy left beside the target
+            remove_quietly(partial)
+            raise
         log.info("backup written to %s", target)
         return target
 
@@ -338,6 +344,10 @@ def _begin_immediate(conn: sqlite3.Connection, path: Path) -> None:
             log.warning("store busy at BEGIN (attempt %d): %s", attempt, err)
             if attempt < BEGIN_ATTEMPTS:
                 time.sleep(BEGIN_BACKOFF_S * attempt)
-    raise StoreError(
+    raise _busy(path)
+
+
+def _busy(path: Path) -> StoreError:
+    return StoreError(
         f"The signature store {path} is busy in another program; try again in a moment."
     )

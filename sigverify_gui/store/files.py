@@ -11,6 +11,7 @@ import os
 import sqlite3
 import stat
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,6 +43,15 @@ def create_new_store(path: Path, *, create: bool, create_folder: bool) -> None:
         except OSError as err:
             raise StoreError(f"The folder {path.parent} could not be created: {err}.") from err
     create_private_file(path)
+
+
+def remove_quietly(path: Path) -> None:
+    """Delete a leftover (a partial copy) if it can be; a failure to clean up after a
+    failure must not hide the first one behind an internal error."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as err:  # the folder turned read-only, the disk went away
+        log.warning("could not remove %s: %s", path, err)
 
 
 def create_private_file(path: Path) -> None:
@@ -119,14 +129,39 @@ def remove_world_access(path: Path) -> None:
             log.warning("could not restrict permissions of %s: %s", path, err)
 
 
+# An empty store file this young may be a new store another program is making now
+# (two programs started on a new store at once); how long to wait for its tables.
+BEING_MADE_S = 60.0
+WAIT_FOR_MAKER_S = 5.0
+
+
+def _table_count(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+
+
+def _made_meanwhile(db: Database, path: Path) -> bool:
+    """Whether another program, having just created the empty file, gives it its tables
+    within a few seconds (then this one opens the new store instead of calling it a
+    failed copy)."""
+    try:
+        young = time.time() - path.stat().st_mtime < BEING_MADE_S
+    except OSError:
+        return False
+    deadline = time.monotonic() + WAIT_FOR_MAKER_S
+    while young and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if _table_count(db):
+            return True
+    return False
+
+
 def check_is_store(db: Database, path: Path, *, fresh: bool) -> None:
     """Refuse, before anything is written to it, a file that is no signature store: an
     empty one not made just now (a failed copy of the store must not become a new, empty
     store), another program's database (it would get sigverify's tables), or a store
     made by a newer version of sigverify (its schema is not this version's to change)."""
-    tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-    if not tables:
-        if fresh:
+    if not _table_count(db):
+        if fresh or _made_meanwhile(db, path):
             return
         raise StoreError(
             f"The file {path} is empty, not a signature store. If it should hold the "

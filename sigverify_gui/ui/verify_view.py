@@ -83,7 +83,10 @@ def _why_not_verifiable(customer: records.Customer | None) -> str:
     if why == "closed":
         return f"The account of {customer.customer_id} is closed; it cannot be verified."
     if why == "no_references":
-        return f"{customer.customer_id} has no reference signatures; enrol some first."
+        return (
+            f"{customer.customer_id} has no active reference signatures; add some first "
+            "(Customer, Add references)."
+        )
     return ""
 
 

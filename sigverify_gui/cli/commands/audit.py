@@ -41,6 +41,13 @@ def run(args) -> int:
 
     if args.anchor and args.action != "verify":
         raise SigverifyError("--anchor goes with `sigverify audit verify`.")
+    if args.action == "verify" and (args.customer or args.limit):
+        # The chain is checked whole or not at all; "7 rows checked" for one customer
+        # would read as if only theirs were.
+        raise SigverifyError(
+            "`sigverify audit verify` checks the whole trail; --customer and --limit go "
+            "with the listing (`sigverify audit`)."
+        )
     with open_store_from(args) as store:
         if args.action == "verify":
             anchor = audit.parse_anchor(args.anchor) if args.anchor else None

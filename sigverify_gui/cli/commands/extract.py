@@ -10,6 +10,7 @@ from sigverify_gui.cli.output import (
     emit,
     non_negative_int,
     positive_int,
+    write_file,
 )
 
 
@@ -72,7 +73,6 @@ def turned_clause(zone) -> str:
 
 
 def run(args) -> int:
-    from model.errors import SigverifyError
     from model.imageio import encode_png
     from sigverify_gui.services.captures import load_page, signature_from_page
 
@@ -82,10 +82,7 @@ def run(args) -> int:
     gray, dpi = page.capture.gray, page.capture.dpi
     # The cut every path uses (verify --page, the GUI): the same page, the same pixels.
     signature, zone = signature_from_page(gray, dpi=dpi, box=given, margin=args.margin)
-    try:
-        args.out.write_bytes(encode_png(signature.gray, dpi=dpi))
-    except OSError as err:
-        raise SigverifyError(f"Could not write {args.out}: {err.strerror or err}.") from err
+    write_file(args.out, encode_png(signature.gray, dpi=dpi))
     data = page_fields(given, zone)
     data["confidence"] = zone.confidence if zone is not None else None
     data["out"] = str(args.out)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.errors import SigverifyError
-from sigverify_gui.cli.output import add_json_flag, check_png_target, emit
+from sigverify_gui.cli.output import add_json_flag, check_png_target, emit, write_file
 
 
 def register(subparsers) -> None:
@@ -69,9 +68,9 @@ def _write_all(paths: list[Path], pictures: list[bytes]) -> None:
     written: list[Path] = []
     try:
         for path, data in zip(paths, pictures, strict=True):
-            path.write_bytes(data)
+            write_file(path, data)
             written.append(path)
-    except OSError as err:
+    except BaseException:
         for done in written:
             done.unlink(missing_ok=True)
-        raise SigverifyError(f"Could not write '{path}': {err.strerror or err}.") from err
+        raise

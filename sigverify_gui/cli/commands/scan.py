@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from model.errors import SigverifyError
-from sigverify_gui.cli.output import add_json_flag, check_png_target, emit
+from sigverify_gui.cli.output import add_json_flag, check_png_target, emit, write_file
 
 
 def register(subparsers) -> None:
@@ -51,7 +51,7 @@ def run(args) -> int:
     )
     source = open_scanner(args.device, settings)
     capture = _capture_with_ctrl_c(source)
-    _write(Path(args.out), encode_png(capture.gray, dpi=capture.dpi))
+    write_file(Path(args.out), encode_png(capture.gray, dpi=capture.dpi))
     device = getattr(source, "device_id", args.device)  # the one chosen when none given
     height, width = capture.gray.shape
     data = {"out": str(args.out), "device": device, "dpi": capture.dpi, "shape": [height, width]}
@@ -83,10 +83,3 @@ def _parse_option(text: str) -> tuple[str, str | int | float]:
         except ValueError:
             continue
     return name.strip(), value
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as err:
-        raise SigverifyError(f"Could not write '{path}': {err.strerror or err}.") from err

@@ -32,7 +32,7 @@ def register(subparsers) -> None:
         nargs=2,
         type=unit_interval,
         metavar=("ACCEPT", "REJECT"),
-        help="the branch's own thresholds, each in [0, 1], REJECT <= ACCEPT",
+        help="the branch's own thresholds: ACCEPT from 0.50 to 1, REJECT from 0 to ACCEPT",
     )
     change.add_argument(
         "--reset", action="store_true", help="go back to the model's own thresholds"
