@@ -243,7 +243,7 @@ DAMAGES = {
         ).update(deactivated_at="soon"),
         "deactivated_at",
     ),
-    # the manifest: its id is matched with LIKE, so a wildcard would match other exports
+    # the manifest: its id goes into every imported row's origin, read back by pattern
     "export_id_wildcard": (lambda d: d["manifest"].update(export_id="%"), "export_id"),
 }
 

@@ -149,8 +149,9 @@ def check_manifest(manifest: dict[str, Any]) -> None:
     for member in RECORD_MEMBERS:  # unlisted, they would be read unchecked
         if member not in files:
             raise DamagedExport(f"the manifest does not list {member}")
-    # The import finds an export's earlier audit rows by LIKE on this id: it must hold
-    # no wildcard, as the export's own uuid4().hex never does.
+    # Each imported audit row names this id in its origin, from which a later import
+    # knows the row again (`exchange._first_written`): it must be an export's own
+    # uuid4().hex, or the row would be appended a second time.
     export_id = manifest.get("export_id")
     if type(export_id) is not str or not _EXPORT_ID.fullmatch(export_id):
         raise DamagedExport(f"the manifest has an invalid export_id ({shown(export_id)})")

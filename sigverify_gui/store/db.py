@@ -50,6 +50,7 @@ from sigverify_gui.store.files import (
     check_is_store,
     connect_read_only,
     create_new_store,
+    make_private_file,
     remove_quietly,
     remove_world_access,
     writable,
@@ -256,7 +257,7 @@ class Store:
         partial = target.with_name(target.name + ".partial")
         try:
             partial.unlink(missing_ok=True)  # a backup cut short before
-            os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))  # owner-only
+            make_private_file(partial)  # owner-only, like the store
             dest = sqlite3.connect(str(partial))
             try:
                 self.db.conn.backup(dest)

@@ -54,10 +54,15 @@ def remove_quietly(path: Path) -> None:
         log.warning("could not remove %s: %s", path, err)
 
 
+def make_private_file(path: Path) -> None:
+    """An empty file at `path` (or the one already there), readable by its owner only."""
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+
+
 def create_private_file(path: Path) -> None:
+    """`make_private_file` for a new store's file, refused in the store's words."""
     try:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(fd)
+        make_private_file(path)
     except OSError as err:
         raise StoreError(f"The signature store {path} could not be created: {err}.") from err
 
@@ -144,11 +149,12 @@ def _made_meanwhile(db: Database, path: Path) -> bool:
     within a few seconds (then this one opens the new store instead of calling it a
     failed copy)."""
     try:
-        young = time.time() - path.stat().st_mtime < BEING_MADE_S
+        if time.time() - path.stat().st_mtime >= BEING_MADE_S:
+            return False  # an old empty file: a failed copy, nobody is making it
     except OSError:
         return False
     deadline = time.monotonic() + WAIT_FOR_MAKER_S
-    while young and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
         time.sleep(0.05)
         if _table_count(db):
             return True
