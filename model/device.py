@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from model.errors import ModelError
+from model.errors import DeviceUnavailableError, ModelError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
@@ -14,7 +14,9 @@ def resolve_device(choice: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if choice == "cuda":
         if not torch.cuda.is_available():
-            raise ModelError("No CUDA graphics card is available; choose the CPU instead.")
+            raise DeviceUnavailableError(
+                "No CUDA graphics card is available; run on the CPU instead."
+            )
         return torch.device("cuda")
     if choice == "cpu":
         return torch.device("cpu")

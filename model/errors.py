@@ -14,9 +14,14 @@ class SigverifyError(Exception):
 
     `overridden_by` names the request's option that would go ahead regardless ("force",
     "replace"), if any: the message says what a supervisor may do in words, and each
-    front end adds how (the CLI its option, the GUI a button)."""
+    front end adds how (the CLI its option, the GUI a button).
+
+    `works_instead` is a setting and value that would work where the one asked for
+    cannot (("device", "cpu") when there is no graphics card): the message says it in
+    words, the CLI adds its option."""
 
     overridden_by: str | None = None
+    works_instead: tuple[str, str] | None = None
 
 
 # --- images -----------------------------------------------------------------
@@ -52,6 +57,13 @@ class DatasetError(SigverifyError):
 # --- model ---------------------------------------------------------------------
 class ModelError(SigverifyError):
     """Weights missing, damaged, or made for another preprocessing version."""
+
+
+class DeviceUnavailableError(ModelError):
+    """The model cannot run where it was asked to: there is no CUDA graphics card, or
+    the model is a portable one, which runs on the CPU only."""
+
+    works_instead = ("device", "cpu")
 
 
 # --- capture -------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from model.errors import ModelError
+from model.errors import DeviceUnavailableError, ModelError
 from model.imageio import load_gray
 from model.portable import OpenCVEngine, is_portable, load_portable
 from model.preprocess import Preprocessed, preprocess
@@ -141,7 +141,9 @@ class Verifier(ScoringMixin):
             )
         if is_portable(weights):
             if device not in ("auto", "cpu"):
-                raise ModelError(f"{weights.name} is a portable model, which runs on the CPU only.")
+                raise DeviceUnavailableError(
+                    f"{weights.name} is a portable model, which runs on the CPU only."
+                )
             model = load_portable(weights)
             return cls(
                 OpenCVEngine(model),

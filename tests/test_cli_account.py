@@ -161,6 +161,9 @@ def test_replace_reference_refusals_leave_the_store_unchanged(main, capsys, db, 
     # the image of another active reference
     code, out, err = run_cli(main, capsys, "replace-reference", old, sigs[2][1], "--db", db)
     assert_user_error(code, err)
+    # the very image it replaces: the audit would record a new signature never taken
+    code, out, err = run_cli(main, capsys, "replace-reference", old, sigs[2][0], "--db", db)
+    assert_user_error(code, err, f"the very image of reference {old}", "take a new signature")
     assert contents(db) == before
 
 

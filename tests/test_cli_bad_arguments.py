@@ -58,13 +58,45 @@ def test_a_number_beyond_the_stores_integers_is_refused(capsys, db, argv):
     assert_user_error(code, err, "from 1 to 9223372036854775807")
 
 
-def test_a_margin_beyond_any_signature_crop_is_refused(tmp_path, capsys):
+@pytest.mark.parametrize("margin", ["99999999", "1001", "-3"])
+def test_a_margin_beyond_any_signature_crop_is_refused(tmp_path, capsys, margin):
     page = np.full((300, 500), 230, np.uint8)
     page[100:140, 100:300] = 20
     (tmp_path / "p.png").write_bytes(encode_png(page))
     before = files_under(tmp_path)
     argv = ["extract", tmp_path / "p.png", "-o", tmp_path / "c.png", "--box", "90,90,220,60"]
-    argv += ["--margin", "99999999"]
-    code, _, err = run_cli(main, capsys, *argv)
-    assert_user_error(code, err, "at most 1000 pixels")
+    code, _, err = run_cli(main, capsys, *argv, f"--margin={margin}")
+    assert_user_error(code, err, "from 0 to 1000")
     assert files_under(tmp_path) == before
+
+
+def test_a_graphics_card_asked_for_where_there_is_none_says_what_works(capsys, db, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    code, _, err = run_cli(main, capsys, "thresholds", "--device", "cuda", "--db", db)
+    assert_user_error(code, err, "No CUDA graphics card is available")
+    assert err.rstrip().endswith("Use --device cpu instead.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "help_of"),
+    [(["show", "C1", "--bogus"], "sigverify show"), (["--bogus"], "sigverify")],
+)
+def test_a_stray_argument_points_to_the_help_that_lists_what_is_taken(capsys, db, argv, help_of):
+    code, _, err = run_cli(main, capsys, *argv)
+    assert_user_error(code, err, "unrecognized arguments: --bogus")
+    assert f"(see `{help_of} --help`)" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["quality", ""], ["enroll", "N100", "", "--db"], ["backup", "", "--db"], ["scan", "-o", ""]],
+)
+def test_an_empty_file_name_is_refused_by_name_not_as_this_folder(capsys, db, argv):
+    """As a path, '' would be '.', this folder, and the error would name a '.' never
+    typed."""
+    before = _contents(db)
+    code, _, err = run_cli(main, capsys, *argv, *([db] if argv[-1] == "--db" else []))
+    assert_user_error(code, err, "an empty name names no file or folder")
+    assert "'.'" not in err and _contents(db) == before

@@ -130,3 +130,20 @@ def test_thresholds_set_before_a_recalibration_are_shown_as_not_applied(
     assert "the branch's own were set for another model or calibration" in out
     shown = _show(main, capsys, db)
     assert (shown["source"], shown["set_for_another"]) == ("model", True)
+
+
+def test_an_accept_below_the_models_own_needs_force(main, capsys, db):
+    """As the GUI asks twice: such a threshold accepts, without a look, signatures the
+    model would refer, on every workstation using the store."""
+    before = _audit(db)
+    code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.6", "0.2", "--db", db)
+    assert_user_error(code, err, "Accepting at 0.600, below the model's 0.700")
+    assert err.rstrip().endswith("Use --force to do so.")
+    assert _audit(db) == before and _show(main, capsys, db)["source"] == "model"
+
+    code, out, err = run_cli(
+        main, capsys, "thresholds", "--set", "0.6", "0.2", "--force", "--db", db
+    )
+    assert code == 0, err
+    assert "accept at 0.600 or above" in out
+    assert _audit(db)[-1]["t_accept"] == 0.6

@@ -395,6 +395,17 @@ def test_bench_command(cli, capsys):
     assert "nonsense" in capsys.readouterr().err
 
 
+def test_bench_help_names_every_figure_group_it_runs(cli, capsys):
+    import model.bench_model  # noqa: F401  (importing registers the groups)
+    import sigverify_gui.services.bench  # noqa: F401
+    from model.bench import BENCHMARKS
+    from sigverify_gui.cli.commands.bench import FIGURE_GROUPS
+
+    assert set(FIGURE_GROUPS) == set(BENCHMARKS)
+    assert cli(["bench", "--help"]) == 0
+    assert ", ".join(FIGURE_GROUPS) in " ".join(capsys.readouterr().out.split())
+
+
 @pytest.mark.slow
 def test_bench_times_the_bundled_model_against_signet_in_the_same_rounds(cli, capsys):
     assert cli(["bench", "--only", "model", "--repeat", "3", "--json"]) == 0

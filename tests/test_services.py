@@ -64,7 +64,10 @@ def test_the_same_image_twice_is_refused_and_nothing_is_written(store, fake, sig
         enrol.replace_reference(store, fake, first + 1, copy)
     assert records.get_customer(store.db, "1001").active_references == 3
     assert _audit_kinds(store) == ["enrolment"]
-    enrol.replace_reference(store, fake, first, copy)  # the image it replaces may return
+    # nor the image it replaces: a no-op the audit would record as a new signature
+    with pytest.raises(EnrolmentError, match=f"very image of reference {first}, which it"):
+        enrol.replace_reference(store, fake, first, copy)
+    assert _audit_kinds(store) == ["enrolment"]
 
 
 def test_another_customers_very_image_is_refused_unless_a_supervisor_forces_it(

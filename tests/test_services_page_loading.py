@@ -88,3 +88,5 @@ def test_cut_signature_pads_with_paper_only():
     assert cut_signature(page, (10, 20, 50, 30), margin=0).shape == (30, 50)
     with pytest.raises(ImageError, match="negative"):
         cut_signature(page, (10, 20, 50, 30), margin=-1)
+    with pytest.raises(ImageError, match="at most 1000 pixels"):
+        cut_signature(page, (10, 20, 50, 30), margin=1001)

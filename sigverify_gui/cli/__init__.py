@@ -82,13 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"sigverify_gui.cli.commands.{name}")
         module.register(sub)
+    parser.commands = sub.choices  # each command's own parser, for its own usage errors
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            # argparse blames `sigverify` for a command's stray argument; the command's
+            # own --help is the one that lists what it takes
+            command = parser.commands.get(args.command, parser)
+            command.error(f"unrecognized arguments: {' '.join(extras)}")
     except SystemExit as done:  # --help, --version, or a bad argument (one line)
         return done.code if isinstance(done.code, int) else USER_ERROR
     if not getattr(args, "func", None):
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except SigverifyError as err:
         log.info("user error in %s: %s", args.command, err)
-        print(f"error: {escaped(str(err))}{override_hint(err)}", file=sys.stderr)
+        print(f"error: {escaped(str(err))}{option_hint(err)}", file=sys.stderr)
         return USER_ERROR
     except ModuleNotFoundError as err:
         package = (err.name or "").split(".")[0]
@@ -140,10 +146,16 @@ def main(argv: list[str] | None = None) -> int:
 OVERRIDE_OPTIONS = {"force": "--force", "replace": "--replace"}
 
 
-def override_hint(err: SigverifyError) -> str:
-    """ " Use --force to do so." for an error its command's option overrides, else ""."""
+def option_hint(err: SigverifyError) -> str:
+    """ " Use --force to do so." for an error its command's option overrides, " Use
+    --device cpu instead." for one another value avoids, else ""."""
     option = OVERRIDE_OPTIONS.get(err.overridden_by or "")
-    return f" Use {option} to do so." if option else ""
+    if option:
+        return f" Use {option} to do so."
+    if err.works_instead:
+        name, value = err.works_instead
+        return f" Use --{name} {value} instead."
+    return ""
 
 
 def _undecodable_argument(argv: list) -> str | None:

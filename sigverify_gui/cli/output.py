@@ -38,6 +38,14 @@ def whole_number(minimum: int, maximum: int | None = None):
     return parse
 
 
+def file_path(text: str) -> Path:
+    """An argparse type: a file or folder name. An empty one is refused by name; as a
+    Path it would be '.', this folder, and its error would speak of a '.' never typed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name names no file or folder")
+    return Path(text)
+
+
 # SQLite's integers (ids, limits) are 64-bit: a larger number is refused, not a crash
 positive_int = whole_number(1, 2**63 - 1)
 non_negative_int = whole_number(0, 2**63 - 1)

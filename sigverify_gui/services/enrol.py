@@ -280,6 +280,12 @@ def replace_reference(
         raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
     _require_customer(store, old.customer_id)  # a closed account keeps its references
     prepared = prepare_all([image])
+    if prepared[0].image_sha256 == records.image_digest(store.db, old.id):
+        # a no-op that the audit would record as a new signature taken
+        raise EnrolmentError(
+            f"'{prepared[0].source}' is the very image of reference {old.id}, which it "
+            "would replace; take a new signature."
+        )
     refuse_repeated_images(
         prepared, records.active_image_digests(store.db, old.customer_id, exclude=old.id)
     )

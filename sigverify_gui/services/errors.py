@@ -21,6 +21,7 @@ __all__ = [
     "ReferencesChangedError",
     "StoreError",
     "TextError",
+    "ThresholdBelowModelError",
     "UnknownCustomerError",
     "UnknownReferenceError",
 ]
@@ -89,3 +90,10 @@ class AlreadyEnrolledError(ExchangeError):
 
 class TextError(SigverifyError):
     """Typed text (a name, a reason, notes) that cannot be stored as it is."""
+
+
+class ThresholdBelowModelError(SigverifyError):
+    """An accept threshold below the model's own: it accepts, unseen, signatures the
+    model would refer. A supervisor may set it anyway (force)."""
+
+    overridden_by = "force"

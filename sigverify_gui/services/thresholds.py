@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.errors import SigverifyError
+from sigverify_gui.services.errors import ThresholdBelowModelError
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
@@ -94,6 +95,20 @@ def check_thresholds(t_accept: float, t_reject: float) -> None:
             f"An accept threshold below {MIN_ACCEPT:.2f} would accept signatures the model "
             f"judges more likely forged than genuine; choose {MIN_ACCEPT:.2f} or more."
         )
+
+
+def check_not_below_model(t_accept: float | None, verifier: VerifierLike) -> None:
+    """Refuse, overridably, an accept threshold below the model's own: on every
+    workstation using the store it accepts without a look signatures the model would
+    refer to a person. The GUI asks twice, the CLI wants --force."""
+    model_accept = round(float(verifier.t_accept), 3)
+    if t_accept is None or round(t_accept, 3) >= model_accept:
+        return
+    raise ThresholdBelowModelError(
+        f"Accepting at {t_accept:.3f}, below the model's {model_accept:.3f}, accepts "
+        "without a look signatures the model would refer to a person, on every "
+        "workstation using this store."
+    )
 
 
 def set_thresholds(

@@ -219,6 +219,16 @@ def active_image_digests(db: Database, customer_id: str, exclude: int | None = N
     return [row[0] for row in rows]
 
 
+def image_digest(db: Database, reference_id: int) -> str:
+    """The SHA-256 of one reference's capture, from the index."""
+    row = db.execute(
+        f"SELECT image_sha256 FROM {REFERENCES_TABLE} WHERE id = ?", [reference_id]
+    ).fetchone()
+    if row is None:
+        raise KeyError(reference_id)
+    return row[0]
+
+
 def reference_images(db: Database, reference_id: int) -> tuple[bytes, bytes]:
     """(capture PNG, canvas PNG) of one reference."""
     row = db.execute(

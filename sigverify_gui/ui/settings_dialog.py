@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from model.errors import SigverifyError
+from sigverify_gui.services.errors import ThresholdBelowModelError
+from sigverify_gui.services.thresholds import check_not_below_model
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.palette import status_style
@@ -228,22 +230,18 @@ class SettingsDialog(QDialog):
         return True
 
     def _needs_second_look(self, thresholds) -> bool:
-        """An accept threshold below the model's own accepts, unseen, signatures the
-        model would refer, on every workstation using this store: said here first, and
-        applied when OK is pressed again on the same values."""
+        """An accept threshold below the model's own is said here first (in the
+        service's words), and applied when OK is pressed again on the same values."""
         verifier = self.context.verifier
-        if thresholds is None or thresholds[0] is None or verifier is None:
+        if thresholds is None or verifier is None or self._looked_at == thresholds:
             return False
-        model_accept = round(verifier.t_accept, 3)
-        if thresholds[0] >= model_accept or self._looked_at == thresholds:
-            return False
-        self._looked_at = thresholds
-        self.problem.setText(
-            f"Accepting at {thresholds[0]:.3f}, below the model's {model_accept:.3f}, "
-            "accepts without a look signatures the model would refer to a person, on "
-            "every workstation using this store. Press OK again to apply it."
-        )
-        return True
+        try:
+            check_not_below_model(thresholds[0], verifier)
+        except ThresholdBelowModelError as err:
+            self._looked_at = thresholds
+            self.problem.setText(f"{err} Press OK again to apply it.")
+            return True
+        return False
 
     def _edited_thresholds(self) -> tuple[float | None, float | None] | None:
         """What to store: None to change nothing, (None, None) for the model's own."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 
 def register(subparsers) -> None:
@@ -13,7 +11,7 @@ def register(subparsers) -> None:
         "backup",
         help="copy the signature store to a new file (safe while the app is running)",
     )
-    p.add_argument("file", metavar="FILE", type=Path, help="the new backup file")
+    p.add_argument("file", metavar="FILE", type=file_path, help="the new backup file")
     add_db_option(p)
     add_json_flag(p)
     p.set_defaults(func=run)

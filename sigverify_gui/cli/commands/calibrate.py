@@ -3,15 +3,13 @@ its validation writers (same weights, same model id)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sigverify_gui.cli.commands.training_options import (
     add_data_options,
     check_data_folders,
     command_line,
     validation_summary,
 )
-from sigverify_gui.cli.output import add_json_flag, check_target, emit
+from sigverify_gui.cli.output import add_json_flag, check_target, emit, file_path
 
 
 def register(sub) -> None:
@@ -23,9 +21,9 @@ def register(sub) -> None:
         "and write the result to --out. The weights do not change; nor does the model id, "
         "unless stroke texture joins a model made before it.",
     )
-    p.add_argument("weights", type=Path, metavar="WEIGHTS.pt")
+    p.add_argument("weights", type=file_path, metavar="WEIGHTS.pt")
     add_data_options(p)
-    p.add_argument("--out", type=Path, required=True, metavar="OUT.pt")
+    p.add_argument("--out", type=file_path, required=True, metavar="OUT.pt")
     p.add_argument(
         "--no-texture",
         dest="texture",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
     add_model_options,
@@ -12,7 +10,7 @@ from sigverify_gui.cli.commands.store_options import (
     operator_of,
     verifier_from,
 )
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 
 def register(subparsers) -> None:
@@ -25,7 +23,7 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("customer_id", metavar="CUSTOMER_ID", help="the account number")
-    p.add_argument("images", metavar="IMAGE", nargs="+", type=Path, help="signature scans")
+    p.add_argument("images", metavar="IMAGE", nargs="+", type=file_path, help="signature scans")
     p.add_argument("--name", default="", help="the customer's name")
     p.add_argument("--notes", default="", help="free text kept with the customer")
     p.add_argument(

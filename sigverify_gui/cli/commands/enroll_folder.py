@@ -8,8 +8,6 @@ the others go on; the exit status is 1 when any writer failed.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from model.progress import TerminalProgress
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
@@ -19,7 +17,7 @@ from sigverify_gui.cli.commands.store_options import (
     operator_of,
     verifier_from,
 )
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 SOME_FAILED = 1
 
@@ -31,7 +29,7 @@ def register(subparsers) -> None:
         "enroll-folder",
         help="enrol every writer of a data set folder from their genuine signatures",
     )
-    p.add_argument("folder", metavar="DIR", type=Path, help="the data set's top folder")
+    p.add_argument("folder", metavar="DIR", type=file_path, help="the data set's top folder")
     p.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto")
     p.add_argument("--prefix", default="", help="put this before each writer id")
     p.add_argument(

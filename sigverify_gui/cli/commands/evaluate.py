@@ -10,6 +10,7 @@ from sigverify_gui.cli.output import (
     add_json_flag,
     check_png_target,
     emit,
+    file_path,
     non_negative_int,
     positive_int,
 )
@@ -22,12 +23,15 @@ def register(sub) -> None:
         help="measure EER, AUC, FAR and FRR of a model on a data set",
         description="Per writer, the first --refs genuine images (by file name) are the "
         "references; its other genuine images are genuine queries, its forgeries skilled-"
-        "forgery queries, and other writers' genuine images random-forgery queries.",
+        "forgery queries, and other writers' genuine queries (never their references) "
+        "random-forgery queries.",
     )
-    p.add_argument("--data", type=Path, required=True, metavar="DIR")
+    p.add_argument("--data", type=file_path, required=True, metavar="DIR")
     p.add_argument("--layout", default="auto", help="data set layout (default: detect)")
     p.add_argument("--refs", type=positive_int, default=5, help="references per writer (default 5)")
-    p.add_argument("--weights", type=Path, default=None, help="weights file (default: bundled)")
+    p.add_argument(
+        "--weights", type=file_path, default=None, help="weights file (default: bundled)"
+    )
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument(
         "--holdout",
@@ -43,7 +47,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--plot",
-        type=Path,
+        type=file_path,
         default=None,
         metavar="OUT.png",
         help="write DET curves and score histograms",

@@ -3,9 +3,7 @@ teller executable's CPU flavour runs without torch."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 
 def register(sub) -> None:
@@ -16,8 +14,8 @@ def register(sub) -> None:
         "OpenCV without torch, with its calibration and thresholds. The export is "
         "checked: OpenCV's embeddings must equal torch's.",
     )
-    p.add_argument("weights", type=Path, metavar="WEIGHTS.pt")
-    p.add_argument("out", type=Path, metavar="OUT.onnx.zip")
+    p.add_argument("weights", type=file_path, metavar="WEIGHTS.pt")
+    p.add_argument("out", type=file_path, metavar="OUT.onnx.zip")
     add_json_flag(p)
     p.set_defaults(func=run)
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from model.errors import SigverifyError
 from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
-from sigverify_gui.cli.output import add_json_flag, check_target, emit
+from sigverify_gui.cli.output import add_json_flag, check_target, emit, file_path
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "export", help="write every customer, reference and audit row to a zip file"
     )
-    p.add_argument("file", metavar="FILE.zip", type=Path, help="the new export file")
+    p.add_argument("file", metavar="FILE.zip", type=file_path, help="the new export file")
     add_db_option(p)
     add_json_flag(p)
     p.set_defaults(func=run)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sigverify_gui.cli.output import (
     add_json_flag,
     check_png_target,
     emit,
-    non_negative_int,
+    file_path,
     positive_int,
+    whole_number,
     write_file,
 )
+
+
+def margin_pixels(text: str) -> int:
+    """An argparse type: a margin within the one the service takes (its limit is
+    looked up here, when parsing, so that `--help` does not load numpy)."""
+    from sigverify_gui.services.captures import MAX_MARGIN
+
+    return whole_number(0, MAX_MARGIN)(text)
 
 
 def register(subparsers) -> None:
@@ -25,12 +32,12 @@ def register(subparsers) -> None:
             "verify --page and the GUI's cheque dialog use."
         ),
     )
-    p.add_argument("page", metavar="PAGE", type=Path, help="the scanned page")
-    p.add_argument("-o", "--out", required=True, type=Path, metavar="SIGNATURE.png")
+    p.add_argument("page", metavar="PAGE", type=file_path, help="the scanned page")
+    p.add_argument("-o", "--out", required=True, type=file_path, metavar="SIGNATURE.png")
     p.add_argument("--box", metavar="X,Y,W,H", help="crop this box instead of searching")
     p.add_argument(
         "--margin",
-        type=non_negative_int,
+        type=margin_pixels,
         metavar="PX",
         help=(
             "pixels of paper put around the signature (default: 8%% of its longer side, "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from model.progress import TerminalProgress
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
@@ -13,7 +11,7 @@ from sigverify_gui.cli.commands.store_options import (
     operator_of,
     verifier_from,
 )
-from sigverify_gui.cli.output import add_json_flag, emit, positive_int
+from sigverify_gui.cli.output import add_json_flag, emit, file_path, positive_int
 
 
 def register(subparsers) -> None:
@@ -22,7 +20,7 @@ def register(subparsers) -> None:
         help="rank enrolled customers by how well a signature matches them",
         description="Search every enrolled customer for the best matches to a signature.",
     )
-    p.add_argument("image", metavar="IMAGE", type=Path, help="the questioned signature")
+    p.add_argument("image", metavar="IMAGE", type=file_path, help="the questioned signature")
     p.add_argument("--top", type=positive_int, default=5, metavar="K", help="how many to list (5)")
     add_db_option(p)
     add_model_options(p)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
     add_operator_option,
     open_store_from,
     operator_of,
 )
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 
 def register(subparsers) -> None:
@@ -24,7 +22,7 @@ def register(subparsers) -> None:
             "letter case from another customer's."
         ),
     )
-    p.add_argument("file", metavar="FILE.zip", type=Path, help="the export file")
+    p.add_argument("file", metavar="FILE.zip", type=file_path, help="the export file")
     p.add_argument(
         "--replace",
         action="store_true",

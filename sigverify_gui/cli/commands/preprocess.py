@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigverify_gui.cli.output import add_json_flag, check_png_target, emit, write_file
+from sigverify_gui.cli.output import add_json_flag, check_png_target, emit, file_path, write_file
 
 
 def register(subparsers) -> None:
@@ -21,9 +21,13 @@ def register(subparsers) -> None:
             "(white ink on black) as a PNG."
         ),
     )
-    p.add_argument("image", metavar="IMAGE", help="image or PDF file")
-    p.add_argument("-o", "--out", required=True, metavar="OUT.png", help="canvas PNG to write")
-    p.add_argument("--mask", metavar="MASK.png", help="also write the ink mask (white = ink)")
+    p.add_argument("image", metavar="IMAGE", type=file_path, help="image or PDF file")
+    p.add_argument(
+        "-o", "--out", required=True, type=file_path, metavar="OUT.png", help="canvas PNG to write"
+    )
+    p.add_argument(
+        "--mask", type=file_path, metavar="MASK.png", help="also write the ink mask (white = ink)"
+    )
     p.add_argument(
         "--page", type=int, default=1, metavar="N", help="page of a PDF or TIFF (from 1)"
     )
@@ -37,7 +41,7 @@ def run(args) -> int:
     from model.imageio import encode_png, load_image
     from model.preprocess import preprocess
 
-    targets = [Path(args.out)] + ([Path(args.mask)] if args.mask else [])
+    targets = [args.out] + ([args.mask] if args.mask else [])
     for i, target in enumerate(targets):  # before any work: a bad second leaves no first
         check_png_target(target, reads=[args.image], writes=targets[:i])
     loaded = load_image(args.image, page=args.page - 1)

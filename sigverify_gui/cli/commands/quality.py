@@ -6,7 +6,7 @@ not (2 only when the file cannot be read), so scripts read the verdict from `ok`
 
 from __future__ import annotations
 
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 
 def register(subparsers) -> None:
@@ -18,7 +18,7 @@ def register(subparsers) -> None:
             "resolution, and say how to rescan when it does not."
         ),
     )
-    p.add_argument("image", metavar="IMAGE", help="image or PDF file")
+    p.add_argument("image", metavar="IMAGE", type=file_path, help="image or PDF file")
     p.add_argument(
         "--page", type=int, default=1, metavar="N", help="page of a PDF or TIFF (from 1)"
     )

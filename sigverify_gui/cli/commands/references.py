@@ -4,8 +4,6 @@ enrolment service."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sigverify_gui.cli.commands.enroll import with_checks
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
@@ -15,7 +13,7 @@ from sigverify_gui.cli.commands.store_options import (
     operator_of,
     verifier_from,
 )
-from sigverify_gui.cli.output import add_json_flag, emit, positive_int
+from sigverify_gui.cli.output import add_json_flag, emit, file_path, positive_int
 
 FORCE_HELP = (
     "store it even when a signature looks unlike the customer's other references, or is "
@@ -33,7 +31,7 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("customer_id", metavar="CUSTOMER_ID", help="the account number")
-    p.add_argument("images", metavar="IMAGE", nargs="+", type=Path, help="signature scans")
+    p.add_argument("images", metavar="IMAGE", nargs="+", type=file_path, help="signature scans")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     _common(p, model=True)
     p.set_defaults(func=run_add)
@@ -60,7 +58,7 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("reference_id", metavar="REFERENCE_ID", type=positive_int)
-    p.add_argument("image", metavar="IMAGE", type=Path, help="the new signature scan")
+    p.add_argument("image", metavar="IMAGE", type=file_path, help="the new signature scan")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     _common(p, model=True)
     p.set_defaults(func=run_replace)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import signal
 import threading
-from pathlib import Path
 
 from model.errors import SigverifyError
-from sigverify_gui.cli.output import add_json_flag, check_png_target, emit, write_file
+from sigverify_gui.cli.output import add_json_flag, check_png_target, emit, file_path, write_file
 
 
 def register(subparsers) -> None:
@@ -34,7 +33,9 @@ def register(subparsers) -> None:
         metavar="NAME=VALUE",
         help="a further scanner setting by its SANE name (repeatable)",
     )
-    p.add_argument("-o", "--out", required=True, metavar="OUT.png", help="PNG file to write")
+    p.add_argument(
+        "-o", "--out", required=True, type=file_path, metavar="OUT.png", help="PNG file to write"
+    )
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -43,7 +44,7 @@ def run(args) -> int:
     from model.imageio import encode_png
     from sigverify_gui.services.capture import ScanArea, ScanSettings, open_scanner
 
-    check_png_target(Path(args.out))  # before the scan, which can take a minute
+    check_png_target(args.out)  # before the scan, which can take a minute
     settings = ScanSettings(
         dpi=args.dpi,
         area=ScanArea.parse(args.area) if args.area else None,
@@ -51,7 +52,7 @@ def run(args) -> int:
     )
     source = open_scanner(args.device, settings)
     capture = _capture_with_ctrl_c(source)
-    write_file(Path(args.out), encode_png(capture.gray, dpi=capture.dpi))
+    write_file(args.out, encode_png(capture.gray, dpi=capture.dpi))
     device = getattr(source, "device_id", args.device)  # the one chosen when none given
     height, width = capture.gray.shape
     data = {"out": str(args.out), "device": device, "dpi": capture.dpi, "shape": [height, width]}

@@ -6,9 +6,7 @@ Exit status 0 when every step worked and the genuine signature outscored the for
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 FAILED = 1
 
@@ -24,7 +22,7 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument(
-        "--weights", type=Path, default=None, metavar="FILE",
+        "--weights", type=file_path, default=None, metavar="FILE",
         help="model weights (default: the shipped model)",
     )  # fmt: skip
     p.add_argument(

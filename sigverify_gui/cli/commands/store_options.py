@@ -9,13 +9,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+from sigverify_gui.cli.output import file_path
 from sigverify_gui.services.typed_text import MAX_OPERATOR_LENGTH, login_name, one_line
 
 
 def add_db_option(p) -> None:
     p.add_argument(
         "--db",
-        type=Path,
+        type=file_path,
         default=None,
         metavar="FILE",
         help="the signature store (default: $SIGVERIFY_DB, else the user's data folder); "
@@ -26,7 +27,7 @@ def add_db_option(p) -> None:
 def add_model_options(p) -> None:
     p.add_argument(
         "--weights",
-        type=Path,
+        type=file_path,
         default=None,
         metavar="FILE",
         help="model weights (default: shipped)",

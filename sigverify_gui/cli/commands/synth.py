@@ -7,9 +7,7 @@ same seed on every machine.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sigverify_gui.cli.output import add_json_flag, emit
+from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 
 def register(subparsers) -> None:
@@ -21,7 +19,7 @@ def register(subparsers) -> None:
             "images into OUT/<writer>/genuine and OUT/<writer>/forged."
         ),
     )
-    p.add_argument("out", metavar="OUT", type=Path, help="a new or empty folder to write into")
+    p.add_argument("out", metavar="OUT", type=file_path, help="a new or empty folder to write into")
     p.add_argument("--writers", type=int, default=10, help="number of writers (default 10)")
     p.add_argument(
         "--genuine", type=int, default=12, help="genuine signatures per writer (default 12)"

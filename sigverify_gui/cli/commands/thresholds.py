@@ -37,6 +37,12 @@ def register(subparsers) -> None:
     change.add_argument(
         "--reset", action="store_true", help="go back to the model's own thresholds"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="set an ACCEPT below the model's own (it accepts, without a look, signatures "
+        "the model would refer to a person)",
+    )
     add_db_option(p)
     add_model_options(p)
     add_operator_option(p)
@@ -45,12 +51,20 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from sigverify_gui.services.thresholds import set_thresholds, thresholds_in_force
+    from sigverify_gui.services.thresholds import (
+        check_not_below_model,
+        check_thresholds,
+        set_thresholds,
+        thresholds_in_force,
+    )
 
     with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
         verifier = verifier_from(args)
         if args.set:
             accept, reject = args.set
+            check_thresholds(accept, reject)  # first: a range error is the one to fix
+            if not args.force:
+                check_not_below_model(accept, verifier)
             now = set_thresholds(store, verifier, accept, reject, operator=operator_of(args))
         elif args.reset:
             now = set_thresholds(store, verifier, None, None, operator=operator_of(args))

@@ -13,6 +13,7 @@ from sigverify_gui.cli.commands.training_options import (
 )
 from sigverify_gui.cli.output import (
     check_target,
+    file_path,
     fraction,
     non_negative_int,
     positive_int,
@@ -30,7 +31,7 @@ def register(sub) -> None:
         "`sigverify evaluate --holdout`; a seeded --val-fraction of the rest validates.",
     )
     add_data_options(p)
-    p.add_argument("--out", type=Path, required=True, metavar="WEIGHTS.pt")
+    p.add_argument("--out", type=file_path, required=True, metavar="WEIGHTS.pt")
     p.add_argument("--loss", choices=["triplet", "contrastive"], default="triplet")
     p.add_argument(
         "--mining",
@@ -69,7 +70,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--init",
-        type=Path,
+        type=file_path,
         default=None,
         metavar="WEIGHTS.pt",
         help="start from these weights (fine-tune the shipped model or your own) "
@@ -77,7 +78,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--stroke-beside",
-        type=Path,
+        type=file_path,
         default=None,
         metavar="WEIGHTS.pt",
         help="train only a stroke tower beside this trained network, whose weights stay "

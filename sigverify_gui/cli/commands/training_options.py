@@ -12,11 +12,13 @@ import shlex
 import sys
 from pathlib import Path
 
+from sigverify_gui.cli.output import file_path
+
 
 def add_data_options(p) -> None:
     p.add_argument(
         "--data",
-        type=Path,
+        type=file_path,
         action="append",
         required=True,
         metavar="DIR",
@@ -24,7 +26,7 @@ def add_data_options(p) -> None:
     )
     p.add_argument(
         "--cache",
-        type=Path,
+        type=file_path,
         default=Path("cache"),
         metavar="DIR",
         help="where preprocessed canvases are cached (default ./cache)",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
     add_model_options,
@@ -12,7 +10,7 @@ from sigverify_gui.cli.commands.store_options import (
     operator_of,
     verifier_from,
 )
-from sigverify_gui.cli.output import add_json_flag, emit, positive_int
+from sigverify_gui.cli.output import add_json_flag, emit, file_path, positive_int
 
 
 def register(subparsers) -> None:
@@ -28,11 +26,13 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("customer_id", metavar="CUSTOMER_ID", help="the account number")
-    p.add_argument("image", metavar="IMAGE", type=Path, nargs="?", help="the questioned signature")
+    p.add_argument(
+        "image", metavar="IMAGE", type=file_path, nargs="?", help="the questioned signature"
+    )
     p.add_argument(
         "--page",
         metavar="PAGE_IMAGE",
-        type=Path,
+        type=file_path,
         help="a whole cheque or form instead of IMAGE: the signature is found on it first",
     )
     # The same names and meanings as `extract`'s options.
