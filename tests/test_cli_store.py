@@ -194,6 +194,13 @@ def test_backup_export_import(capsys, loads, db, sigs, tmp_path):
     code, _, err = run(capsys, "import", zip_path, "--db", other)
     assert code == 2 and "already enrolled" in err and err.endswith("Use --replace to do so.\n")
     assert run_json(capsys, "import", zip_path, "--replace", "--db", other)["replaced"] == ["B1"]
+    # a branch customer holding B1's very scan: one person under two numbers
+    third = str(tmp_path / "third.db")
+    run_json(capsys, "enroll", "C9", sigs[2][0], "--db", third)
+    code, _, err = run(capsys, "import", zip_path, "--db", third)
+    assert code == 2 and "same image as a reference of customer C9" in err
+    assert err.endswith("Use --force to do so.\n")
+    assert run_json(capsys, "import", zip_path, "--force", "--db", third)["customers"] == 1
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"not a zip")
     code, _, err = run(capsys, "import", bad, "--db", other)

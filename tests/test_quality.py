@@ -331,6 +331,20 @@ def test_quality_command_human(cli, tmp_path, capsys):
     )
 
 
+def test_quality_and_preprocess_say_which_page_of_several_they_read(cli, tmp_path, capsys):
+    path = tmp_path / "two.tif"
+    first, second = Image.fromarray(cheque_scan(0)), Image.fromarray(cheque_scan(1))
+    first.save(path, save_all=True, append_images=[second], dpi=(300, 300))
+    assert cli(["quality", str(path), "--page", "2"]) == 0
+    assert capsys.readouterr().out.strip() == "Page 2 of 2: OK"
+    assert cli(["quality", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pages"] == 2
+    assert cli(["preprocess", str(path), "-o", str(tmp_path / "c.png")]) == 0
+    assert capsys.readouterr().out.strip().endswith("on page 1 of 2")
+    assert cli(["quality", str(path), "--page", "0"]) == 2
+    assert "from 1 to" in capsys.readouterr().err
+
+
 def test_quality_command_unreadable_file(cli, tmp_path, capsys):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"this is not an image")

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from sigverify_gui.services import enrol, exchange, verify
-from sigverify_gui.services.errors import ExchangeError
+from sigverify_gui.services.errors import ConsistencyError, ExchangeError
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 from tests.fakes import FakeVerifier, render_signatures, store_contents
@@ -90,6 +90,24 @@ def test_existing_customers_need_replace(export_file, tmp_path):
         assert result.audit_rows == 0  # that export's audit rows are already here
         assert len(records.references_of(store.db, "A", active_only=False)) == 5
         assert audit.verify_chain(store.db).ok
+
+
+def test_another_customers_very_image_needs_force(export_file, tmp_path):
+    """As enrolment refuses it: one scan under two customer numbers, here the branch's
+    customer C holding one of the file's customer A's signatures."""
+    path, *_ = export_file
+    fake = FakeVerifier()
+    with Store(tmp_path / "target.db") as store:
+        enrol.enrol_customer(store, fake, "C", render_signatures(2, 4)[1:2])
+        before = store_contents(store)
+        with pytest.raises(ConsistencyError, match="customer A's reference .* customer C"):
+            exchange.import_zip(store, path, operator="it")
+        assert store_contents(store) == before
+        exchange.import_zip(store, path, force=True, operator="it")
+        detail = json.loads(audit.list_rows(store.db)[0]["detail"])
+        shared = detail["shared_with"]
+        assert [(s["customer_id"], s["other_customer_id"]) for s in shared] == [("A", "C")]
+        assert records.get_reference(store.db, shared[0]["reference_id"]).customer_id == "A"
 
 
 def test_restoring_an_export_into_its_own_store_keeps_one_history(tmp_path):

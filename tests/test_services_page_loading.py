@@ -50,6 +50,23 @@ def test_page_count_reads_only_files_that_can_hold_several():
     assert page_count(encode_png(np.zeros((8, 8), np.uint8))) == 1
 
 
+def test_a_signature_file_of_several_pages_is_refused_not_read_as_its_first(tmp_path):
+    """Its first page, taken silently, may well not be the one the signature is on."""
+    from sigverify_gui.services.capture.files import read_capture
+    from sigverify_gui.services.captures import load_input
+
+    signature = render_signatures(9, 1)[0]
+    path = tmp_path / "scans.tif"
+    path.write_bytes(_tiff(signature, np.full((30, 50), 250, np.uint8)))
+    for read in (load_input, lambda p: read_capture(p, one_page=True)):
+        with pytest.raises(ImageError, match="'scans.tif' holds 2 pages, and a signature is"):
+            read(path)
+    assert read_capture(path).gray.shape == signature.shape  # a page to search: page 1
+    one = tmp_path / "one.tif"
+    one.write_bytes(_tiff(signature))
+    assert load_input(one).gray.shape == signature.shape
+
+
 def test_the_signature_of_a_sideways_page_comes_out_upright():
     page = make_page(render_signatures(9, 1, first=7)[0], np.random.default_rng(4))
     upright, _ = signature_from_page(page.image, dpi=300)

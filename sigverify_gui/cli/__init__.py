@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 
 from model.errors import SigverifyError
@@ -132,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return INTERRUPTED
     except BrokenPipeError:
-        # the reader went away (`sigverify ... | head`): not an error worth a message;
-        # point stdout at devnull so the interpreter's final flush does not fail again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # the reader went away (`sigverify ... | head`): not an error worth a message
+        from sigverify_gui.cli.output import discard_stdout
+
+        discard_stdout()
         return 0
     except Exception:
         return _internal_error(args.command, log_path)

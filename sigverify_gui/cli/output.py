@@ -150,11 +150,26 @@ def add_json_flag(parser) -> None:
 
 def emit(args, data: dict[str, Any], human: str) -> None:
     """Print `data` as JSON when `--json` was given, else the human-readable text."""
-    if getattr(args, "json", False):
-        json.dump(data, sys.stdout, indent=2, sort_keys=False, default=_jsonable)
-        sys.stdout.write("\n")
-    else:
-        print(escaped(human, keep="\n\t"))
+    try:
+        if getattr(args, "json", False):
+            json.dump(data, sys.stdout, indent=2, sort_keys=False, default=_jsonable)
+            sys.stdout.write("\n")
+        else:
+            print(escaped(human, keep="\n\t"))
+        sys.stdout.flush()  # here, where a failure can be told, not at the exit
+    except BrokenPipeError:
+        raise  # the reader went away: `main` ends quietly
+    except OSError as err:  # a full disk, a file system gone read-only
+        discard_stdout()
+        raise SigverifyError(
+            f"The command ran, but its output could not be written: {err.strerror or err}."
+        ) from err
+
+
+def discard_stdout() -> None:
+    """Point stdout at devnull, so the interpreter's final flush of what could not be
+    written does not fail again, with a message of its own."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _jsonable(value: Any) -> Any:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.errors import ImageError
 from sigverify_gui.services.errors import QualityError
 from sigverify_gui.services.typed_text import escaped
 
@@ -75,6 +76,7 @@ def load_input(image: ImageInput) -> LoadedInput:
     """Read an input into grey pixels and their PNG; raises the core's `ImageError`s."""
     from model.imageio import load_image
     from model.preprocess import to_gray
+    from sigverify_gui.services.capture.files import check_one_page  # it imports us
 
     if isinstance(image, Capture):
         gray = to_gray(image.gray)
@@ -84,6 +86,7 @@ def load_input(image: ImageInput) -> LoadedInput:
         return LoadedInput(gray, None, "capture", _png_of(gray, None))
     loaded = load_image(image)
     name = describe(image) if isinstance(image, str | Path) else loaded.source
+    check_one_page(name, loaded.page_count)
     original = None
     if loaded.format == "PNG":
         # load_image has checked the size; reading the file again costs little.
@@ -235,7 +238,6 @@ def cut_signature(
     in the printed text and rules next to the signature, which the quality check
     rightly calls clutter or cut-off ink. `margin` (pixels) replaces `paper_margin`'s.
     """
-    from model.errors import ImageError
     from model.zone import crop_box
     from model.zone_orientation import turn
 

@@ -13,10 +13,12 @@ all held in memory: a branch's store can hold gigabytes of scans.
 Customers already in the store are refused unless `replace` is given, which replaces
 them and their references. A new customer whose number differs only in letter case
 from another's, in the store or in the file, is refused whatever `replace` says
-(`customer_case`). Imported audit rows are appended to this store's own chain (new
-ids, chained to this store's last row), each keeping its original id and hash in
-`origin` (the first store's, through every further export); a row the store already
-holds, its own or imported before, is not appended twice.
+(`customer_case`), and so is a reference that is the very image of a reference of a
+customer the file does not bring, unless `force` is given (as enrolment refuses one
+scan under two numbers, `enrol_shared`). Imported audit rows are appended to this
+store's own chain (new ids, chained to this store's last row), each keeping its original
+id and hash in `origin` (the first store's, through every further export); a row the
+store already holds, its own or imported before, is not appended twice.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ from typing import Any
 
 from sigverify_gui import __version__
 from sigverify_gui.services.customer_case import case_conflicts
-from sigverify_gui.services.errors import AlreadyEnrolledError, ExchangeError
+from sigverify_gui.services.errors import (
+    AlreadyEnrolledError,
+    ConsistencyError,
+    ExchangeError,
+)
 from sigverify_gui.services.exchange_reader import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -199,9 +205,15 @@ def _json(value: Any) -> bytes:
 
 # --- import ----------------------------------------------------------------------------
 def import_zip(
-    store: Store, source: str | Path, *, replace: bool = False, operator: str = ""
+    store: Store,
+    source: str | Path,
+    *,
+    replace: bool = False,
+    force: bool = False,
+    operator: str = "",
 ) -> ExchangeSummary:
-    """Import an export atomically; existing customers need `replace`."""
+    """Import an export atomically; existing customers need `replace`, images another
+    customer of this store holds need `force`."""
     with open_export(source) as export:
         export_id = export.manifest["export_id"]  # checked: 32 hex digits
         incoming = [c["customer_id"] for c in export.customers]
@@ -223,7 +235,11 @@ def import_zip(
                 records.insert_customer(db, cid, name, notes, cust["created"])
                 if cust["status"] != "active":
                     records.set_customer_status(db, cid, cust["status"])
+            last_before = db.execute(f"SELECT max(id) FROM {REFERENCES_TABLE}").fetchone()[0]
             ref_ids = _import_references(db, export)
+            shared = _images_of_other_customers(db, last_before or 0, ref_ids)
+            if shared and not force:
+                raise ConsistencyError(_shared_message(shared))
             audit_count = _import_audit(db, export, export_id, ref_ids)
             summary = ExchangeSummary(
                 len(export.customers), len(ref_ids), audit_count, tuple(existing), export_id
@@ -232,7 +248,11 @@ def import_zip(
                 db,
                 "import",
                 operator,
-                detail=json.dumps({"file": Path(source).name, **summary.to_dict()}, sort_keys=True),
+                detail=json.dumps(
+                    {"file": Path(source).name, **summary.to_dict()}
+                    | ({"shared_with": shared} if shared else {}),
+                    sort_keys=True,
+                ),
             )
     return summary
 
@@ -290,6 +310,44 @@ def _import_references(db, export: ExportFile) -> dict[int, int]:
                 [ref.get("deactivated_at"), replaced_by, new_ids[ref["id"]]],
             )
     return new_ids
+
+
+def _images_of_other_customers(db, last_before: int, ref_ids: dict[int, int]) -> list[dict]:
+    """Imported active references that are byte for byte an active reference this store
+    held before (a customer the file does not bring: those it brings were replaced).
+    The same scan within the file was the first store's to allow."""
+    file_id = {new: old for old, new in ref_ids.items()}
+    rows = db.execute(
+        f"""SELECT new.customer_id, new.id, held.customer_id, held.id
+            FROM {REFERENCES_TABLE} AS new JOIN {REFERENCES_TABLE} AS held
+              ON held.image_sha256 = new.image_sha256
+            WHERE new.id > ? AND held.id <= ? AND new.active = 1 AND held.active = 1
+            ORDER BY new.id, held.customer_id""",
+        [last_before, last_before],
+    ).fetchall()
+    return [
+        {
+            "customer_id": cid,
+            "reference_id": new_id,
+            "file_reference_id": file_id[new_id],
+            "other_customer_id": other,
+            "other_reference_id": other_id,
+        }
+        for cid, new_id, other, other_id in rows
+    ]
+
+
+def _shared_message(shared: list[dict]) -> str:
+    shown = "; ".join(
+        f"customer {s['customer_id']}'s reference {s['file_reference_id']} in the file is "
+        f"the same image as a reference of customer {s['other_customer_id']}"
+        for s in shared[:3]
+    ) + (f"; and {len(shared) - 3} more" if len(shared) > 3 else "")
+    return (
+        f"{shown}. Each customer's references must be their own signatures, so nothing "
+        "was imported; a supervisor may import anyway when one person holds both "
+        "customer numbers."
+    )
 
 
 # Where an imported row came from: the export, and the row's number and hash there.

@@ -154,7 +154,7 @@ class CapturePanel(QWidget):
         paths = [Path(p) for p in paths][: None if self.multiple else 1]
         if not paths:
             return None
-        loaders = [lambda p=p: read_capture(p) for p in paths]
+        loaders = [lambda p=p: read_capture(p, one_page=True) for p in paths]
         label = "Reading the signature…" if len(paths) == 1 else "Reading the signatures…"
         return self.process(loaders, label)
 

@@ -100,6 +100,18 @@ def test_one_bad_file_among_good_ones_keeps_the_good(qtbot, view, tmp_path, dial
     assert len(dialogs.errors) == 1 and "empty.png" in dialogs.errors[0].text
 
 
+def test_a_file_of_several_pages_is_refused_in_a_dialog(qtbot, view, tmp_path, dialogs):
+    """Not its first page taken silently: the signature may be on another."""
+    from PIL import Image
+
+    first, second = (Image.fromarray(g) for g in render_signatures(22, 2))
+    first.save(tmp_path / "both.tif", save_all=True, append_images=[second])
+    add_files(qtbot, view, [tmp_path / "both.tif"])
+    assert view.strip.count() == 0 and len(dialogs.errors) == 1
+    assert "'both.tif' holds 2 pages" in dialogs.errors[0].text
+    assert "Whole cheque/form" in dialogs.errors[0].text
+
+
 def test_unusable_capture_is_marked_and_blocks_saving(qtbot, view):
     blank = np.full((200, 500), 250, np.uint8)
     task = view.panel.add_array(blank, 300.0, "blank card")

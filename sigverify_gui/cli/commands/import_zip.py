@@ -18,8 +18,9 @@ def register(subparsers) -> None:
         description=(
             "Import customers, references and audit rows from an export. Nothing is "
             "changed if the file is damaged, holds customers already enrolled "
-            "(unless --replace), or holds a new customer number that differs only in "
-            "letter case from another customer's."
+            "(unless --replace), holds a new customer number that differs only in "
+            "letter case from another customer's, or holds the very image of another "
+            "customer's reference (unless --force)."
         ),
     )
     p.add_argument("file", metavar="FILE.zip", type=file_path, help="the export file")
@@ -27,6 +28,12 @@ def register(subparsers) -> None:
         "--replace",
         action="store_true",
         help="replace customers that are already enrolled, with their references",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="import references that are the very image of another customer's (one "
+        "person holding both customer numbers)",
     )
     add_db_option(p)
     add_operator_option(p)
@@ -38,7 +45,9 @@ def run(args) -> int:
     from sigverify_gui.services.exchange import import_zip
 
     with open_store_from(args, creates=True) as store:
-        summary = import_zip(store, args.file, replace=args.replace, operator=operator_of(args))
+        summary = import_zip(
+            store, args.file, replace=args.replace, force=args.force, operator=operator_of(args)
+        )
     human = (
         f"Imported {summary.customers} customer(s), {summary.references} reference(s) and "
         f"{summary.audit_rows} audit row(s)"

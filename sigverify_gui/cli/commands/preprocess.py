@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigverify_gui.cli.output import add_json_flag, check_png_target, emit, file_path, write_file
+from sigverify_gui.cli.output import (
+    add_json_flag,
+    check_png_target,
+    emit,
+    file_path,
+    positive_int,
+    write_file,
+)
 
 
 def register(subparsers) -> None:
@@ -29,7 +36,7 @@ def register(subparsers) -> None:
         "--mask", type=file_path, metavar="MASK.png", help="also write the ink mask (white = ink)"
     )
     p.add_argument(
-        "--page", type=int, default=1, metavar="N", help="page of a PDF or TIFF (from 1)"
+        "--page", type=positive_int, default=1, metavar="N", help="page of a PDF or TIFF (from 1)"
     )
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -61,6 +68,8 @@ def run(args) -> int:
     x, y, w, h = result.box
     human = f"wrote {args.out} ({canvas.shape[1]}x{canvas.shape[0]}, {result.version}); "
     human += f"signature at x={x} y={y}, {w}x{h} px"
+    if loaded.page_count > 1:
+        human += f" on page {args.page} of {loaded.page_count}"
     if args.mask:
         human += f"; mask in {args.mask}"
     emit(args, data, human)

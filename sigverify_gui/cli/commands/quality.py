@@ -6,7 +6,7 @@ not (2 only when the file cannot be read), so scripts read the verdict from `ok`
 
 from __future__ import annotations
 
-from sigverify_gui.cli.output import add_json_flag, emit, file_path
+from sigverify_gui.cli.output import add_json_flag, emit, file_path, positive_int
 
 
 def register(subparsers) -> None:
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("image", metavar="IMAGE", type=file_path, help="image or PDF file")
     p.add_argument(
-        "--page", type=int, default=1, metavar="N", help="page of a PDF or TIFF (from 1)"
+        "--page", type=positive_int, default=1, metavar="N", help="page of a PDF or TIFF (from 1)"
     )
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -32,8 +32,11 @@ def run(args) -> int:
 
     loaded = load_image(args.image, page=args.page - 1)
     report = check_quality(loaded.gray, loaded.dpi)
-    data = report.to_dict() | {"file": str(args.image)}
+    data = report.to_dict() | {"file": str(args.image), "page": args.page}
+    data["pages"] = loaded.page_count
     human = "OK" if report.ok else "\n".join(report.messages)
+    if loaded.page_count > 1:  # --page chose one; say which, and that there are others
+        human = f"Page {args.page} of {loaded.page_count}: {human}"
     if report.ink_tones == "bilevel":
         human += "\nScanned in black and white: greyscale keeps the pen's pressure."
     emit(args, data, human)

@@ -20,17 +20,33 @@ IMAGE_EXTENSIONS = frozenset(
 )
 
 
-def read_capture(path: Path, page: int = 0, source: str | None = None) -> Capture:
+def read_capture(
+    path: Path, page: int = 0, source: str | None = None, *, one_page: bool = False
+) -> Capture:
     """Read `path` once and decode it into a `Capture` that keeps the original bytes.
 
     Raises `CaptureError` when the file cannot be read and the `ImageError` family,
-    naming the file, when it is not a usable picture.
+    naming the file, when it is not a usable picture, or (`one_page`: a signature, not
+    a page to search) when it holds several pages.
     """
     from model.imageio import MAX_FILE_BYTES, load_image
 
     data = read_bytes(path, MAX_FILE_BYTES)
     loaded = load_image(data, page=page, name=path.name)  # errors name the file
+    if one_page:
+        check_one_page(path.name, loaded.page_count)
     return Capture(loaded.gray, loaded.dpi, source or path.name, original=data)
+
+
+def check_one_page(name: str, page_count: int) -> None:
+    """A signature is one image. Of a file with several pages (a PDF, a multi-page
+    TIFF) the first, taken silently, may well not be the one the signature is on."""
+    if page_count > 1:
+        raise ImageError(
+            f"'{name}' holds {page_count} pages, and a signature is one image: find it "
+            "on its page with the whole-cheque search (`extract`, `verify --page`, or "
+            "Whole cheque/form in the app), which lets you choose the page."
+        )
 
 
 def describe_scan(name: str, mtime_ns: int, now: float | None = None) -> str:
