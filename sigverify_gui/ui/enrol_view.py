@@ -33,7 +33,7 @@ from sigverify_gui.ui.qt import (
     QWidget,
     Signal,
 )
-from sigverify_gui.ui.scrolling import with_fixed_footer
+from sigverify_gui.ui.scrolling import CappedText, with_fixed_footer
 from sigverify_gui.ui.thumbnail_strip import ThumbnailStrip
 from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
@@ -104,8 +104,7 @@ class EnrolmentView(QWidget):
         self.force_button.setVisible(False)
         self.folder_button = QPushButton("Enrol a fo&lder…")
         self.folder_button.setToolTip("Enrol every writer of a data set folder as a customer")
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
+        self.result_label = CappedText(max_lines=4)  # the footer stays small
         self.result_label.setAccessibleName("Enrolment result")
 
         strip_row = QHBoxLayout()

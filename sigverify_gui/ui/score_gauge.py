@@ -2,7 +2,8 @@
 
 The bands use the Okabe-Ito palette (vermillion, orange, bluish green), which stays
 distinguishable with the common colour-vision deficiencies, and every band and the
-decision also carry their name in words, so nothing depends on seeing colour.
+decision also carry their name in words (a band too narrow for it, a mark), so nothing
+depends on seeing colour.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ DECISION_STYLES: dict[str, tuple[str, str, str]] = {
     "refer": ("#E69F00", "#000000", "Refer"),
     "accept": ("#007A5A", "#FFFFFF", "Accept"),
 }
+
+# A band too narrow for its name (a strict accept threshold such as 0.92 leaves the
+# accept band a few per cent of the bar) shows these marks, as the enrolment strip
+# marks its captures, rather than nothing.
+BAND_MARKS = {"reject": "✗", "refer": "?", "accept": "✓"}
 
 DECISION_PADDING = (8, 16)  # vertical, horizontal: around the system's decision
 
@@ -92,6 +98,34 @@ class GaugeBar(QWidget):
         ]
         return clear_ends + thresholds
 
+    def bands(self) -> list[tuple[str, QRectF, str]]:
+        """(decision, its rectangle on the bar, the text on it: its name where that
+        fits, else its mark, else nothing) for each band wider than nothing."""
+        bar = self.bar_rect()
+        fm = QtGui.QFontMetrics(self._label_font())
+        limits = (
+            ("reject", 0.0, self.t_reject),
+            ("refer", self.t_reject, self.t_accept),
+            ("accept", self.t_accept, 1.0),
+        )
+        found = []
+        for name, lo, hi in limits:
+            rect = QRectF(self.x_of(lo), bar.top(), self.x_of(hi) - self.x_of(lo), bar.height())
+            if rect.width() <= 0:
+                continue
+            fitting = [
+                text
+                for text in (DECISION_STYLES[name][2], BAND_MARKS[name])
+                if fm.horizontalAdvance(text) + 6 <= rect.width()
+            ]
+            found.append((name, rect, fitting[0] if fitting else ""))
+        return found
+
+    def _label_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
     def x_of(self, value: float) -> float:
         bar = self.bar_rect()
         return bar.left() + bar.width() * min(1.0, max(0.0, value))
@@ -100,24 +134,12 @@ class GaugeBar(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         bar = self.bar_rect()
-        bands = (
-            ("reject", 0.0, self.t_reject),
-            ("refer", self.t_reject, self.t_accept),
-            ("accept", self.t_accept, 1.0),
-        )
-        label_font = QFont(self.font())
-        label_font.setBold(True)
-        painter.setFont(label_font)
-        fm = QtGui.QFontMetrics(label_font)
-        for name, lo, hi in bands:
-            colour, text_colour, label = DECISION_STYLES[name]
-            rect = QRectF(self.x_of(lo), bar.top(), self.x_of(hi) - self.x_of(lo), bar.height())
-            if rect.width() <= 0:
-                continue
+        painter.setFont(self._label_font())
+        for name, rect, text in self.bands():
+            colour, text_colour, _ = DECISION_STYLES[name]
             painter.fillRect(rect, QColor(colour))
-            if fm.horizontalAdvance(label) + 6 <= rect.width():
-                painter.setPen(QColor(text_colour))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+            painter.setPen(QColor(text_colour))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         text_pen = QPen(self.palette().color(self.foregroundRole()))
         painter.setPen(text_pen)
         painter.setFont(self.font())

@@ -10,7 +10,17 @@ line and buttons) is always shown.
 
 from __future__ import annotations
 
-from sigverify_gui.ui.qt import QLayout, QMargins, QScrollArea, QVBoxLayout, QWidget
+from sigverify_gui.ui.qt import (
+    QLabel,
+    QLayout,
+    QMargins,
+    QScrollArea,
+    QSize,
+    QSizePolicy,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def scrollable(page: QWidget) -> QScrollArea:
@@ -50,3 +60,58 @@ def _framed(
         footer.setContentsMargins(m.left(), 0, m.right(), m.bottom())
         layout.addLayout(footer)
     return area
+
+
+class CappedText(QScrollArea):
+    """Word-wrapped text in a footer: as many lines as it needs up to `max_lines`, then
+    it scrolls. A refusal listing ten duplicate images ran to eight lines, and the fixed
+    footer took the room the page's body needed. Used like the QLabel it holds."""
+
+    def __init__(self, max_lines: int = 4, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.max_lines = max_lines
+        self.setWidget(self.label)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
+        self.label.setText(text)
+        self._fit()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def clear(self) -> None:
+        self.setText("")
+
+    def setStyleSheet(self, sheet: str) -> None:  # noqa: N802
+        self.label.setStyleSheet(sheet)
+
+    def setAccessibleName(self, name: str) -> None:  # noqa: N802
+        self.label.setAccessibleName(name)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():  # the text wraps anew
+            self._fit()
+
+    def _fit(self) -> None:
+        """As tall as the wrapped text, up to `max_lines` lines."""
+        width = max(1, self.width() - self.verticalScrollBar().sizeHint().width())
+        needed = self.label.heightForWidth(width) if self.label.text() else 0
+        most = self.label.fontMetrics().lineSpacing() * self.max_lines + 2
+        height = min(needed, most)
+        if height != self.height():
+            self.setFixedHeight(height)
+        # a stop on the Tab key only when there is more to read: then arrows scroll it
+        scrolls = needed > most
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus if scrolls else Qt.FocusPolicy.NoFocus)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(super().sizeHint().width(), self.height())

@@ -211,8 +211,23 @@ def test_the_enrol_page_keeps_its_buttons_in_view_with_a_capture_refused(
         pass
     qtbot.waitUntil(lambda: "Remove the 1 marked" in view.count_label.text(), timeout=3000)
     qtbot.wait(200)  # the page's layout follows the new text through posted events
-    assert fully_visible(view.save_button, view) and fully_visible(view.result_label, view)
+    assert fully_visible(view.save_button, view)
     assert fully_visible(view.count_label, view)  # why Save is greyed out
+    # a refusal naming ten images keeps to four lines of the footer, and scrolls
+    view.result_label.setText(
+        " ".join(f"'scan{i}.png' is the same image as ..." for i in range(40))
+    )
+    qtbot.wait(50)
+    lines = view.result_label.height() / view.result_label.label.fontMetrics().lineSpacing()
+    assert 3.5 < lines < 4.5 and view.result_label.verticalScrollBar().maximum() > 0
+    assert view.result_label.focusPolicy() != Qt.FocusPolicy.NoFocus  # Tab, then arrows
+    shown = QRect(view.result_label.mapTo(view, QPoint(0, 0)), view.result_label.size())
+    assert view.rect().contains(shown) and fully_visible(view.save_button, view)
+    view.result_label.setText("Saved 5 reference signature(s) for customer C-1.")
+    qtbot.wait(50)
+    assert view.result_label.verticalScrollBar().maximum() == 0
+    assert view.result_label.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert view.result_label.height() <= view.result_label.label.fontMetrics().lineSpacing() + 4
     assert not view.scroll_area.horizontalScrollBar().isVisible()
     if height < 700:  # the page is taller than the room: its body scrolls, not Save
         assert view.scroll_area.verticalScrollBar().maximum() > 0

@@ -12,7 +12,7 @@ from sigverify_gui.services.thresholds import shown_score
 from sigverify_gui.ui.capture_preview import CapturePreview, inspect_capture
 from sigverify_gui.ui.capture_sources import qimage_to_gray
 from sigverify_gui.ui.compare_overlay import HEATMAP, OVERLAY, CompareOverlay
-from sigverify_gui.ui.qt import QApplication, QColor, QImage, Qt
+from sigverify_gui.ui.qt import QApplication, QColor, QImage, Qt, QtGui
 from sigverify_gui.ui.score_gauge import DECISION_STYLES, ScoreGauge
 from sigverify_gui.ui.signature_view import SignaturePair, SignatureView, gray_to_qimage
 from sigverify_gui.ui.thumbnail_strip import STATUS_STYLES, ThumbnailStrip
@@ -104,6 +104,24 @@ def test_gauge_scale_numbers_never_overlap(qtbot, t_accept, t_reject, shown):
     assert [text for text, _ in labels] == shown
     rects = [rect for _, rect in labels]
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])
+
+
+@pytest.mark.parametrize(
+    "width,shown",
+    [(1000, ["Reject", "Refer", "Accept"]), (440, ["Reject", "Refer", "✓"])],
+)
+def test_a_band_too_narrow_for_its_name_carries_its_mark(qtbot, width, shown):
+    """The shipped model's accept band, 0.92 to 1, is a few per cent of the bar: a mark,
+    not nothing, says what it is (the enrolment strip marks captures the same way)."""
+    gauge = ScoreGauge()
+    qtbot.addWidget(gauge)
+    gauge.resize(width, 220)
+    gauge.show()
+    gauge.set_result(0.8, "refer", t_accept=0.92, t_reject=0.486)
+    bands = gauge.bar.bands()
+    assert [text for _, _, text in bands] == shown
+    fm = QtGui.QFontMetrics(gauge.bar._label_font())
+    assert all(fm.horizontalAdvance(text) < rect.width() for _, rect, text in bands)
 
 
 # --- views at one scale --------------------------------------------------------------------
