@@ -178,6 +178,21 @@ def test_enrolling_twice_is_refused(store, fake, sigs):
         enrol.enrol_customer(store, fake, "C5", sigs[ALICE][3:5])
 
 
+def test_references_added_after_all_were_retired_say_they_were_matched_to_nothing(
+    store, fake, sigs
+):
+    first = enrol.enrol_customer(store, fake, "C7", sigs[ALICE][:2])
+    for reference_id in first.reference_ids:
+        enrol.deactivate_reference(store, reference_id, reason="torn")
+    added = enrol.add_references(store, fake, "C7", [sigs[BOB][0]])  # anyone's would do
+    assert added.warnings[0] == (
+        "Customer C7 had no active reference signature, so these were checked only "
+        "against each other, as at a new enrolment."
+    )
+    again = enrol.add_references(store, fake, "C7", [sigs[BOB][1]])
+    assert not any("had no active" in w for w in again.warnings)
+
+
 def test_add_replace_and_deactivate_references(store, fake, sigs):
     first = enrol.enrol_customer(store, fake, "C6", sigs[ALICE][:4])
     added = enrol.add_references(store, fake, "C6", sigs[ALICE][4:5], operator="t")

@@ -170,6 +170,7 @@ def test_write_dataset_reports_progress_and_can_be_cancelled(tmp_path):
         (1, 0, 0, 0, "genuine"),
         (1, 1, -1, 0, "forgeries"),
         (1, 1, 0, -3, "seed"),
+        (100_000_000, 12, 6, 0, "1,800,000,000 images, more than a synthetic set needs"),
     ],
 )
 def test_write_dataset_refuses_bad_counts(tmp_path, writers, genuine, forged, seed, message):

@@ -77,7 +77,17 @@ def write_dataset(
     return ids
 
 
+# Far above the largest public sets (GPDS: 24,000 images), and a few gigabytes of PNGs:
+# a typing slip (`--writers 100000000`) is refused rather than left to fill the disk.
+MAX_IMAGES = 200_000
+
+
 def _check_arguments(out: Path, writers: int, genuine: int, forged: int, seed: int) -> None:
+    if writers * (genuine + max(forged, 0)) > MAX_IMAGES:
+        raise DatasetError(
+            f"That is {writers * (genuine + forged):,} images, more than a synthetic set "
+            f"needs (at most {MAX_IMAGES:,}); ask for fewer writers or signatures."
+        )
     if writers < 1:
         raise DatasetError("The number of writers must be at least 1.")
     if genuine < 1:

@@ -251,7 +251,16 @@ def add_references(
             model_id=verifier.model_id,
             detail=_detail(ids, consistency, force, **_shared_detail(shared)),
         )
-    return EnrolmentResult(cid, tuple(ids), consistency, _warnings(store, cid, shared), force)
+    warnings = _warnings(store, cid, shared)
+    if not len(existing):
+        # all retired: nothing to match the new ones against, which the teller may
+        # take for a check against the customer's history
+        warnings = (
+            f"Customer {cid} had no active reference signature, so these were checked "
+            "only against each other, as at a new enrolment.",
+            *warnings,
+        )
+    return EnrolmentResult(cid, tuple(ids), consistency, warnings, force)
 
 
 def _image_checks_again(

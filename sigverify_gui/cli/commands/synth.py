@@ -7,7 +7,7 @@ same seed on every machine.
 
 from __future__ import annotations
 
-from sigverify_gui.cli.output import add_json_flag, emit, file_path
+from sigverify_gui.cli.output import add_json_flag, emit, file_path, seed_number
 
 
 def register(subparsers) -> None:
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--forged", type=int, default=6, help="forgeries per writer (default 6, 0: none)"
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same files")
+    p.add_argument("--seed", type=seed_number, default=0, help="random seed: same seed, same files")
     add_json_flag(p)
     p.set_defaults(func=run)
 
