@@ -195,6 +195,17 @@ def test_unusable_files_are_reported_once_by_name(tmp_path):
         hot.wait_for_next(timeout=3)
 
 
+def test_a_file_of_several_pages_is_refused_not_read_as_its_first(tmp_path):
+    """A scanner's hot folder delivers signatures; a multi-page file is a page to search."""
+    from PIL import Image
+
+    first, second = Image.fromarray(_image(1)), Image.fromarray(_image(2))
+    first.save(tmp_path / "batch.tif", save_all=True, append_images=[second])
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL)
+    with pytest.raises(ImageError, match="'batch.tif' holds 2 pages"):
+        hot.wait_for_next(timeout=3)
+
+
 def test_cancel_and_timeout_end_the_wait(tmp_path):
     hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=1.0)
     started = time.monotonic()

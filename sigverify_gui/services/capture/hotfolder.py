@@ -324,7 +324,8 @@ class HotFolder:
         key = pending.key
         path = self.folder / key.name
         try:
-            capture = read_capture(path, source=describe_scan(key.name, key.mtime_ns))
+            source = describe_scan(key.name, key.mtime_ns)
+            capture = read_capture(path, source=source, one_page=True)  # a signature
             if not _ends_whole(capture.original, key.name):
                 raise TruncatedImageError(f"The file '{key.name}' is damaged or cut short.")
             unchanged = self._key_of(path) == key
