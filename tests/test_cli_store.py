@@ -150,7 +150,7 @@ def test_default_store_comes_from_the_environment(capsys, loads, tmp_path, monke
     assert run_json(capsys, "customers")["customers"][0]["customer_id"] == "E1"
 
 
-def test_audit_verify_reports_tampering(capsys, loads, db, sigs):
+def test_audit_verify_reports_tampering(capsys, loads, db, sigs, tmp_path):
     run_json(capsys, "enroll", "A1", *sigs[2][:3], "--db", db)
     run_json(capsys, "verify", "A1", sigs[2][3], "--db", db)
     code, out, _ = run(capsys, "audit", "verify", "--db", db)
@@ -158,6 +158,8 @@ def test_audit_verify_reports_tampering(capsys, loads, db, sigs):
     head = json.loads(run(capsys, "audit", "verify", "--db", db, "--json")[1])["head"]
     assert run(capsys, "audit", "verify", "--db", db, "--anchor", head)[0] == 0
     code, _, err = run(capsys, "audit", "verify", "--db", db, "--anchor", "2:nothex")
+    assert code == 2 and "not an audit anchor" in err
+    code, _, err = run(capsys, "audit", "verify", "--db", db, "--anchor", "")  # empty $HEAD
     assert code == 2 and "not an audit anchor" in err
     for rid in ("0", "9" * 20):  # no such row can exist: a slip, not a tampering alarm
         code, _, err = run(capsys, "audit", "verify", "--db", db, "--anchor", f"{rid}:{'0' * 64}")
@@ -168,6 +170,10 @@ def test_audit_verify_reports_tampering(capsys, loads, db, sigs):
         store.db.execute("UPDATE audit_log SET system_decision = 'reject' WHERE id = 2")
     code, out, _ = run(capsys, "audit", "verify", "--db", db)
     assert code == 1 and "BROKEN at row 2" in out
+    # an export of it could never be imported: refused, and nothing is written
+    code, _, err = run(capsys, "export", tmp_path / "x.zip", "--db", db)
+    assert code == 2 and "audit trail is broken at row 2" in err
+    assert "backup" in err and not (tmp_path / "x.zip").exists()
     report = json.loads(run(capsys, "audit", "verify", "--db", db, "--json")[1])
     assert report == {
         "ok": False,

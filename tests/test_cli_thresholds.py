@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sigverify_gui.services import runtime
+from sigverify_gui.store import audit
 from sigverify_gui.store.db import Store
 from tests.cli_errors import assert_refused_option, assert_user_error, cli_with, run_cli
 from tests.fakes import FakeVerifier, store_contents, write_signatures
@@ -147,3 +148,11 @@ def test_an_accept_below_the_models_own_needs_force(main, capsys, db):
     assert code == 0, err
     assert "accept at 0.600 or above" in out
     assert _audit(db)[-1]["t_accept"] == 0.6
+
+
+def test_a_negative_zero_threshold_is_zero_and_keeps_the_audit_trail_whole(main, capsys, db):
+    code, out, err = run_cli(main, capsys, "thresholds", "--set", "0.95", "-0", "--db", db)
+    assert code == 0, err
+    assert "reject below 0.000" in out and "-0.000" not in out
+    with Store(db) as store:
+        assert audit.verify_chain(store.db).ok

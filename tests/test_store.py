@@ -238,6 +238,9 @@ def test_audit_hash_is_stable_for_equal_values(tmp_path):
         with store.write() as db:
             audit.append(db, "verification", "op", score=1, t_accept=1, t_reject=0)
         assert audit.verify_chain(store.db).ok
+        with store.write() as db:  # SQLite gives -0.0 back as 0.0
+            audit.append(db, "verification", "op", score=-0.0, t_accept=0.9, t_reject=-0.0)
+        assert audit.verify_chain(store.db).ok
 
 
 def test_generation_counter_follows_reference_and_customer_changes(tmp_path):

@@ -125,6 +125,7 @@ def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
         raise _not_written(target, err) from err
     try:
         with store.snapshot() as db:  # one consistent state, even while others write
+            _refuse_a_broken_trail(db)
             summary = _export_into(db, writer)
         manifest = {
             "format": FORMAT_NAME,
@@ -144,6 +145,19 @@ def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
         writer.abandon()
         raise
     return summary
+
+
+def _refuse_a_broken_trail(db) -> None:
+    """An import checks the chain of the file's audit rows and refuses a broken one:
+    an export of a store whose trail is already broken could never be brought back,
+    and its error would blame the file."""
+    report = audit.verify_chain(db)
+    if not report.ok:
+        raise ExchangeError(
+            f"This store's audit trail is broken at row {report.broken_at} "
+            f"({report.problem}), so an export of it could not be imported; copy the "
+            "store with a backup instead, and have IT look into the trail."
+        )
 
 
 def _not_written(target: Path, err: OSError) -> ExchangeError:

@@ -127,6 +127,7 @@ def set_thresholds(
         raise SigverifyError("Give both the accept and the reject threshold, or neither.")
     if t_accept is not None and t_reject is not None:
         check_thresholds(t_accept, t_reject)
+        t_accept, t_reject = t_accept + 0.0, t_reject + 0.0  # -0 is 0, shown "0.000"
         value: str | None = json.dumps(
             {
                 "model_id": verifier.model_id,

@@ -69,7 +69,9 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             out[key] = None
         elif key in _REAL_FIELDS:
-            out[key] = float(value)
+            # + 0.0 turns -0.0 into 0.0: SQLite gives a negative zero back as 0.0, so
+            # a hash of "-0.0" would read as tampering ever after
+            out[key] = float(value) + 0.0
         elif key in _INT_FIELDS:
             out[key] = int(value)
         elif key == "image_png":

@@ -39,7 +39,7 @@ def run(args) -> int:
     from sigverify_gui.services.enrol_checks import stored_customer_id
     from sigverify_gui.store import audit, records
 
-    if args.anchor and args.action != "verify":
+    if args.anchor is not None and args.action != "verify":
         raise SigverifyError("--anchor goes with `sigverify audit verify`.")
     if args.action == "verify" and (args.customer or args.limit):
         # The chain is checked whole or not at all; "7 rows checked" for one customer
@@ -50,7 +50,8 @@ def run(args) -> int:
         )
     with open_store_from(args) as store:
         if args.action == "verify":
-            anchor = audit.parse_anchor(args.anchor) if args.anchor else None
+            # "" too is parsed (and refused): an empty `--anchor "$HEAD"` must not pass
+            anchor = audit.parse_anchor(args.anchor) if args.anchor is not None else None
             report = audit.verify_chain(store.db, anchor)
             if report.ok:
                 human = f"The audit trail is intact ({report.rows_checked} rows checked)."
