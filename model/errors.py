@@ -16,17 +16,26 @@ class SigverifyError(Exception):
     "replace"), if any: the message says what a supervisor may do in words, and each
     front end adds how (the CLI its option, the GUI a button).
 
-    `works_instead` is a setting and value that would work where the one asked for
-    cannot (("device", "cpu") when there is no graphics card): the message says it in
-    words, the CLI adds its option."""
+    `cli_way` is how the command line does what the message says in words, when that
+    differs from the app ("Use --device cpu instead." where the app has a Settings
+    choice): the CLI adds it, the GUI's own words suffice."""
 
     overridden_by: str | None = None
-    works_instead: tuple[str, str] | None = None
+    cli_way: str | None = None
 
 
 # --- images -----------------------------------------------------------------
 class ImageError(SigverifyError):
     """A file could not be used as an image."""
+
+
+class SeveralPagesError(ImageError):
+    """A file of several pages given where one signature image is wanted."""
+
+    cli_way = (
+        "Cut the signature out with `sigverify extract FILE --page-number N -o SIG.png`, "
+        "or verify it with `sigverify verify CUSTOMER --page FILE --page-number N`."
+    )
 
 
 class EmptyFileError(ImageError):
@@ -63,7 +72,7 @@ class DeviceUnavailableError(ModelError):
     """The model cannot run where it was asked to: there is no CUDA graphics card, or
     the model is a portable one, which runs on the CPU only."""
 
-    works_instead = ("device", "cpu")
+    cli_way = "Use --device cpu instead."
 
 
 # --- capture -------------------------------------------------------------------

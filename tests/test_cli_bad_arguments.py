@@ -100,3 +100,18 @@ def test_an_empty_file_name_is_refused_by_name_not_as_this_folder(capsys, db, ar
     code, _, err = run_cli(main, capsys, *argv, *([db] if argv[-1] == "--db" else []))
     assert_user_error(code, err, "an empty name names no file or folder")
     assert "'.'" not in err and _contents(db) == before
+
+
+def test_a_file_of_several_pages_given_as_a_signature_says_the_command_lines_way(
+    tmp_path, capsys, db
+):
+    from PIL import Image
+
+    from tests.fakes import render_signatures
+
+    first, second = (Image.fromarray(g) for g in render_signatures(3, 2))
+    first.save(tmp_path / "two.tif", save_all=True, append_images=[second])
+    before = _contents(db)
+    code, _, err = run_cli(main, capsys, "enroll", "N7", tmp_path / "two.tif", "--db", db)
+    assert_user_error(code, err, "'two.tif' holds 2 pages")
+    assert "sigverify extract FILE --page-number N" in err and _contents(db) == before

@@ -70,6 +70,23 @@ def test_the_same_image_twice_is_refused_and_nothing_is_written(store, fake, sig
     assert _audit_kinds(store) == ["enrolment"]
 
 
+def test_a_file_opened_in_the_app_is_the_same_stored_image_as_given_by_path(
+    store, fake, sigs, tmp_path
+):
+    """The app reads a file into a capture that keeps its bytes; stored as those bytes,
+    the "another customer's very image" check holds across the app and the CLI."""
+    from PIL import Image
+
+    from sigverify_gui.services.capture.files import read_capture
+
+    card = tmp_path / "card.png"  # written as a scanner might: not as sigverify encodes
+    Image.open(sigs[ALICE][0]).convert("L").save(card, compress_level=9)
+    enrol.enrol_customer(store, fake, "1001", [read_capture(card), *sigs[ALICE][1:3]])
+    assert records.reference_images(store.db, 1)[0] == card.read_bytes()
+    with pytest.raises(ConsistencyError, match="same image as a reference of customer 1001"):
+        enrol.enrol_customer(store, fake, "2002", [card, *sigs[BOB][:2]])
+
+
 def test_another_customers_very_image_is_refused_unless_a_supervisor_forces_it(
     store, fake, sigs, tmp_path
 ):

@@ -147,15 +147,12 @@ OVERRIDE_OPTIONS = {"force": "--force", "replace": "--replace"}
 
 
 def option_hint(err: SigverifyError) -> str:
-    """ " Use --force to do so." for an error its command's option overrides, " Use
-    --device cpu instead." for one another value avoids, else ""."""
+    """ " Use --force to do so." for an error its command's option overrides, the
+    command line's way (`cli_way`) for one the app words its own way, else ""."""
     option = OVERRIDE_OPTIONS.get(err.overridden_by or "")
     if option:
         return f" Use {option} to do so."
-    if err.works_instead:
-        name, value = err.works_instead
-        return f" Use --{name} {value} instead."
-    return ""
+    return f" {err.cli_way}" if err.cli_way else ""
 
 
 def _undecodable_argument(argv: list) -> str | None:

@@ -80,7 +80,11 @@ def load_input(image: ImageInput) -> LoadedInput:
 
     if isinstance(image, Capture):
         gray = to_gray(image.gray)
-        return LoadedInput(gray, image.dpi, image.source, _png_of(gray, None))
+        # a file's own bytes where they decode to these pixels, as for a path: the same
+        # file opened in the app and given to the CLI is then the same stored image
+        # (and SHA-256), which the "another customer's very image" check compares
+        original = getattr(image, "original", None)
+        return LoadedInput(gray, image.dpi, image.source, _png_of(gray, original))
     if isinstance(image, np.ndarray):
         gray = to_gray(image)
         return LoadedInput(gray, None, "capture", _png_of(gray, None))
@@ -119,6 +123,7 @@ def _png_of(gray: np.ndarray, original: bytes | None) -> bytes:
         and int.from_bytes(original[20:24], "big") == gray.shape[0]
         and b"tRNS" not in original
         and b"eXIf" not in original
+        and b"acTL" not in original  # an animated PNG: a frame may not be the first
     )
     return original if reproduces_gray else encode_png(gray)
 

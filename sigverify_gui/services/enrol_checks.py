@@ -103,7 +103,9 @@ def prepare_all(
         except QualityError as err:
             raise EnrolmentError(f"Cannot enrol: {err}") from err
         except ImageError as err:
-            raise EnrolmentError(f"Cannot enrol '{describe(image)}': {err}") from err
+            wrapped = EnrolmentError(f"Cannot enrol '{describe(image)}': {err}")
+            wrapped.cli_way = err.cli_way  # the command line's way out still holds
+            raise wrapped from err
     progress.update(len(images), len(images), "")
     return prepared
 

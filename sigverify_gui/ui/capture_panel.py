@@ -163,7 +163,10 @@ class CapturePanel(QWidget):
         task = self.accept_mime(mime, "pasted image")
         if task is None:
             errors.show_error(
-                self, CaptureError("The clipboard holds no image; copy a signature image first.")
+                self,
+                errors.NothingToPasteError(
+                    "The clipboard holds no image; copy a signature image first."
+                ),
             )
         return task
 

@@ -15,13 +15,21 @@ through the replaceable `dialog_presenter`, so tests can record them instead.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from model.errors import CancelledError, CaptureError, ImageError, ModelError, SigverifyError
+from model.errors import (
+    CancelledError,
+    CaptureError,
+    DeviceUnavailableError,
+    ImageError,
+    ModelError,
+    SigverifyError,
+)
 from sigverify_gui.services.errors import EnrolmentError, QualityError, TextError
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui.qt import QApplication, QMessageBox, Qt, QWidget
@@ -37,14 +45,23 @@ STORE_HINT = (
     "the store or restore it from a backup."
 )
 DISK_HINT = "Check that the disk is connected, not full, and that you may write there."
+
+
+class NothingToPasteError(CaptureError):
+    """Paste with no image on the clipboard: the message says what to copy; no scanner
+    or folder is involved, so the capture errors' hint would mislead."""
+
+
 # A dialog's title and next step by kind of error, the first that matches: the message
 # itself says what is wrong.
 _TITLES = (
     (ImageError, "Cannot read the image", "Scan the signature again, or choose another file."),
     (QualityError, "Signature not usable", "Capture the signature again."),
+    (NothingToPasteError, "Nothing to paste", ""),
     (CaptureError, "Cannot capture", "Check that the scanner or scan folder is connected."),
     (EnrolmentError, "Cannot enrol", ""),
     (TextError, "Check what was typed", ""),
+    (DeviceUnavailableError, "Signature model problem", "Choose Automatic or CPU in Settings."),
     (ModelError, "Signature model problem", "Ask IT to check the model file."),
     (SigverifyError, "Cannot continue", ""),
 )
@@ -67,6 +84,13 @@ def describe(err: BaseException, log_path: Path | None = None) -> ErrorMessage:
     if isinstance(err, SigverifyError):
         title, hint = next((t, h) for kind, t, h in _TITLES if isinstance(err, kind))
         return ErrorMessage(ERROR, title, str(err), hint)
+    if isinstance(err, sqlite3.DatabaseError):  # the file or its drive failed under us
+        return ErrorMessage(
+            ERROR,
+            "Signature store problem",
+            f"The signature store could not be read or written ({err}).",
+            STORE_HINT,
+        )
     if isinstance(err, OSError):
         where = f" ({err.filename})" if err.filename else ""
         reason = err.strerror or type(err).__name__

@@ -173,11 +173,14 @@ class HistoryView(QWidget):
         self._rows = rows + self._rows if since is not None else rows
         self._rows_from = store
         self._keep_integrity_current()
-        self.apply_filter()
         # Sized once per reading, to the newest rows (the header's resizeContentsPrecision
-        # rows, not all): columns that jumped as one types would be harder to read.
+        # rows, not all): columns that jumped as one types would be harder to read. The
+        # newest of all rows, not of those the filter shows: read with one customer's
+        # filter, the others' numbers were cut to "DEMO-1…" once it was cleared.
+        self.model.set_rows(self._rows)
         for column in range(len(COLUMNS) - 1):  # the last one stretches
             self.table.resizeColumnToContents(column)
+        self.apply_filter()
         self.loaded.emit()
 
     # --- filtering -----------------------------------------------------------------------

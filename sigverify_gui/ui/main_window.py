@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         context.store_replaced.connect(self._on_store_replaced)
         context.verifier_loading.connect(self._show_model_state)
         context.verifier_ready.connect(self._show_model_state)
+        context.verifier_failed.connect(self._show_model_state)
         self.enrolment.customer_enrolled.connect(self.select_customer)
 
         self.restore_window_state()
@@ -120,6 +121,10 @@ class MainWindow(QMainWindow):
     def _show_model_state(self, *_args: object) -> None:
         if self.context.is_loading:
             self.statusBar().showMessage("Loading the signature model…")
+        elif self.context.load_error is not None:  # until Settings loads it again
+            self.statusBar().showMessage(
+                "The signature model could not be loaded; see Settings (device) or ask IT."
+            )
         else:
             self.statusBar().showMessage("The signature model is ready.", 4000)
 
@@ -174,10 +179,12 @@ class MainWindow(QMainWindow):
         if self.demo_task is not None:
             return
         self.guide.set_busy(True)
-        self.statusBar().showMessage("Demo customers will load once the model is ready…")
+        if self.context.verifier is None:  # else the status is the task's progress
+            self.statusBar().showMessage("Demo customers will load once the model is ready…")
         self.context.when_ready(self._start_demo)
 
     def _start_demo(self, verifier) -> None:
+        self.statusBar().showMessage("Enrolling the demo customers…")
         store, operator = self.context.store, self.context.operator
         self.demo_task = workers.run_in_background(
             lambda progress: load_demo_customers(

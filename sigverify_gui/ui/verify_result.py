@@ -105,6 +105,7 @@ class DecisionPanel(QGroupBox):
             button.setToolTip(tip)
             button.setAccessibleName(tip)
             button.clicked.connect(lambda _checked, b=button: self._choose_only(b))
+            button.installEventFilter(self)  # Enter on it: `eventFilter`
             self.buttons[decision] = button
             row.addWidget(button)
         self.reason = QLineEdit()
@@ -154,6 +155,26 @@ class DecisionPanel(QGroupBox):
         button = self.buttons.get(self.system_decision)
         if button is not None and button.isEnabled():
             button.setFocus(Qt.FocusReason.TabFocusReason)  # drawn with its focus frame
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        """Enter on a decision button: chosen already, it records (or, when a reason is
+        needed, goes to the Reason field); not yet, it chooses, as Space does. A plain
+        button in a window ignores Enter, and "Space, then Enter" did nothing."""
+        enter = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() in enter
+            and watched in self.buttons.values()
+            and watched.isEnabled()
+        ):
+            if not watched.isChecked():
+                self._choose_only(watched)
+            elif self.record_button.isEnabled():
+                self._request()
+            else:
+                self.reason.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        return super().eventFilter(watched, event)
 
     def chosen(self) -> str | None:
         return next((d for d, b in self.buttons.items() if b.isChecked()), None)

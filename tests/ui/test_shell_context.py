@@ -78,6 +78,22 @@ def test_failed_load_is_shown_and_queued_actions_are_dropped(qtbot, store, dialo
     assert [m.text for m in dialogs.errors] == ["The bundled model sigverify-v1.pt is missing."]
 
 
+def test_after_a_failed_load_the_status_bar_no_longer_says_loading(qtbot, store, dialogs):
+    from model.errors import DeviceUnavailableError
+    from sigverify_gui.ui.main_window import MainWindow
+
+    def no_card(device):
+        raise DeviceUnavailableError("No CUDA graphics card is available.")
+
+    ctx = AppContext(store, Settings(store_path=str(store.path)), verifier_factory=no_card)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(ctx.verifier_failed, timeout=5000):
+        ctx.load_verifier()
+    assert "could not be loaded" in window.statusBar().currentMessage()
+    assert dialogs.errors[-1].hint == "Choose Automatic or CPU in Settings."
+
+
 def test_device_change_reloads_and_ignores_the_superseded_load(qtbot, store):
     release_old = threading.Event()
     loaded_for = []

@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-from model.errors import CancelledError, CaptureError, ImageError, TruncatedImageError
+from model.errors import (
+    CancelledError,
+    CaptureError,
+    DeviceUnavailableError,
+    ImageError,
+    TruncatedImageError,
+)
 from sigverify_gui.services.errors import ConsistencyError, QualityError, UnknownCustomerError
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui import errors
@@ -41,6 +47,8 @@ def test_user_error_shows_its_own_message(dialogs):
         (CaptureError("The scanner is not responding."), "Cannot capture", "connected"),
         (ConsistencyError("These do not match."), "Cannot enrol", ""),
         (UnknownCustomerError("No customer 42."), "Cannot continue", ""),
+        (DeviceUnavailableError("No CUDA graphics card."), "Signature model problem", "CPU"),
+        (errors.NothingToPasteError("The clipboard holds no image."), "Nothing to paste", ""),
     ],
 )
 def test_each_kind_of_user_error_has_its_own_title_and_next_step(dialogs, err, title, hint):
@@ -54,6 +62,15 @@ def test_store_fault_gets_a_hint(dialogs):
     (message,) = dialogs.errors
     assert message.text == "The signature store x.db is busy."
     assert "backup" in message.hint
+
+
+def test_a_store_that_fails_under_sqlite_is_a_store_problem_not_a_crash(dialogs):
+    """A drive gone, a file damaged while open: SQLite's own errors reach the UI."""
+    import sqlite3
+
+    message = errors.show_error(None, _raise(sqlite3.OperationalError("disk I/O error")))
+    assert (message.kind, message.title) == (errors.ERROR, "Signature store problem")
+    assert "disk I/O error" in message.text and "backup" in message.hint
 
 
 def test_disk_fault_is_an_environment_error_not_a_crash(dialogs):

@@ -137,6 +137,30 @@ def test_every_event_the_product_records_has_a_name():
     assert event_name("key_rotated") == "Key rotated"  # a newer version's kind
 
 
+def test_columns_fit_every_customers_rows_when_read_under_a_filter(qtbot, context):
+    """Read with one customer's filter (Ctrl+H on a customer), the columns must still
+    fit the others' numbers once the filter is cleared."""
+    with context.store.write() as db:
+        audit.append(db, "enrolment", "ann", customer_id="C1")
+        audit.append(db, "enrolment", "ann", customer_id="A-VERY-LONG-CUSTOMER-NUMBER-1")
+    widget = HistoryView(context)
+    qtbot.addWidget(widget)
+    widget.set_customer("C1")
+    with qtbot.waitSignal(widget.loaded, timeout=5000):
+        widget.show()
+    column = next(
+        i
+        for i in range(widget.model.columnCount())
+        if widget.model.headerData(i, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+        == "Customer"
+    )
+    widget.customer.clear()
+    row = next(i for i, r in enumerate(widget.shown_rows) if r["customer_id"].startswith("A-"))
+    text = widget.model.text(row, column)
+    needed = widget.table.fontMetrics().horizontalAdvance(text)
+    assert widget.table.columnWidth(column) >= needed
+
+
 def test_view_refreshes_when_the_store_changes(qtbot, context, view):
     with qtbot.waitSignal(view.loaded, timeout=5000):
         with context.store.write() as db:

@@ -153,6 +153,8 @@ def test_first_launch_shows_the_guide_and_loads_demo_customers(qtbot, context, w
     try:
         qtbot.mouseClick(window.guide.demo_button, Qt.MouseButton.LeftButton)
         assert not window.guide.demo_button.isEnabled()
+        # the model is ready here: the status says what is happening, not "once ready"
+        assert window.statusBar().currentMessage() == "Enrolling the demo customers…"
         qtbot.waitUntil(lambda: window.demo_task is None, timeout=15000)
     finally:
         main_window.load_demo_customers = real

@@ -252,6 +252,14 @@ def test_paste_brings_in_a_questioned_signature(qtbot, view):
     assert view.verify_button.isEnabled()
 
 
+def test_paste_with_no_image_says_what_to_copy_not_to_check_the_scanner(view, dialogs):
+    QApplication.clipboard().setText("not a picture")
+    assert view.panel.paste() is None
+    (message,) = dialogs.errors
+    assert message.title == "Nothing to paste" and "copy a signature image" in message.text
+    assert "scanner" not in message.hint
+
+
 def _bundled_weights():
     from model.resources import resources_dir
 

@@ -347,3 +347,13 @@ def test_tab_reaches_every_decision_and_one_stays_chosen(qtbot, decision_panel):
     assert [d for d, b in panel.buttons.items() if b.isChecked()] == ["reject"]
     qtbot.mouseClick(panel.buttons["reject"], Qt.MouseButton.LeftButton)  # again: still chosen
     assert panel.chosen() == "reject"
+    # Enter on a chosen decision that overrides the system's goes to the reason first
+    recorded = []
+    panel.record_requested.connect(lambda *args: recorded.append(args))
+    panel.buttons["reject"].setFocus()
+    qtbot.keyClick(panel.buttons["reject"], Qt.Key.Key_Return)
+    assert recorded == [] and QApplication.focusWidget() is panel.reason
+    qtbot.keyClick(panel.buttons["accept"], Qt.Key.Key_Return)  # not chosen: chooses it
+    assert panel.chosen() == "accept" and recorded == []
+    qtbot.keyClick(panel.buttons["accept"], Qt.Key.Key_Return)  # chosen: records
+    assert recorded == [("accept", "")]

@@ -11,7 +11,13 @@ import threading
 import time
 from pathlib import Path
 
-from model.errors import CaptureError, EmptyFileError, ImageError, ImageTooLargeError
+from model.errors import (
+    CaptureError,
+    EmptyFileError,
+    ImageError,
+    ImageTooLargeError,
+    SeveralPagesError,
+)
 from sigverify_gui.services.capture.base import Capture, check_cancel
 
 # Extensions `model.imageio.load_image` reads; the hot folder ignores everything else.
@@ -42,10 +48,9 @@ def check_one_page(name: str, page_count: int) -> None:
     """A signature is one image. Of a file with several pages (a PDF, a multi-page
     TIFF) the first, taken silently, may well not be the one the signature is on."""
     if page_count > 1:
-        raise ImageError(
-            f"'{name}' holds {page_count} pages, and a signature is one image: find it "
-            "on its page with the whole-cheque search (`extract`, `verify --page`, or "
-            "Whole cheque/form in the app), which lets you choose the page."
+        raise SeveralPagesError(
+            f"'{name}' holds {page_count} pages, and a signature is one image: open "
+            "the file as a whole cheque or form, which lets you choose the page."
         )
 
 
