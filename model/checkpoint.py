@@ -90,7 +90,8 @@ def save_checkpoint(path: Path, ckpt: Checkpoint) -> Checkpoint:
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Checkpoint:
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"The model weights file {path} does not exist.")
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise ModelError(f"The model weights file {path} {what}.")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except OSError as err:

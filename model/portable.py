@@ -75,7 +75,8 @@ def write_portable(path: Path, model: PortableModel) -> None:
 def load_portable(path: Path) -> PortableModel:
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"The model file {path} does not exist.")
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise ModelError(f"The model file {path} {what}.")
     try:
         with zipfile.ZipFile(path) as archive:
             meta = json.loads(archive.read(_CARD))

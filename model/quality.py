@@ -99,7 +99,9 @@ MESSAGES = {
         "The ink is very faint against the paper; rescan with a darker setting "
         "or ask for a signature in darker ink."
     ),
-    "low_resolution": "The scan resolution ({dpi:.0f} dpi) is too low; rescan at 300 dpi or more.",
+    "low_resolution": (
+        "The scan resolution ({dpi:.0f} dpi) is too low; rescan at 300 dpi (150 at the least)."
+    ),
     "cut_off": "The signature touches the {sides} of the image; rescan with a margin around it.",
     "cluttered": (
         "The image seems to hold more than a signature, such as printed text or "

@@ -211,6 +211,8 @@ def test_backup_export_import(capsys, loads, db, sigs, tmp_path):
     bad.write_bytes(b"not a zip")
     code, _, err = run(capsys, "import", bad, "--db", other)
     assert code == 2 and "not a readable sigverify export" in err
+    code, _, err = run(capsys, "import", tmp_path, "--db", other)  # a folder, not the file
+    assert code == 2 and "is a folder; give the export's .zip file" in err
 
 
 def test_reembed_after_a_model_change(capsys, loads, db, sigs):
@@ -413,8 +415,8 @@ def test_audit_text_says_what_the_thresholds_became_and_were(capsys, loads, db):
     code, out, _ = run(capsys, "audit", "--db", db)
     assert code == 0
     reset, changed = [line for line in out.splitlines() if "thresholds_changed" in line]
-    assert "accept >= 0.90, reject < 0.50" in changed
-    assert "the model's own thresholds (were 0.90 / 0.50)" in reset
+    assert "accept >= 0.900, reject < 0.500" in changed
+    assert "the model's own thresholds (were 0.900 / 0.500)" in reset
 
 
 @pytest.mark.parametrize("narrowing", [["--customer", "C1"], ["--limit", "1"]])

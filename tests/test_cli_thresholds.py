@@ -65,6 +65,8 @@ def test_set_show_and_reset_are_audited_and_used_by_verify(main, capsys, db, tmp
     query = write_signatures(tmp_path / "refs", 2, 1, first=5)[0]
     code, out, _ = run_cli(main, capsys, "verify", "1001", query, "--db", db, "--json")
     assert json.loads(out)["thresholds"]["accept"] == 0.95
+    code, out, _ = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert "reject below 0.100; the branch's own thresholds)" in out  # as `thresholds` says
 
     code, out, _ = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
     assert code == 0 and "the model's own" in out

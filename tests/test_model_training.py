@@ -214,6 +214,11 @@ def test_verifier_reports_missing_bundled_model(monkeypatch, tmp_path):
         Verifier.load()
 
 
+def test_weights_given_as_a_folder_are_called_a_folder(tmp_path):
+    with pytest.raises(ModelError, match="is a folder, not a file"):
+        Verifier.load(tmp_path)
+
+
 def test_cuda_request_without_gpu_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")

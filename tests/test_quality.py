@@ -327,7 +327,7 @@ def test_quality_command_human(cli, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == "OK"
     assert cli(["quality", _save(tmp_path / "low.png", cheque_scan(0), dpi=100)]) == 0
     assert capsys.readouterr().out.strip() == (
-        "The scan resolution (100 dpi) is too low; rescan at 300 dpi or more."
+        "The scan resolution (100 dpi) is too low; rescan at 300 dpi (150 at the least)."
     )
 
 
@@ -342,7 +342,7 @@ def test_quality_and_preprocess_say_which_page_of_several_they_read(cli, tmp_pat
     assert cli(["preprocess", str(path), "-o", str(tmp_path / "c.png")]) == 0
     assert capsys.readouterr().out.strip().endswith("on page 1 of 2")
     assert cli(["quality", str(path), "--page", "0"]) == 2
-    assert "from 1 to" in capsys.readouterr().err
+    assert "of 1 or more, not '0'" in capsys.readouterr().err
 
 
 def test_quality_command_unreadable_file(cli, tmp_path, capsys):

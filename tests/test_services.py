@@ -517,6 +517,8 @@ def test_a_closed_account_keeps_its_references_as_they_were(enrolled, fake, sigs
     first = records.references_of(enrolled.db, "A")[0].id
     with pytest.raises(EnrolmentError, match="closed; reopen it first"):
         enrol.replace_reference(enrolled, fake, first, sigs[ALICE][5])
+    with pytest.raises(EnrolmentError, match="closed; reopen it first"):
+        enrol.deactivate_reference(enrolled, first, reason="smudged")
     assert [r.id for r in records.references_of(enrolled.db, "A")][0] == first
 
 

@@ -24,14 +24,21 @@ from sigverify_gui.store.files import remove_quietly
 
 def whole_number(minimum: int, maximum: int | None = None):
     """An argparse type: an integer of at least `minimum` (and at most `maximum`)."""
-    wanted = f"of {minimum} or more" if maximum is None else f"from {minimum} to {maximum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum or (maximum is not None and value > maximum):
+        too_large = value is not None and maximum is not None and value > maximum
+        if value is None or value < minimum or too_large:
+            # SQLite's 64-bit limit is named only to a number beyond it: "from 1 to
+            # 9223372036854775807" for a page number of 0 reads as noise
+            wanted = (
+                f"from {minimum} to {maximum}"
+                if maximum is not None and (too_large or maximum < 2**31)
+                else f"of {minimum} or more"
+            )
             raise argparse.ArgumentTypeError(f"must be a whole number {wanted}, not {text!r}")
         return value
 

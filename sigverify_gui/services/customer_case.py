@@ -36,6 +36,8 @@ def case_variants(db, customer_id: str) -> list[str]:
 def unknown_customer(db, customer_id: str) -> UnknownCustomerError:
     """The error for a number that is not enrolled; it suggests the enrolled numbers
     that differ only in case, the likeliest typing slip."""
+    if not customer_id.strip():  # else "No customer with number  is enrolled."
+        return UnknownCustomerError("No customer number was given.")
     message = f"No customer with number {customer_id} is enrolled."
     variants = case_variants(db, customer_id)
     if variants:

@@ -339,6 +339,7 @@ def deactivate_reference(
         ref = records.get_reference(db, reference_id)
         if ref is None or not ref.active:
             raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
+        _require_customer(store, ref.customer_id)  # as adding and replacing do
         records.deactivate_reference(db, reference_id)
         audit.append(
             db,

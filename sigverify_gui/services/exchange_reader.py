@@ -72,7 +72,11 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
         zf = zipfile.ZipFile(source)
     except FileNotFoundError as err:
         raise ExchangeError(f"There is no file {source}.") from err
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as err:
+    except IsADirectoryError as err:
+        raise ExchangeError(f"{source} is a folder; give the export's .zip file.") from err
+    except OSError as err:  # in words, not "[Errno 13] ..."
+        raise ExchangeError(f"'{name}' cannot be read: {err.strerror or err}.") from err
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
         raise ExchangeError(f"'{name}' is not a readable sigverify export ({err}).") from err
     with zf:
         try:

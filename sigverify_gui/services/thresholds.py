@@ -40,6 +40,11 @@ class Thresholds:
     def to_dict(self) -> dict[str, Any]:
         return {"accept": self.t_accept, "reject": self.t_reject, "source": self.source}
 
+    @property
+    def whose(self) -> str:
+        """In words, as every front end says it."""
+        return "the branch's own" if self.source == "settings" else "the model's own"
+
 
 def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
     raw = records.get_setting(store.db, SETTING_KEY)

@@ -207,8 +207,9 @@ class CustomerPanel(ReferenceActions, QWidget):
     def _update_buttons(self) -> None:
         idle = self.task is None
         chosen = self._customer_id is not None and bool(self.thumbnails.selectedItems())
-        self.replace_button.setEnabled(idle and chosen)
-        self.retire_button.setEnabled(idle and chosen)
+        open_account = self._status != "closed"  # a closed one keeps its references
+        self.replace_button.setEnabled(idle and chosen and open_account)
+        self.retire_button.setEnabled(idle and chosen and open_account)
         self.account_button.setEnabled(idle and self._customer_id is not None)
 
     def _request_verify(self) -> None:

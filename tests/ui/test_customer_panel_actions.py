@@ -140,6 +140,8 @@ def test_close_and_reopen_account(qtbot, panel, context):
     assert json.loads(row["detail"])["reason"] == "customer left"
     assert not panel.verify_button.isEnabled() and not panel.enrol_button.isEnabled()
     assert "closed" in panel.details.text() and panel.account_button.text() == "Re&open account…"
+    panel.thumbnails.setCurrentRow(0)  # its references stay as they were
+    assert not panel.retire_button.isEnabled() and not panel.replace_button.isEnabled()
 
     with qtbot.waitSignal(context.store_changed, timeout=10_000):
         panel.account_button.click()

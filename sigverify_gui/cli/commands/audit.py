@@ -41,6 +41,9 @@ def run(args) -> int:
 
     if args.anchor is not None and args.action != "verify":
         raise SigverifyError("--anchor goes with `sigverify audit verify`.")
+    if args.customer is not None and not args.customer.strip():
+        # an empty `--customer "$ID"` would list everyone's rows as if they were one's
+        raise SigverifyError("No customer number was given to --customer.")
     if args.action == "verify" and (args.customer or args.limit):
         # The chain is checked whole or not at all; "7 rows checked" for one customer
         # would read as if only theirs were.
@@ -106,11 +109,12 @@ def _thresholds_change(row: dict) -> str:
     if row["t_accept"] is None:
         now = "the model's own thresholds"
     else:
-        now = f"accept >= {row['t_accept']:.2f}, reject < {row['t_reject']:.2f}"
+        now = f"accept >= {row['t_accept']:.3f}, reject < {row['t_reject']:.3f}"
     try:
         was = json.loads(row["detail"] or "{}").get("was")
     except ValueError:
         was = None
     if isinstance(was, dict) and {"t_accept", "t_reject"} <= was.keys():
-        return f"{now} (were {was['t_accept']:.2f} / {was['t_reject']:.2f})"
+        # three decimals, as the thresholds are shown and set everywhere else
+        return f"{now} (were {was['t_accept']:.3f} / {was['t_reject']:.3f})"
     return now

@@ -70,7 +70,7 @@ def run(args) -> int:
             now = set_thresholds(store, verifier, None, None, operator=operator_of(args))
         else:
             now = thresholds_in_force(store, verifier)
-    whose = "the branch's own" if now.source == "settings" else "the model's own"
+    whose = now.whose
     if now.set_for_another:
         whose += "; the branch's own were set for another model or calibration"
     emit(

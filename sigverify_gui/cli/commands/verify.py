@@ -90,7 +90,7 @@ def run(args) -> int:
         f"{shown_score(result.score, result.decision, t.t_accept, t.t_reject)} for customer "
         f"{result.customer_id} (accept at {t.t_accept:.3f} or above, reject below "
         f"{t.t_reject:.3f}; "
-        f"thresholds from the {t.source}).\n"
+        f"{t.whose} thresholds).\n"
         f"Closest reference: {result.closest_reference_id}. "
         f"Recorded as verification {result.verification_id}."
     )
