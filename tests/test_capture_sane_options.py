@@ -48,6 +48,13 @@ def test_nearest_offered_resolution(allowed, asked, got):
     assert nearest_offered(allowed, asked) == got
 
 
+@pytest.mark.parametrize("name", ["resolution", "mode", "tl_x", "depth"])
+def test_a_setting_the_app_makes_itself_is_refused_as_an_extra(name):
+    """As extras they were overwritten (resolution) or changed nothing (mode), unsaid."""
+    with pytest.raises(CaptureError, match=f"setting '{name}' is not an extra one"):
+        configure(_device([300]), ScanSettings(dpi=300, options={name: "1"}), ())
+
+
 def test_a_preview_takes_the_nearest_resolution_a_scan_is_refused_it():
     dev = _device([150, 300, 600])
     assert configure(dev, ScanSettings(dpi=75, exact_dpi=False), ()) == 150.0

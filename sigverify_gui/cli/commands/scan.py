@@ -31,7 +31,8 @@ def register(subparsers) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a further scanner setting by its SANE name (repeatable)",
+        help="a further scanner setting by its SANE name (repeatable); not the resolution "
+        "(--dpi), mode, depth or area, which the scan sets itself",
     )
     p.add_argument(
         "-o", "--out", required=True, type=file_path, metavar="OUT.png", help="PNG file to write"

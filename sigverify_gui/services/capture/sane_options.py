@@ -21,12 +21,24 @@ from sigverify_gui.services.capture.base import (
 # SANE's fixed option codes (SANE standard, section 4.2.9): types and units.
 _TYPE_BOOL, _TYPE_INT, _TYPE_FIXED, _TYPE_STRING = 0, 1, 2, 3
 _UNIT_MM = 3
+# Settings the app makes itself; as extras they were overwritten (resolution) or made
+# no difference (the capture is grey whatever the mode), without a word.
+_OWN_SETTINGS = {
+    "resolution": "the resolution is the scan's own dpi setting",
+    "mode": "sigverify scans in grey",
+    "depth": "sigverify scans at 8 bits",
+    **dict.fromkeys(("tl-x", "tl-y", "br-x", "br-y"), "the area is the scan's own setting"),
+}
 _GREY_MODES = ("gray", "grey", "grayscale", "greyscale", "gray8", "8bit gray", "true gray")
 
 
 def configure(dev: Any, settings: ScanSettings, errors: tuple) -> float | None:
     """Grey, the dpi and area asked for, then the extra options; returns the dpi the
     scanner will actually use (None when it has no resolution setting)."""
+    for name in settings.options:
+        why = _OWN_SETTINGS.get(name.replace("_", "-").lower())
+        if why:
+            raise CaptureError(f"The scanner setting '{name}' is not an extra one: {why}.")
     modes = _constraint(dev, "mode")
     if isinstance(modes, list):
         grey = next((m for m in modes if str(m).lower() in _GREY_MODES), None)
