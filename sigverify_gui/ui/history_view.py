@@ -69,7 +69,15 @@ class HistoryView(QWidget):
         self.customer.setAccessibleName("Filter by customer")
         self.use_from, self.date_from = self._date_filter("From", "Filter from date")
         self.use_to, self.date_to = self._date_filter("To", "Filter to date")
+        # In a narrow window the field keeps room for a customer number (it had shrunk
+        # to three characters) and the list of decisions gives way: its popup still
+        # shows the whole of each choice.
+        self.customer.setMinimumWidth(self.customer.fontMetrics().horizontalAdvance("M" * 9))
         self.decision = QComboBox()
+        self.decision.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.decision.setMinimumContentsLength(10)
         self.decision.setAccessibleName("Filter by decision")
         for label, value in DECISION_CHOICES:
             self.decision.addItem(label, value)
@@ -79,6 +87,7 @@ class HistoryView(QWidget):
         self.check_button = QPushButton("&Check integrity")
         self.integrity = QLabel("Integrity: not checked yet")
         self.integrity.setAccessibleName("Audit trail integrity")
+        self.integrity.setWordWrap(True)  # a narrow window cut it mid-word, under the count
         self.count = QLabel()
 
         filters = QHBoxLayout()

@@ -345,3 +345,25 @@ def test_a_long_name_does_not_squeeze_the_customer_list(qtbot, context, new_wind
     qtbot.wait(50)
     assert window.customers.width() >= 200, window.customers.width()
     assert window.customer_page.width() <= 1024 - window.customers.width()
+
+
+def test_the_history_filters_and_integrity_line_fit_the_smallest_window(qtbot, context, new_window):
+    """The customer filter had shrunk to three characters, and the integrity line was
+    cut mid-word under the row count."""
+    from sigverify_gui.ui.main_window import HISTORY_TAB
+
+    window = new_window()
+    window.show()
+    window.resize(MINIMUM_SIZE)
+    window.show_tab(HISTORY_TAB)
+    history = window.history
+    history.customer.setText("DEMO-1003")
+    history.integrity.setText(
+        "Integrity: intact up to the check (14 rows); 1 newer row not checked yet"
+    )
+    qtbot.wait(50)
+    needed = history.customer.fontMetrics().horizontalAdvance("DEMO-1003")
+    assert history.customer.width() > needed
+    integrity, count = history.integrity.geometry(), history.count.geometry()
+    assert not integrity.intersects(count)
+    assert integrity.height() >= 2 * history.integrity.fontMetrics().lineSpacing()  # wrapped
