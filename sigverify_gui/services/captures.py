@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import ImageError
+from model.errors import ImageError, SeveralPagesError
 from sigverify_gui.services.errors import QualityError
 from sigverify_gui.services.typed_text import escaped
 
@@ -72,11 +72,20 @@ class LoadedInput:
     png: bytes  # lossless PNG of exactly `gray`
 
 
+def check_one_page(name: str, page_count: int) -> None:
+    """A signature is one image. Of a file with several pages (a PDF, a multi-page
+    TIFF) the first, taken silently, may well not be the one the signature is on."""
+    if page_count > 1:
+        raise SeveralPagesError(
+            f"'{name}' holds {page_count} pages, and a signature is one image: open "
+            "the file as a whole cheque or form, which lets you choose the page."
+        )
+
+
 def load_input(image: ImageInput) -> LoadedInput:
     """Read an input into grey pixels and their PNG; raises the core's `ImageError`s."""
     from model.imageio import load_image
     from model.preprocess import to_gray
-    from sigverify_gui.services.capture.files import check_one_page  # it imports us
 
     if isinstance(image, Capture):
         gray = to_gray(image.gray)

@@ -11,14 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-from model.errors import (
-    CaptureError,
-    EmptyFileError,
-    ImageError,
-    ImageTooLargeError,
-    SeveralPagesError,
-)
+from model.errors import CaptureError, EmptyFileError, ImageError, ImageTooLargeError
 from sigverify_gui.services.capture.base import Capture, check_cancel
+from sigverify_gui.services.captures import check_one_page
 
 # Extensions `model.imageio.load_image` reads; the hot folder ignores everything else.
 IMAGE_EXTENSIONS = frozenset(
@@ -42,16 +37,6 @@ def read_capture(
     if one_page:
         check_one_page(path.name, loaded.page_count)
     return Capture(loaded.gray, loaded.dpi, source or path.name, original=data)
-
-
-def check_one_page(name: str, page_count: int) -> None:
-    """A signature is one image. Of a file with several pages (a PDF, a multi-page
-    TIFF) the first, taken silently, may well not be the one the signature is on."""
-    if page_count > 1:
-        raise SeveralPagesError(
-            f"'{name}' holds {page_count} pages, and a signature is one image: open "
-            "the file as a whole cheque or form, which lets you choose the page."
-        )
 
 
 def describe_scan(name: str, mtime_ns: int, now: float | None = None) -> str:
