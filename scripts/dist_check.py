@@ -19,17 +19,21 @@ folder's size in MB); exit 1 when a check fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 WINDOWS = sys.platform == "win32"
 EXE = ".exe" if WINDOWS else ""
-TIMEOUT_S = 600  # a cold start on a busy machine loads torch from disk: minutes, at worst
+TIMEOUT_S = 300  # a cold start on a busy machine loads torch from disk: a minute, at worst
 
 
 def user_environment(home: Path) -> tuple[dict[str, str], list[Path]]:
@@ -69,46 +73,104 @@ def folder_mb(folder: Path) -> int:
     return round(sum(p.stat().st_size for p in files) / 1e6)
 
 
-def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+@dataclass
+class Finished:
+    """How one run of the program ended: its exit status (None: still running when its
+    time was up), its output, and the processes it left behind (on Linux)."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+    left_running: list[str]
+    seconds: float
+
+    def problem(self, what: str) -> str | None:
+        if self.returncode is None:
+            return f"{what} still ran after {TIMEOUT_S} s: {self.stderr[-1000:]!r}"
+        if self.left_running:
+            return f"{what} left processes running: {self.left_running}"
+        return None
+
+
+def run(cmd: list[str], env: dict[str, str], stdout: bool = True) -> Finished:
+    """Run `cmd` in a session of its own and wait at most TIMEOUT_S for it and for every
+    process it started: a child left running (the model process, say) would keep the
+    output pipes open, and a plain wait on them would never end. Whatever still runs
+    in the end is named, then killed."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, text=True, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+        **({} if WINDOWS else {"start_new_session": True}),
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        out, err = None, None
+    seconds = time.perf_counter() - began
+    left = [] if WINDOWS else _session_processes(proc.pid)
+    if out is None:  # it, or something it started, still runs
+        status = proc.poll()
+        _kill_session(proc)
+        out, err = proc.communicate()
+    else:
+        status = proc.returncode
+        if left:
+            _kill_session(proc)
+    return Finished(status, out or "", err or "", left, seconds)
+
+
+def _session_processes(session: int) -> list[str]:
+    """The command lines of the processes still running in `session` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(f"{stat.parent.name}: {cmdline[:200]}")
+    return sorted(found)
+
+
+def _kill_session(proc: subprocess.Popen) -> None:
+    if WINDOWS:
+        proc.kill()
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def self_test(folder: Path, env: dict[str, str], weights: str | None) -> dict:
     cmd = [str(folder / f"sigverify-app{EXE}"), "--self-test"]
     if weights:
         cmd += ["--weights", weights]
-    began = time.perf_counter()
     result = run(cmd, env)
-    wall_ms = (time.perf_counter() - began) * 1000.0
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
         report = {"ok": False, "error": "no JSON on stdout", "stderr": result.stderr[-2000:]}
     report["exit_status"] = result.returncode
-    report["wall_ms"] = round(wall_ms)
+    report["wall_ms"] = round(result.seconds * 1000.0)
+    report["problem"] = result.problem("the self-test")
     return report
 
 
 def gui_start(folder: Path, env: dict[str, str]) -> dict:
-    """Exec to painted window, measured from here (the app prints when it painted)."""
+    """Exec to painted window: the app prints the unix time at which it painted."""
     env = dict(env, SIGVERIFY_REPORT_STARTUP="exit")
-    began = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(folder / f"sigverify-app{EXE}")],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    window_ms = None
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if line.startswith("sigverify-startup:") and window_ms is None:
-            window_ms = (time.perf_counter() - began) * 1000.0
-    status = proc.wait(timeout=TIMEOUT_S)
+    began = time.time()
+    result = run([str(folder / f"sigverify-app{EXE}")], env, stdout=False)
+    lines = result.stderr.splitlines()
+    report = next((x.strip() for x in lines if x.startswith("sigverify-startup:")), None)
+    painted = re.search(r"unix time ([0-9.]+)", report or "")
     return {
-        "window_ms": round(window_ms) if window_ms is not None else None,
-        "exit_status": status,
-        "report": next((x.strip() for x in lines if x.startswith("sigverify-startup:")), None),
-        "stderr_tail": "".join(lines[-5:]) if window_ms is None or status else "",
+        "window_ms": round((float(painted[1]) - began) * 1000.0) if painted else None,
+        "exit_status": result.returncode,
+        "report": report,
+        "stderr_tail": "\n".join(lines[-5:]) if painted is None or result.returncode else "",
+        "problem": result.problem("the window"),
     }
 
 
@@ -125,17 +187,23 @@ def main() -> int:
         before_folder = files_under(folder)
 
         report = self_test(folder, env, args.weights)
-        if report.get("exit_status") != 0 or report.get("ok") is not True:
+        if report["problem"]:
+            problems.append(report["problem"])
+        elif report.get("exit_status") != 0 or report.get("ok") is not True:
             problems.append(f"self-test failed: {report.get('error')}")
         for cmd in (
             [str(folder / f"sigverify{EXE}"), "--version"],
             [str(folder / f"sigverify-app{EXE}"), "cli", "--help"],
         ):
             result = run(cmd, env)
-            if result.returncode != 0:
-                problems.append(f"{' '.join(cmd[-2:])} exited {result.returncode}")
+            what = " ".join(cmd[-2:])
+            problem = result.problem(what)
+            if problem or result.returncode != 0:
+                problems.append(problem or f"{what} exited {result.returncode}")
         gui = gui_start(folder, env)
-        if gui["window_ms"] is None or gui["exit_status"] != 0:
+        if gui["problem"]:
+            problems.append(gui["problem"])
+        elif gui["window_ms"] is None or gui["exit_status"] != 0:
             problems.append(f"the GUI did not show its window: {gui['stderr_tail']}")
 
         written = sorted(str(p.relative_to(home)) for p in files_under(home))
