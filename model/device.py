@@ -9,11 +9,16 @@ from model.errors import DeviceUnavailableError, ModelError
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
+def cuda_available() -> bool:
+    """Whether this computer has a CUDA graphics card that this torch build can use."""
+    return torch.cuda.is_available()
+
+
 def resolve_device(choice: str = "auto") -> torch.device:
     if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda" if cuda_available() else "cpu")
     if choice == "cuda":
-        if not torch.cuda.is_available():
+        if not cuda_available():
             raise DeviceUnavailableError(
                 "No CUDA graphics card is available; run on the CPU instead."
             )

@@ -189,6 +189,15 @@ class Verifier(ScoringMixin):
         return self._engine.name
 
     @property
+    def gpu_available(self) -> bool:
+        """Whether a CUDA graphics card could run this model (Settings offers one only then)."""
+        if self._engine.name != "torch":
+            return False  # a portable model runs on the CPU only
+        from model.device import cuda_available
+
+        return cuda_available()
+
+    @property
     def card(self) -> dict:
         """Training description and figures recorded with the weights."""
         return self._card

@@ -46,6 +46,7 @@ def _projection(n_in: int, dim: int, seed: int) -> np.ndarray:
 class FakeVerifier:
     device = "cpu"
     device_name = "CPU"
+    gpu_available = False
 
     def __init__(
         self,

@@ -82,6 +82,7 @@ def test_it_describes_the_same_model(proxy, reference):
     assert isinstance(proxy, VerifierLike)
     assert proxy.model_id == reference.model_id
     assert (proxy.device, proxy.device_name) == (reference.device, reference.device_name)
+    assert proxy.gpu_available == reference.gpu_available
     assert proxy.embedding_dim == reference.embedding_dim == 16
     assert proxy.calibration == reference.calibration
     assert proxy.thresholds == reference.thresholds

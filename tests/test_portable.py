@@ -54,6 +54,9 @@ def test_portable_model_gives_the_checkpoints_embeddings_id_and_thresholds(expor
     torch_v, opencv_v = Verifier.load(pt, device="cpu"), Verifier.load(portable)
     assert (torch_v.engine, opencv_v.engine) == ("torch", "opencv")
     assert opencv_v.device == "cpu" and opencv_v.device_name == "CPU"
+    # a portable model runs on the CPU only, whatever card the computer has
+    assert not opencv_v.gpu_available
+    assert torch_v.gpu_available == torch.cuda.is_available()
     assert opencv_v.model_id == torch_v.model_id
     assert opencv_v.thresholds == torch_v.thresholds
     assert opencv_v.calibration == torch_v.calibration

@@ -74,6 +74,7 @@ class ModelProcessVerifier(ScoringMixin):
         self.model_id: str = info["model_id"]
         self.device: str = info["device"]
         self.device_name: str = info["device_name"]
+        self.gpu_available: bool = info["gpu_available"]
         self.embedding_dim: int = int(info["embedding_dim"])
         self.calibration = Calibration.from_dict(info["calibration"])
         self.thresholds = Thresholds.from_dict(info["thresholds"])
@@ -278,6 +279,7 @@ def _describe(verifier: Any) -> dict:
         "model_id": verifier.model_id,
         "device": verifier.device,
         "device_name": verifier.device_name,
+        "gpu_available": verifier.gpu_available,
         "embedding_dim": verifier.embedding_dim,
         "calibration": verifier.calibration.to_dict(),
         "thresholds": verifier.thresholds.to_dict(),

@@ -21,6 +21,7 @@ class VerifierLike(Protocol):
     calibration_id: str  # what a score means; changes when a model is recalibrated
     device: str  # "cpu" | "cuda"
     device_name: str  # "CPU" or the GPU's name
+    gpu_available: bool  # whether a CUDA graphics card could run this model
     embedding_dim: int
     t_accept: float  # accept at or above
     t_reject: float  # reject below; refer in between

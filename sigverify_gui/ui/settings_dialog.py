@@ -39,6 +39,7 @@ DEVICE_CHOICES = (
     ("CPU", "cpu"),
     ("CUDA graphics card", "cuda"),
 )
+NO_GPU_LABEL = "CUDA graphics card (none found on this computer)"
 
 
 def device_choices() -> tuple[tuple[str, str], ...]:
@@ -106,6 +107,7 @@ class SettingsDialog(QDialog):
         self.device.setAccessibleName("Device")
         for label, value in device_choices():
             self.device.addItem(label, value)
+        self._offer_a_graphics_card_only_if_found()
         self.store_path = QLineEdit()
         self.store_path.setAccessibleName("Signature store file")
         self.scanner = QComboBox()
@@ -164,6 +166,16 @@ class SettingsDialog(QDialog):
         button.setAccessibleName(f"Browse for the {edit.accessibleName().lower()}")
         button.clicked.connect(slot)
         return self._row(edit, button)
+
+    def _offer_a_graphics_card_only_if_found(self) -> None:
+        """The loaded model knows whether this computer has a CUDA card (torch runs in
+        its process, not this one). Without one, choosing the card could only fail."""
+        verifier = self.context.verifier
+        index = self.device.findData("cuda")
+        if index < 0 or verifier is None or verifier.gpu_available:
+            return  # not offered, or not known yet: kept as it was
+        self.device.setItemText(index, NO_GPU_LABEL)
+        self.device.model().item(index).setEnabled(False)
 
     def _fill(self, settings: Settings) -> None:
         verifier = self.context.verifier

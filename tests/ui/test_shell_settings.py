@@ -7,6 +7,7 @@ import os
 import pytest
 
 from sigverify_gui.ui import settings as settings_mod
+from sigverify_gui.ui.qt import Qt
 from sigverify_gui.ui.settings import (
     Settings,
     SettingsError,
@@ -144,6 +145,23 @@ def test_without_torch_the_dialog_offers_no_graphics_card(qtbot, context, monkey
     monkeypatch.setattr(model.verifier, "torch_available", lambda: False)
     dialog = _dialog(qtbot, context)
     assert [dialog.device.itemData(i) for i in range(dialog.device.count())] == ["auto", "cpu"]
+
+
+def test_a_graphics_card_the_model_did_not_find_cannot_be_chosen(qtbot, context, fake_verifier):
+    cuda = ["auto", "cpu", "cuda"].index("cuda")
+    fake_verifier.gpu_available = True
+    found = _dialog(qtbot, context)
+    assert found.device.model().item(cuda).isEnabled()
+    assert found.device.itemText(cuda) == "CUDA graphics card"
+
+    fake_verifier.gpu_available = False
+    dialog = _dialog(qtbot, context)
+    assert not dialog.device.model().item(cuda).isEnabled()
+    assert "none found on this computer" in dialog.device.itemText(cuda)
+    dialog.device.setFocus()
+    for _ in range(3):  # the keyboard passes it by too
+        qtbot.keyClick(dialog.device, Qt.Key.Key_Down)
+    assert dialog.device.currentData() == "cpu"
 
 
 def test_accepting_below_the_models_threshold_needs_a_second_ok(qtbot, context):
