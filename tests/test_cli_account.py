@@ -213,9 +213,9 @@ def test_unlike_signature_needs_force(main, capsys, db, sigs):
     old = active_ids(db)[0]
     before = contents(db)
     code, _, err = run_cli(main, capsys, "replace-reference", old, sigs[3][0], "--db", db)
-    assert_user_error(code, err)
+    assert_user_error(code, err, "Scan it again, or a supervisor may make it the replacement")
     code, _, err = run_cli(main, capsys, "add-references", "1001", sigs[3][0], "--db", db)
-    assert_user_error(code, err)
+    assert_user_error(code, err, "a supervisor may add them anyway. Use --force to do so.")
     assert contents(db) == before
     data = run_json(main, capsys, "replace-reference", old, sigs[3][0], "--force", "--db", db)
     assert data["forced"] is True and any(c["outlier"] for c in data["consistency"])

@@ -56,6 +56,9 @@ def test_extract_crops_a_given_box_and_refuses_a_bad_one(tmp_path, capsys):
     for bad in ("1,2,3", "a,b,c,d", "400,200,200,200", "0,0,0,10"):
         assert main([*argv, "--box", bad]) == 2
         assert capsys.readouterr().err.startswith("error:")
+    # a box starting off the page is the box's fault, not "expected one argument"
+    assert main([*argv, "--box", "-5,20,100,50"]) == 2
+    assert "The box -5,20,100,50 does not lie within the page" in capsys.readouterr().err
 
 
 def test_extract_reports_a_blank_page(tmp_path, capsys):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 
 from model.errors import SigverifyError
@@ -85,10 +86,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value may start with a minus sign. argparse takes "-5,20,100,50" for an
+# option (only a plain negative number passes as a value) and says "expected one
+# argument"; joined to its option, a box off the page gets the box's own message.
+_SIGNED_VALUE_OPTIONS = ("--box",)
+
+
+def _joined_to_their_option(argv: list[str]) -> list[str]:
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] in _SIGNED_VALUE_OPTIONS and re.match(r"-\d", str(arg)):
+            joined[-1] = f"{joined[-1]}={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args, extras = parser.parse_known_args(argv)
+        args, extras = parser.parse_known_args(_joined_to_their_option(argv))
         if extras:
             # argparse blames `sigverify` for a command's stray argument; the command's
             # own --help is the one that lists what it takes
@@ -99,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return USER_ERROR
-    undecodable = _undecodable_argument(argv if argv is not None else sys.argv[1:])
+    undecodable = _undecodable_argument(argv)
     if undecodable is not None:
         # Names, numbers and file names go into the store and the audit trail as text.
         print(

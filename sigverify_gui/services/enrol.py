@@ -22,7 +22,9 @@ from sigverify_gui.services.captures import ImageInput, PreparedCapture
 from sigverify_gui.services.cautions import mixed_tones_warning
 from sigverify_gui.services.customer_case import refuse_case_variant, unknown_customer
 from sigverify_gui.services.enrol_checks import (
+    ADD_REMEDY,
     RECOMMENDED_REFERENCES,
+    REPLACE_REMEDY,
     ConsistencyScore,
     check_consistency,
     count_warning,
@@ -237,7 +239,7 @@ def add_references(
         verifier, embeddings, [p.source for p in prepared], thresholds.t_reject, existing
     )
     if not force:
-        raise_if_outliers(consistency, thresholds.t_reject)
+        raise_if_outliers(consistency, thresholds.t_reject, ADD_REMEDY)
     saving(progress)
     with store.write() as db:
         _require_customer(store, cid)  # again: closed by another workstation meanwhile?
@@ -306,7 +308,7 @@ def replace_reference(
         verifier, embeddings, [prepared[0].source], thresholds.t_reject, existing
     )
     if not force:
-        raise_if_outliers(consistency, thresholds.t_reject)
+        raise_if_outliers(consistency, thresholds.t_reject, REPLACE_REMEDY)
     with store.write() as db:
         current = records.get_reference(db, reference_id)
         if current is None or not current.active:

@@ -160,7 +160,14 @@ def check_consistency(
     return tuple(results)
 
 
-def raise_if_outliers(consistency: tuple[ConsistencyScore, ...], t_reject: float) -> None:
+ENROL_REMEDY = "Replace them, or a supervisor may enrol them anyway"
+ADD_REMEDY = "Replace them, or a supervisor may add them anyway"
+REPLACE_REMEDY = "Scan it again, or a supervisor may make it the replacement anyway"
+
+
+def raise_if_outliers(
+    consistency: tuple[ConsistencyScore, ...], t_reject: float, remedy: str = ENROL_REMEDY
+) -> None:
     outliers = tuple(c for c in consistency if c.outlier)
     if not outliers:
         return
@@ -176,8 +183,7 @@ def raise_if_outliers(consistency: tuple[ConsistencyScore, ...], t_reject: float
         )
     why = " (for a customer who really signs in two ways)" if apart else ""
     raise ConsistencyError(
-        f"Some signatures {'; and some '.join(problems)}. Replace them, or a supervisor "
-        f"may enrol them anyway{why}.",
+        f"Some signatures {'; and some '.join(problems)}. {remedy}{why}.",
         outliers=outliers,
     )
 
