@@ -195,6 +195,7 @@ def test_backup_export_import(capsys, loads, db, sigs, tmp_path):
     zip_path = tmp_path / "branch.zip"
     summary = run_json(capsys, "export", zip_path, "--db", db)
     assert summary["customers"] == 1 and summary["references"] == 3
+    assert "replaced" not in summary  # an import's word: an export replaces nothing
     other = str(tmp_path / "other.db")
     assert run_json(capsys, "import", zip_path, "--db", other)["customers"] == 1
     code, _, err = run(capsys, "import", zip_path, "--db", other)

@@ -29,5 +29,7 @@ def run(args) -> int:
         f"Exported {summary.customers} customer(s), {summary.references} reference(s) and "
         f"{summary.audit_rows} audit row(s) to {args.file}."
     )
-    emit(args, summary.to_dict(), human)
+    data = summary.to_dict()
+    del data["replaced"]  # an import's figure: an export replaces nothing
+    emit(args, data, human)
     return 0
