@@ -219,3 +219,22 @@ def test_unlike_signature_needs_force(main, capsys, db, sigs):
     assert contents(db) == before
     data = run_json(main, capsys, "replace-reference", old, sigs[3][0], "--force", "--db", db)
     assert data["forced"] is True and any(c["outlier"] for c in data["consistency"])
+
+
+def test_an_unreadable_file_is_refused_in_the_words_of_what_was_being_done(
+    main, capsys, db, sigs, tmp_path
+):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(sigs[2][5].read_bytes()[:300])
+    before = contents(db)
+    code, _, err = run_cli(main, capsys, "add-references", "1001", sigs[2][4], empty, "--db", db)
+    assert_user_error(code, err, "Cannot add: ", "'empty.png' is empty")
+    assert err.count("empty.png") == 1  # named once, by the reason
+    old = active_ids(db)[0]
+    code, _, err = run_cli(main, capsys, "replace-reference", old, cut, "--db", db)
+    assert_user_error(code, err, "Cannot make")
+    assert "the replacement: " in err and "enrol" not in err
+    assert err.count("cut.png") == 1
+    assert contents(db) == before

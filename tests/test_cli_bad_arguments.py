@@ -115,3 +115,21 @@ def test_a_file_of_several_pages_given_as_a_signature_says_the_command_lines_way
     code, _, err = run_cli(main, capsys, "enroll", "N7", tmp_path / "two.tif", "--db", db)
     assert_user_error(code, err, "'two.tif' holds 2 pages")
     assert "sigverify extract FILE --page-number N" in err and _contents(db) == before
+
+
+def test_a_refused_file_operation_is_one_line_not_an_internal_error(
+    db, tmp_path, capsys, monkeypatch
+):
+    """A folder the user may not enter (root ignores modes, so the refusal is played):
+    the system's words in one line, exit 2, not "unexpected internal error" (70)."""
+    from sigverify_gui.cli.commands import export_zip
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path.parent))
+
+    monkeypatch.setattr(export_zip, "check_target", refuse)
+    before = _contents(db)
+    code, _, err = run_cli(main, capsys, "export", tmp_path / "hidden" / "x.zip", "--db", db)
+    assert_user_error(code, err, "The computer refused a file operation", "Permission denied")
+    assert str(tmp_path / "hidden") in err
+    assert _contents(db) == before

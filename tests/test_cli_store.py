@@ -317,6 +317,15 @@ def test_commands_that_add_content_never_create_a_missing_folder(capsys, loads, 
         assert f"The folder {target.parent} does not exist" in err and "check --db" in err
     assert not target.parent.exists()
     assert run_json(capsys, "import", zip_path, "--db", tmp_path / "new.db")["customers"] == 1
+    # a file where the folder should be is called a file, not a missing folder
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    code, _, err = run(capsys, "enroll", "C2", *sigs[3][:3], "--db", a_file / "branch.db")
+    assert code == 2 and f"The path {a_file} is a file, not a folder" in err, err
+    code, _, err = run(capsys, "backup", a_file / "b.db", "--db", tmp_path / "s.db")
+    assert code == 2 and err == f"error: The path {a_file} is a file, not a folder.\n", err
+    code, _, err = run(capsys, "export", a_file / "b.zip", "--db", tmp_path / "s.db")
+    assert code == 2 and f"'{a_file}' is a file, not a folder." in err, err
 
 
 def test_a_refused_first_enrolment_or_import_leaves_no_store_behind(capsys, loads, tmp_path, sigs):

@@ -281,6 +281,31 @@ def test_a_manifest_beyond_the_limit_is_refused_unread(export_path, target, monk
     assert store_contents(target) == before
 
 
+@pytest.mark.parametrize("member", ["manifest.json", "customers.json"])
+def test_json_nested_past_pythons_limit_is_a_damaged_file(export_path, tmp_path, target, member):
+    """json.loads raises RecursionError, not a JSON error, on "[[[[…": it had reached
+    the teller as an internal error."""
+    nested = b"[" * 100_000
+    with zipfile.ZipFile(export_path) as zin:
+        members = {n: zin.read(n) for n in zin.namelist()}
+    if member == "manifest.json":
+        members[member] = nested
+    else:  # the manifest vouches for it: only parsing can tell
+        members[member] = nested
+        manifest = json.loads(members["manifest.json"])
+        manifest["files"][member] = hashlib.sha256(nested).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+    bad = tmp_path / "nested.zip"
+    with zipfile.ZipFile(bad, "w") as zout:
+        for name, payload in members.items():
+            zout.writestr(name, payload)
+    before = store_contents(target)
+    with pytest.raises(ExchangeError, match="'nested.zip'") as info:
+        exchange.import_zip(target, bad)
+    assert "not valid JSON" in str(info.value) or "no valid manifest" in str(info.value)
+    assert store_contents(target) == before
+
+
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
 def test_a_damaged_record_is_refused_and_changes_nothing(export_path, tmp_path, target, damage):
     edit, fragment = DAMAGES[damage]

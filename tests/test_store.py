@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import sqlite3
 import stat
 import threading
@@ -122,6 +123,28 @@ def test_a_v1_database_is_upgraded_with_its_data_intact(tmp_path):
         with store.write() as wdb:
             records.insert_customer(wdb, "NEW1")
         assert store.generation() > before  # the v4 trigger, on an upgraded file too
+
+
+def test_a_damaged_store_is_named_in_one_line(tmp_path, caplog):
+    """SQLite's integrity check reports page by page, over many lines: those go to the
+    log, and the message stays one line (the CLI prints it after "error: ")."""
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        for i in range(60):
+            _add_customer(store, f"C{i:03d}", n_refs=3)
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    page, rng = 4096, random.Random(3)  # this seed's scribbles are cell offsets in range
+    for _ in range(3):
+        at = rng.randrange(2, len(data) // page) * page + rng.randrange(8, page - 8)
+        data[at : at + 4] = bytes(rng.randrange(256) for _ in range(4))
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as info:
+        Store(path)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 250, message
+    assert message.endswith("restore it from a backup.")
+    assert "On tree page" in caplog.text  # the findings, for IT
 
 
 @pytest.mark.parametrize("damage", ["text", "corrupt_page"])

@@ -154,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
 
         discard_stdout()
         return 0
+    except OSError as err:  # one no service put into words: the system's own, in one line
+        from sigverify_gui.services.errors import refused_file_operation
+
+        log.warning("%s: %r", args.command, err)
+        print(f"error: {escaped(refused_file_operation(err))}", file=sys.stderr)
+        return USER_ERROR
     except Exception:
         return _internal_error(args.command, log_path)
     return int(result or 0)

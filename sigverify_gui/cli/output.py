@@ -106,7 +106,12 @@ def check_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> 
     if path.is_dir():
         raise SigverifyError(f"Could not write '{path}': it is a folder.")
     if not path.parent.is_dir():
-        raise SigverifyError(f"Could not write '{path}': the folder does not exist.")
+        why = (
+            f"'{path.parent}' is a file, not a folder"
+            if path.parent.exists()
+            else "the folder does not exist"
+        )
+        raise SigverifyError(f"Could not write '{path}': {why}.")
     for other, role in [*((p, "reads") for p in reads), *((p, "writes") for p in writes)]:
         if _same_file(path, Path(other)):
             which = "it" if str(other) == str(path) else f"it as '{other}'"

@@ -229,7 +229,7 @@ def add_references(
     cid = _require_customer(store, customer_id)
     if not images:
         raise EnrolmentError("Give at least one signature to add.")
-    prepared = prepare_all(images, progress)
+    prepared = prepare_all(images, progress, doing="add{file}")
     refuse_repeated_images(prepared, records.active_image_digests(store.db, cid))
     shared = check_shared_images(store, cid, prepared, force)
     embeddings = verifier.embed_canvases([p.canvas for p in prepared])
@@ -290,7 +290,7 @@ def replace_reference(
     if old is None or not old.active:
         raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
     _require_customer(store, old.customer_id)  # a closed account keeps its references
-    prepared = prepare_all([image])
+    prepared = prepare_all([image], doing="make{file} the replacement")
     if prepared[0].image_sha256 == records.image_digest(store.db, old.id):
         # a no-op that the audit would record as a new signature taken
         raise EnrolmentError(

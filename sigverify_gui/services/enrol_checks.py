@@ -91,19 +91,25 @@ def normalise_customer_id(customer_id: str) -> str:
 
 
 def prepare_all(
-    images: Sequence[ImageInput], progress: Progress | None = None
+    images: Sequence[ImageInput],
+    progress: Progress | None = None,
+    doing: str = "enrol{file}",
 ) -> list[PreparedCapture]:
-    """Check and preprocess every capture; the first bad one raises, naming the file."""
+    """Check and preprocess every capture; the first bad one raises, saying what was
+    being done ("Cannot enrol 'a.png': ...": `doing` with {file} in it, where the
+    file's name goes unless the reason names it already)."""
     progress = progress or NullProgress()
     prepared = []
     for i, image in enumerate(images):
         progress.update(i, len(images), describe(image))
         try:
             prepared.append(prepare(image))
-        except QualityError as err:
-            raise EnrolmentError(f"Cannot enrol: {err}") from err
+        except QualityError as err:  # its message names the file
+            raise EnrolmentError(f"Cannot {doing.format(file='')}: {err}") from err
         except ImageError as err:
-            wrapped = EnrolmentError(f"Cannot enrol '{describe(image)}': {err}")
+            name = describe(image)
+            file = f" '{name}'" if name not in str(err) else ""  # said once is enough
+            wrapped = EnrolmentError(f"Cannot {doing.format(file=file)}: {err}")
             wrapped.cli_way = err.cli_way  # the command line's way out still holds
             raise wrapped from err
     progress.update(len(images), len(images), "")

@@ -97,3 +97,11 @@ class ThresholdBelowModelError(SigverifyError):
     model would refer. A supervisor may set it anyway (force)."""
 
     overridden_by = "force"
+
+
+def refused_file_operation(err: OSError) -> str:
+    """An `OSError` no service turned into words (a folder the user may not enter, a
+    drive gone) as one sentence; the CLI and the GUI both say it this way."""
+    where = f" ({err.filename})" if err.filename else ""
+    reason = err.strerror or type(err).__name__
+    return f"The computer refused a file operation{where}: {reason}."

@@ -89,7 +89,7 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
             raise ExchangeError(f"'{name}' is damaged: {detail}.") from err
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
             raise ExchangeError(f"'{name}' is not a readable sigverify export ({err}).") from err
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, RecursionError) as err:  # nested past Python's limit
             raise ExchangeError(f"'{name}' is damaged: a record is not valid JSON.") from err
         except (KeyError, ValueError, TypeError) as err:
             raise ExchangeError(f"'{name}' is damaged or incomplete ({err!r}).") from err
@@ -108,7 +108,7 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
         if len(raw) > MANIFEST_LIMIT:
             raise ExchangeError(f"'{name}' has an oversized manifest: not a sigverify export.")
         manifest = json.loads(raw)
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, RecursionError) as err:
         raise ExchangeError(f"'{name}' has no valid manifest: not a sigverify export.") from err
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise ExchangeError(f"'{name}' is not a sigverify export.")

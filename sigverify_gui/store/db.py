@@ -51,6 +51,7 @@ from sigverify_gui.store.files import (
     connect_read_only,
     create_new_store,
     make_private_file,
+    missing_folder,
     remove_quietly,
     remove_world_access,
     writable,
@@ -253,7 +254,7 @@ class Store:
         if target.exists():
             raise StoreError(f"{target} already exists; choose a new file name for the backup.")
         if not target.parent.is_dir():
-            raise StoreError(f"The folder {target.parent} does not exist.")
+            raise StoreError(f"{missing_folder(target.parent)}.")
         partial = target.with_name(target.name + ".partial")
         try:
             partial.unlink(missing_ok=True)  # a backup cut short before

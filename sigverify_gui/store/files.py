@@ -23,6 +23,16 @@ from sigverify_gui.store.errors import StoreError, StoreNotFoundError
 log = logging.getLogger("sigverify.store")
 
 
+def missing_folder(folder: Path) -> str | None:
+    """Why nothing can be written in `folder`, as a sentence starting "The " without
+    its full stop ("The folder X does not exist"), or None when it is a folder."""
+    if folder.is_dir():
+        return None
+    if folder.exists():
+        return f"The path {folder} is a file, not a folder"
+    return f"The folder {folder} does not exist"
+
+
 def create_new_store(path: Path, *, create: bool, create_folder: bool) -> None:
     """An empty file for a new store, readable by the owner only; see `Store`'s flags.
 
@@ -34,8 +44,7 @@ def create_new_store(path: Path, *, create: bool, create_folder: bool) -> None:
     if not path.parent.is_dir():
         if not create_folder:
             raise StoreNotFoundError(
-                f"The folder {path.parent} does not exist, so no store can be made there.",
-                path,
+                f"{missing_folder(path.parent)}, so no store can be made there.", path
             )
         try:
             path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
@@ -205,6 +214,9 @@ def check_integrity(db: Database, path: Path) -> None:
         ) from err
     problems = [r[0] for r in rows if r[0] != "ok"]
     if problems:
+        # SQLite's findings run to many lines of page numbers: IT's, in the log.
+        log.error("integrity check of %s:\n%s", path, "\n".join(problems))
         raise StoreError(
-            f"The signature store {path} is damaged ({problems[0]}); restore it from a backup."
+            f"The signature store {path} is damaged (its integrity check failed; the "
+            "details are in the log); restore it from a backup."
         )

@@ -30,7 +30,12 @@ from model.errors import (
     ModelError,
     SigverifyError,
 )
-from sigverify_gui.services.errors import EnrolmentError, QualityError, TextError
+from sigverify_gui.services.errors import (
+    EnrolmentError,
+    QualityError,
+    TextError,
+    refused_file_operation,
+)
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui.qt import QApplication, QMessageBox, Qt, QWidget
 
@@ -92,14 +97,7 @@ def describe(err: BaseException, log_path: Path | None = None) -> ErrorMessage:
             STORE_HINT,
         )
     if isinstance(err, OSError):
-        where = f" ({err.filename})" if err.filename else ""
-        reason = err.strerror or type(err).__name__
-        return ErrorMessage(
-            ERROR,
-            "File problem",
-            f"The computer refused a file operation{where}: {reason}.",
-            DISK_HINT,
-        )
+        return ErrorMessage(ERROR, "File problem", refused_file_operation(err), DISK_HINT)
     path = log_path or current_log_path()
     return ErrorMessage(
         CRASH,
