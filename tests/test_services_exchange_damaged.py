@@ -20,6 +20,7 @@ import pytest
 
 import sigverify_gui.cli as cli
 from model.errors import SigverifyError
+from model.imageio import encode_png
 from sigverify_gui.services import enrol, exchange, identify, thresholds, verify
 from sigverify_gui.services.errors import ExchangeError
 from sigverify_gui.services.exchange_validate import AUDIT_KINDS, PNG_MAGIC
@@ -134,6 +135,15 @@ def _undecodable_image(data, key):
     data["members"][member] = PNG_MAGIC + b"\x00\x00\x00\x0dIHDR" + b"garbage" * 50
 
 
+def _image_of_ref(pixels):
+    """The first reference's capture replaced by `pixels`, a well-formed PNG."""
+
+    def edit(data):
+        data["members"][_ref(data)["image"]] = encode_png(pixels)
+
+    return edit
+
+
 def _rename_customer(data, new_id):
     old = data["customers.json"][0]["customer_id"]
     data["customers.json"][0]["customer_id"] = new_id
@@ -174,6 +184,16 @@ DAMAGES = {
     # images
     "reference_image_garbage": (lambda d: _undecodable_image(d, "image"), "cannot be decoded"),
     "canvas_garbage": (lambda d: _undecodable_image(d, "canvas"), "cannot be decoded"),
+    # a capture no enrolment takes: the image the verification screen shows beside a
+    # questioned signature, with an embedding that was never its own
+    "reference_image_one_pixel": (
+        _image_of_ref(np.full((1, 1), 255, np.uint8)),
+        "holds no usable signature (blank)",
+    ),
+    "reference_image_blank": (
+        _image_of_ref(np.full((200, 600), 250, np.uint8)),
+        "holds no usable signature (blank)",
+    ),
     # audit rows
     "audit_time_words": (
         _set(lambda d: _row(d, "verification"), "time", "yesterday afternoon"),
@@ -216,6 +236,14 @@ DAMAGES = {
     "customer_id_number": (lambda d: _rename_customer(d, 1001), "wrong type"),
     "customer_status_unknown": (_set(_first_customer, "status", "frozen"), "unknown status"),
     "customer_no_name": (_drop(_first_customer, "name"), "no name"),
+    "customer_name_too_long": (
+        _set(_first_customer, "name", "N" * 10_000),
+        "name longer than enrolment allows (10000 characters; at most 200)",
+    ),
+    "customer_notes_too_long": (
+        _set(_first_customer, "notes", "n" * 4001),
+        "notes longer than enrolment allows",
+    ),
     "customer_created_words": (_set(_first_customer, "created", "last year"), "created"),
     "customer_twice": (
         lambda d: d["customers.json"].append(dict(d["customers.json"][0])),

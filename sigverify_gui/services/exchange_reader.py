@@ -158,10 +158,10 @@ def _check_contents(export: ExportFile, listed: set[str]) -> None:
                 f"the embeddings of model {shown(model_id)} differ in length: "
                 f"{length} values in {first_of_model[model_id]}, {len(embedding)} in {what}"
             )
-        for member in (ref["image"], ref["canvas"]):
+        for member, signature_of in ((ref["image"], what), (ref["canvas"], "")):
             if member not in listed:
                 raise DamagedExport(f"{member} is not listed in the manifest")
-            check_png(export.zf, member)
+            check_png(export.zf, member, signature_of)
     _check_audit(export, listed)
 
 

@@ -30,6 +30,7 @@ from model.errors import ImageError
 from model.imageio import MAX_FILE_BYTES, load_image
 from sigverify_gui.services.enrol_checks import normalise_customer_id
 from sigverify_gui.services.errors import EnrolmentError
+from sigverify_gui.services.typed_text import MAX_NAME_LENGTH, MAX_NOTES_LENGTH
 from sigverify_gui.services.verifier_protocol import DECISIONS
 from sigverify_gui.store.records import CUSTOMER_STATUSES
 
@@ -173,8 +174,14 @@ def check_customer(cust: dict[str, Any], index: int) -> str:
     # before NFKC normalisation still is: `enrol_checks.stored_customer_id`.)
     if cid != cid.strip():
         raise DamagedExport(f"{what} is not written as enrolment stores it ({shown(cid)})")
-    for key in ("name", "notes"):  # stored under the typed-text rule: `exchange`
-        _field(cust, key, what, (str,))
+    for key, limit in (("name", MAX_NAME_LENGTH), ("notes", MAX_NOTES_LENGTH)):
+        # stored under the typed-text rule (`exchange`), and within enrolment's lengths
+        text = _field(cust, key, what, (str,))
+        if len(text) > limit:
+            raise DamagedExport(
+                f"{what} has {key} longer than enrolment allows ({len(text)} characters; "
+                f"at most {limit})"
+            )
     status = _field(cust, "status", what, (str,))
     if status not in CUSTOMER_STATUSES:
         raise DamagedExport(f"{what} has an unknown status ({shown(status)})")
@@ -232,20 +239,31 @@ def embedding_of(ref: dict[str, Any], what: str) -> np.ndarray:
     return embedding
 
 
-def check_png(zf: zipfile.ZipFile, member: str) -> None:
-    """Decode an image as the app will when it shows it: a PNG header is not enough."""
+def check_png(zf: zipfile.ZipFile, member: str, signature_of: str = "") -> None:
+    """Decode an image as the app will when it shows it: a PNG header is not enough.
+    With `signature_of` (the reference it is the capture of), the image must also hold
+    a signature: blank or tiny, it is none that enrolment would ever have taken."""
     if zf.getinfo(member).file_size > MAX_FILE_BYTES:  # before reading it into memory
         raise DamagedExport(f"{member} is larger than any image sigverify stores")
     data = zf.read(member)
     if not data.startswith(PNG_MAGIC):
         raise DamagedExport(f"{member} is not a PNG image")
     try:
-        load_image(data, name=member)
+        loaded = load_image(data, name=member)
     except ImageError as err:
         reason = str(err).rstrip(".")  # it names the member already
         raise DamagedExport(
             f"an image cannot be decoded: {reason[:1].lower()}{reason[1:]}"
         ) from err
+    if signature_of:
+        from model.quality import check_quality
+
+        unusable = {"blank", "too_small"} & set(check_quality(loaded.gray, loaded.dpi).problems)
+        if unusable:
+            raise DamagedExport(
+                f"{signature_of}'s image ({member}) holds no usable signature "
+                f"({', '.join(sorted(unusable)).replace('_', ' ')})"
+            )
 
 
 # --- audit rows ------------------------------------------------------------------------
