@@ -152,6 +152,31 @@ def test_verify_page_number_takes_a_later_page_of_a_tiff(store_cli, tmp_path, ca
         assert code == 2 and "--page-number" in err and err.count("\n") == 1
 
 
+def test_an_empty_first_page_of_several_says_so_and_how_to_choose(
+    store_cli, tmp_path, capsys, cheque, monkeypatch
+):
+    from PIL import Image
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["verify", "extract"])
+
+    path = tmp_path / "scan.tif"
+    first = Image.fromarray(np.full(cheque.image.shape, 240, np.uint8))
+    first.save(path, save_all=True, append_images=[Image.fromarray(cheque.image)])
+    capsys.readouterr()
+    for argv in (
+        ["verify", "1001", "--page", str(path), "--db", store_cli],
+        ["extract", str(path), "-o", str(tmp_path / "cut.png")],
+    ):
+        assert cli.main(argv) == 2
+        assert capsys.readouterr().err == (
+            "error: No ink was found on scan.tif, page 1 (of 2 pages). "
+            "Choose the signature's page with --page-number.\n"
+        )
+    assert (
+        cli.main(["extract", str(path), "-o", str(tmp_path / "cut.png"), "--page-number", "2"]) == 0
+    )
+
+
 def test_verify_page_with_a_box_uses_it_without_searching(store_cli, tmp_path, capsys, cheque):
     path = tmp_path / "cheque.png"
     path.write_bytes(encode_png(cheque.image))

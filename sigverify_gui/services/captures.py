@@ -267,6 +267,23 @@ def cut_signature(
     return np.pad(inside, around, mode="constant", constant_values=paper)
 
 
+def signature_on_page(page: LoadedPage, box: Box | None = None, margin: int | None = None):
+    """`signature_from_page` on one page of a file; an empty page of several says which
+    it was, since the signature may well be on another."""
+    from model.errors import BlankImageError
+
+    try:
+        return signature_from_page(page.capture.gray, page.capture.dpi, box, margin)
+    except BlankImageError as err:
+        if page.count == 1:
+            raise
+        blank = BlankImageError(
+            f"No ink was found on {page.capture.source} (of {page.count} pages)."
+        )
+        blank.cli_way = "Choose the signature's page with --page-number."
+        raise blank from err
+
+
 def signature_from_page(
     page: np.ndarray,
     dpi: float | None = None,

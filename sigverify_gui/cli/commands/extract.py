@@ -81,15 +81,14 @@ def turned_clause(zone) -> str:
 
 def run(args) -> int:
     from model.imageio import encode_png
-    from sigverify_gui.services.captures import load_page, signature_from_page
+    from sigverify_gui.services.captures import load_page, signature_on_page
 
     check_png_target(args.out, reads=[args.page])
     given = parse_box(args.box) if args.box else None  # a bad box before reading the page
     page = load_page(args.page, args.page_number)
-    gray, dpi = page.capture.gray, page.capture.dpi
     # The cut every path uses (verify --page, the GUI): the same page, the same pixels.
-    signature, zone = signature_from_page(gray, dpi=dpi, box=given, margin=args.margin)
-    write_file(args.out, encode_png(signature.gray, dpi=dpi))
+    signature, zone = signature_on_page(page, box=given, margin=args.margin)
+    write_file(args.out, encode_png(signature.gray, dpi=page.capture.dpi))
     data = page_fields(given, zone)
     data["confidence"] = zone.confidence if zone is not None else None
     data["out"] = str(args.out)

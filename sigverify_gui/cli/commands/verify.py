@@ -108,11 +108,11 @@ def _signature_on(args):
     from model.errors import SigverifyError
     from model.zone import CONFIDENT
     from sigverify_gui.cli.commands.extract import page_fields, parse_box, turned_clause
-    from sigverify_gui.services.captures import load_page, signature_from_page
+    from sigverify_gui.services.captures import load_page, signature_on_page
 
     given = parse_box(args.box) if args.box else None  # a bad box before reading the page
     page = load_page(args.page, args.page_number or 1)
-    capture, zone = signature_from_page(page.capture.gray, dpi=page.capture.dpi, box=given)
+    capture, zone = signature_on_page(page, box=given)
     capture = replace(capture, source=f"{page.capture.source} (signature zone)")
     where = f"page {page.number} of {page.count}" if page.count > 1 else "the page"
     data = page_fields(given, zone)
