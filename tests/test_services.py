@@ -70,6 +70,30 @@ def test_the_same_image_twice_is_refused_and_nothing_is_written(store, fake, sig
     assert _audit_kinds(store) == ["enrolment"]
 
 
+def test_the_same_scan_saved_another_way_is_the_same_image(store, fake, sigs, tmp_path):
+    """Other bytes, the same pixels (a 16-bit PNG, a TIFF): the canvas tells them."""
+    from PIL import Image
+
+    from model.imageio import load_image
+
+    gray = load_image(sigs[ALICE][0]).gray
+    first = tmp_path / "first.png"  # a scanner's PNG: kept as its own bytes when stored
+    Image.fromarray(gray).save(first, compress_level=9)
+    deep = tmp_path / "first-16-bit.png"  # stored as sigverify encodes it
+    Image.fromarray(gray.astype(np.uint16) * 257).save(deep)
+    tiff = tmp_path / "first.tif"
+    Image.fromarray(gray).save(tiff)
+    with pytest.raises(EnrolmentError, match="first.tif' .#4. is the same image as"):
+        enrol.enrol_customer(store, fake, "1001", [first, *sigs[ALICE][1:3], tiff])
+    enrol.enrol_customer(store, fake, "1001", [first, *sigs[ALICE][1:3]])
+    with pytest.raises(EnrolmentError, match="same image as an existing reference"):
+        enrol.add_references(store, fake, "1001", [deep])
+    first = records.references_of(store.db, "1001")[0].id
+    with pytest.raises(EnrolmentError, match=f"very image of reference {first}, which it"):
+        enrol.replace_reference(store, fake, first, tiff)
+    assert _audit_kinds(store) == ["enrolment"]
+
+
 def test_a_file_opened_in_the_app_is_the_same_stored_image_as_given_by_path(
     store, fake, sigs, tmp_path
 ):

@@ -52,6 +52,11 @@ class PreparedCapture:
     def image_sha256(self) -> str:
         return hashlib.sha256(self.image_png).hexdigest()
 
+    @property
+    def canvas_sha256(self) -> str:
+        """Alike for the same pixels however the file stored them (`refuse_repeated_images`)."""
+        return hashlib.sha256(self.canvas_png).hexdigest()
+
 
 def describe(image: ImageInput) -> str:
     """A short name for an input, for messages, without reading it."""

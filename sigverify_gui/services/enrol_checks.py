@@ -123,19 +123,20 @@ def refuse_repeated_images(
 
     The same file chosen twice adds no evidence of how the customer signs, yet it
     would pass the consistency check with a perfect score and narrow the customer's
-    apparent variation. Compared by the SHA-256 of the capture as stored (the existing
-    references' from the store's index), so a copy of the file under another name is
-    caught too.
+    apparent variation. Compared by the SHA-256 of the capture as stored, so a copy of
+    the file under another name is caught too, and of its canvas, so a copy saved
+    another way is as well (`records.active_image_digests` gives both of existing ones).
     """
     seen = {digest: "an existing reference" for digest in existing_digests}
     for i, capture in enumerate(prepared):
-        earlier = seen.get(capture.image_sha256)
+        digests = (capture.image_sha256, capture.canvas_sha256)
+        earlier = next((seen[d] for d in digests if d in seen), None)
         if earlier:
             raise EnrolmentError(
                 f"'{capture.source}' (#{i + 1}) is the same image as {earlier}; "
                 "each reference must be a separate signature."
             )
-        seen[capture.image_sha256] = f"'{capture.source}' (#{i + 1})"
+        seen.update(dict.fromkeys(digests, f"'{capture.source}' (#{i + 1})"))
 
 
 def check_consistency(

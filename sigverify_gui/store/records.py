@@ -209,14 +209,19 @@ def references_of(db: Database, customer_id: str, active_only: bool = True) -> l
 
 
 def active_image_digests(db: Database, customer_id: str, exclude: int | None = None) -> list[str]:
-    """The SHA-256 of each active reference's capture (all but `exclude`), read from the
-    index rather than by hashing the images."""
+    """What tells each active reference's image (all but `exclude`): the SHA-256 of its
+    capture, from the index, and of its canvas. The canvas's catches the same scan
+    saved another way (a 16-bit PNG, a TIFF of the same pixels), whose bytes differ."""
     rows = db.execute(
-        f"SELECT image_sha256 FROM {REFERENCES_TABLE} "
+        f"SELECT image_sha256, canvas_png FROM {REFERENCES_TABLE} "
         "WHERE customer_id = ? AND active = 1 AND id IS NOT ?",
         [customer_id, exclude],
     )
-    return [row[0] for row in rows]
+    return [digest for image, canvas in rows for digest in (image, sha256_of(canvas))]
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def image_digest(db: Database, reference_id: int) -> str:
