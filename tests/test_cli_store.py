@@ -191,6 +191,14 @@ def test_backup_export_import(capsys, loads, db, sigs, tmp_path):
     assert code == 0 and backup.exists()
     assert run(capsys, "backup", backup, "--db", db)[0] == 2  # never overwrites
     assert run_json(capsys, "customers", "--db", backup)["customers"][0]["customer_id"] == "B1"
+    # a backup named as an export is refused; a backup given to import is called one
+    code, _, err = run(capsys, "backup", tmp_path / "backup.zip", "--db", db)
+    assert code == 2 and "a backup is a signature store file, so name it .db" in err
+    assert not (tmp_path / "backup.zip").exists()
+    renamed = tmp_path / "old-backup.zip"
+    renamed.write_bytes(backup.read_bytes())
+    code, _, err = run(capsys, "import", renamed, "--db", tmp_path / "fresh.db")
+    assert code == 2 and "'old-backup.zip' is a signature store file" in err, err
 
     zip_path = tmp_path / "branch.zip"
     summary = run_json(capsys, "export", zip_path, "--db", db)

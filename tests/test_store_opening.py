@@ -301,3 +301,15 @@ def test_a_new_empty_file_nobody_fills_is_refused_after_a_short_wait(tmp_path, m
     path.write_bytes(b"")
     with pytest.raises(StoreError, match="is empty, not a signature store"):
         Store(path)
+
+
+def test_a_store_that_cannot_be_created_says_why_in_words(tmp_path, monkeypatch):
+    def refuse(path, *args):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(files.os, "open", refuse)
+    with pytest.raises(StoreError) as info:
+        Store(tmp_path / "new.db")
+    assert str(info.value) == (
+        f"The signature store {tmp_path / 'new.db'} could not be created: Permission denied."
+    )

@@ -77,6 +77,11 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
     except OSError as err:  # in words, not "[Errno 13] ..."
         raise ExchangeError(f"'{name}' cannot be read: {err.strerror or err}.") from err
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
+        if _is_a_store(source):
+            raise ExchangeError(
+                f"'{name}' is a signature store file (a backup, perhaps), not an export; "
+                "open it as a store instead."
+            ) from err
         raise ExchangeError(f"'{name}' is not a readable sigverify export ({err}).") from err
     with zf:
         try:
@@ -94,6 +99,14 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
         except (KeyError, ValueError, TypeError) as err:
             raise ExchangeError(f"'{name}' is damaged or incomplete ({err!r}).") from err
         yield export
+
+
+def _is_a_store(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 # The manifest names every member with its SHA-256: about 100 bytes a member, so this

@@ -50,7 +50,9 @@ def create_new_store(path: Path, *, create: bool, create_folder: bool) -> None:
             path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
             os.chmod(path.parent, 0o700)
         except OSError as err:
-            raise StoreError(f"The folder {path.parent} could not be created: {err}.") from err
+            raise StoreError(
+                f"The folder {path.parent} could not be created: {err.strerror or err}."
+            ) from err
     create_private_file(path)
 
 
@@ -73,7 +75,9 @@ def create_private_file(path: Path) -> None:
     try:
         make_private_file(path)
     except OSError as err:
-        raise StoreError(f"The signature store {path} could not be created: {err}.") from err
+        raise StoreError(
+            f"The signature store {path} could not be created: {err.strerror or err}."
+        ) from err
 
 
 def read_only_uri(path: Path, *, immutable: bool = False) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from model.errors import SigverifyError
 from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
 from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
@@ -18,6 +19,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.file.suffix.lower() == ".zip":  # it would be a store that import cannot read
+        raise SigverifyError(
+            f"'{args.file}' is named as an export; a backup is a signature store file, "
+            "so name it .db (or use `sigverify export` for a .zip)."
+        )
     with open_store_from(args) as store:
         target = store.backup(args.file)
     emit(args, {"backup": str(target)}, f"Backup written to {target}.")
