@@ -169,7 +169,8 @@ class ReferenceActions:
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             "The new signature looks unlike the others",
-            f"{err}\n\nA supervisor may still use it to replace reference #{number}.",
+            # the message says what a supervisor may do; this, which reference it is
+            f"{err}\n\nReference #{number} is kept unless a supervisor replaces it.",
             QMessageBox.StandardButton.Cancel,
             self,
         )

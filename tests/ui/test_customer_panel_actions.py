@@ -109,6 +109,9 @@ def test_replace_with_an_unlike_signature_needs_a_supervisor(qtbot, panel, conte
     panel.replace_with(ids[0], 1, sigs[3][0])
     qtbot.waitUntil(lambda: panel.dialog is not None and panel.task is None, timeout=10_000)
     assert store_contents(context.store) == before  # refused: nothing written
+    text = panel.dialog.text()
+    assert text.count("supervisor") == 2 and "make it the replacement anyway" in text
+    assert text.endswith("Reference #1 is kept unless a supervisor replaces it.")
     with qtbot.waitSignal(context.store_changed, timeout=10_000):
         panel.force_button.click()
     wait_idle(qtbot, panel)
