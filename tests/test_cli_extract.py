@@ -20,6 +20,7 @@ def test_extract_finds_the_signature_on_a_cheque(tmp_path, capsys):
     assert main(["extract", str(tmp_path / "cheque.png"), "-o", str(out), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert box_iou(data["box"], page.signature_box) >= 0.7 and 0 <= data["confidence"] <= 1
+    assert data["usable"] is True and data["quality_problems"] == []
     crop = load_image(out).gray
     assert crop.shape[0] >= data["box"][3] and crop.shape[1] >= data["box"][2]
 
@@ -59,6 +60,18 @@ def test_extract_crops_a_given_box_and_refuses_a_bad_one(tmp_path, capsys):
     # a box starting off the page is the box's fault, not "expected one argument"
     assert main([*argv, "--box", "-5,20,100,50"]) == 2
     assert "The box -5,20,100,50 does not lie within the page" in capsys.readouterr().err
+
+
+def test_extract_says_when_its_cut_would_not_pass_as_a_signature(tmp_path, capsys):
+    noise = np.random.default_rng(0).integers(0, 256, (200, 600), dtype=np.uint8)
+    (tmp_path / "noise.png").write_bytes(encode_png(noise))
+    argv = ["extract", str(tmp_path / "noise.png"), "-o", str(tmp_path / "cut.png")]
+    assert main(argv) == 0  # the cut is written as asked...
+    out = capsys.readouterr().out
+    assert "\nNot usable as it stands (verify would refuse it): The image seems" in out
+    assert main([*argv[:-1], str(tmp_path / "cut2.png"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["usable"] is False and data["quality_problems"] == ["cluttered"]
 
 
 def test_extract_reports_a_blank_page(tmp_path, capsys):

@@ -81,6 +81,7 @@ def turned_clause(zone) -> str:
 
 def run(args) -> int:
     from model.imageio import encode_png
+    from model.quality import check_quality
     from sigverify_gui.services.captures import load_page, signature_on_page
 
     check_png_target(args.out, reads=[args.page])
@@ -92,11 +93,17 @@ def run(args) -> int:
     data = page_fields(given, zone)
     data["confidence"] = zone.confidence if zone is not None else None
     data["out"] = str(args.out)
+    # The cut is written as asked; whether it would pass as a signature is said beside
+    # it (a page of noise, or print, can give a confident zone that verify refuses).
+    quality = check_quality(signature.gray, page.capture.dpi)
+    data["usable"] = quality.ok
+    data["quality_problems"] = list(quality.problems)
     found = "found" if zone is not None else "cropped"
-    emit(
-        args,
-        data,
+    human = (
         f"Signature {found} at x, y, w, h = {tuple(data['box'])}{turned_clause(zone)}; "
-        f"written to {args.out}.",
+        f"written to {args.out}."
     )
+    if not quality.ok:
+        human += "\nNot usable as it stands (verify would refuse it): " + " ".join(quality.messages)
+    emit(args, data, human)
     return 0
