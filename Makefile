@@ -3,10 +3,14 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What the install builds against (python-sane: gcc, SANE's headers) and what Qt loads.
+SYSTEM_PACKAGES := gcc libsane1 libsane-dev libegl1 libgl1 libxkbcommon0 \
+	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
 
 .PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
+	sh scripts/system-packages $(SYSTEM_PACKAGES)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# These exact builds lie on the build machine's disk; any other torch downloads gigabytes.
@@ -41,6 +45,10 @@ clean:
 # Each flavour builds in a virtual environment of its own, never .venv: the executable
 # must hold exactly the run-time dependencies (no torchvision, matplotlib, pytest, ...).
 PYINSTALLER := pyinstaller==6.22.3
+# The executable bundles Qt's X11 (xcb) libraries, so they must be on the building
+# machine; strip (binutils) shrinks torch's libraries.
+DIST_PACKAGES := binutils libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+	libxcb-render-util0 libxcb-shape0 libxcb-xkb1
 CPU_VENV := build/venv-cpu
 CUDA_VENV := build/venv-cuda
 
@@ -50,6 +58,7 @@ CUDA_VENV := build/venv-cuda
 # 2.13.0 is the CPU-only build (the small executable), 2.14.1 the CUDA one.
 # $(call build_venv,FOLDER,TORCH_VERSION)
 define build_venv
+	sh scripts/system-packages $(SYSTEM_PACKAGES) $(DIST_PACKAGES)
 	rm -rf $(1)
 	$(PY) -m venv $(1)
 	$(1)/bin/pip install -q --upgrade pip

@@ -291,11 +291,8 @@ def replace_reference(
         raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
     _require_customer(store, old.customer_id)  # a closed account keeps its references
     prepared = prepare_all([image], doing="make{file} the replacement")
-    old_canvas = records.sha256_of(records.reference_images(store.db, old.id)[1])
-    if {prepared[0].image_sha256, prepared[0].canvas_sha256} & {
-        records.image_digest(store.db, old.id),
-        old_canvas,
-    }:
+    new_digests = {prepared[0].image_sha256, prepared[0].canvas_sha256}
+    if new_digests & set(records.image_digests(store.db, old.id)):
         # a no-op that the audit would record as a new signature taken
         raise EnrolmentError(
             f"'{prepared[0].source}' is the very image of reference {old.id}, which it "

@@ -217,21 +217,21 @@ def active_image_digests(db: Database, customer_id: str, exclude: int | None = N
         "WHERE customer_id = ? AND active = 1 AND id IS NOT ?",
         [customer_id, exclude],
     )
-    return [digest for image, canvas in rows for digest in (image, sha256_of(canvas))]
+    return [digest for row in rows for digest in _digests(*row)]
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def image_digest(db: Database, reference_id: int) -> str:
-    """The SHA-256 of one reference's capture, from the index."""
+def image_digests(db: Database, reference_id: int) -> tuple[str, str]:
+    """What tells one reference's image, as `active_image_digests` does: (capture, canvas)."""
     row = db.execute(
-        f"SELECT image_sha256 FROM {REFERENCES_TABLE} WHERE id = ?", [reference_id]
+        f"SELECT image_sha256, canvas_png FROM {REFERENCES_TABLE} WHERE id = ?", [reference_id]
     ).fetchone()
     if row is None:
         raise KeyError(reference_id)
-    return row[0]
+    return _digests(*row)
+
+
+def _digests(image_sha256: str, canvas_png: bytes) -> tuple[str, str]:
+    return image_sha256, hashlib.sha256(canvas_png).hexdigest()
 
 
 def reference_images(db: Database, reference_id: int) -> tuple[bytes, bytes]:
