@@ -64,7 +64,7 @@ def median_ms(work: Callable[[], object], repeat: int, warmup: int = WARMUP_RUNS
     return round(statistics.median(times) * 1000.0, 3)
 
 
-def device_description() -> str:
+def processor_description() -> str:
     """The processor and core count; `device` says whether the network ran on it."""
     name = platform.processor() or platform.machine()
     try:
@@ -89,7 +89,7 @@ def run_benchmarks(
         raise SigverifyError(
             f"Unknown benchmark {unknown[0]!r}; choose from: {', '.join(BENCHMARKS)}."
         )
-    result: dict = {"device": "cpu", "processor": device_description(), "repeat": repeat}
+    result: dict = {"device": "cpu", "processor": processor_description(), "repeat": repeat}
     for name in chosen:
         result.update(BENCHMARKS[name](repeat, options or {}))
     return result

@@ -105,7 +105,9 @@ def _signet_seconds(device_type: str):
 
     def in_slices(size: int):
         def run() -> None:
-            with torch.inference_mode():
+            # in the verifier's precision: mixed on CUDA (model/engine_torch.py)
+            cuda = device.type == "cuda"
+            with torch.inference_mode(), torch.autocast(device.type, torch.float16, enabled=cuda):
                 for start in range(0, BATCH, size):
                     signet(x[start : start + size])
             if device.type == "cuda":  # CUDA runs asynchronously: wait for the result

@@ -207,7 +207,7 @@ def score_terms(refs: np.ndarray, queries: np.ndarray, calibration: Calibration)
     return np.stack([best_shape, _k_best_mean(texture, calibration.k)], axis=1)
 
 
-def raw_similarity(
+def shape_term(
     refs: np.ndarray,
     queries: np.ndarray,
     k: int,

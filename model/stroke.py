@@ -62,6 +62,11 @@ class StrokeTower(nn.Module):
 
     def pool(self, features: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The features' mean and spread over the ink cells → the unit embedding."""
+        if torch.is_autocast_enabled(features.device.type):
+            # Half precision (CUDA's mixed precision) would lose the spread, a mean of
+            # squares less a square, to cancellation: about 1e-3 on the embedding.
+            with torch.autocast(features.device.type, enabled=False):
+                return self.pool(features.float(), x.float())
         n, c, h, w = features.shape
         # (N, cells, C): a free view of channels-last memory, in which the network runs
         cells = features.permute(0, 2, 3, 1).reshape(n, h * w, c)

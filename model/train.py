@@ -27,7 +27,7 @@ from torch import distributed as dist
 
 from model.augment import augment
 from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from model.device import resolve_device
+from model.distributed import Processes, join_processes, leave, mean_across
 from model.errors import DatasetError, ModelError
 from model.losses import make_loss
 from model.network import NetworkConfig, build_network
@@ -164,11 +164,16 @@ def _batch_tensors(train: CanvasSet, rows: np.ndarray, rng: np.random.Generator)
     return torch.from_numpy(images), torch.from_numpy(labels)
 
 
-def _distributed() -> tuple[int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return (dist.get_rank(), world) if world > 1 else (0, 1)
+def _require_same_processes(cfg: TrainConfig, state: dict, world: int) -> None:
+    # The schedule's length depends on the number of processes (each takes its share of
+    # an epoch's batches): resumed by another number, a run would stop partway or never
+    # bring its learning rate down.
+    recorded = state.get("processes")
+    if recorded is not None and int(recorded) != world:
+        raise ModelError(
+            f"{cfg.resume_path()} is of a run on {recorded} process(es); resume it on "
+            f"{recorded} (torchrun --nproc-per-node {recorded}; 1: without torchrun)."
+        )
 
 
 def train(
@@ -177,13 +182,26 @@ def train(
     val_set: CanvasSet,
     resume: bool = False,
     progress: Progress | None = None,
-) -> Checkpoint:
-    progress = progress or NullProgress()
+) -> Checkpoint | None:
+    """Train, validate and calibrate; the checkpoint, saved to `cfg.out`. Under torchrun
+    the first process alone validates, saves and returns it (the others: None)."""
+    processes = join_processes(cfg.device)
+    try:
+        return _train(cfg, train_set, val_set, resume, progress or NullProgress(), processes)
+    finally:
+        leave(processes)
+
+
+def _train(
+    cfg: TrainConfig,
+    train_set: CanvasSet,
+    val_set: CanvasSet,
+    resume: bool,
+    progress: Progress,
+    processes: Processes,
+) -> Checkpoint | None:
     cfg.out.parent.mkdir(parents=True, exist_ok=True)
-    rank, world = _distributed()
-    device = resolve_device(cfg.device)
-    if world > 1 and device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    rank, world, device = processes.rank, processes.world, processes.device
     torch.manual_seed(cfg.seed)
     if device.type == "cuda":
         deterministic_cuda()
@@ -228,6 +246,7 @@ def train(
     if resume and cfg.resume_path().is_file():
         state = torch.load(cfg.resume_path(), map_location=device, weights_only=True)
         _require_same_run(cfg, state)
+        _require_same_processes(cfg, state, world)
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -271,6 +290,7 @@ def train(
                 cfg.epochs * len(batches),
                 f"epoch {epoch + 1}/{cfg.epochs} loss {np.mean(losses):.4f}",
             )
+        epoch_loss = mean_across(float(np.sum(losses)), len(losses), processes)
         if rank != 0:
             continue
         metrics = validate(net, val_set, device)
@@ -279,7 +299,7 @@ def train(
         selection = float(np.nan_to_num(metrics["eer_skilled"])) + 0.5 * metrics["eer_random"]
         record = {
             "epoch": epoch + 1,
-            "loss": float(np.mean(losses)),
+            "loss": epoch_loss,
             "seconds": time.monotonic() - t0,
         } | metrics
         history.append(record)
@@ -303,6 +323,7 @@ def train(
                 "best_epoch": best["epoch"],
                 "best_model": best["state"],
                 "run": run_settings(cfg),
+                "processes": world,
             },
             tmp,
         )
@@ -316,6 +337,8 @@ def train(
         )
     if world > 1:
         dist.barrier()
+    if rank != 0:
+        return None  # the first process has the chosen epoch, calibrates and saves
     if best["state"] is not None:
         net.load_state_dict(best["state"])
     network = cfg.network
@@ -348,8 +371,7 @@ def train(
         | shape_network,
         metrics={"validation": val_metrics},
     )
-    if rank == 0:
-        save_checkpoint(cfg.out, ckpt)
+    save_checkpoint(cfg.out, ckpt)
     return ckpt
 
 

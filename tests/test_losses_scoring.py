@@ -12,8 +12,8 @@ from model.scoring import (
     calibrated,
     decide,
     match_scores,
-    raw_similarity,
     self_similarity,
+    shape_term,
 )
 
 
@@ -66,12 +66,12 @@ def test_losses_have_gradients_and_unknown_names_fail():
         make_loss("arcface")
 
 
-def test_raw_similarity_is_mean_of_k_best():
+def test_shape_term_is_mean_of_k_best():
     refs = np.array([[1, 0], [0, 1], [0.6, 0.8]], np.float32)
     q = np.array([[1, 0]], np.float32)
-    assert raw_similarity(refs, q, k=1)[0] == pytest.approx(1.0)
-    assert raw_similarity(refs, q, k=2)[0] == pytest.approx(0.8)
-    assert raw_similarity(refs[:1], q, k=2)[0] == pytest.approx(1.0)  # k capped by refs
+    assert shape_term(refs, q, k=1)[0] == pytest.approx(1.0)
+    assert shape_term(refs, q, k=2)[0] == pytest.approx(0.8)
+    assert shape_term(refs[:1], q, k=2)[0] == pytest.approx(1.0)  # k capped by refs
 
 
 def test_calibration_fits_monotone_probability():
@@ -107,10 +107,10 @@ def test_centring_takes_off_part_of_the_references_own_similarity():
     refs = np.array([[1.0, 0.0], [0.8, 0.6]], np.float32)  # mutual cosine 0.8
     q = np.array([[1.0, 0.0]], np.float32)
     assert self_similarity(refs) == pytest.approx(0.8) and self_similarity(refs[:1]) is None
-    plain = raw_similarity(refs, q, k=2)[0]
-    assert raw_similarity(refs, q, k=2, centre=0.5)[0] == pytest.approx(plain - 0.4)
+    plain = shape_term(refs, q, k=2)[0]
+    assert shape_term(refs, q, k=2, centre=0.5)[0] == pytest.approx(plain - 0.4)
     # a single reference: the typical value stands in for its own similarity
-    one = raw_similarity(refs[:1], q, k=2, centre=0.5, typical_self_similarity=0.9)[0]
+    one = shape_term(refs[:1], q, k=2, centre=0.5, typical_self_similarity=0.9)[0]
     assert one == pytest.approx(1.0 - 0.45)
     cal = Calibration(centre=0.5, typical_self_similarity=0.9)
     assert Calibration.from_dict(cal.to_dict()) == cal

@@ -258,6 +258,25 @@ def test_cli_split_seed_keeps_the_writers_while_seed_changes_the_start(
     assert "at least 6 writers" in capsys.readouterr().err
 
 
+def test_under_torchrun_only_the_first_process_logs_and_reports(tmp_path, monkeypatch, capsys):
+    """Every torchrun process runs the whole command: a second one writing the same log
+    file, drawing progress and saying "saved" for weights it never wrote was noise."""
+    from model.synth import write_dataset
+    from sigverify_gui.cli import main
+
+    write_dataset(tmp_path / "signatures", writers=10, genuine=7, forged=2, seed=1)
+    trained = []
+    monkeypatch.setattr("model.train.train", lambda *a, **k: trained.append(k) or None)
+    monkeypatch.setenv("RANK", "1")
+    out = tmp_path / "w.pt"
+    argv = ["train", "--data", str(tmp_path / "signatures"), "--out", str(out)]
+    assert main([*argv, "--epochs", "1"]) == 0
+    captured = capsys.readouterr()
+    assert len(trained) == 1 and trained[0]["progress"] is None
+    assert (captured.out, captured.err) == ("", "")
+    assert not out.with_name("w.pt.log").exists()
+
+
 # --- bad input is refused in one line, before any work ----------------------------------
 
 

@@ -42,6 +42,20 @@ def test_the_tower_sees_strokes_not_where_they_lie():
     torch.testing.assert_close(here, there, atol=1e-5, rtol=0)  # moved by 10 cells
 
 
+def test_the_pooling_keeps_full_precision_under_mixed_precision():
+    # CUDA's float16 is not here; the CPU's bfloat16 autocast loses the spread the same way
+    tower = StrokeTower((4, 8, 8), 8).eval()
+    canvas = _strokes()
+    with torch.no_grad():
+        # features as the body gives them under autocast, with a large mean to cancel
+        features = (tower.body(canvas) + 100.0).bfloat16()
+        exact = tower.pool(features.float(), canvas)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = tower.pool(features, canvas)
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed, exact, atol=1e-5, rtol=0)
+
+
 def test_joined_cosine_is_the_shares_mix_of_the_two():
     net = build_network(replace(TINY, **STROKE)).eval()
     net.stroke_share.fill_(0.3)

@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from model.errors import ModelError
+from model.train import train
+from model.training_data import synthetic_canvases
+from tests.tiny import tiny_config
+
 ROOT = Path(__file__).resolve().parent.parent
 TORCHRUN = Path(sys.executable).with_name("torchrun")
 
@@ -39,3 +44,12 @@ def test_two_ranks_with_an_odd_number_of_batches_finish_the_schedule(tmp_path):
     total = int(re.search(r"scheduler total (\d+)", out)[1])
     assert steps == total == 2 * (5 // 2)  # both epochs, two batches a rank each
     assert (tmp_path / "w.pt").is_file()
+    # the first process alone calibrates and returns the checkpoint; both leave the group
+    assert "rank 0 returned checkpoint, group left True" in out
+    assert "rank 1 returned none, group left True" in out
+
+    # the schedule depends on the number of processes: resumed by one, the run is refused
+    cset = synthetic_canvases(n_writers=8, genuine=7, forged=2, seed=3)
+    train_set, val_set = cset.subset_writers(range(6)), cset.subset_writers([6, 7])
+    with pytest.raises(ModelError, match="run on 2 process"):
+        train(tiny_config(tmp_path), train_set, val_set, resume=True)

@@ -52,10 +52,6 @@ class Writer:
     pressure_wobble: float  # slow pressure variation along a stroke
     ink_rgb: tuple[int, int, int]
 
-    @property
-    def n_letters(self) -> int:
-        return len(self.letter_edges) - 1
-
 
 def make_writer(seed: int, writer_id: str | None = None) -> Writer:
     """A new writer, fully determined by `seed`; the id defaults to "w<seed>"."""

@@ -64,11 +64,7 @@ def _reference_scores(refs: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 
 def identify_ms_100k(
-    repeat: int,
-    n_references: int = 100_000,
-    n_customers: int = 20_000,
-    dim: int = 192,
-    score_fn=None,
+    repeat: int, n_references: int = 100_000, n_customers: int = 20_000, dim: int = 192
 ) -> float:
     from sigverify_gui.services.identify import rank_customers
     from sigverify_gui.store.embeddings import EmbeddingMatrix
@@ -85,10 +81,11 @@ def identify_ms_100k(
     # A query near one customer's reference, so the search has a true answer.
     query_shape = shape[n_references // 2] + 0.3 * rng.standard_normal(dim).astype(np.float32)
     query = np.concatenate([query_shape / np.linalg.norm(query_shape), texture[n_references // 2]])
-    score = score_fn or _typical_score
 
     def search():
-        return rank_customers(index, query, score, _shape_cosines, _reference_scores, top_k=5)
+        return rank_customers(
+            index, query, _typical_score, _shape_cosines, _reference_scores, top_k=5
+        )
 
     return median_ms(search, repeat)
 

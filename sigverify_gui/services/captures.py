@@ -160,19 +160,19 @@ def canvas_from_png(data: bytes) -> np.ndarray:
     return pixels / 255.0
 
 
-def prepare(image: ImageInput, check_quality: bool = True) -> PreparedCapture:
+def prepare(image: ImageInput) -> PreparedCapture:
     """Load, quality-check and preprocess one input.
 
     Raises `ImageError` (unreadable, blank) or `QualityError` naming the input and
     every problem found.
     """
     from model.preprocess import analyse_ink, preprocess
-    from model.quality import check_quality as quality_of
+    from model.quality import check_quality
 
     loaded = load_input(image)
     ink = analyse_ink(loaded.gray)  # once, for both the quality check and preprocessing
-    report = quality_of(loaded.gray, dpi=loaded.dpi, ink=ink)
-    if check_quality and not report.ok:
+    report = check_quality(loaded.gray, dpi=loaded.dpi, ink=ink)
+    if not report.ok:
         raise QualityError(
             f"'{loaded.name}' is not good enough to use: {' '.join(report.messages)}",
             problems=tuple(report.problems),

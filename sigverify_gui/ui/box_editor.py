@@ -86,14 +86,13 @@ class BoxEditor(QGraphicsView):
     def box(self) -> Box | None:
         return self._box
 
-    def set_box(self, box: Box | None, *, notify: bool = True) -> None:
+    def set_box(self, box: Box | None) -> None:
         new = None if box is None else clamp_box(box, *self._size)
         if new == self._box:
             return
         self._box = new
         self._redraw()
-        if notify:
-            self.box_changed.emit(new)
+        self.box_changed.emit(new)
 
     def fit(self) -> None:
         if self._size[0] > 0:

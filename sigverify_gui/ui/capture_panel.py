@@ -52,7 +52,6 @@ class CapturePanel(QWidget):
     """
 
     captured = Signal(object)  # InspectedCapture
-    busy_changed = Signal(bool)
 
     def __init__(self, context, *, multiple: bool = False, parent=None) -> None:
         super().__init__(parent)
@@ -266,10 +265,6 @@ class CapturePanel(QWidget):
             event.acceptProposedAction()
 
     # --- the pipeline ----------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self.task is not None
-
     def process(self, loaders: Sequence[CaptureLoader], label: str) -> BackgroundTask | None:
         """Load and inspect each capture in a worker; emit each usable one in order."""
 
@@ -300,7 +295,6 @@ class CapturePanel(QWidget):
             self.task = None
         for button in self._source_buttons:
             button.setEnabled(not busy)
-        self.busy_changed.emit(busy)
 
     def _on_processed(self, result: tuple[list[InspectedCapture], list[str]]) -> None:
         inspected, failures = result

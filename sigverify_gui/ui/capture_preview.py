@@ -118,10 +118,7 @@ class CapturePreview(QFrame):
     def show_capture(self, inspected: InspectedCapture | None) -> None:
         self.inspected = inspected
         if inspected is None:
-            self.image_view.set_image(
-                None,
-                placeholder="Drop a signature here, paste it (Ctrl+V),\nor use the buttons above",
-            )
+            self.image_view.set_image(None, placeholder=EMPTY_HINT)
             self.canvas_view.set_image(None, placeholder="—")
             for label in (self.verdict, self.reasons, self.details, self.caption):
                 label.setText("")

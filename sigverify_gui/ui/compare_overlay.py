@@ -24,7 +24,6 @@ from sigverify_gui.ui.qt import (
     QLabel,
     QRadioButton,
     QVBoxLayout,
-    Signal,
 )
 from sigverify_gui.ui.signature_view import SharedScale, SignatureView
 
@@ -42,8 +41,6 @@ def _swatch(rgb: tuple[int, int, int], text: str) -> str:
 
 class CompareOverlay(QFrame):
     """Questioned and reference canvases, aligned: an overlay or a difference heat map."""
-
-    mode_changed = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -150,7 +147,6 @@ class CompareOverlay(QFrame):
         self._mode = OVERLAY if overlay_checked else HEATMAP
         self._show_legend()
         self._render()
-        self.mode_changed.emit(self._mode)
 
     def _show_legend(self) -> None:
         self.legend_overlay.setVisible(self._mode == OVERLAY)

@@ -229,12 +229,13 @@ class ScoreGauge(QFrame):
         self.setAccessibleDescription(description)
         self.bar.setAccessibleDescription(description)
 
-    def clear(self, t_accept: float = 0.7, t_reject: float = 0.3) -> None:
+    def clear(self) -> None:
+        """No score; the bar keeps the thresholds it last showed."""
         self.score_label.setText("–")
         self.decision_label.setText("")
         self.decision_label.setStyleSheet("")
         self.explanation.setText("")
-        self.bar.set_values(None, t_accept, t_reject)
+        self.bar.set_values(None, self.bar.t_accept, self.bar.t_reject)
         self.setAccessibleDescription("No score yet.")
 
     def score_text(self) -> str:

@@ -84,6 +84,8 @@ def test_gauge_thresholds_move_the_bands(qtbot):
     assert _close(_pixel(bar, bar.x_of(0.65), y), DECISION_STYLES["accept"][0])
     gauge.clear()
     assert gauge.score_text() == "–" and gauge.bar.score is None
+    # cleared for the next signature, the bands stay where the thresholds in force put them
+    assert _close(_pixel(bar, bar.x_of(0.65), y), DECISION_STYLES["accept"][0])
 
 
 @pytest.mark.parametrize(

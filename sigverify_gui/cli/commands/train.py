@@ -99,6 +99,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from model.checkpoint import load_checkpoint
+    from model.device import resolve_device
+    from model.distributed import is_first_process
     from model.errors import SigverifyError
     from model.network import NetworkConfig
     from model.progress import TerminalProgress
@@ -110,6 +112,7 @@ def run(args) -> int:
     # before preprocessing and training, which take minutes to hours.
     check_data_folders(args.data)
     check_target(args.out)
+    resolve_device(args.device)  # no graphics card: said now, not after preprocessing
     network = NetworkConfig()
     if args.init is not None and args.stroke_beside is not None:
         raise SigverifyError("A stroke tower starts from random weights: leave out --init.")
@@ -119,8 +122,10 @@ def run(args) -> int:
     split = _split(args, base)
     plan = plan_writers(args.data, *split, args.synthetic_writers)
 
-    log_path = _log_to_file(args.out)
-    data = prepare_planned(plan, args.cache, TerminalProgress("data"))
+    # Under torchrun every process runs this command; the first alone logs and reports.
+    first = is_first_process()
+    log_path = _log_to_file(args.out) if first else None
+    data = prepare_planned(plan, args.cache, TerminalProgress("data") if first else None)
     if base is not None:
         recorded = base.training.get("data") or {}
         require_same_val_writers(recorded, data.description, args.stroke_beside.name)
@@ -140,13 +145,16 @@ def run(args) -> int:
         stroke_widths=tuple(args.stroke_widths),
         command=command_line(),
     )
-    print(
-        f"training on {len(data.train)} images of {len(data.train.writer_names)} writers, "
-        f"validating on {len(data.val.writer_names)} writers; log: {log_path}",
-        file=sys.stderr,
-    )
-    ckpt = train(cfg, data.train, data.val, resume=args.resume, progress=TerminalProgress("train"))
-    print(f"saved {args.out} ({ckpt.model_id}); {validation_summary(ckpt)}")
+    if first:
+        print(
+            f"training on {len(data.train)} images of {len(data.train.writer_names)} "
+            f"writers, validating on {len(data.val.writer_names)} writers; log: {log_path}",
+            file=sys.stderr,
+        )
+    progress = TerminalProgress("train") if first else None
+    ckpt = train(cfg, data.train, data.val, resume=args.resume, progress=progress)
+    if ckpt is not None:  # None: another torchrun process than the first, which saved
+        print(f"saved {args.out} ({ckpt.model_id}); {validation_summary(ckpt)}")
     return 0
 
 

@@ -113,8 +113,8 @@ def share_clock_offset(folder: Path) -> float:
 
 
 class HotFolder:
-    """Captures each new, completely written image file in `folder` once (of a PDF or
-    multi-page TIFF, its first page).
+    """Captures each new, completely written image file in `folder` once (a file of
+    several pages is refused, as other unusable files are).
 
     `state_dir`: where to keep the record of files taken (a JSON file per hot folder),
     so that restarting the app does not offer them again; None keeps it in memory.
