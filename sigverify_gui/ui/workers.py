@@ -72,13 +72,18 @@ class ProgressBridge(QObject):
 
 class _WorkerSignals(QObject):
     # Created in the UI thread: emitted from the worker thread, delivered queued.
-    done = Signal(object)
-    failed = Signal(object)
-    cancelled = Signal()
+    ended = Signal()
 
 
 class Worker(QRunnable):
-    """Runs `fn(progress)` once in a pool thread and reports through `signals`."""
+    """Runs `fn(progress)` once in a pool thread; `outcome` says how it ended.
+
+    The job's closure often holds a window (`self` of the widget that started it), and
+    a window must be destroyed on the UI thread. So this thread lets go of everything
+    the job left (its frames, a cancellation's traceback) before it signals the end,
+    while `fn` still holds the window; the UI thread then takes `outcome` and drops
+    `fn`. Signalling first, with the result in hand, once let a window's last reference
+    go here, and the test run died in Qt (a segmentation fault)."""
 
     def __init__(self, fn: Callable[[ProgressBridge], Any], progress: ProgressBridge) -> None:
         super().__init__()
@@ -86,23 +91,22 @@ class Worker(QRunnable):
         self.fn = fn
         self.progress = progress
         self.signals = _WorkerSignals()
+        self.outcome: tuple[str, Any] | None = None  # ("done" | "failed" | "cancelled", value)
 
     def run(self) -> None:
+        self.outcome = self._call()
         try:
-            result = self.fn(self.progress)
-        except CancelledError:
-            self._emit(self.signals.cancelled)
-        except BaseException as err:  # every failure must reach the UI thread
-            self._emit(self.signals.failed, err)
-        else:
-            self._emit(self.signals.done, result)
-
-    @staticmethod
-    def _emit(signal, *args: Any) -> None:
-        try:
-            signal.emit(*args)
+            self.signals.ended.emit()
         except RuntimeError:  # the application quit while the job ran: nobody to tell
             log.info("a background job finished after its receiver was deleted")
+
+    def _call(self) -> tuple[str, Any]:
+        try:
+            return "done", self.fn(self.progress)
+        except CancelledError:
+            return "cancelled", None
+        except BaseException as err:  # every failure must reach the UI thread
+            return "failed", err
 
 
 class BackgroundTask(QObject):
@@ -135,9 +139,7 @@ class BackgroundTask(QObject):
         self._last_progress = (0, 0, "")
         self._show_progress = show_progress
         self.progress.changed.connect(self._on_progress)
-        self.worker.signals.done.connect(self._on_done)
-        self.worker.signals.failed.connect(self._on_failed)
-        self.worker.signals.cancelled.connect(self._on_cancelled)
+        self.worker.signals.ended.connect(self._on_ended)
 
     def start(self) -> BackgroundTask:
         self.running = True
@@ -218,25 +220,19 @@ class BackgroundTask(QObject):
             dialog.close()
             dialog.deleteLater()
 
-    @Slot(object)
-    def _on_done(self, result: Any) -> None:
-        self._end()
-        self.result = result
-        self.succeeded.emit(result)
-        self.finished.emit()
-
-    @Slot(object)
-    def _on_failed(self, err: BaseException) -> None:
-        self._end()
-        self.error = err
-        self.failed.emit(err)
-        self.finished.emit()
-
     @Slot()
-    def _on_cancelled(self) -> None:
+    def _on_ended(self) -> None:
+        (how, value), self.worker.outcome = self.worker.outcome, None
         self._end()
-        self.was_cancelled = True
-        self.cancelled.emit()
+        if how == "done":
+            self.result = value
+            self.succeeded.emit(value)
+        elif how == "failed":
+            self.error = value
+            self.failed.emit(value)
+        else:
+            self.was_cancelled = True
+            self.cancelled.emit()
         self.finished.emit()
 
 

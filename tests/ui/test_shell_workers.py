@@ -246,6 +246,45 @@ def test_a_finished_task_lets_go_of_its_job_and_what_it_holds(qtbot):
     assert [ref() for ref in held] == [None] * 5
 
 
+@pytest.mark.parametrize("ending", ["done", "cancelled"])
+def test_a_job_holds_nothing_of_its_window_by_the_time_it_signals_its_end(qtbot, ending):
+    # The job's closure holds the window that started it (`self`). If the job's thread
+    # still held it (a cancellation's traceback, a frame) when the UI thread dropped the
+    # job, the window's last reference went in that thread: Qt then destroyed a window
+    # off the UI thread, and the test run died in a segmentation fault, once in many.
+    import weakref
+
+    from sigverify_gui.ui.qt import Qt
+
+    class Window:  # stands for the widget whose method started the job
+        pass
+
+    def job_of(window):
+        def job(progress):
+            assert window is not None
+            if ending == "cancelled":
+                progress.cancel()
+                progress.update(0, 1)
+            return "result"
+
+        return job
+
+    window = Window()
+    alive = weakref.ref(window)
+    worker = workers.Worker(job_of(window), workers.ProgressBridge())
+    del window
+    at_signal = []
+
+    def ended():  # in the job's thread, as the signal leaves it
+        worker.fn = None  # what the UI thread does first, at its fastest
+        at_signal.append(alive() is None)
+
+    worker.signals.ended.connect(ended, Qt.ConnectionType.DirectConnection)
+    worker.run()
+    assert at_signal == [True]
+    assert worker.outcome[0] == ending
+
+
 def test_cycles_are_collected_on_the_ui_thread_only(qtbot):
     # A Qt object in a reference cycle, freed by a collection a job's thread set
     # off, was destroyed in that thread: "Timers cannot be stopped from another
