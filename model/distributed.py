@@ -30,10 +30,6 @@ class Processes:
     device: torch.device
     owns_group: bool  # this module started the process group, so it ends it
 
-    @property
-    def first(self) -> bool:
-        return self.rank == 0
-
 
 def is_first_process() -> bool:
     """Whether this is torchrun's first process (or the only one): before joining, for

@@ -63,17 +63,17 @@ class ExchangeSummary:
     customers: int
     references: int
     audit_rows: int
-    replaced: tuple[str, ...] = ()
+    replaced: tuple[str, ...] | None = None  # an import's customers; None: an export
     export_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        counts = {
             "customers": self.customers,
             "references": self.references,
             "audit_rows": self.audit_rows,
-            "replaced": list(self.replaced),
-            "export_id": self.export_id,
         }
+        replaced = {} if self.replaced is None else {"replaced": list(self.replaced)}
+        return counts | replaced | {"export_id": self.export_id}
 
 
 # --- export ----------------------------------------------------------------------------
