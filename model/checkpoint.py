@@ -17,9 +17,10 @@ from pathlib import Path
 
 import torch
 
-from model.errors import ModelError
+from model.errors import ModelError, os_reason
 from model.model_file import format_for, require_usable
 from model.network import NetworkConfig
+from model.portable import is_portable
 from model.preprocess import PREPROCESS_VERSION
 from model.scoring import Calibration, Thresholds
 
@@ -92,11 +93,16 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise ModelError(f"The model weights file {path} {what}.")
+    if is_portable(path):  # a real model, but torch's weights are exported, not in it
+        raise ModelError(
+            f"{path.name} is a portable model, which only runs signatures; this needs the "
+            "torch weights (.pt) it was exported from."
+        )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except OSError as err:
         raise ModelError(
-            f"Could not read the model weights file {path.name}: {err.strerror or err}."
+            f"Could not read the model weights file {path.name}: {os_reason(err)}."
         ) from err
     except Exception as err:  # pickle/zip errors of every kind: the file is damaged
         # torch's text advises loading again with weights_only=False, which would let

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from model.errors import DatasetError
+from model.errors import DatasetError, os_reason
 
 # With the leading dot, lower case: compare against `path.suffix.lower()`.
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
@@ -137,8 +137,7 @@ def _list_folder(folder: Path) -> tuple[list[Path], list[Path]]:
         with os.scandir(folder) as it:
             entries = list(it)
     except OSError as err:
-        reason = err.strerror or str(err)
-        raise DatasetError(f"The folder {folder} cannot be read ({reason}).") from err
+        raise DatasetError(f"The folder {folder} cannot be read ({os_reason(err)}).") from err
     subfolders: list[Path] = []
     images: list[Path] = []
     for entry in entries:

@@ -9,6 +9,12 @@ else that escapes is a bug and goes to the log file.
 from __future__ import annotations
 
 
+def os_reason(err: OSError) -> str:
+    """Why the system refused, in its words ("No space left on device"): not Python's
+    "[Errno 28] ..." with a file name (often a temporary one) the message gives better."""
+    return err.strerror or str(err)
+
+
 class SigverifyError(Exception):
     """Base of all expected, user-facing failures. `str(err)` is the message.
 

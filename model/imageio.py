@@ -32,6 +32,7 @@ from model.errors import (
     ImageTooLargeError,
     TruncatedImageError,
     UnsupportedFormatError,
+    os_reason,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -190,7 +191,7 @@ def _os_error(path: Path, err: OSError) -> ImageError:
         return ImageError(f"You do not have permission to read '{path}'.")
     if isinstance(err, IsADirectoryError):
         return ImageError(f"'{path}' is a folder, not an image file.")
-    return ImageError(f"The file '{path}' could not be read ({err.strerror or err}).")
+    return ImageError(f"The file '{path}' could not be read ({os_reason(err)}).")
 
 
 def _size_text(n_bytes: int) -> str:

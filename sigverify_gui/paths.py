@@ -28,7 +28,10 @@ def log_file() -> Path:
     return log_dir() / "sigverify.log"
 
 
+DB_ENV = "SIGVERIFY_DB"  # names the store in place of the default one
+
+
 def default_db_path() -> Path:
     """The store a user gets unless `--db`, SIGVERIFY_DB or the GUI settings say otherwise."""
-    env = os.environ.get("SIGVERIFY_DB")
+    env = os.environ.get(DB_ENV)
     return Path(env) if env else data_dir() / "sigverify.db"

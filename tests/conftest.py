@@ -23,6 +23,7 @@ def _private_user_dirs(tmp_path_factory, monkeypatch):
     import sigverify_gui.applog as applog
 
     monkeypatch.setattr(applog, "_configured", None)
+    monkeypatch.setattr(applog, "unavailable", "")
     yield
 
 

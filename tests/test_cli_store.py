@@ -11,7 +11,7 @@ from PIL import Image
 import sigverify_gui.cli as cli
 from sigverify_gui.services import runtime
 from sigverify_gui.store.db import Store
-from tests.cli_errors import assert_refused_option, run_cli
+from tests.cli_errors import assert_refused_option, assert_user_error, run_cli
 from tests.fakes import FakeVerifier, write_signatures
 
 STORE_COMMANDS = [
@@ -100,6 +100,21 @@ def test_enroll_verify_identify(capsys, loads, db, sigs):
     rows = run_json(capsys, "audit", "--customer", "1001", "--db", db)["rows"]
     assert [r["kind"] for r in rows] == ["verification"] * 3 + ["enrolment"]
     assert rows[2]["operator"] == "t7"
+
+
+def test_options_may_stand_between_the_arguments(capsys, loads, db, sigs):
+    # argparse used an optional IMAGE up, empty, beside CUSTOMER_ID when an option
+    # came between them: "unrecognized arguments: sig.png" for a valid command.
+    run_json(capsys, "enroll", "1001", *sigs[2][:4], "--db", db)
+    result = run_json(capsys, "verify", "1001", "--db", db, sigs[2][4])
+    assert result["customer_id"] == "1001" and result["decision"] == "accept"
+    assert run_json(capsys, "audit", "--db", db, "verify")["ok"] is True
+    code, _, err = run(capsys, "verify", "1001", "--db", db, Path(db).parent / "none.png")
+    assert_user_error(code, err, "none.png")
+    code, _, err = run(capsys, "audit", "--db", db, "repair")
+    assert_user_error(code, err, "invalid choice: 'repair'")
+    code, _, err = run(capsys, "verify", "1001", "--db", db, sigs[2][4], "stray")
+    assert_user_error(code, err, "unrecognized arguments: stray")
 
 
 def test_audit_of_a_number_nobody_is_enrolled_under_says_so(capsys, loads, db, sigs):
@@ -308,6 +323,14 @@ def test_reading_commands_refuse_a_missing_store_and_create_nothing(
     )
     assert list(work.iterdir()) == [] and calls == []  # nothing made, no model loaded
     assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+
+
+def test_a_missing_store_named_by_the_environment_is_blamed_on_it(
+    capsys, loads, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SIGVERIFY_DB", str(tmp_path / "gone.db"))
+    code, _, err = run(capsys, "customers")
+    assert_user_error(code, err, "gone.db; check SIGVERIFY_DB (")
 
 
 def test_commands_that_add_content_never_create_a_missing_folder(capsys, loads, tmp_path, sigs):

@@ -112,6 +112,25 @@ def test_import_refuses_two_new_numbers_differing_only_in_case(store, tmp_path):
     assert records.list_customers(store.db) == []
 
 
+@pytest.mark.parametrize("replace", [False, True])
+def test_import_refuses_a_full_width_twin_of_an_enrolled_customer(store, fake, tmp_path, replace):
+    # An older version stored numbers as typed; the file brings "Ｗ０００１", which
+    # enrolment stores as W0001: imported as it stands it would be a second account.
+    enrol.enrol_customer(store, fake, "W0001", render_signatures(ALICE, 4))
+    path = _export(tmp_path, "old-branch", ("Ｗ０００１", BOB))
+    before = store_contents(store)
+    with pytest.raises(ExchangeError, match=r"or character width .*Ｗ０００１ vs W0001"):
+        exchange.import_zip(store, path, replace=replace)
+    assert store_contents(store) == before
+
+
+def test_import_refuses_a_number_and_its_full_width_form_together(store, tmp_path):
+    path = _export(tmp_path, "old-branch", ("W0002", ALICE), ("ｗ０００２", BOB))
+    with pytest.raises(ExchangeError, match=r"2 customer\(s\)"):
+        exchange.import_zip(store, path)
+    assert records.list_customers(store.db) == []
+
+
 def test_case_conflicts_spare_pairs_that_are_both_enrolled(store, fake):
     for cid in ("AB123", "ab123"):
         enrol_as_older_version(store, fake, cid, ALICE)

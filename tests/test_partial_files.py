@@ -5,6 +5,9 @@ turn the first failure into an internal error."""
 from __future__ import annotations
 
 import errno
+import os
+import sqlite3
+import stat
 import zipfile
 from pathlib import Path
 
@@ -98,5 +101,35 @@ def test_an_interrupted_backup_leaves_no_partial_copy(store, tmp_path, monkeypat
 
     monkeypatch.setattr(store.db, "conn", Interrupted(store.db.conn))
     with pytest.raises(KeyboardInterrupt):
+        store.backup(tmp_path / "copy.db")
+    assert not list(tmp_path.glob("copy.db*"))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+def test_backups_exports_and_pictures_are_their_owners_alone(store, tmp_path):
+    # Each holds customers' signatures; the process's umask would let others read them.
+    store.backup(tmp_path / "copy.db")
+    exchange.export_zip(store, tmp_path / "out.zip")
+    write_file(tmp_path / "sig.png", b"picture")
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert {modes[n] for n in ("copy.db", "out.zip", "sig.png")} == {0o600}
+
+
+def test_a_backup_on_a_full_disk_leaves_no_journal_beside_the_target(store, tmp_path, monkeypatch):
+    class DiskFull:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def backup(self, dest):
+            # what SQLite leaves when the disk fills mid-copy: its journal, unremoved
+            copy = dest.execute("PRAGMA database_list").fetchone()[2]
+            Path(copy + "-journal").write_bytes(b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7")
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+    monkeypatch.setattr(store.db, "conn", DiskFull(store.db.conn))
+    with pytest.raises(StoreError, match=r"failed: database or disk is full\.$"):
         store.backup(tmp_path / "copy.db")
     assert not list(tmp_path.glob("copy.db*"))

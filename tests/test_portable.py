@@ -145,6 +145,14 @@ def test_export_model_command(exported, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["model_id"] == load_portable(out).model_id
     assert main(["export-model", str(exported[0]), str(tmp_path / "m.onnx")]) == 2
     assert "onnx.zip" in capsys.readouterr().err
+    # a mistyped folder is refused, as by every other command that writes a file
+    assert main(["export-model", str(exported[0]), str(tmp_path / "no/m.onnx.zip")]) == 2
+    assert "the folder does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+    # the portable model where the torch weights are needed: said so, not "damaged"
+    assert main(["export-model", str(out), str(tmp_path / "again.onnx.zip")]) == 2
+    err = capsys.readouterr().err
+    assert "m.onnx.zip is a portable model" in err and "damaged" not in err
 
 
 # Python with torch made unimportable, as in the executable's CPU flavour.

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 
-from model.errors import ImageError
+from model.errors import CancelledError, ImageError
 from model.progress import NullProgress
 from sigverify_gui.services import enrol, thresholds, verify
 from sigverify_gui.services.accounts import AccountError
@@ -428,6 +428,18 @@ def test_verify_failures_write_nothing_unless_asked(
     assert audit.verify_chain(store.db).ok
 
 
+def test_a_number_no_customer_can_have_is_recorded_cut_short(enrolled, fake, sigs):
+    # A page of text pasted as the number had gone whole into the trail (kept for good)
+    # and into the message.
+    pasted = "9" * 100_000
+    with pytest.raises(UnknownCustomerError) as refused:
+        verify.verify_signature(enrolled, fake, pasted, sigs[ALICE][5], record_failure=True)
+    assert len(str(refused.value)) < 200
+    row = audit.list_rows(enrolled.db)[0]
+    assert row["kind"] == "verification_failed" and row["customer_id"] == "9" * 64 + "…"
+    assert len(row["detail"]) < 400
+
+
 def test_teller_decisions(enrolled, fake, sigs):
     store = enrolled
     v1 = verify.verify_signature(store, fake, "A", sigs[ALICE][5])
@@ -524,6 +536,19 @@ def test_a_closed_account_is_not_verified_and_nothing_is_recorded(enrolled, fake
     before = len(audit.list_rows(enrolled.db))
     with pytest.raises(ClosedAccountError, match="account of customer A is closed"):
         verify.verify_signature(enrolled, fake, "A", sigs[ALICE][5])
+    assert len(audit.list_rows(enrolled.db)) == before
+
+
+def test_a_verification_cancelled_before_it_is_recorded_leaves_no_trace(enrolled, fake, sigs):
+    # Cancelled while it compared (or waited for the store's lock): even with failures
+    # recorded, a cancellation is the teller's choice, not a failed attempt.
+    cancelled = NullProgress()
+    cancelled.cancel()
+    before = len(audit.list_rows(enrolled.db))
+    with pytest.raises(CancelledError):
+        verify.verify_signature(
+            enrolled, fake, "A", sigs[ALICE][5], record_failure=True, progress=cancelled
+        )
     assert len(audit.list_rows(enrolled.db)) == before
 
 

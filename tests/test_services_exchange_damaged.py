@@ -170,6 +170,18 @@ def _first_customer(data):
     return data["customers.json"][0]
 
 
+def _audit_image(payload: bytes):
+    """The questioned image of a verification replaced by `payload`, its hash in the
+    row (and so the chain) made to match."""
+
+    def edit(data):
+        row = _row(data, "verification")
+        data["members"][row["image"]] = payload
+        row["image_sha256"] = hashlib.sha256(payload).hexdigest()
+
+    return edit
+
+
 DAMAGES = {
     # embeddings
     "embedding_too_short": (lambda d: _set_embedding(d, _embedding(d)[:64]), "differ in length"),
@@ -180,6 +192,11 @@ DAMAGES = {
     ),
     "embedding_nan": (_nan_in_embedding, "not finite"),
     "embedding_inf": (_inf_in_embedding, "not finite"),
+    "embedding_zeros": (lambda d: _set_embedding(d, np.zeros(len(_embedding(d)))), "of zeros"),
+    "embedding_nearly_zeros": (
+        lambda d: _set_embedding(d, np.full(len(_embedding(d)), 1e-9)),
+        "of zeros",
+    ),
     "embedding_not_base64": (_set(_ref, "embedding", "%%%%"), "not base64"),
     # images
     "reference_image_garbage": (lambda d: _undecodable_image(d, "image"), "cannot be decoded"),
@@ -194,7 +211,11 @@ DAMAGES = {
         _image_of_ref(np.full((200, 600), 250, np.uint8)),
         "holds no usable signature (blank)",
     ),
+    # text that cannot be stored: JSON escapes a lone surrogate ("\\ud800") as text
+    "reference_source_lone_surrogate": (_set(_ref, "source", "scan\ud800.png"), "source that"),
+    "reference_model_id_lone_surrogate": (_set(_ref, "model_id", "\udc80"), "model_id that"),
     # audit rows
+    "audit_image_not_png": (_audit_image(b"MZ not a picture" * 64), "is not a PNG image"),
     "audit_time_words": (
         _set(lambda d: _row(d, "verification"), "time", "yesterday afternoon"),
         "time that is not a date and time",
@@ -307,6 +328,60 @@ def test_a_manifest_beyond_the_limit_is_refused_unread(export_path, target, monk
     with pytest.raises(ExchangeError, match="oversized manifest"):
         exchange.import_zip(target, export_path)
     assert store_contents(target) == before
+
+
+def test_an_audit_image_beyond_any_the_store_holds_is_refused_unread(
+    export_path, tmp_path, target, monkeypatch
+):
+    # Read whole into memory, a hostile one of gigabytes would exhaust it; SQLite
+    # refuses a blob over 1 GB with an error that had reached the teller as internal.
+    from sigverify_gui.services import exchange_validate
+
+    largest = max(i.file_size for i in zipfile.ZipFile(export_path).infolist())
+    bad = tmp_path / "big.zip"
+    rewrite_export(export_path, bad, _audit_image(PNG_MAGIC + bytes(largest + 100)))
+    monkeypatch.setattr(exchange_validate, "MAX_FILE_BYTES", largest + 50)
+    before = store_contents(target)
+    with pytest.raises(ExchangeError, match=r"images/audit-\d+\.png is larger than any image"):
+        exchange.import_zip(target, bad)
+    assert store_contents(target) == before
+
+
+@pytest.mark.parametrize("member", ["customers.json", "references.json", "audit.json"])
+def test_records_beyond_the_limit_are_refused_unread(
+    export_path, tmp_path, target, monkeypatch, member
+):
+    # A 3 MB zip can unpack a customers.json of gigabytes: it ran the import out of
+    # memory ("unexpected internal error", or a PC brought to a halt).
+    from sigverify_gui.services import exchange_reader
+
+    with zipfile.ZipFile(export_path) as zin:
+        members = {n: zin.read(n) for n in zin.namelist()}
+    largest = max(len(payload) for payload in members.values())
+    members[member] += b" " * (largest + 1000)  # still valid JSON, and the largest
+    manifest = json.loads(members["manifest.json"])
+    manifest["files"][member] = hashlib.sha256(members[member]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode()
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, payload in members.items():
+            zout.writestr(name, payload)
+    monkeypatch.setattr(exchange_reader, "RECORDS_LIMIT", len(members[member]) - 1)
+    monkeypatch.setattr(zipfile.ZipFile, "read", _refuse_to_read(member))
+    before = store_contents(target)
+    with pytest.raises(ExchangeError, match=f"oversized {member}"):
+        exchange.import_zip(target, big)
+    assert store_contents(target) == before
+
+
+def _refuse_to_read(member: str):
+    real = zipfile.ZipFile.read
+
+    def read(self, name, *args):
+        assert name != member, f"{member} was read"
+        return real(self, name, *args)
+
+    return read
 
 
 @pytest.mark.parametrize("member", ["manifest.json", "customers.json"])

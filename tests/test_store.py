@@ -14,7 +14,7 @@ import pytest
 from sqlite_utils import Database
 
 from sigverify_gui.store import audit, records, schema
-from sigverify_gui.store.db import BUSY_TIMEOUT_S, Store, open_store
+from sigverify_gui.store.db import BUSY_TIMEOUT_S, Store, discard_if_unused, open_store
 from sigverify_gui.store.embeddings import active_embedding_matrix
 from sigverify_gui.store.errors import StoreError
 
@@ -46,7 +46,7 @@ def test_new_store_is_private_wal_with_foreign_keys(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_S * 1000
-        assert store.applied_migrations() == schema.STEPS
+        assert schema.applied_steps(store.db) == schema.STEPS
         for p in (path, path.with_name("store.db-wal")):
             assert stat.S_IMODE(p.stat().st_mode) == 0o600
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -75,7 +75,7 @@ def test_reopening_is_safe_and_keeps_data(tmp_path):
         _add_customer(store, "A1")
     with Store(path) as store:
         assert [c.customer_id for c in records.list_customers(store.db)] == ["A1"]
-        assert store.applied_migrations() == schema.STEPS
+        assert schema.applied_steps(store.db) == schema.STEPS
 
 
 def test_a_v1_database_is_upgraded_with_its_data_intact(tmp_path):
@@ -106,7 +106,7 @@ def test_a_v1_database_is_upgraded_with_its_data_intact(tmp_path):
     conn.close()
 
     with Store(path) as store:
-        assert store.applied_migrations() == schema.STEPS
+        assert schema.applied_steps(store.db) == schema.STEPS
         ref = records.references_of(store.db, "OLD1")[0]
         assert ref.source == "old.png" and ref.deactivated_at is None
         (digest,) = store.db.execute(
@@ -166,6 +166,23 @@ def test_damaged_file_is_refused_and_left_untouched(tmp_path, damage):
         Store(path)
     assert path.read_bytes() == before
     assert not path.with_name("s.db-wal").exists() or damage != "text"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("quality_json", "{broken"), ("embedding", b"\x00\x01\x02")]
+)
+def test_a_reference_record_damaged_inside_a_sound_file_is_named(tmp_path, column, value):
+    # The integrity check reads SQLite's pages, not what a row says: such a row had
+    # reached the teller as "unexpected internal error" from verify, show and export.
+    with Store(tmp_path / "s.db") as store:
+        first, _ = _add_customer(store, "C1")
+        conn = sqlite3.connect(tmp_path / "s.db")
+        with conn:
+            sql = f"UPDATE reference_signatures SET {column} = ? WHERE id = ?"
+            conn.execute(sql, [value, first])
+        conn.close()
+        with pytest.raises(StoreError, match=f"Reference {first} of customer C1 is damaged"):
+            records.references_of(store.db, "C1")
 
 
 def test_write_rolls_back_on_error(tmp_path):
@@ -318,7 +335,7 @@ def test_backup_while_another_connection_writes(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with Store(target) as copy:
         assert [c.customer_id for c in records.list_customers(copy.db)] == ["A"]
-        assert copy.applied_migrations() == schema.STEPS
+        assert schema.applied_steps(copy.db) == schema.STEPS
     with Store(path) as store, pytest.raises(StoreError, match="already exists"):
         store.backup(target)
 
@@ -374,3 +391,32 @@ def test_settings_round_trip(tmp_path):
         with store.write() as db:
             records.set_setting(db, "k", None)
         assert records.get_setting(store.db, "k") is None
+
+
+def test_an_unused_new_store_is_deleted(tmp_path):
+    path = tmp_path / "new.db"
+    assert discard_if_unused(Store(path)) and not list(tmp_path.iterdir())
+
+
+def test_a_new_store_holding_a_customer_is_kept(tmp_path):
+    store = Store(tmp_path / "new.db")
+    _add_customer(store, "C1")
+    assert not discard_if_unused(store)
+    # still in WAL mode: a reader is not locked out by another program's write
+    conn = sqlite3.connect(tmp_path / "new.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    conn.close()
+    with Store(tmp_path / "new.db") as again:
+        assert [c.customer_id for c in records.list_customers(again.db)] == ["C1"]
+
+
+def test_a_new_store_another_program_has_open_is_kept(tmp_path):
+    # Deleted under the other program, its later writes would go to a file nobody can
+    # find: a teller told "enrolled" while the enrolment and its audit row are lost.
+    path = tmp_path / "new.db"
+    mine, theirs = Store(path), Store(path)
+    assert not discard_if_unused(mine)
+    _add_customer(theirs, "C1")
+    theirs.close()
+    with Store(path) as again:
+        assert [c.customer_id for c in records.list_customers(again.db)] == ["C1"]

@@ -68,7 +68,7 @@ def test_upgrading_keeps_every_reference_and_skips_ids_that_audit_rows_name(tmp_
     path = tmp_path / "v4.db"
     named = _v4_store_with_deleted_references(path)
     with Store(path) as store:
-        assert store.applied_migrations() == schema.STEPS
+        assert schema.applied_steps(store.db) == schema.STEPS
         kept = records.references_of(store.db, "KEEP", active_only=False)
         assert [r.active for r in kept] == [False, True]
         assert kept[0].replaced_by == kept[1].id

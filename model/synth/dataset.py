@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.errors import DatasetError
+from model.errors import DatasetError, os_reason
 from model.progress import NullProgress, Progress
 from model.synth.render import render_forgery, render_genuine
 from model.synth.writer import Writer, make_writer
@@ -63,7 +63,7 @@ def write_dataset(
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise DatasetError(
-                    f"Could not create the folder {folder}: {err.strerror}."
+                    f"Could not create the folder {folder}: {os_reason(err)}."
                 ) from err
             tag = "f" if forged_kind else "g"
             render = render_forgery if forged_kind else render_genuine

@@ -102,15 +102,36 @@ def _joined_to_their_option(argv: list[str]) -> list[str]:
     return joined
 
 
+def _given_after_an_option(command, args, extras: list[str]) -> list[str]:
+    """Fill an optional positional argument (`verify C IMAGE`) that argparse left empty
+    because an option stood between it and the one before (`verify C --json IMAGE`);
+    returns the extras left. (argparse takes the positionals in runs between options,
+    and an empty match for IMAGE used it up in the first run.)"""
+    for action in command._actions:
+        if action.option_strings or action.nargs != "?" or not extras:
+            continue
+        if getattr(args, action.dest) is None and not extras[0].startswith("-"):
+            value = extras.pop(0)
+            try:
+                converted = action.type(value) if action.type else value
+            except (argparse.ArgumentTypeError, TypeError, ValueError) as err:
+                command.error(f"argument {action.metavar or action.dest}: {err}")
+            if action.choices is not None and converted not in action.choices:
+                command.error(f"argument {action.dest}: invalid choice: {value!r}")
+            setattr(args, action.dest, converted)
+    return extras
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args, extras = parser.parse_known_args(_joined_to_their_option(argv))
+        command = parser.commands.get(getattr(args, "command", None), parser)
+        extras = _given_after_an_option(command, args, extras)
         if extras:
             # argparse blames `sigverify` for a command's stray argument; the command's
             # own --help is the one that lists what it takes
-            command = parser.commands.get(args.command, parser)
             command.error(f"unrecognized arguments: {' '.join(extras)}")
     except SystemExit as done:  # --help, --version, or a bad argument (one line)
         return done.code if isinstance(done.code, int) else USER_ERROR
@@ -192,7 +213,14 @@ def _undecodable_argument(argv: list) -> str | None:
 def _internal_error(command: str, log_path) -> int:
     """A bug: keep the details for IT, show the teller one line (inside `except`)."""
     log.exception("unexpected error in %s", command)
-    print(f"error: unexpected internal error; details were written to {log_path}", file=sys.stderr)
+    if log_path is not None:
+        where = f"details were written to {log_path}"
+    else:  # what IT most needs, in the one line there is
+        from sigverify_gui.applog import unavailable
+
+        err = sys.exc_info()[1]
+        where = f"{type(err).__name__}: {escaped(str(err))}; no log file ({unavailable})"
+    print(f"error: unexpected internal error; {where}", file=sys.stderr)
     return INTERNAL_ERROR
 
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.errors import SigverifyError
+from model.errors import SigverifyError, os_reason
 from sigverify_gui.services.typed_text import escaped
-from sigverify_gui.store.files import remove_quietly
+from sigverify_gui.store.files import written_whole
 
 # --- option types: argparse refuses a bad value before the command runs ---------------
 
@@ -134,16 +134,11 @@ def write_file(path: Path, data: bytes) -> None:
     """Write `data` to `path` whole or not at all: through a temporary file beside it,
     renamed over it at the end. A full disk or Ctrl-C used to leave a cut-off picture
     under the name asked for (or an empty one), which looks like a result."""
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
+        with written_whole(path) as partial:
+            partial.write_bytes(data)
     except OSError as err:
-        remove_quietly(partial)
-        raise SigverifyError(f"Could not write '{path}': {err.strerror or err}.") from err
-    except BaseException:
-        remove_quietly(partial)
-        raise
+        raise SigverifyError(f"Could not write '{path}': {os_reason(err)}.") from err
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -174,7 +169,7 @@ def emit(args, data: dict[str, Any], human: str) -> None:
     except OSError as err:  # a full disk, a file system gone read-only
         discard_stdout()
         raise SigverifyError(
-            f"The command ran, but its output could not be written: {err.strerror or err}."
+            f"The command ran, but its output could not be written: {os_reason(err)}."
         ) from err
 
 

@@ -15,7 +15,11 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 
-from sigverify_gui.services.enrol_checks import stored_customer_id
+from sigverify_gui.services.enrol_checks import (
+    MAX_CUSTOMER_ID_LENGTH,
+    customer_key,
+    stored_customer_id,
+)
 from sigverify_gui.services.errors import EnrolmentError, UnknownCustomerError
 from sigverify_gui.store import records
 
@@ -25,6 +29,15 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 def fold_case(customer_id: str) -> str:
     """The number with ASCII letters in lower case, as SQLite's NOCASE compares it."""
     return customer_id.translate(_ASCII_LOWER)
+
+
+def as_recorded(customer_id: str) -> str:
+    """A number no customer can have (longer than any enrolled) cut to that length, for
+    messages and the audit trail: a pasted page of text had gone into the trail, which
+    keeps every row for good, and into a message of 100,000 characters."""
+    if len(customer_id) <= MAX_CUSTOMER_ID_LENGTH:
+        return customer_id
+    return customer_id[:MAX_CUSTOMER_ID_LENGTH] + "…"
 
 
 def case_variants(db, customer_id: str) -> list[str]:
@@ -38,7 +51,7 @@ def unknown_customer(db, customer_id: str) -> UnknownCustomerError:
     that differ only in case, the likeliest typing slip."""
     if not customer_id.strip():  # else "No customer with number  is enrolled."
         return UnknownCustomerError("No customer number was given.")
-    message = f"No customer with number {customer_id} is enrolled."
+    message = f"No customer with number {as_recorded(customer_id)} is enrolled."
     variants = case_variants(db, customer_id)
     if variants:
         message += f" Did you mean {' or '.join(variants)}?"
@@ -78,16 +91,22 @@ def new_number_problem(db, typed: str) -> str:
 
 def case_conflicts(db, incoming: Sequence[str]) -> list[tuple[str, str]]:
     """(new number, the number it collides with) for each of `incoming` that is not
-    enrolled yet and differs only in case from an enrolled number or another of
+    enrolled yet and differs only in case, or in character width ("Ｗ０００１" and
+    "W0001", which enrolment stores as one), from an enrolled number or another of
     `incoming`. Two numbers both enrolled already (by an older version) are no
-    conflict: they are existing customers, not new ones."""
-    enrolled = set(records.customers_equal_ignoring_case(db, incoming))
-    by_fold: dict[str, list[str]] = {}
+    conflict: they are existing customers, not new ones.
+
+    For an import, whose numbers are taken as the file has them: one stored before
+    numbers were NFKC-normalised comes back as it was, yet must not become the
+    twin of a customer enrolled since under the normalised form."""
+    keys = {customer_key(cid) for cid in incoming}
+    enrolled = set(records.customers_equal_ignoring_case(db, [*incoming, *keys]))
+    by_form: dict[str, list[str]] = {}
     for cid in sorted(enrolled | set(incoming)):
-        by_fold.setdefault(fold_case(cid), []).append(cid)
+        by_form.setdefault(fold_case(customer_key(cid)), []).append(cid)
     conflicts = []
     for cid in incoming:
-        others = [other for other in by_fold[fold_case(cid)] if other != cid]
+        others = [other for other in by_form[fold_case(customer_key(cid))] if other != cid]
         if cid not in enrolled and others:
             conflicts.append((cid, others[0]))
     return conflicts

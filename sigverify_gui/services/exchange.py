@@ -27,7 +27,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import re
 import uuid
 import zipfile
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.errors import os_reason
 from sigverify_gui import __version__
 from sigverify_gui.services.customer_case import case_conflicts
 from sigverify_gui.services.errors import (
@@ -52,7 +52,7 @@ from sigverify_gui.services.exchange_validate import embedding_of
 from sigverify_gui.services.typed_text import kept_line, kept_lines
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
-from sigverify_gui.store.files import remove_quietly
+from sigverify_gui.store.files import written_whole
 from sigverify_gui.store.schema import AUDIT_TABLE, REFERENCES_TABLE
 
 log = logging.getLogger("sigverify.exchange")
@@ -78,19 +78,30 @@ class ExchangeSummary:
 
 # --- export ----------------------------------------------------------------------------
 class _ZipWriter:
-    """Members written one by one, each hashed for the manifest.
+    """Members written one by one into the zip at `path`, each hashed for the manifest.
 
-    Written beside the target and renamed at the end, so a failed export leaves no
-    partial zip; owner-only, like the store itself: the file holds signatures.
+    A context manager: leaving it closes the zip. When the block failed, a failure to
+    close (a full disk fails both) is only logged, so that the first failure is the
+    one reported.
     """
 
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.partial = target.with_name(target.name + ".partial")
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.digests: dict[str, str] = {}
-        fd = os.open(self.partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        self._raw = os.fdopen(fd, "wb")
+
+    def __enter__(self) -> _ZipWriter:
+        self._raw = open(self.path, "wb")  # noqa: SIM115 (closed by __exit__)
         self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        return self
+
+    def __exit__(self, failure: type[BaseException] | None, *rest: object) -> None:
+        for close in (self._zip.close, self._raw.close):
+            try:
+                close()
+            except (OSError, ValueError) as err:
+                if failure is None:
+                    raise
+                log.warning("closing the abandoned export %s: %s", self.path, err)
 
     def add(self, name: str, data: bytes, hashed: bool = True) -> None:
         # PNGs are already compressed; deflating them again only costs time.
@@ -99,20 +110,6 @@ class _ZipWriter:
         if hashed:
             self.digests[name] = hashlib.sha256(data).hexdigest()
 
-    def finish(self) -> None:
-        self._zip.close()
-        self._raw.close()
-        os.replace(self.partial, self.target)
-
-    def abandon(self) -> None:
-        # Closing may fail as the write did (a full disk); the partial file goes anyway.
-        for close in (self._zip.close, self._raw.close):
-            try:
-                close()
-            except (OSError, ValueError) as err:
-                log.warning("closing the abandoned export %s: %s", self.partial, err)
-        remove_quietly(self.partial)
-
 
 def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
     """Write every customer, reference (with images) and audit row to `target`."""
@@ -120,30 +117,22 @@ def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
     if target.exists():
         raise ExchangeError(f"{target} already exists; choose a new file name.")
     try:
-        writer = _ZipWriter(target)
+        with written_whole(target) as partial, _ZipWriter(partial) as writer:
+            with store.snapshot() as db:  # one consistent state, even while others write
+                _refuse_a_broken_trail(db)
+                summary = _export_into(db, writer)
+            manifest = {
+                "format": FORMAT_NAME,
+                "format_version": FORMAT_VERSION,
+                "export_id": summary.export_id,
+                "created": audit.now_utc(),
+                "app_version": __version__,
+                "counts": {k: v for k, v in summary.to_dict().items() if isinstance(v, int)},
+                "files": writer.digests,
+            }
+            writer.add("manifest.json", _json(manifest), hashed=False)
     except OSError as err:
         raise _not_written(target, err) from err
-    try:
-        with store.snapshot() as db:  # one consistent state, even while others write
-            _refuse_a_broken_trail(db)
-            summary = _export_into(db, writer)
-        manifest = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "export_id": summary.export_id,
-            "created": audit.now_utc(),
-            "app_version": __version__,
-            "counts": {k: v for k, v in summary.to_dict().items() if isinstance(v, int)},
-            "files": writer.digests,
-        }
-        writer.add("manifest.json", _json(manifest), hashed=False)
-        writer.finish()
-    except OSError as err:
-        writer.abandon()
-        raise _not_written(target, err) from err
-    except BaseException:
-        writer.abandon()
-        raise
     return summary
 
 
@@ -163,7 +152,7 @@ def _refuse_a_broken_trail(db) -> None:
 def _not_written(target: Path, err: OSError) -> ExchangeError:
     # The reason in words ("No space left on device"), not Python's "[Errno 28] ..."
     # naming the temporary file.
-    return ExchangeError(f"The export to {target} could not be written: {err.strerror or err}.")
+    return ExchangeError(f"The export to {target} could not be written: {os_reason(err)}.")
 
 
 def _export_into(db, writer: _ZipWriter) -> ExchangeSummary:
@@ -272,16 +261,17 @@ def import_zip(
 
 
 def _refuse_case_conflicts(db, incoming: list[str]) -> None:
-    """A new customer whose number differs only in letter case from another's (in the
-    store or in the file) is refused, as enrolment refuses it (`customer_case`)."""
+    """A new customer whose number differs only in letter case or character width from
+    another's (in the store or in the file) is refused, as enrolment refuses it
+    (`customer_case`)."""
     conflicts = case_conflicts(db, incoming)
     if conflicts:
         pairs = [f"{new} vs {other}" for new, other in conflicts[:5]]
         shown = ", ".join(pairs) + (" ..." if len(conflicts) > 5 else "")
         raise ExchangeError(
-            f"{len(conflicts)} customer(s) in the file differ only in letter case from "
-            f"another customer ({shown}); numbers must differ by more than letter case, "
-            "so nothing was imported."
+            f"{len(conflicts)} customer(s) in the file differ only in letter case or "
+            f"character width from another customer ({shown}); numbers must differ by "
+            "more than that, so nothing was imported."
         )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.errors import os_reason
 from sigverify_gui.services.errors import ExchangeError
 from sigverify_gui.services.exchange_validate import (
     DamagedExport,
@@ -27,6 +28,7 @@ from sigverify_gui.services.exchange_validate import (
     check_customer,
     check_manifest,
     check_png,
+    check_png_header,
     check_reference,
     record_name,
     records_of,
@@ -75,7 +77,7 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
     except IsADirectoryError as err:
         raise ExchangeError(f"{source} is a folder; give the export's .zip file.") from err
     except OSError as err:  # in words, not "[Errno 13] ..."
-        raise ExchangeError(f"'{name}' cannot be read: {err.strerror or err}.") from err
+        raise ExchangeError(f"'{name}' cannot be read: {os_reason(err)}.") from err
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
         if _is_a_store(source):
             raise ExchangeError(
@@ -112,6 +114,10 @@ def _is_a_store(path: Path) -> bool:
 # The manifest names every member with its SHA-256: about 100 bytes a member, so this
 # is room for hundreds of thousands; a zip that unpacks a manifest beyond it is hostile.
 MANIFEST_LIMIT = 64 * 1024 * 1024
+# The records (customers, references, audit rows) are read whole: about a kilobyte a
+# record, so this is room for a million; a zip that unpacks one beyond it is hostile
+# (or a store no branch PC could import in memory anyway).
+RECORDS_LIMIT = 1024 * 1024 * 1024
 
 
 def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
@@ -138,12 +144,22 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
     export = ExportFile(
         zf,
         manifest,
-        json.loads(zf.read("customers.json")),
-        json.loads(zf.read("references.json")),
-        json.loads(zf.read("audit.json")),
+        _records(zf, "customers.json", name),
+        _records(zf, "references.json", name),
+        _records(zf, "audit.json", name),
     )
     _check_contents(export, set(manifest["files"]))
     return export
+
+
+def _records(zf: zipfile.ZipFile, member: str, name: str) -> Any:
+    # The zip's directory says how much a member unpacks to, and reading stops there.
+    if zf.getinfo(member).file_size > RECORDS_LIMIT:
+        raise ExchangeError(f"'{name}' has an oversized {member}: not an export sigverify made.")
+    try:
+        return json.loads(zf.read(member))
+    except MemoryError as err:
+        raise ExchangeError(f"'{name}' is too large to import on this computer.") from err
 
 
 def _check_contents(export: ExportFile, listed: set[str]) -> None:
@@ -192,6 +208,8 @@ def _check_audit(export: ExportFile, listed: set[str]) -> None:
             image not in listed or _sha256_of(export.zf, image) != row["image_sha256"]
         ):
             raise DamagedExport(f"the image of audit row {row['id']} was altered")
+        if image is not None:  # not decoded: a branch's trail holds thousands of them
+            check_png_header(export.zf, image)
         if row["prev_hash"] != prev or audit.row_hash(full) != row["row_hash"]:
             raise DamagedExport(f"the audit trail in the file was altered at row {row['id']}")
         prev = row["row_hash"]

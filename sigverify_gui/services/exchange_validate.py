@@ -110,7 +110,17 @@ def _typed(record: dict[str, Any], key: str, what: str, types: tuple[type, ...])
     value = record[key]
     if type(value) not in types:
         raise DamagedExport(f"{what} has a {key} of the wrong type ({type(value).__name__})")
+    if type(value) is str and not _encodable(value):  # JSON can escape a lone surrogate
+        raise DamagedExport(f"{what} has a {key} that is not valid text")
     return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_time(text: str | None, key: str, what: str) -> None:
@@ -221,6 +231,9 @@ def _check_quality(quality: dict[str, Any], what: str) -> None:
         raise DamagedExport(f"{what} has a quality with an invalid dpi ({shown(dpi)})")
 
 
+MIN_EMBEDDING_NORM = 1e-3
+
+
 def embedding_of(ref: dict[str, Any], what: str) -> np.ndarray:
     """A reference's embedding: base64 of little-endian float32, non-empty, finite.
 
@@ -236,18 +249,30 @@ def embedding_of(ref: dict[str, Any], what: str) -> np.ndarray:
     embedding = np.frombuffer(raw, dtype="<f4")
     if not np.isfinite(embedding).all():
         raise DamagedExport(f"{what} has an embedding with values that are not finite numbers")
+    # Every model's embedding of a signature has length: unit vectors, histograms. One of
+    # (nearly) zeros resembles nothing, which the score's centring on the customer's own
+    # references turned into "accept" for any signature at all, forgeries included.
+    if float(np.linalg.norm(embedding.astype(np.float64))) < MIN_EMBEDDING_NORM:
+        raise DamagedExport(f"{what} has an embedding of zeros, which no signature gives")
     return embedding
+
+
+def check_png_header(zf: zipfile.ZipFile, member: str) -> None:
+    """An image no larger than sigverify stores, that starts as a PNG. (A larger one
+    would be read whole into memory, and SQLite refuses a blob over 1 GB.)"""
+    if zf.getinfo(member).file_size > MAX_FILE_BYTES:  # before reading it into memory
+        raise DamagedExport(f"{member} is larger than any image sigverify stores")
+    with zf.open(member) as f:
+        if f.read(len(PNG_MAGIC)) != PNG_MAGIC:
+            raise DamagedExport(f"{member} is not a PNG image")
 
 
 def check_png(zf: zipfile.ZipFile, member: str, signature_of: str = "") -> None:
     """Decode an image as the app will when it shows it: a PNG header is not enough.
     With `signature_of` (the reference it is the capture of), the image must also hold
     a signature: blank or tiny, it is none that enrolment would ever have taken."""
-    if zf.getinfo(member).file_size > MAX_FILE_BYTES:  # before reading it into memory
-        raise DamagedExport(f"{member} is larger than any image sigverify stores")
+    check_png_header(zf, member)
     data = zf.read(member)
-    if not data.startswith(PNG_MAGIC):
-        raise DamagedExport(f"{member} is not a PNG image")
     try:
         loaded = load_image(data, name=member)
     except ImageError as err:

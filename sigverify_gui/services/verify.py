@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from model.errors import SigverifyError
+from model.progress import NullProgress, Progress
 from sigverify_gui.services.captures import ImageInput, PreparedCapture, load_input, prepare
 from sigverify_gui.services.cautions import capture_cautions, caution_messages
-from sigverify_gui.services.customer_case import unknown_customer
+from sigverify_gui.services.customer_case import as_recorded, unknown_customer
 from sigverify_gui.services.enrol_checks import stored_customer_id
 from sigverify_gui.services.errors import (
     ClosedAccountError,
@@ -139,8 +140,14 @@ def verify_signature(
     *,
     operator: str = "",
     record_failure: bool = False,
+    progress: Progress | None = None,
 ) -> VerificationResult:
-    """Compare a questioned signature with the customer's references and audit it."""
+    """Compare a questioned signature with the customer's references and audit it.
+
+    A cancellation (`progress`) is honoured up to the moment the verification is
+    recorded, the write lock in hand: a teller who cancels, having picked the wrong
+    customer, leaves no verification of that customer in the trail."""
+    progress = progress if progress is not None else NullProgress()
     cid = stored_customer_id(store.db, customer_id)
     prepared: PreparedCapture | None = None
     try:
@@ -161,6 +168,9 @@ def verify_signature(
     order = np.argsort(-per_reference, kind="stable")
     closest = ref_ids[int(order[0])]
     with store.write() as db:
+        # The lock may have been waited for (a busy store on a share): cancelled meanwhile,
+        # this rolls back before anything is written.
+        progress.update(0, 0, "Recording the verification…")
         # Again under the write lock, what another workstation may have changed while
         # this one compared: an account closed, references retired or replaced (they
         # were an impostor's), thresholds tightened. The trail must never show an
@@ -226,7 +236,7 @@ def _record_failure(
             db,
             "verification_failed",
             operator,
-            customer_id=customer_id or None,
+            customer_id=as_recorded(customer_id) or None,
             image_png=image_png,
             model_id=verifier.model_id,
             detail=json.dumps({"error": type(err).__name__, "message": str(err)}),

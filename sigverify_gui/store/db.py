@@ -43,6 +43,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from model.errors import os_reason
 from sigverify_gui.store import schema
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.store.files import (
@@ -50,11 +51,11 @@ from sigverify_gui.store.files import (
     check_is_store,
     connect_read_only,
     create_new_store,
-    make_private_file,
     missing_folder,
     remove_quietly,
     remove_world_access,
     writable,
+    written_whole,
 )
 
 log = logging.getLogger("sigverify.store")
@@ -240,9 +241,6 @@ class Store:
         row = self.db.execute("SELECT generation FROM change_counter WHERE id = 1").fetchone()
         return int(row[0])
 
-    def applied_migrations(self) -> list[str]:
-        return schema.applied_steps(self.db)
-
     def backup(self, target: str | Path) -> Path:
         """Copy the whole store to `target` with SQLite's online backup API.
 
@@ -255,24 +253,21 @@ class Store:
             raise StoreError(f"{target} already exists; choose a new file name for the backup.")
         if not target.parent.is_dir():
             raise StoreError(f"{missing_folder(target.parent)}.")
-        partial = target.with_name(target.name + ".partial")
         try:
-            partial.unlink(missing_ok=True)  # a backup cut short before
-            make_private_file(partial)  # owner-only, like the store
-            dest = sqlite3.connect(str(partial))
-            try:
-                self.db.conn.backup(dest)
-                dest.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                dest.close()
-            os.replace(partial, target)
+            with written_whole(target) as partial:
+                # SQLite keeps a rollback journal beside the copy while it writes it; a
+                # failed backup (a full disk) left that one behind.
+                journal = partial.with_name(partial.name + "-journal")
+                dest = sqlite3.connect(str(partial))
+                try:
+                    self.db.conn.backup(dest)
+                    dest.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    dest.close()
+                    remove_quietly(journal)
         except (sqlite3.Error, OSError) as err:
-            remove_quietly(partial)
-            reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+            reason = os_reason(err) if isinstance(err, OSError) else err
             raise StoreError(f"The backup to {target} failed: {reason}.") from err
-        except BaseException:  # Ctrl-C: no half-made copy left beside the target
-            remove_quietly(partial)
-            raise
         log.info("backup written to %s", target)
         return target
 
@@ -291,30 +286,53 @@ def open_store(path: str | Path | None = None, *, create: bool = True) -> Store:
 
 
 def discard_if_unused(store: Store) -> bool:
-    """Close `store` and delete its files when it holds no customer and no audit row.
+    """Close `store` and delete its files when it holds no customer and no audit row
+    and no other program has it open.
 
     For a store a command has just made and then failed to fill (a refused first
     enrolment): an empty file left behind would answer the next command with "0
     customers" instead of "no such store". Returns whether the files were deleted.
     """
-    tables = ("customers", schema.AUDIT_TABLE)
-    try:
-        # Looked at under the write lock: another program that opened the new file
-        # meanwhile and wrote to it keeps its store.
-        with store.write() as db:
-            unused = not any(db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in tables)
-    except StoreError as err:
-        log.warning("could not tell whether %s is still empty: %s", store.path, err)
-        unused = False
     store.close()
-    if unused:
-        try:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{store.path}{suffix}").unlink(missing_ok=True)
-        except OSError as err:  # e.g. Windows, another program has it open: it stays
-            log.warning("could not delete the unused store %s: %s", store.path, err)
+    try:
+        conn = sqlite3.connect(str(store.path), timeout=0, isolation_level=None)
+    except sqlite3.Error as err:
+        log.warning("could not tell whether %s is still empty: %s", store.path, err)
+        return False
+    try:
+        if not _holds_nothing(conn):  # the usual case: filled, and left in WAL mode
             return False
-    return unused
+        # Leaving WAL mode needs the only connection to the file, so this fails while
+        # another program has the store open: deleted under it, that program would go
+        # on writing into a file nobody can find (a teller told "enrolled", the
+        # enrolment and its audit row lost). The next opening goes back to WAL.
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("BEGIN EXCLUSIVE")
+        if not _holds_nothing(conn):  # written to and closed in the meantime
+            return False
+        if os.name == "nt":
+            # Windows deletes no file that is open anywhere, ours included; a program
+            # that opened it since makes the deletion below fail, which keeps it.
+            conn.close()
+        # Elsewhere deleted under our lock: a program that opened the file meanwhile
+        # gets an error at its first write (SQLite refuses to write a deleted file
+        # outside WAL mode) rather than success in a file that is gone.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+        return True
+    except sqlite3.Error as err:  # "locked": another program has it open
+        log.info("the new store %s is kept: %s", store.path, err)
+        return False
+    except OSError as err:  # e.g. Windows, another program has it open: it stays
+        log.warning("could not delete the unused store %s: %s", store.path, err)
+        return False
+    finally:
+        conn.close()
+
+
+def _holds_nothing(conn: sqlite3.Connection) -> bool:
+    tables = ("customers", schema.AUDIT_TABLE)
+    return not any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in tables)
 
 
 def longest_write_wait_s() -> float:

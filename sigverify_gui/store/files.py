@@ -12,11 +12,14 @@ import sqlite3
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlite_utils import Database
 
+from model.errors import os_reason
 from sigverify_gui.store import schema
 from sigverify_gui.store.errors import StoreError, StoreNotFoundError
 
@@ -51,7 +54,7 @@ def create_new_store(path: Path, *, create: bool, create_folder: bool) -> None:
             os.chmod(path.parent, 0o700)
         except OSError as err:
             raise StoreError(
-                f"The folder {path.parent} could not be created: {err.strerror or err}."
+                f"The folder {path.parent} could not be created: {os_reason(err)}."
             ) from err
     create_private_file(path)
 
@@ -65,6 +68,26 @@ def remove_quietly(path: Path) -> None:
         log.warning("could not remove %s: %s", path, err)
 
 
+@contextmanager
+def written_whole(target: Path) -> Iterator[Path]:
+    """A new, empty, owner-only file beside `target` for the block to write; renamed
+    over `target` when the block ends, removed when it fails or is interrupted.
+
+    So a full disk, a crash or Ctrl-C never leaves a cut-off file under the name asked
+    for (which looks like a result), nor a leftover beside it. Owner-only because what
+    sigverify writes (backups, exports, pictures) holds customers' signatures.
+    """
+    partial = target.with_name(f"{target.name}.partial")
+    try:
+        partial.unlink(missing_ok=True)  # left by a run cut short before
+        make_private_file(partial)
+        yield partial
+        os.replace(partial, target)
+    except BaseException:
+        remove_quietly(partial)
+        raise
+
+
 def make_private_file(path: Path) -> None:
     """An empty file at `path` (or the one already there), readable by its owner only."""
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
@@ -76,7 +99,7 @@ def create_private_file(path: Path) -> None:
         make_private_file(path)
     except OSError as err:
         raise StoreError(
-            f"The signature store {path} could not be created: {err.strerror or err}."
+            f"The signature store {path} could not be created: {os_reason(err)}."
         ) from err
 
 

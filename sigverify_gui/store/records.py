@@ -17,6 +17,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from sigverify_gui.store.audit import now_utc
+from sigverify_gui.store.errors import StoreError
 from sigverify_gui.store.schema import REFERENCES_TABLE
 
 CUSTOMER_STATUSES = ("active", "closed")
@@ -149,12 +150,19 @@ _REFERENCE_COLUMNS = (
 
 def _reference(row: tuple) -> Reference:
     rid, cid, blob, model_id, quality_json, source, captured_at, active, deact, repl = row
+    try:  # SQLite's integrity check reads pages, not what a row's values say
+        quality, embedding = json.loads(quality_json), blob_to_embedding(blob)
+    except (TypeError, ValueError, RecursionError) as err:
+        raise StoreError(
+            f"Reference {rid} of customer {cid} is damaged in the signature store (its "
+            "record cannot be read); ask IT to restore the store from a backup."
+        ) from err
     return Reference(
         id=rid,
         customer_id=cid,
-        embedding=blob_to_embedding(blob),
+        embedding=embedding,
         model_id=model_id,
-        quality=json.loads(quality_json),
+        quality=quality,
         source=source,
         captured_at=captured_at,
         active=bool(active),

@@ -20,6 +20,7 @@ from sigverify_gui.store import records
 from sigverify_gui.ui import enrol_folder, errors
 from sigverify_gui.ui.capture_panel import CapturePanel
 from sigverify_gui.ui.capture_preview import InspectedCapture
+from sigverify_gui.ui.enter_key import enter_presses
 from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import (
     QFormLayout,
@@ -95,7 +96,6 @@ class EnrolmentView(QWidget):
         self.remove_button = QPushButton("&Remove capture")
         self.clear_button = QPushButton("Start a&gain")
         self.save_button = QPushButton("Chec&k and save")
-        self.save_button.setDefault(True)
         self.force_button = QPushButton("Save an&yway (supervisor)")
         self.force_button.setToolTip(
             "Enrol even though some signatures do not match the others, or another customer "
@@ -136,6 +136,7 @@ class EnrolmentView(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button.clicked.connect(self.clear_captures)
         self.save_button.clicked.connect(lambda: self.save(force=False))
+        enter_presses(self.save_button, self)
         self.force_button.clicked.connect(lambda: self.save(force=True))
         self.folder_button.clicked.connect(self.enrol_folder)
         self.number_edit.textChanged.connect(self._update_state)

@@ -30,6 +30,7 @@ from model.errors import (
     ModelError,
     SigverifyError,
 )
+from sigverify_gui import applog
 from sigverify_gui.services.errors import (
     EnrolmentError,
     QualityError,
@@ -99,20 +100,29 @@ def describe(err: BaseException, log_path: Path | None = None) -> ErrorMessage:
     if isinstance(err, OSError):
         return ErrorMessage(ERROR, "File problem", refused_file_operation(err), DISK_HINT)
     path = log_path or current_log_path()
+    if path is not None:
+        hint = f"The details were written to {path}. Please send that file to IT support."
+    else:
+        hint = (
+            f"No log file could be written ({applog.unavailable}), so please tell IT "
+            f"support what you were doing and this: {type(err).__name__}: {err}"
+        )
     return ErrorMessage(
         CRASH,
         "Unexpected error",
         "Something went wrong inside sigverify; this is a fault in the program, not "
         "something you did.",
-        f"The details were written to {path}. Please send that file to IT support.",
+        hint,
     )
 
 
-def current_log_path() -> Path:
-    """The log file `applog.setup_logging()` writes to (or would write to)."""
-    from sigverify_gui import applog
+def current_log_path() -> Path | None:
+    """The log file `applog.setup_logging()` writes to (or would write to); None when
+    it could not be opened."""
     from sigverify_gui.paths import log_file
 
+    if applog.unavailable:
+        return None
     return applog._configured or log_file()
 
 

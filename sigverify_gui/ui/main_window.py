@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
     def _show_customer_page(self) -> None:
         empty = self.customers.total == 0
         self.guide.set_store_empty(empty)
+        self.actions.load_demo.setEnabled(empty)  # never made-up people beside real ones
         self.customer_page.setCurrentWidget(self.guide if empty else self.panel)
 
     def show_customer(self, customer_id: str | None) -> None:

@@ -129,6 +129,7 @@ class SettingsDialog(QDialog):
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(status_style("problem", bold=True))
         self.problem.setAccessibleName("Problem with the settings")
+        self.problem.hide()  # no empty line above the buttons
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -225,6 +226,14 @@ class SettingsDialog(QDialog):
             hot_folder=self.hot_folder.text().strip(),
         )
 
+    def _show_problem(self, text: str) -> None:
+        """Say what stops OK (or clear it with ""), the dialog grown to fit: squeezed,
+        the lines above it had overlapped, cutting the model's error rates that a
+        warning about a lower threshold asks the supervisor to weigh."""
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+        fit_dialog(self, self.size())
+
     def accept_changes(self) -> bool:
         """Validate everything, then apply; on a problem show it here and stay open."""
         settings = self.edited_settings()
@@ -235,9 +244,9 @@ class SettingsDialog(QDialog):
             # One call, so that a store that fails to open leaves nothing half applied.
             self.context.apply_settings(settings, thresholds=thresholds)
         except SigverifyError as err:
-            self.problem.setText(str(err))
+            self._show_problem(str(err))
             return False
-        self.problem.clear()
+        self._show_problem("")
         self.accept()
         return True
 
@@ -251,7 +260,7 @@ class SettingsDialog(QDialog):
             check_not_below_model(thresholds[0], verifier)
         except ThresholdBelowModelError as err:
             self._looked_at = thresholds
-            self.problem.setText(f"{err} Press OK again to apply it.")
+            self._show_problem(f"{err} Press OK again to apply it.")
             return True
         return False
 
@@ -307,7 +316,7 @@ class SettingsDialog(QDialog):
         for device in devices:
             self.scanner.addItem(f"{device.name} ({device.id})", device.id)
         if not devices:
-            self.problem.setText("No scanner was found; check that it is connected.")
+            self._show_problem("No scanner was found; check that it is connected.")
         index = self.scanner.findData(keep)
         if index >= 0:
             self.scanner.setCurrentIndex(index)
@@ -317,6 +326,6 @@ class SettingsDialog(QDialog):
     def _on_scanners_failed(self, err: BaseException) -> None:
         self.find_scanners.setEnabled(True)
         if isinstance(err, SigverifyError):
-            self.problem.setText(str(err))
+            self._show_problem(str(err))
         else:
             errors.show_error(self, err)

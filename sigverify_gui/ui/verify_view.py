@@ -20,6 +20,7 @@ from sigverify_gui.store import records
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.capture_panel import CapturePanel
 from sigverify_gui.ui.capture_preview import InspectedCapture
+from sigverify_gui.ui.enter_key import enter_presses
 from sigverify_gui.ui.qt import (
     QHBoxLayout,
     QKeySequence,
@@ -53,7 +54,13 @@ def run_verification(store, verifier, customer_id, questioned, operator, progres
         )
     progress.update(0, 0, "Comparing with the references…")
     result = verify_signature(
-        store, verifier, customer_id, questioned.capture, operator=operator, record_failure=True
+        store,
+        verifier,
+        customer_id,
+        questioned.capture,
+        operator=operator,
+        record_failure=True,
+        progress=progress,
     )
     references = []
     by_id = {r.id: r for r in records.references_of(store.db, customer_id)}
@@ -117,7 +124,6 @@ class VerificationView(QWidget):
         self.panel = CapturePanel(context, multiple=False)
         self.verify_button = QPushButton("Verif&y")
         self.verify_button.setToolTip("Compare with the customer's references (Ctrl+Enter)")
-        self.verify_button.setDefault(True)
         self.verify_button.setMinimumSize(160, 36)
         font = self.verify_button.font()
         font.setBold(True)
@@ -151,6 +157,7 @@ class VerificationView(QWidget):
 
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), capture_page).activated.connect(self.verify)
+        enter_presses(self.verify_button, capture_page)
         self.panel.captured.connect(self._on_captured)
         self.verify_button.clicked.connect(self.verify)
         self.result_page.next_requested.connect(self.ask_next_signature)

@@ -348,3 +348,15 @@ def test_a_folder_that_is_not_a_data_set_clears_the_progress_line(
     assert view.result_label.text() == ""
     assert view.folder_button.isEnabled()
     assert records.list_customers(context.store.db) == []
+
+
+def test_enter_in_the_name_field_checks_and_saves(qtbot, view, context, tmp_path):
+    add_files(qtbot, view, write_signatures(tmp_path, 21, 4))
+    qtbot.keyClicks(view.number_edit, "C-101")
+    qtbot.keyClicks(view.name_edit, "Grace Hopper")
+    view.activateWindow()
+    view.name_edit.setFocus()
+    qtbot.waitUntil(lambda: view.name_edit.hasFocus(), timeout=2000)
+    with qtbot.waitSignal(view.customer_enrolled, timeout=10_000):
+        qtbot.keyClick(view.name_edit, Qt.Key.Key_Return)
+    assert records.get_customer(context.store.db, "C-101").active_references == 4

@@ -79,6 +79,20 @@ def test_cancel_keeps_the_dialog_up_until_the_save_has_stopped_with_nothing_save
     assert len(records.references_of(context.store.db, "A-1")) == 4  # nothing added
 
 
+def test_a_cancelled_verification_shows_nothing_and_records_nothing(
+    qtbot, context, fake_verifier, tmp_path, monkeypatch
+):
+    # The teller cancels, having picked the wrong customer: the comparison goes on to
+    # its end, but no verification of that customer may reach the trail or the screen.
+    _, view, task = _slow_job_for_a1(qtbot, context, fake_verifier, tmp_path, monkeypatch, "verify")
+    _press_cancel(qtbot, task)
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    assert task.was_cancelled and view.pages.currentIndex() == CAPTURE_PAGE
+    kinds = [row["kind"] for row in audit.list_rows(context.store.db)]
+    assert "verification" not in kinds and "verification_failed" not in kinds
+
+
 def test_a_verification_ending_after_the_teller_moved_on_does_not_take_the_page(
     qtbot, context, fake_verifier, tmp_path, monkeypatch
 ):

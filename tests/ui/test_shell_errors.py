@@ -73,6 +73,20 @@ def test_a_store_that_fails_under_sqlite_is_a_store_problem_not_a_crash(dialogs)
     assert "disk I/O error" in message.text and "backup" in message.hint
 
 
+def test_without_a_log_file_a_crash_dialog_carries_the_details(dialogs, monkeypatch):
+    # Pointing at a log that could not be written would send IT looking for nothing.
+    from sigverify_gui import applog
+
+    monkeypatch.setattr(applog, "unavailable", "/home/t/.local/state/sigverify: Read-only")
+    dialogs.expect_crash()
+    message = errors.show_error(None, _raise(KeyError("lost_key")))
+    assert message.kind == errors.CRASH
+    assert "No log file could be written (/home/t/.local/state/sigverify: Read-only)" in (
+        message.hint
+    )
+    assert "KeyError: 'lost_key'" in message.hint and "Traceback" not in message.hint
+
+
 def test_disk_fault_is_an_environment_error_not_a_crash(dialogs):
     err = _raise(PermissionError(13, "Permission denied", "/mnt/share/out.csv"))
     message = errors.show_error(None, err)

@@ -235,3 +235,20 @@ def test_the_dialog_shows_its_wrapped_texts_whole(qtbot, context):
     qtbot.wait(50)
     for label in (dialog.defaults_label, dialog.card_label):
         assert label.height() >= label.heightForWidth(label.width()), label.text()
+    assert not dialog.problem.isVisible()  # no empty line above the buttons
+
+
+def test_a_warning_grows_the_dialog_rather_than_cut_the_error_rates(qtbot, context):
+    # The warning about a lower accept threshold asks the supervisor to weigh the
+    # model's error rates: squeezed in under it, they had been cut off.
+    context.verifier.card = CARD
+    dialog = _dialog(qtbot, context)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.accept_spin.setValue(round(context.verifier.t_accept, 3) - 0.1)
+    dialog.reject_spin.setValue(0.2)
+    assert dialog.accept_changes() is False
+    qtbot.wait(50)
+    assert dialog.problem.isVisible()
+    for label in (dialog.defaults_label, dialog.card_label, dialog.problem):
+        assert label.height() >= label.heightForWidth(label.width()), label.text()

@@ -144,7 +144,7 @@ def test_status_bar_says_the_model_is_loading(qtbot, store):
 
 def test_first_launch_shows_the_guide_and_loads_demo_customers(qtbot, context, window):
     assert window.customer_page.currentWidget() is window.guide
-    assert window.guide.empty_note.isVisible()
+    assert window.guide.empty_note.isVisible() and window.actions.load_demo.isEnabled()
     import sigverify_gui.ui.main_window as main_window
 
     real = main_window.load_demo_customers
@@ -176,6 +176,7 @@ def test_demo_customers_are_never_offered_or_loaded_beside_real_ones(
     window.actions.guide.trigger()  # Help > Getting started, on a store in use
     assert window.customer_page.currentWidget() is window.guide
     assert not window.guide.demo_button.isVisible() and not window.guide.empty_note.isVisible()
+    assert not window.actions.load_demo.isEnabled()  # Help's entry as well
     with pytest.raises(SigverifyError, match="only for an empty store"):
         load_demo_customers(context.store, fake_verifier, count=1)
     assert records.get_customer(context.store.db, "DEMO-1001") is None

@@ -326,3 +326,25 @@ def test_verify_waits_for_the_model_and_recovers_when_it_fails(qtbot, store, tmp
     with qtbot.waitSignal(ctx.verifier_ready, timeout=5000):
         view.verify()
     qtbot.waitUntil(lambda: view.pages.currentIndex() == RESULT_PAGE, timeout=10_000)
+
+
+def test_enter_verifies_from_anywhere_on_the_page(qtbot, view, context, tmp_path):
+    # Verify is drawn as the default button; Qt honours that only in dialogs, and a
+    # teller who chose a file and pressed Enter had waited for nothing.
+    (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=4)
+    bring_in(qtbot, view, path)
+    view.activateWindow()
+    view.panel.preview.setFocus()  # where the focus lands once a file is open
+    qtbot.waitUntil(lambda: view.panel.preview.hasFocus(), timeout=2000)
+    qtbot.keyClick(view.panel.preview, Qt.Key.Key_Return)
+    assert view.task is not None
+    with qtbot.waitSignal(view.task.finished, timeout=10_000):
+        pass
+    assert view.pages.currentIndex() == RESULT_PAGE
+
+
+def test_enter_does_nothing_before_there_is_a_signature_to_verify(qtbot, view):
+    view.activateWindow()
+    view.panel.setFocus()
+    qtbot.keyClick(view.panel, Qt.Key.Key_Enter)
+    assert view.task is None and not view.waiting_for_model

@@ -3,7 +3,7 @@ teller executable's CPU flavour runs without torch."""
 
 from __future__ import annotations
 
-from sigverify_gui.cli.output import add_json_flag, emit, file_path
+from sigverify_gui.cli.output import add_json_flag, check_target, emit, file_path
 
 
 def register(sub) -> None:
@@ -27,6 +27,7 @@ def run(args) -> int:
 
     if not is_portable(args.out):
         raise SigverifyError(f"The portable model's file name must end in {PORTABLE_SUFFIX}.")
+    check_target(args.out, reads=[args.weights])  # no folder made for a mistyped path
     model = export_portable(args.weights, args.out)
     emit(
         args,

@@ -6,6 +6,7 @@ Not a command itself (it has no `register`): the store commands import it, so th
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def open_store_from(args, *, creates: bool = False):
     mistyped `--db` must be reported, not become an empty store that answers
     "0 customers" or takes a teller's verification.
     """
-    from sigverify_gui.paths import default_db_path
+    from sigverify_gui.paths import DB_ENV, default_db_path
     from sigverify_gui.store.db import open_store
     from sigverify_gui.store.errors import StoreNotFoundError
 
@@ -72,7 +73,11 @@ def open_store_from(args, *, creates: bool = False):
             if creates
             else "enrol a customer or import an export to create one"
         )
-        raise StoreNotFoundError(f"{str(err).rstrip('.')}; check --db ({how}).", err.path) from None
+        # The option the user gave, or the variable that named the store instead.
+        named_by = "--db" if args.db is not None or not os.environ.get(DB_ENV) else DB_ENV
+        raise StoreNotFoundError(
+            f"{str(err).rstrip('.')}; check {named_by} ({how}).", err.path
+        ) from None
     return store if existed else _discarded_unless_filled(store)
 
 

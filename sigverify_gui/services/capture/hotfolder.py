@@ -29,7 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.errors import CaptureError, EmptyFileError, ImageError, TruncatedImageError
+from model.errors import (
+    CaptureError,
+    EmptyFileError,
+    ImageError,
+    TruncatedImageError,
+    os_reason,
+)
 from sigverify_gui.services.capture.base import Capture, check_cancel
 from sigverify_gui.services.capture.files import (
     IMAGE_EXTENSIONS,
@@ -259,7 +265,7 @@ class HotFolder:
             entries = list(os.scandir(self.folder))
         except OSError as err:
             raise CaptureError(
-                f"The scan folder '{self.folder}' cannot be read ({err.strerror or err}); "
+                f"The scan folder '{self.folder}' cannot be read ({os_reason(err)}); "
                 "check that it is still connected."
             ) from err
         keys = []
