@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,12 @@ def save_checkpoint(path: Path, ckpt: Checkpoint) -> Checkpoint:
     return ckpt
 
 
-def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+def load_checkpoint(
+    path: Path, map_location: str | torch.device = "cpu", *, refit: bool = False
+) -> Checkpoint:
+    """The checkpoint at `path`, checked; `refit` takes one made for a preprocessing
+    version the current one only refines (`model_file.require_usable`), for
+    `recalibrate`, which brings it to the current version."""
     path = Path(path)
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "does not exist"
@@ -99,7 +105,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
             "torch weights (.pt) it was exported from."
         )
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch's remarks on a file it cannot read
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location=map_location, weights_only=True)
     except OSError as err:
         raise ModelError(
             f"Could not read the model weights file {path.name}: {os_reason(err)}."
@@ -109,7 +117,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
         # the file run code: never shown to the user, kept in the log at debug level
         log.debug("torch could not load %s: %s", path, err)
         raise _damaged(path) from err
-    version = require_usable(payload, path.name)
+    version = require_usable(payload, path.name, refit=refit)
     try:
         state = payload["state_dict"]
         digest = weights_digest(state)

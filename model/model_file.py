@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from model.errors import ModelError
-from model.preprocess import PREPROCESS_VERSION
+from model.preprocess import PREPROCESS_VERSION, REFINED_VERSIONS
 from model.scoring import Calibration
 
 # Format 2: the embedding ends in a stroke-texture histogram. Versions made before
@@ -18,12 +18,17 @@ def format_for(calibration: Calibration) -> int:
     return FORMAT_TEXTURE if calibration.texture else FORMAT_PLAIN
 
 
-def require_usable(header: object, file_name: str) -> str:
+def require_usable(header: object, file_name: str, *, refit: bool = False) -> str:
     """Refuse a model file of an unknown format, or one made for other preprocessing:
-    its embeddings would be silently wrong. Returns its preprocessing version."""
+    its embeddings would be silently wrong. Returns its preprocessing version.
+
+    `refit`: for refitting its calibration under this version, which also takes one of
+    the versions this one only refines (`REFINED_VERSIONS`)."""
     if not isinstance(header, dict) or header.get("format") not in KNOWN_FORMATS:
         raise ModelError(f"{file_name} is not a sigverify model file of a known format.")
     version = header.get("preprocess_version")
+    if refit and version in REFINED_VERSIONS:
+        return version
     if version != PREPROCESS_VERSION:
         raise ModelError(
             f"The model {file_name} was trained with image preprocessing {version!r}, but "

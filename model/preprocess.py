@@ -16,7 +16,12 @@ import numpy as np
 
 from model.errors import BlankImageError, ImageError
 
-PREPROCESS_VERSION = "pp3-224x448"
+PREPROCESS_VERSION = "pp4-224x448"
+# Versions whose canvases this one only refines: the same canvas and ink scale, and the
+# same canvas for every scan of up to `_MAX_WORK_PIXELS` (pp4 cuts a larger scan's
+# signature out at full size, where pp3 shrank the whole scan first). A model trained
+# on them is refitted under this one (`sigverify calibrate`) rather than retrained.
+REFINED_VERSIONS = ("pp3-224x448",)
 # Height, width of the network's input; signatures are wide. pp2's 112x224 lost the
 # stroke detail (tremor, blunt ends, pressure) that tells a skilled forgery apart.
 CANVAS_HW = (224, 448)
@@ -27,6 +32,12 @@ _MIN_INK_CONTRAST = 40
 # Work on at most this many pixels: a bounded size bounds the time, and a signature
 # card of about 8 x 4 cm at 300 dpi keeps its full detail at this scale.
 _MAX_WORK_PIXELS = 500_000
+# Around a large scan's ink, this share of its longer side is cut out with it, so the
+# paper around the strokes is there to be normalised as in a scan of the signature.
+_CROP_ROOM = 0.1
+# How often that region may grow to take in ink running off its edge: each time by
+# half its size or more, so a few rounds reach a whole signature.
+_MAX_GROWTH = 6
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,10 +243,28 @@ def preprocess(
         # one flat tone (all white, all black, a grey card): nothing stands out as ink
         raise BlankImageError("No signature ink was found in the image.")
     ink = ink or analyse_ink(gray)
-    flat, mask, factor = ink.flat, ink.mask, ink.factor
-    box = ink_box(mask)
+    box = ink_box(ink.mask)
     if box is None:
         raise BlankImageError("No signature ink was found in the image.")
+    if ink.factor == 1:
+        canvas, (x0, y0, x1, y1) = _canvas_of(ink, box, canvas_hw)
+    else:
+        canvas, (x0, y0, x1, y1) = _canvas_at_full_size(ink, box, canvas_hw)
+    return Preprocessed(
+        canvas=canvas,
+        box=(x0, y0, x1 - x0, y1 - y0),
+        work_mask=ink.mask,
+        factor=ink.factor,
+        input_hw=(full_h, full_w),
+    )
+
+
+def _canvas_of(
+    ink: InkAnalysis, box: tuple[int, int, int, int], canvas_hw: tuple[int, int]
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The canvas of the ink in `box` (working size, here the full size); returns it and
+    the crop it was made of (x0, y0, x1, y1)."""
+    flat, mask = ink.flat, ink.mask
     x, y, w, h = box
     # A small margin so the strokes' anti-aliased edges are not clipped.
     pad = max(2, round(0.02 * max(w, h)))
@@ -248,16 +277,64 @@ def preprocess(
     # gives the same canvas, while pressure variation within the signature remains.
     darkness = (255.0 - crop_flat.astype(np.float32)) * crop_mask
     strong = float(np.percentile(darkness[crop_mask], 90)) if crop_mask.any() else 1.0
-    ink = np.clip(darkness / max(strong, float(_MIN_INK_CONTRAST)), 0.0, 1.0)
-    canvas = fit_to_canvas(ink, canvas_hw)
+    scaled = np.clip(darkness / max(strong, float(_MIN_INK_CONTRAST)), 0.0, 1.0)
+    return fit_to_canvas(scaled, canvas_hw), (x0, y0, x1, y1)
 
-    if factor > 1:  # report the crop in the caller's coordinates
-        x0, y0 = x0 * factor, y0 * factor
-        x1, y1 = min(full_w, x1 * factor), min(full_h, y1 * factor)
-    return Preprocessed(
-        canvas=canvas,
-        box=(x0, y0, x1 - x0, y1 - y0),
-        work_mask=mask,
-        factor=factor,
-        input_hw=(full_h, full_w),
+
+def _canvas_at_full_size(
+    ink: InkAnalysis, box: tuple[int, int, int, int], canvas_hw: tuple[int, int]
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The canvas of a large scan's ink, cut out at full size and analysed there.
+
+    The ink is found on the scan shrunk by `factor`; shrunk with a whole page, a
+    signature reached the canvas as a blur of its strokes (a genuine one on an A4 scan
+    scored 0.004 where its own crop scored 0.961). So its region is cut from the full
+    scan, with room around it for the paper, and made into the canvas as a scan of the
+    signature alone would be: what the network was trained on. Shrunk a lot (a page
+    at 600 dpi), thin strokes fade below the ink threshold and the page shows only
+    part of the signature: the region grows while its ink runs off an edge.
+    """
+    factor, (full_h, full_w) = ink.factor, ink.gray.shape
+    x, y, w, h = box
+    room = factor * max(4, round(_CROP_ROOM * max(w, h)))
+    x0, y0 = max(0, x * factor - room), max(0, y * factor - room)
+    x1, y1 = min(full_w, (x + w) * factor + room), min(full_h, (y + h) * factor + room)
+    for _ in range(_MAX_GROWTH):
+        region = analyse_ink(ink.gray[y0:y1, x0:x1])
+        found = ink_box(region.mask)
+        if found is None:
+            break
+        f = region.factor  # > 1 only for a huge region (a very fine scan), bounded too
+        edges = _edges_touched(found, region.mask.shape)
+        grow = max(room, (x1 - x0) // 2, (y1 - y0) // 2)
+        grown = (
+            max(0, x0 - grow) if "left" in edges else x0,
+            max(0, y0 - grow) if "top" in edges else y0,
+            min(full_w, x1 + grow) if "right" in edges else x1,
+            min(full_h, y1 + grow) if "bottom" in edges else y1,
+        )
+        if grown == (x0, y0, x1, y1):
+            canvas, (cx0, cy0, cx1, cy1) = _canvas_of(region, found, canvas_hw)
+            return canvas, (
+                x0 + cx0 * f,
+                y0 + cy0 * f,
+                min(x1, x0 + cx1 * f),
+                min(y1, y0 + cy1 * f),
+            )
+        x0, y0, x1, y1 = grown
+    # No ink of its own in the region, or still growing: the page's view stands.
+    canvas, (px0, py0, px1, py1) = _canvas_of(ink, box, canvas_hw)
+    return canvas, (
+        px0 * factor,
+        py0 * factor,
+        min(full_w, px1 * factor),
+        min(full_h, py1 * factor),
     )
+
+
+def _edges_touched(box: tuple[int, int, int, int], hw: tuple[int, int]) -> set[str]:
+    x, y, w, h = box
+    near = 2  # pixels: the ink threshold's blur pulls a stroke that runs off one inwards
+    touched = {"left": x <= near, "top": y <= near}
+    touched |= {"right": x + w >= hw[1] - near, "bottom": y + h >= hw[0] - near}
+    return {edge for edge, yes in touched.items() if yes}

@@ -5,7 +5,10 @@ refit on fresh data. The weights stay as they are. So do the model id and every 
 embedding, except when stroke texture joins a model made before it: its embeddings
 grow by the texture histogram, so it gets a new model id and stored references are
 embedded again (as after any model change). `texture=False` refits without it: the
-embeddings, and the model id, of a model made before texture then stay as they are."""
+embeddings, and the model id, of a model made before texture then stay as they are.
+A model made for a preprocessing version the current one only refines
+(`preprocess.REFINED_VERSIONS`) is refitted on the current canvases and takes the
+current version, so a new model id too: stored references are embedded again."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from model.device import resolve_device
 from model.errors import ModelError
 from model.network import build_network
+from model.preprocess import PREPROCESS_VERSION
 from model.progress import Progress
 from model.training_setup import prepare
 from model.validation import calibrate_on
@@ -46,7 +50,7 @@ def recalibrate(
     device: str = "auto",
     texture: bool = True,
 ) -> Checkpoint:
-    ckpt = load_checkpoint(weights)
+    ckpt = load_checkpoint(weights, refit=True)
     recorded = ckpt.training.get("data") or {}
     if not val_writers(recorded):
         raise ModelError(f"{Path(weights).name} does not record its validation writers.")
@@ -65,6 +69,7 @@ def recalibrate(
     calibration, thresholds, metrics = calibrate_on(net.to(dev), data.val, dev, texture)
     refitted = replace(
         ckpt,
+        preprocess_version=PREPROCESS_VERSION,  # the canvases it was refitted on
         calibration=calibration,
         thresholds=thresholds,
         metrics={"validation": metrics},

@@ -264,6 +264,20 @@ def decide(score: float, thresholds: Thresholds) -> str:
     return "refer"
 
 
+def _embeddings(values: object, what: str) -> np.ndarray:
+    """`values` as a (N, D) float32 array of finite numbers, or a `ModelError` naming
+    `what` (numpy's own errors say nothing to a caller of the API)."""
+    try:
+        array = np.atleast_2d(np.asarray(values, dtype=np.float32))
+    except (TypeError, ValueError) as err:
+        raise ModelError(f"Embeddings of the {what} must be arrays of numbers.") from err
+    if array.ndim != 2 or array.shape[1] == 0 or (what == "query" and array.shape[0] == 0):
+        raise ModelError(f"Embeddings of the {what} must be of shape (N, D), not {array.shape}.")
+    if not np.isfinite(array).all():
+        raise ModelError(f"Embeddings of the {what} hold values that are not finite numbers.")
+    return array
+
+
 class ScoringMixin:
     """Scores and decisions from embeddings: pure numpy, shared by `model.Verifier` and
     the GUI's process-backed verifier. Needs `self.calibration` and `self.thresholds`."""
@@ -285,15 +299,21 @@ class ScoringMixin:
 
     def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """refs (R, D), queries (Q, D) → (Q,) calibrated match scores in [0, 1]."""
-        refs = np.atleast_2d(refs)
+        refs, queries = _embeddings(refs, "references"), _embeddings(queries, "query")
         if refs.shape[0] == 0:
             raise ModelError("There are no reference signatures to compare with.")
-        return match_scores(refs, np.atleast_2d(queries), self.calibration)
+        if queries.shape[1] != refs.shape[1]:
+            raise ModelError(
+                f"The query's embedding has {queries.shape[1]} values where the references' "
+                f"have {refs.shape[1]}: they were made by different models."
+            )
+        return match_scores(refs, queries, self.calibration)
 
     def score(self, refs: np.ndarray, query: np.ndarray) -> float:
-        return float(
-            self.scores(refs, np.asarray(query)[None] if np.ndim(query) == 1 else query)[0]
-        )
+        """refs (R, D), one query (D,) → its calibrated match score in [0, 1]."""
+        if np.ndim(query) != 1:
+            raise ModelError("score takes one query embedding (D,); scores takes several.")
+        return float(self.scores(refs, query)[0])
 
     def reference_scores(self, refs: np.ndarray, query: np.ndarray) -> np.ndarray:
         """The match score the query would get from each reference on its own (R,)."""
@@ -312,8 +332,13 @@ class ScoringMixin:
     ) -> str:
         t = self.thresholds
         if t_accept is not None or t_reject is not None:
-            t = Thresholds(
-                accept=t.accept if t_accept is None else t_accept,
-                reject=t.reject if t_reject is None else t_reject,
-            )
-        return decide(score, t)
+            try:
+                t = Thresholds(
+                    accept=t.accept if t_accept is None else t_accept,
+                    reject=t.reject if t_reject is None else t_reject,
+                )
+            except (TypeError, ValueError) as err:
+                raise ModelError("The thresholds must satisfy 0 <= reject <= accept <= 1.") from err
+        if not isinstance(score, (int, float, np.number)) or not 0.0 <= float(score) <= 1.0:
+            raise ModelError(f"A match score is a number from 0 to 1, not {score!r}.")
+        return decide(float(score), t)

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -128,6 +129,30 @@ def run_settings(cfg: TrainConfig) -> dict:
         for k, v in asdict(cfg).items()
         if k not in ("out", "command", "device")
     }
+
+
+_RESUME_KEYS = frozenset(
+    ("model", "optimizer", "scheduler", "scaler", "epoch", "history", "best_score")
+    + ("best_epoch", "best_model")
+)
+
+
+def _resume_state(path: Path, device) -> dict:
+    """The saved state of an interrupted run; a damaged or foreign file is refused in
+    words (it had ended the run as an internal error, after all the preprocessing)."""
+    try:
+        with warnings.catch_warnings():  # torch's remarks on a file it cannot read
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # pickle and zip errors of every kind
+        log.debug("torch could not load %s: %s", path, err)
+        state = None
+    if not isinstance(state, dict) or not _RESUME_KEYS.issubset(state):
+        raise ModelError(
+            f"{path} is damaged or not the saved state of a training run; delete it to "
+            "start the run afresh."
+        )
+    return state
 
 
 def _require_same_run(cfg: TrainConfig, state: dict) -> None:
@@ -244,7 +269,7 @@ def _train(
 
     start_epoch, history, best = 0, [], {"score": math.inf, "epoch": -1, "state": None}
     if resume and cfg.resume_path().is_file():
-        state = torch.load(cfg.resume_path(), map_location=device, weights_only=True)
+        state = _resume_state(cfg.resume_path(), device)
         _require_same_run(cfg, state)
         _require_same_processes(cfg, state, world)
         net.load_state_dict(state["model"])

@@ -89,6 +89,26 @@ def embed_images(
     return np.concatenate(parts) if parts else embed_canvases([])
 
 
+def image_list(images: object) -> list:
+    """`embed`'s argument as a list of images. A lone path had been taken for a list of
+    one-letter file names ("The file 's' does not exist")."""
+    if isinstance(images, (str, os.PathLike)) or (
+        isinstance(images, np.ndarray) and images.ndim == 2
+    ):
+        return [images]
+    if isinstance(images, np.ndarray):  # a colour scan, or a stack of grey ones?
+        raise ModelError(
+            f"embed takes a list of images; this is one array of shape {images.shape}: "
+            "give [array] for one colour scan, list(array) for a stack of grey ones."
+        )
+    if isinstance(images, bytes) or not hasattr(images, "__iter__"):
+        raise ModelError(
+            "embed takes a list of images: paths, or arrays of a scan's pixels "
+            f"(not {type(images).__name__})."
+        )
+    return list(images)
+
+
 def float_batch(canvases: Sequence[np.ndarray]) -> np.ndarray:
     """Canvases (float in [0, 1] or uint8) → one contiguous (N, H, W) float32 array."""
     arrays = [np.asarray(c) for c in canvases]
@@ -208,8 +228,13 @@ class Verifier(ScoringMixin):
     def embed(self, images: Sequence[ImageInput], batch_size: int = ENGINE_BATCH) -> np.ndarray:
         """Raw scans (paths or arrays, any size) → (N, D) float32: the network's unit
         vector, followed by the stroke-texture histogram in models that use one
-        (read READ_CHUNK images at a time: see `embed_images`)."""
-        return embed_images(images, lambda canvases: self.embed_canvases(canvases, batch_size))
+        (read READ_CHUNK images at a time: see `embed_images`). One path, or one 2-D
+        array, is taken as a list of one."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ModelError(f"batch_size must be a whole number of 1 or more, not {batch_size!r}.")
+        return embed_images(
+            image_list(images), lambda canvases: self.embed_canvases(canvases, batch_size)
+        )
 
     def embed_canvases(
         self, canvases: Sequence[np.ndarray], batch_size: int = ENGINE_BATCH

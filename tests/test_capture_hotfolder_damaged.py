@@ -77,6 +77,31 @@ def test_a_scan_that_stays_cut_short_is_reported_after_the_patience(tmp_path):
     assert time.monotonic() - started >= 0.4
 
 
+@pytest.mark.parametrize(
+    ("name", "padding"),
+    [
+        ("scan.jpg", b"\r\n"),
+        ("scan.jpg", b"\xff" * 16),
+        ("scan.png", b"\n"),
+        ("scan.png", b"\0" * 9),
+    ],
+)
+def test_a_whole_scan_with_padding_after_its_end_is_taken_at_once(tmp_path, name, padding):
+    # Some scanners' firmware ends a file with a line end or fill bytes: such whole
+    # scans were waited on for the patience, then refused as cut short.
+    data = _page(7)
+    if name.endswith(".jpg"):
+        jpeg = io.BytesIO()
+        Image.open(io.BytesIO(data)).save(jpeg, format="JPEG")
+        data = jpeg.getvalue()
+    (tmp_path / name).write_bytes(data + padding)
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=30.0)
+    started = time.monotonic()
+    taken = hot.wait_for_next(timeout=5)
+    assert taken is not None and taken.original == data + padding
+    assert time.monotonic() - started < 5
+
+
 def test_a_file_the_app_may_not_read_is_reported_at_once(tmp_path, monkeypatch):
     (tmp_path / "scan.png").write_bytes(_page(5))
     real_open = Path.open

@@ -133,3 +133,20 @@ def test_a_refused_file_operation_is_one_line_not_an_internal_error(
     assert_user_error(code, err, "The computer refused a file operation", "Permission denied")
     assert str(tmp_path / "hidden") in err
     assert _contents(db) == before
+
+
+def test_a_store_failing_after_it_opened_is_one_line_not_an_internal_error(db, capsys, monkeypatch):
+    """Damaged (or its drive gone) between the integrity check and a read: said as the
+    app's window says it, exit 2."""
+    import sqlite3
+
+    from sigverify_gui.store import records
+
+    def malformed(db):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(records, "list_customers", malformed)
+    code, _, err = run_cli(main, capsys, "customers", "--db", db)
+    assert_user_error(
+        code, err, "The signature store could not be read or written (database disk image"
+    )

@@ -21,6 +21,7 @@ def test_extract_finds_the_signature_on_a_cheque(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert box_iou(data["box"], page.signature_box) >= 0.7 and 0 <= data["confidence"] <= 1
     assert data["usable"] is True and data["quality_problems"] == []
+    assert data["confident"] is (data["confidence"] >= 0.85)
     crop = load_image(out).gray
     assert crop.shape[0] >= data["box"][3] and crop.shape[1] >= data["box"][2]
 
@@ -72,6 +73,22 @@ def test_extract_says_when_its_cut_would_not_pass_as_a_signature(tmp_path, capsy
     assert main([*argv[:-1], str(tmp_path / "cut2.png"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["usable"] is False and data["quality_problems"] == ["cluttered"]
+
+
+def test_extract_says_when_it_is_unsure_of_its_box(tmp_path, capsys):
+    # A page with no signature: the best box is print (a logo, the bank's name), which
+    # can pass as a signature's cut; it was reported as "found" and nothing more.
+    from model.pages import make_unsigned_page
+
+    page = make_unsigned_page(np.random.default_rng(19))
+    (tmp_path / "unsigned.png").write_bytes(encode_png(page))
+    argv = ["extract", str(tmp_path / "unsigned.png"), "-o", str(tmp_path / "cut.png")]
+    assert main([*argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["confidence"] < 0.85 and data["confident"] is False
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "\nUnsure: the search is only " in out and "look at the cut, or give --box." in out
 
 
 def test_extract_reports_a_blank_page(tmp_path, capsys):

@@ -360,6 +360,7 @@ def test_evaluate_refuses_a_bad_number(evaluate_cli, tmp_path, capsys, option, v
         ("no-such-folder/eval.png", "the folder does not exist"),
         ("eval.jpg", "must be a .png file"),
         ("eval.txt", "must be a .png file"),
+        ("data/eval.png", "lies in the data set folder"),  # a scan there had been replaced
     ],
 )
 def test_evaluate_refuses_a_bad_plot_target_and_makes_nothing(

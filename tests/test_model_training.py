@@ -9,6 +9,7 @@ import torch
 
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.errors import CancelledError, ModelError
+from model.imageio import encode_png
 from model.network import NetworkConfig
 from model.preprocess import PREPROCESS_VERSION
 from model.progress import NullProgress
@@ -81,6 +82,21 @@ def test_training_is_deterministic_and_resume_continues_exactly(canvases, tmp_pa
     for key, value in straight.state_dict.items():
         assert torch.equal(value, resumed.state_dict[key]), key
     assert straight.sha256 == resumed.sha256
+
+
+@pytest.mark.parametrize("content", ["garbage", "cut short", "a checkpoint"])
+def test_a_damaged_or_foreign_resume_file_is_refused_in_words(canvases, tmp_path, content):
+    tr, va = _split(canvases)
+    cfg = _cfg(tmp_path)
+    if content == "a checkpoint":  # weights renamed into the resume file's place
+        torch.save({"state_dict": {}, "format": 2}, cfg.resume_path())
+    else:
+        torch.save({"model": {}, "history": list(range(100))}, cfg.resume_path())
+        data = cfg.resume_path().read_bytes()
+        cut = data[: len(data) // 2] if content == "cut short" else b"\x80\x04garbage"
+        cfg.resume_path().write_bytes(cut)
+    with pytest.raises(ModelError, match="is damaged or not the saved state of a training run"):
+        train(cfg, tr, va, resume=True)
 
 
 def test_cuda_is_held_to_deterministic_algorithms(monkeypatch):
@@ -204,6 +220,35 @@ def test_verifier_embeds_scores_and_decides(canvases, tmp_path):
     assert v.decide(0.5, t_accept=0.9, t_reject=0.1) == "refer"
     with pytest.raises(ModelError):
         v.score(np.zeros((0, dim), np.float32), emb[0])
+    # a lone path or 2-D array is a list of one (a path was read letter by letter)
+    path = tmp_path / "one.png"
+    path.write_bytes(encode_png(scans[0]))
+    for one in (str(path), path, scans[0], iter([scans[0]])):
+        assert np.allclose(v.embed(one), emb[:1], atol=1e-5)
+    _refused_in_words(v, emb, dim)
+
+
+def _refused_in_words(v, emb, dim) -> None:
+    """Every misuse of the API is a ModelError in words, never numpy's or a silent
+    wrong answer (a NaN score, "accept" for 1.5)."""
+    misuses = {
+        "another model's query": lambda: v.score(emb[:3], emb[3][:10]),
+        "no query": lambda: v.score(emb[:3], None),
+        "several queries to score": lambda: v.score(emb[:3], emb[3:]),
+        "NaN in a reference": lambda: v.score(np.where(emb[:3] > 0, np.nan, emb[:3]), emb[3]),
+        "a score above 1": lambda: v.decide(1.5),
+        "a NaN score": lambda: v.decide(float("nan")),
+        "no score": lambda: v.decide(None),
+        "crossed thresholds": lambda: v.decide(0.5, t_accept=0.2, t_reject=0.8),
+        "nothing to embed": lambda: v.embed(None),
+        "a colour scan bare": lambda: v.embed(np.zeros((50, 80, 3), np.uint8)),
+        "batch of none": lambda: v.embed([], batch_size=0),
+    }
+    for misuse, call in misuses.items():
+        with pytest.raises(ModelError) as refused:
+            call()
+        assert str(refused.value).endswith("."), misuse
+    assert v.scores(emb[:3], emb[3:]).shape == (2,)  # several queries: scores
 
 
 def test_verifier_reports_missing_bundled_model(monkeypatch, tmp_path):
@@ -371,6 +416,26 @@ def test_train_and_calibrate_refuse_a_missing_output_folder(train_cli, tmp_path,
     code, _, err = run_cli(train_cli, capsys, *argv)
     assert_user_error(code, err, str(out), "the folder does not exist")
     assert files_under(tmp_path) == before and not out.parent.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "calibrate"])
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        ("data/w1/genuine/g1.png", "lies in the data set folder"),  # it had replaced a scan
+        ("t.onnx.zip", "names a portable model (.onnx.zip)"),  # nothing could load it
+    ],
+)
+def test_train_and_calibrate_refuse_weights_where_they_do_harm(
+    train_cli, tmp_path, capsys, command, out, words
+):
+    (tmp_path / "data" / "w1" / "genuine").mkdir(parents=True)
+    before = files_under(tmp_path)
+    argv = ["--data", tmp_path / "data", "--out", tmp_path / out, "--cache", tmp_path / "cache"]
+    argv = [command, *argv] if command == "train" else [command, tmp_path / "w.pt", *argv]
+    code, _, err = run_cli(train_cli, capsys, *argv)
+    assert_user_error(code, err, words)
+    assert files_under(tmp_path) == before
 
 
 def test_self_test_names_a_file_that_is_not_a_model_in_one_line(train_cli, tmp_path, capsys):

@@ -91,3 +91,31 @@ def test_other_data_or_no_record_of_the_split_is_refused(trained, tmp_path):
     with pytest.raises(ModelError, match="does not record"):
         recalibrate(tmp_path / "bare.pt", [other], tmp_path / "y.pt")
     assert not (tmp_path / "x.pt").exists() and not (tmp_path / "y.pt").exists()
+
+
+def test_a_model_of_a_refined_preprocessing_version_is_refitted_onto_the_current_one(
+    trained, tmp_path
+):
+    # pp4 changed only the canvases of scans over 0.5 megapixels: the shipped weights
+    # were refitted on its canvases, not retrained. Anything else still refuses them.
+    from model.preprocess import PREPROCESS_VERSION, REFINED_VERSIONS
+    from model.verifier import Verifier
+
+    root, data_dir = trained
+    current = load_checkpoint(root / "old.pt")
+    older = save_checkpoint(
+        tmp_path / "older.pt", replace(current, preprocess_version=REFINED_VERSIONS[0])
+    )
+    with pytest.raises(
+        ModelError, match=f"was trained with image preprocessing {REFINED_VERSIONS[0]!r}"
+    ):
+        Verifier.load(tmp_path / "older.pt", device="cpu")
+    refitted = recalibrate(tmp_path / "older.pt", [data_dir], tmp_path / "new.pt", root / "cache")
+    again = load_checkpoint(tmp_path / "new.pt")
+    assert again.preprocess_version == PREPROCESS_VERSION and again.sha256 == older.sha256
+    assert refitted.model_id == again.model_id != older.model_id  # stored references redone
+    assert Verifier.load(tmp_path / "new.pt", device="cpu").model_id == again.model_id
+    ancient = save_checkpoint(tmp_path / "pp2.pt", replace(current, preprocess_version="pp2"))
+    with pytest.raises(ModelError, match="'pp2'"):
+        recalibrate(tmp_path / "pp2.pt", [data_dir], tmp_path / "x.pt", root / "cache")
+    assert ancient.sha256 == current.sha256

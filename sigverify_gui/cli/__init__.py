@@ -17,6 +17,7 @@ import argparse
 import importlib
 import logging
 import re
+import sqlite3
 import sys
 
 from model.errors import SigverifyError
@@ -175,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
 
         discard_stdout()
         return 0
+    except sqlite3.DatabaseError as err:  # the store damaged or gone since it was opened
+        from sigverify_gui.services.errors import failed_store_access
+
+        log.warning("%s: %r", args.command, err)
+        print(f"error: {escaped(failed_store_access(err))}", file=sys.stderr)
+        return USER_ERROR
     except OSError as err:  # one no service put into words: the system's own, in one line
         from sigverify_gui.services.errors import refused_file_operation
 

@@ -95,13 +95,17 @@ def _finite(text: str) -> float | None:
 # --- files a command writes: refused before any work -------------------------------
 
 
-def check_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> None:
+def check_target(
+    path: Path, *, reads: Sequence = (), writes: Sequence = (), data: Sequence = ()
+) -> None:
     """Refuse a file to write whose folder is missing: a mistyped path must not become
     a new folder (backup, scan and --db refuse one too), nor fail after hours of work.
 
     Nor may it be a file the command reads (`reads`): a scan of a cheque is evidence,
     and `extract cheque.png -o cheque.png` would replace it with a crop. Nor one it
-    writes besides (`writes`), where the second file would replace the first."""
+    writes besides (`writes`), where the second file would replace the first. Nor lie
+    in a data set folder the command reads (`data`): a plot or weights written there
+    replaced a signature scan, or became one of the data set's images next time."""
     path = Path(path)
     if path.is_dir():
         raise SigverifyError(f"Could not write '{path}': it is a folder.")
@@ -112,6 +116,12 @@ def check_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> 
             else "the folder does not exist"
         )
         raise SigverifyError(f"Could not write '{path}': {why}.")
+    for folder in data:
+        if Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder)):
+            raise SigverifyError(
+                f"Will not write '{path}': it lies in the data set folder '{folder}', which "
+                "this command reads; choose a place outside it."
+            )
     for other, role in [*((p, "reads") for p in reads), *((p, "writes") for p in writes)]:
         if _same_file(path, Path(other)):
             which = "it" if str(other) == str(path) else f"it as '{other}'"
@@ -121,13 +131,15 @@ def check_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> 
             )
 
 
-def check_png_target(path: Path, *, reads: Sequence = (), writes: Sequence = ()) -> None:
+def check_png_target(
+    path: Path, *, reads: Sequence = (), writes: Sequence = (), data: Sequence = ()
+) -> None:
     """`check_target` for a picture, which is always written as PNG: a .jpg name would
     give a file whose contents do not match its name."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise SigverifyError(f"'{path}' must be a .png file: it is written as PNG.")
-    check_target(path, reads=reads, writes=writes)
+    check_target(path, reads=reads, writes=writes, data=data)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -139,6 +151,20 @@ def write_file(path: Path, data: bytes) -> None:
             partial.write_bytes(data)
     except OSError as err:
         raise SigverifyError(f"Could not write '{path}': {os_reason(err)}.") from err
+
+
+def check_weights_target(path: Path, *, reads: Sequence = (), data: Sequence = ()) -> None:
+    """`check_target` for torch weights, which nothing loads under a portable model's
+    name (.onnx.zip): that file is made from them by `export-model`."""
+    from model.portable import PORTABLE_SUFFIX, is_portable
+
+    if is_portable(path):
+        raise SigverifyError(
+            f"'{path}' names a portable model ({PORTABLE_SUFFIX}), but this writes torch "
+            "weights: write WEIGHTS.pt, then make the portable model with `sigverify "
+            "export-model`."
+        )
+    check_target(path, reads=reads, data=data)
 
 
 def _same_file(a: Path, b: Path) -> bool:

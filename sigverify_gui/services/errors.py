@@ -99,6 +99,12 @@ class ThresholdBelowModelError(SigverifyError):
     overridden_by = "force"
 
 
+def failed_store_access(err: Exception) -> str:
+    """A SQLite error no service turned into words (the file damaged, or its drive gone,
+    after it was opened) as one sentence; the CLI and the GUI both say it this way."""
+    return f"The signature store could not be read or written ({err})."
+
+
 def refused_file_operation(err: OSError) -> str:
     """An `OSError` no service turned into words (a folder the user may not enter, a
     drive gone) as one sentence; the CLI and the GUI both say it this way."""

@@ -35,6 +35,7 @@ from sigverify_gui.services.errors import (
     EnrolmentError,
     QualityError,
     TextError,
+    failed_store_access,
     refused_file_operation,
 )
 from sigverify_gui.store.errors import StoreError
@@ -94,7 +95,7 @@ def describe(err: BaseException, log_path: Path | None = None) -> ErrorMessage:
         return ErrorMessage(
             ERROR,
             "Signature store problem",
-            f"The signature store could not be read or written ({err}).",
+            failed_store_access(err),
             STORE_HINT,
         )
     if isinstance(err, OSError):

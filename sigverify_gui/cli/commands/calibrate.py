@@ -9,7 +9,7 @@ from sigverify_gui.cli.commands.training_options import (
     command_line,
     validation_summary,
 )
-from sigverify_gui.cli.output import add_json_flag, check_target, emit, file_path
+from sigverify_gui.cli.output import add_json_flag, check_weights_target, emit, file_path
 
 
 def register(sub) -> None:
@@ -19,7 +19,9 @@ def register(sub) -> None:
         description="Refit the calibration and the accept/reject thresholds of WEIGHTS.pt "
         "on the validation writers it was trained with (give the same --data folders), "
         "and write the result to --out. The weights do not change; nor does the model id, "
-        "unless stroke texture joins a model made before it.",
+        "unless stroke texture joins a model made before it, or the model was made for "
+        "an older preprocessing version that the current one only refines (it is refitted "
+        "on the current canvases and takes the current version).",
     )
     p.add_argument("weights", type=file_path, metavar="WEIGHTS.pt")
     add_data_options(p)
@@ -40,7 +42,8 @@ def run(args) -> int:
     from model.recalibrate import recalibrate
 
     check_data_folders(args.data)
-    check_target(args.out, reads=[args.weights])  # before preprocessing, not once done
+    # before preprocessing, not once done
+    check_weights_target(args.out, reads=[args.weights], data=args.data)
     ckpt = recalibrate(
         args.weights,
         args.data,

@@ -65,7 +65,8 @@ def run(args) -> int:
     from model.progress import TerminalProgress
 
     if args.plot:
-        check_png_target(args.plot)  # before the scoring, which can take a while
+        # before the scoring, which can take a while
+        check_png_target(args.plot, data=[args.data])
     dataset = open_dataset(args.data, args.layout)
     verifier = Verifier.load(args.weights, device=args.device)
     if args.holdout:

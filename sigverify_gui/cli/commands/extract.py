@@ -82,6 +82,7 @@ def turned_clause(zone) -> str:
 def run(args) -> int:
     from model.imageio import encode_png
     from model.quality import check_quality
+    from model.zone import CONFIDENT
     from sigverify_gui.services.captures import load_page, signature_on_page
 
     check_png_target(args.out, reads=[args.page])
@@ -105,5 +106,13 @@ def run(args) -> int:
     )
     if not quality.ok:
         human += "\nNot usable as it stands (verify would refuse it): " + " ".join(quality.messages)
+    # Unsure of its box, the search may have cut out a logo or a printed line: said, as
+    # `verify --page` refuses it and the app's cheque dialog asks for a look.
+    data["confident"] = zone is None or zone.confidence >= CONFIDENT
+    if not data["confident"]:
+        human += (
+            f"\nUnsure: the search is only {zone.confidence:.0%} confident of this box "
+            f"(verify --page needs {CONFIDENT:.0%}); look at the cut, or give --box."
+        )
     emit(args, data, human)
     return 0

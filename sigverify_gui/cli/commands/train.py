@@ -12,7 +12,7 @@ from sigverify_gui.cli.commands.training_options import (
     validation_summary,
 )
 from sigverify_gui.cli.output import (
-    check_target,
+    check_weights_target,
     file_path,
     fraction,
     non_negative_int,
@@ -111,7 +111,7 @@ def run(args) -> int:
     # Everything that can be refused is refused here, before any file is written and
     # before preprocessing and training, which take minutes to hours.
     check_data_folders(args.data)
-    check_target(args.out)
+    check_weights_target(args.out, data=args.data)
     resolve_device(args.device)  # no graphics card: said now, not after preprocessing
     network = NetworkConfig()
     if args.init is not None and args.stroke_beside is not None:

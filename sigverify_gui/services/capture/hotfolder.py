@@ -401,13 +401,14 @@ def _ends_whole(data: bytes | None, name: str) -> bool:
     """Whether a PNG or JPEG file ends with its format's end marker. A scanner that
     sizes its file first and fills it in after leaves zeros at the end, which decode
     without an error as a picture whose lower part is black; other formats have no
-    end marker to check. Zeros after the marker (padding) are allowed."""
+    end marker to check. Padding after the marker is allowed: zeros, a line end that
+    some scanners' firmware writes, and (after a JPEG's) 0xFF fill bytes; a whole file
+    so padded was waited on and then refused as cut short."""
     if data is None:
         return True
     suffix = os.path.splitext(name)[1].lower()
-    tail = data.rstrip(b"\0")
     if suffix == ".png":
-        return tail[-8:-4] == b"IEND"
+        return data.rstrip(b"\0\r\n")[-8:-4] == b"IEND"
     if suffix in (".jpg", ".jpeg"):
-        return tail.endswith(b"\xff\xd9")
+        return data.rstrip(b"\0\r\n\xff").endswith(b"\xff\xd9")
     return True
