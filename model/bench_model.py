@@ -73,10 +73,15 @@ def _model_figures(repeat: int, options: dict) -> dict:
         reference.append(signet_seconds())
     figures["embed_per_s"] = _rate(ours)
     figures["reference_signet_per_s"] = _rate(reference)
-    figures["throughput_ratio"] = round(
-        statistics.median(r / o for o, r in zip(ours, reference, strict=True)), 2
-    )
+    figures["throughput_ratio"] = paired_ratio(ours, reference)
     return figures
+
+
+def paired_ratio(ours: list[float], reference: list[float]) -> float:
+    """How many times faster ours ran than the reference: the median of each round's
+    own ratio (seconds of the reference over ours), so that a burst of load that
+    slowed one round slows both sides of it alike."""
+    return round(statistics.median(r / o for o, r in zip(ours, reference, strict=True)), 2)
 
 
 def _rounds(repeat: int) -> range:

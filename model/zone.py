@@ -28,7 +28,7 @@ for a person to confirm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -53,6 +53,7 @@ from model.zone_orientation import (
     turn,
     turn_box,
 )
+from model.zone_skew import box_on_page, skew_degrees, straightened
 
 _ASSUMED_DPI = 300.0  # the branch scanners' setting, when the file does not say
 _WORK_DPI = 150.0
@@ -102,11 +103,33 @@ class _PageText:
 
 def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     """The handwritten signature's box on a page. Raises `BlankImageError` if none
-    (`PageResolutionError` when the page is too coarse to search)."""
+    (`PageResolutionError` when the page is too coarse to search).
+
+    A page scanned a little crooked is searched turned straight (`zone_skew`), and the
+    boxes found are those on the page as given that hold what was found."""
     gray = to_gray(page)
     dpi = believed_dpi(dpi, max(gray.shape), MAX_PAGE_INCHES)
     scale, work_dpi = _work_scale(gray.shape, dpi)
     mask = drop_solid_blocks(page_ink(gray, scale), work_dpi)
+    tilt = skew_degrees(mask)
+    if not tilt:
+        return _search(gray, dpi, scale, work_dpi, mask)
+    level, matrix = straightened(gray, tilt)
+    scale, work_dpi = _work_scale(level.shape, dpi)
+    found = _search(
+        level, dpi, scale, work_dpi, drop_solid_blocks(page_ink(level, scale), work_dpi)
+    )
+    return replace(
+        found,
+        box=box_on_page(found.box, matrix, gray.shape),
+        candidates=tuple(box_on_page(b, matrix, gray.shape) for b in found.candidates),
+    )
+
+
+def _search(
+    gray: np.ndarray, dpi: float, scale: float, work_dpi: float, mask: np.ndarray
+) -> ZoneResult:
+    """The search on a page lying square, its ink `mask` found at `scale`."""
     # Ink, rules and their removal do not depend on which way up the page is, so they
     # are found once; each orientation tried turns only the two masks.
     ink, rules = split_rules(mask, work_dpi)

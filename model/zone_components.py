@@ -31,6 +31,10 @@ _SOLID_SHARE = 0.3
 # and light security patterns stay above it (the preprocessing, which sees only a
 # signature, can afford 40; a light ballpoint on a tinted cheque needs less).
 _FAINT_CONTRAST = 30
+# A scanner's lid: this many grey levels brighter than the page's paper (grain spreads
+# paper by a few), joined to the image's border, and this share of the image at least.
+_LID_STEP = 12
+_MIN_LID_SHARE = 0.02
 # Glyphs this many in a chain of aligned neighbours are a printed line of text,
 # if this share of the neighbours are level at both top and bottom.
 MIN_ROW_GLYPHS = 4
@@ -71,10 +75,37 @@ def page_ink(gray: np.ndarray, scale: float) -> np.ndarray:
     if scale < 1.0:
         size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
         work = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    smooth = normalise_background(work)
+    smooth = normalise_background(_lid_as_paper(work))
     darkest_near = cv2.erode(smooth, np.ones((7, 7), np.uint8))
     threshold = np.minimum((darkest_near.astype(np.uint16) + 255) // 2, 255 - _FAINT_CONTRAST)
     return (smooth <= threshold).view(np.uint8)
+
+
+def _lid_as_paper(work: np.ndarray) -> np.ndarray:
+    """The page with the scanner's white lid around it painted the page's paper tone.
+
+    The background normalisation takes the brightest paper near each pixel for the
+    paper: beside a white lid, a tinted cheque's paper near its edge looked darker than
+    paper by the lid's margin, and a band along the edge read as a line of writing (on
+    4 cheques in 16, with high confidence). What is brighter than the page's own paper
+    and joined to the image's border is the lid.
+    """
+    h, w = work.shape
+    centre = work[h // 4 : max(h // 4 + 1, 3 * h // 4), w // 4 : max(w // 4 + 1, 3 * w // 4)]
+    paper = float(np.percentile(centre, 75))  # ink is dark and a minority
+    bright = (work >= paper + _LID_STEP).view(np.uint8)
+    if not bright.any():
+        return work
+    n, labels = cv2.connectedComponents(bright, connectivity=4)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    lid_labels = np.zeros(n, bool)
+    lid_labels[np.unique(edge[edge > 0])] = True
+    lid = lid_labels[labels]
+    if lid.sum() < _MIN_LID_SHARE * h * w:
+        return work
+    painted = work.copy()
+    painted[lid] = np.uint8(round(paper))
+    return painted
 
 
 def drop_solid_blocks(mask: np.ndarray, dpi: float) -> np.ndarray:

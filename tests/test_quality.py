@@ -427,9 +427,18 @@ def test_bench_times_the_bundled_model_against_signet_in_the_same_rounds(cli, ca
     assert data["engine"] == "torch" and data["model_id"].startswith("sv-")
     for key in ("embed_ms", "texture_ms", "verify_ms", "embed_per_s", "reference_signet_per_s"):
         assert data[key] > 0, key
-    # the ratio is the median of each round's own ratio, near the ratio of the medians
-    ratio = data["embed_per_s"] / data["reference_signet_per_s"]
-    assert 0.5 * ratio < data["throughput_ratio"] < 2.0 * ratio
+    assert data["throughput_ratio"] > 0  # how it is made: the test below
+
+
+def test_the_throughput_ratio_compares_each_round_with_itself():
+    # The median of the rounds' own ratios (3, 1, 3), not the ratio of the medians
+    # (3 / 2): load that hits one round slows both its halves. (Held against the ratio
+    # of the medians on the machine itself, the check was at the mercy of other jobs'
+    # load, and once failed.)
+    from model.bench_model import paired_ratio
+
+    assert paired_ratio([1.0, 2.0, 3.0], [3.0, 2.0, 9.0]) == 3.0
+    assert paired_ratio([4.0], [1.0]) == 0.25
 
 
 @pytest.mark.parametrize("repeat", ["0", "-3", "two"])
