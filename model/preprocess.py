@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from model.errors import BlankImageError, ImageError
+from model.image_modes import scale_to_uint8
 
 PREPROCESS_VERSION = "pp4-224x448"
 # Versions whose canvases this one only refines: the same canvas and ink scale, and the
@@ -83,8 +84,12 @@ def _to_uint8(img: np.ndarray) -> np.ndarray:
     if img.dtype == np.bool_:
         return np.where(img, 255, 0).astype(np.uint8)
     if np.issubdtype(img.dtype, np.integer):
-        top = float(np.iinfo(img.dtype).max)
-        return (img.astype(np.float32) * (255.0 / top)).clip(0, 255).astype(np.uint8)
+        # Within 0..255, 8-bit values in a wider type (np.array of a list is int64):
+        # scaled by the type's maximum, they had all become 0, a blank page. Wider
+        # values as a file's are read (16-bit by their range, others stretched).
+        if img.size and int(img.min()) >= 0 and int(img.max()) <= 255:
+            return img.astype(np.uint8)
+        return scale_to_uint8(img)
     # floats: assume [0, 1] when they fit, otherwise stretch what is there
     f = np.nan_to_num(img.astype(np.float32), nan=1.0, posinf=1.0, neginf=0.0)
     lo, hi = float(f.min()), float(f.max())

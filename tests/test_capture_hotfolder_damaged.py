@@ -66,6 +66,29 @@ def test_a_scan_filled_in_after_its_size_was_set_is_waited_for(tmp_path):
     assert taken is not None and taken.original == whole
 
 
+def test_a_scan_sized_before_its_header_is_written_is_waited_for(tmp_path):
+    # All zeros so far, not even the format's signature: it had been refused at once
+    # as "not a picture", and the real scan was only taken at the next click.
+    whole = _page(8)
+    path = tmp_path / "scan.png"
+    path.write_bytes(bytes(len(whole)))
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=5.0)
+    assert hot.wait_for_next(timeout=0.8) is None
+    with open(path, "r+b") as f:  # filled in, the same size
+        f.write(whole)
+    taken = hot.wait_for_next(timeout=3)
+    assert taken is not None and taken.original == whole
+
+
+def test_a_file_that_is_no_picture_is_still_refused_at_once(tmp_path):
+    (tmp_path / "notes.png").write_bytes(b"meeting at ten, bring the cheques" * 20)
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=30.0)
+    started = time.monotonic()
+    with pytest.raises(ImageError, match="notes.png"):
+        hot.wait_for_next(timeout=5)
+    assert time.monotonic() - started < 5
+
+
 def test_a_scan_that_stays_cut_short_is_reported_after_the_patience(tmp_path):
     jpeg = io.BytesIO()
     Image.open(io.BytesIO(_page(4))).save(jpeg, format="JPEG")

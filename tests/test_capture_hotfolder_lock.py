@@ -170,3 +170,12 @@ def test_a_record_held_open_elsewhere_is_replaced_after_a_short_wait(tmp_path, m
     saved = json.loads(state_file_for(folder, state).read_text())
     assert saved["files"] == [list(KEYS[0])]
     assert [p.name for p in state.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_a_folder_whose_name_is_no_utf8_has_its_own_record(tmp_path):
+    # Bytes the system handed over as they were (surrogate-escaped) had raised
+    # UnicodeEncodeError, and the hot folder could not be watched at all.
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/scans-\xff"))
+    plain = tmp_path / "scans"
+    assert state_file_for(odd, tmp_path) != state_file_for(plain, tmp_path)
+    assert state_file_for(plain, tmp_path).name.startswith("hotfolder-")

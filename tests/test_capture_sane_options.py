@@ -60,3 +60,27 @@ def test_a_preview_takes_the_nearest_resolution_a_scan_is_refused_it():
     assert configure(dev, ScanSettings(dpi=75, exact_dpi=False), ()) == 150.0
     with pytest.raises(CaptureError, match="scans at 150, 300, 600 dpi, not at 75 dpi"):
         configure(_device([150, 300, 600]), ScanSettings(dpi=75), ())
+
+
+class _Typed(_Option):
+    def __init__(self, kind: int, constraint) -> None:
+        super().__init__(constraint)
+        self.type = kind
+
+
+def test_extra_settings_are_checked_against_what_the_scanner_offers():
+    # python-sane clamps a value out of range, or refuses a switch given as "yes", in
+    # words no teller reads; scanimage takes yes/no for a switch.
+    dev = _device([300])
+    dev.opt |= {"lamp": _Typed(0, None), "delay": _Typed(1, (1000, 200000, 1000))}
+    dev.opt["source"] = _Typed(3, ["Flatbed", "ADF"])
+    configure(dev, ScanSettings(dpi=300, options={"lamp": "yes", "source": "ADF"}), ())
+    assert (dev.lamp, dev.source) == (1, "ADF")
+    refusals = {
+        "lamp": ("maybe", "takes yes or no, not 'maybe'"),
+        "delay": ("999999999", "takes 1000 to 200000, not 999999999"),
+        "source": ("Drawer", "takes Flatbed, ADF, not Drawer"),
+    }
+    for name, (value, words) in refusals.items():
+        with pytest.raises(CaptureError, match=words):
+            configure(dev, ScanSettings(dpi=300, options={name: value}), ())

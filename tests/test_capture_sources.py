@@ -93,7 +93,8 @@ def test_a_capture_is_what_the_services_take(tmp_path):
 def test_scan_area_and_settings_are_checked():
     assert ScanArea.parse("10, 5,100,40") == ScanArea(10, 5, 100, 40)
     assert ScanArea.parse("10,5,100,40").right == 110
-    for text in ("10,5,100", "a,b,c,d", "0,0,0,40", "-1,0,10,10"):
+    # NaN passed every comparison and gave a 1-pixel scan; inf is no size either
+    for text in ("10,5,100", "a,b,c,d", "0,0,0,40", "-1,0,10,10", "nan,0,10,10", "0,0,inf,10"):
         with pytest.raises(CaptureError):
             ScanArea.parse(text)
     assert ScanSettings().dpi == 300

@@ -266,6 +266,22 @@ def test_enroll_folder(capsys, loads, db, tmp_path):
     assert again["overridable"] == []  # a broken file is no supervisor's call
 
 
+@pytest.mark.parametrize(
+    ("prefix", "words"),
+    [("\x1b", "cannot be printed"), ("P" * 70, "is longer than 64 characters")],
+)
+def test_enroll_folder_refuses_a_prefix_no_number_may_start_with(
+    capsys, loads, db, tmp_path, prefix, words
+):
+    # It had failed every writer, each with a line of its own, and exited 1.
+    folder = tmp_path / "dataset"
+    for writer, seed in (("w01", 2), ("w02", 3)):
+        write_signatures(folder / writer / "genuine", seed, 3)
+    code, out, err = run(capsys, "enroll-folder", folder, "--db", db, "--prefix", prefix)
+    assert_user_error(code, err, "cannot start customer numbers", words)
+    assert out == "" and not Path(db).exists()
+
+
 def test_enroll_folder_says_which_refusals_force_lifts(capsys, loads, db, tmp_path):
     folder = tmp_path / "dataset"
     write_signatures(folder / "w01" / "genuine", 2, 3)

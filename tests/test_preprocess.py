@@ -160,6 +160,10 @@ def test_colour_and_16_bit_scans_give_the_grey_canvas():
     rgba = np.concatenate([rgb, np.full(gray.shape + (1,), 255, np.uint8)], axis=2)
     for variant in (rgb, rgba, gray.astype(np.uint16) * 257, gray[..., None]):
         assert np.abs(preprocess(variant).canvas - reference).mean() < 0.01
+    # 8-bit values in a wider integer type (np.array of a list is int64): they had been
+    # scaled by the type's maximum into a blank page
+    for wider in (np.int64, np.int32, np.int16, np.uint16):
+        assert np.abs(preprocess(gray.astype(wider)).canvas - reference).mean() < 0.01
 
 
 def test_float_scans_in_0_1_are_accepted():

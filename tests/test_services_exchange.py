@@ -31,8 +31,8 @@ def export_file(tmp_path_factory):
     fake = FakeVerifier()
     with Store(folder / "source.db") as store:
         fill_branch_store(store, fake)
-        summary = exchange.export_zip(store, folder / "branch.zip")
-        source = store_contents(store)
+        source = store_contents(store)  # what the file holds: not its own export's row
+        summary = exchange.export_zip(store, folder / "branch.zip", operator="it-1")
     return folder / "branch.zip", summary, source
 
 
@@ -46,6 +46,27 @@ def test_export_holds_everything(export_file):
     assert manifest["format"] == "sigverify-export" and manifest["format_version"] == 1
     assert set(manifest["files"]) | {"manifest.json"} == names
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_whoever_copies_the_whole_store_is_in_its_audit_trail(tmp_path):
+    # Every customer's signatures leave the store in an export or a backup: an auditor
+    # asks who took them, and where.
+    with Store(tmp_path / "branch.db") as store:
+        fill_branch_store(store, FakeVerifier())
+        summary = exchange.export_zip(store, tmp_path / "out.zip", operator="it-1")
+        exchange.backup_store(store, tmp_path / "copy.db", operator="it-2")
+        backup, export = audit.list_rows(store.db)[:2]  # newest first
+        assert audit.verify_chain(store.db).ok
+    assert (export["kind"], export["operator"], backup["kind"], backup["operator"]) == (
+        "export",
+        "it-1",
+        "backup",
+        "it-2",
+    )
+    detail = json.loads(export["detail"])
+    assert detail["file"] == str(tmp_path / "out.zip") and detail["customers"] == 2
+    assert detail["export_id"] == summary.export_id
+    assert json.loads(backup["detail"]) == {"file": str(tmp_path / "copy.db")}
 
 
 def test_import_into_an_empty_store(export_file, tmp_path):
@@ -141,13 +162,15 @@ def test_two_exports_of_one_store_bring_its_history_once(tmp_path):
     with Store(tmp_path / "target.db") as store:
         first = exchange.import_zip(store, tmp_path / "hub.zip")
         second = exchange.import_zip(store, tmp_path / "second.zip", replace=True)
-        assert second.audit_rows == 2  # the new verification and its decision
+        # the first export's own row, the new verification and its decision
+        assert second.audit_rows == 3
         again = exchange.import_zip(store, tmp_path / "first.zip", replace=True)
         assert again.audit_rows == 0
         rows = list(reversed(audit.list_rows(store.db)))
         kept = [r["kind"] for r in rows if r["kind"] != "import"]
-        assert kept == [k for k in history if k != "import"]
-        assert first.audit_rows == len(kept) - 2 + 1  # the hub's own import row too
+        # all of the branch's history but the second export's row, which no file holds
+        assert [*kept, "export"] == [k for k in history if k != "import"]
+        assert first.audit_rows == len(kept) - 3 + 1  # the hub's own import row too
         decisions = [r for r in rows if r["kind"] == "teller_decision"]
         assert all(
             audit.get_row(store.db, d["verification_id"])["kind"] == "verification"

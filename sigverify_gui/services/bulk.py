@@ -16,7 +16,8 @@ from model.datasets import Dataset
 from model.errors import CancelledError, SigverifyError
 from model.progress import NullProgress, Progress
 from sigverify_gui.services.enrol import enrol_customer
-from sigverify_gui.services.enrol_checks import stored_customer_id
+from sigverify_gui.services.enrol_checks import normalise_customer_id, stored_customer_id
+from sigverify_gui.services.errors import EnrolmentError
 from sigverify_gui.services.typed_text import escaped
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import records
@@ -53,6 +54,22 @@ class BulkEnrolmentCancelled(CancelledError):
         self.report = report
 
 
+def _require_usable_prefix(prefix: str) -> None:
+    """A prefix that no customer number may start with, refused before anyone is
+    enrolled: an unprintable or overlong one had failed every writer, each with a line
+    of its own. (A writer whose own name is refused still fails alone.)"""
+    if not prefix:
+        return
+    try:
+        normalise_customer_id(f"{prefix}1")  # as with the shortest writer's name
+    except EnrolmentError as err:
+        reason = str(err).rstrip(".").removeprefix("The customer number ")
+        raise EnrolmentError(
+            f"The prefix {escaped(prefix)} cannot start customer numbers: such a number "
+            f"{reason}; choose another prefix."
+        ) from err
+
+
 def enrol_dataset(
     store: Store,
     verifier: VerifierLike,
@@ -64,6 +81,7 @@ def enrol_dataset(
     progress: Progress | None = None,
 ) -> BulkEnrolmentReport:
     progress = progress or NullProgress()
+    _require_usable_prefix(prefix)
     report = BulkEnrolmentReport()
     total = len(dataset.writers)
     try:

@@ -111,8 +111,9 @@ class _ZipWriter:
             self.digests[name] = hashlib.sha256(data).hexdigest()
 
 
-def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
-    """Write every customer, reference (with images) and audit row to `target`."""
+def export_zip(store: Store, target: str | Path, *, operator: str = "") -> ExchangeSummary:
+    """Write every customer, reference (with images) and audit row to `target`, and
+    record who did (`record_copy`)."""
     target = Path(target).expanduser()
     if target.exists():
         raise ExchangeError(f"{target} already exists; choose a new file name.")
@@ -133,7 +134,30 @@ def export_zip(store: Store, target: str | Path) -> ExchangeSummary:
             writer.add("manifest.json", _json(manifest), hashed=False)
     except OSError as err:
         raise _not_written(target, err) from err
+    record_copy(store, "export", operator, target, summary.to_dict())
     return summary
+
+
+def backup_store(store: Store, target: str | Path, *, operator: str = "") -> Path:
+    """`Store.backup`, recorded as an export is (`record_copy`)."""
+    written = store.backup(target)
+    record_copy(store, "backup", operator, written, {})
+    return written
+
+
+def record_copy(store: Store, kind: str, operator: str, target: Path, detail: dict) -> bool:
+    """An audit row for a copy of the whole store ("export" or "backup"): every
+    customer's signatures leave the store in it, and an auditor asks who took them
+    where. A read-only store (an archive IT exports) cannot record it: said in the
+    log, and False."""
+    if store.read_only:
+        log.warning("the %s to %s is not in the audit trail: the store is read-only", kind, target)
+        return False
+    with store.write() as db:
+        audit.append(
+            db, kind, operator, detail=json.dumps({"file": str(target), **detail}, sort_keys=True)
+        )
+    return True
 
 
 def _refuse_a_broken_trail(db) -> None:

@@ -51,6 +51,8 @@ AUDIT_KINDS = frozenset(
         "identification",
         "thresholds_changed",
         "import",
+        "export",
+        "backup",
         "account_closed",
         "account_reopened",
     }

@@ -110,6 +110,8 @@ EVENT_NAMES = {
     "account_closed": "Account closed",
     "account_reopened": "Account reopened",
     "import": "Import from another store",
+    "export": "Export of the whole store",
+    "backup": "Backup of the whole store",
 }
 
 

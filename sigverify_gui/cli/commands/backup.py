@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from model.errors import SigverifyError
-from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
+from sigverify_gui.cli.commands.store_options import (
+    add_db_option,
+    add_operator_option,
+    open_store_from,
+    operator_of,
+)
 from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
 
@@ -14,6 +19,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("file", metavar="FILE", type=file_path, help="the new backup file")
     add_db_option(p)
+    add_operator_option(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -24,7 +30,9 @@ def run(args) -> int:
             f"'{args.file}' is named as an export; a backup is a signature store file, "
             "so name it .db (or use `sigverify export` for a .zip)."
         )
+    from sigverify_gui.services.exchange import backup_store
+
     with open_store_from(args) as store:
-        target = store.backup(args.file)
+        target = backup_store(store, args.file, operator=operator_of(args))
     emit(args, {"backup": str(target)}, f"Backup written to {target}.")
     return 0

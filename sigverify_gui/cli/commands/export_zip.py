@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from model.errors import SigverifyError
-from sigverify_gui.cli.commands.store_options import add_db_option, open_store_from
+from sigverify_gui.cli.commands.store_options import (
+    add_db_option,
+    add_operator_option,
+    open_store_from,
+    operator_of,
+)
 from sigverify_gui.cli.output import add_json_flag, check_target, emit, file_path
 
 
@@ -13,6 +18,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("file", metavar="FILE.zip", type=file_path, help="the new export file")
     add_db_option(p)
+    add_operator_option(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -24,7 +30,7 @@ def run(args) -> int:
         raise SigverifyError(f"'{args.file}' must be a .zip file: an export is a zip archive.")
     check_target(args.file)  # a missing folder in plain words, before reading the store
     with open_store_from(args) as store:
-        summary = export_zip(store, args.file)
+        summary = export_zip(store, args.file, operator=operator_of(args))
     human = (
         f"Exported {summary.customers} customer(s), {summary.references} reference(s) and "
         f"{summary.audit_rows} audit row(s) to {args.file}."

@@ -13,6 +13,7 @@ the device or folder cannot deliver, `CancelledError` when `cancel` was set, and
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,7 +73,13 @@ class ScanArea:
     height: float
 
     def __post_init__(self) -> None:
-        if min(self.x, self.y) < 0 or self.width <= 0 or self.height <= 0:
+        values = (self.x, self.y, self.width, self.height)
+        # not finite: NaN passed every comparison below and gave a 1-pixel scan
+        if (
+            not all(math.isfinite(v) for v in values)
+            or min(self.x, self.y) < 0
+            or (self.width <= 0 or self.height <= 0)
+        ):
             raise CaptureError(
                 "The scan area must start at or after the glass's corner and have a "
                 "positive width and height (X,Y,W,H in millimetres)."

@@ -34,6 +34,7 @@ from model.errors import (
     EmptyFileError,
     ImageError,
     TruncatedImageError,
+    UnsupportedFormatError,
     os_reason,
 )
 from sigverify_gui.services.capture.base import Capture, check_cancel
@@ -342,13 +343,10 @@ class HotFolder:
             pending.since = now
             return False
         except (TruncatedImageError, EmptyFileError) as err:
-            if self._key_of(path) != key:  # still being written after all
-                return False
-            if pending.cut_short_since is None:
-                pending.cut_short_since = now
-            if now - pending.cut_short_since < self.damaged_patience:
-                pending.since = now
-                return False
+            return self._cut_short_so_far(pending, path, now, err)
+        except UnsupportedFormatError as err:
+            if _not_filled_in_yet(path):  # sized first, its header still to come
+                return self._cut_short_so_far(pending, path, now, err)
             return self._reject(key, err)
         except ImageError as err:
             return self._reject(key, err)
@@ -362,6 +360,18 @@ class HotFolder:
         if self.move_processed:
             self._move_to_processed(path)
         return True
+
+    def _cut_short_so_far(self, pending: _Pending, path: Path, now: float, err: ImageError) -> bool:
+        """A file that reads as cut short: waited for (`damaged_patience`), then
+        rejected; as `_take`, True when rejected."""
+        if self._key_of(path) != pending.key:  # still being written after all
+            return False
+        if pending.cut_short_since is None:
+            pending.cut_short_since = now
+        if now - pending.cut_short_since < self.damaged_patience:
+            pending.since = now
+            return False
+        return self._reject(pending.key, err)
 
     def _reject(self, key: FileKey, err: Exception) -> bool:
         """Record a file that is no usable picture, so it is not retried until it
@@ -395,6 +405,17 @@ class HotFolder:
         except OSError as err:
             # The record still keeps the file from being taken twice.
             log.warning("hot folder: could not move %s to %s: %s", path, target_dir, err)
+
+
+def _not_filled_in_yet(path: Path) -> bool:
+    """Whether a file starts with zeros where every picture format has its signature:
+    a scanner that sizes its file first has not written the header yet."""
+    try:
+        with path.open("rb") as f:
+            start = f.read(64)
+    except OSError:
+        return False
+    return bool(start) and not start.strip(b"\0")
 
 
 def _ends_whole(data: bytes | None, name: str) -> bool:

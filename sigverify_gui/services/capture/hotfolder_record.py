@@ -55,7 +55,9 @@ class FileKey(NamedTuple):
 
 def state_file_for(folder: Path, state_dir: Path) -> Path:
     """The record's file for `folder`: one per hot folder, so several can share a dir."""
-    digest = hashlib.sha256(str(folder.resolve()).encode("utf-8")).hexdigest()[:16]
+    # fsencode: a folder name that is no UTF-8 (bytes the system handed over as they
+    # were) had raised here, and the hot folder could not be watched at all
+    digest = hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()[:16]
     return state_dir / f"hotfolder-{digest}.json"
 
 

@@ -70,17 +70,47 @@ def _set(dev: Any, name: str, value: OptionValue, errors: tuple, shown: str = ""
     if opt is None:
         raise CaptureError(f"This scanner has no setting '{shown or name}' that can be changed.")
     try:
-        if opt.type == _TYPE_INT or opt.type == _TYPE_BOOL:
+        if opt.type == _TYPE_BOOL:
+            value = _switch(value)
+        elif opt.type == _TYPE_INT:
             value = int(value)
         elif opt.type == _TYPE_FIXED:
             value = float(value)
         elif opt.type == _TYPE_STRING:
             value = str(value)
+    except (TypeError, ValueError) as err:
+        kind = "yes or no" if opt.type == _TYPE_BOOL else "a number"
+        raise CaptureError(
+            f"The scanner setting {shown or name} takes {kind}, not {value!r}."
+        ) from err
+    _require_allowed(opt.constraint, value, shown or name)
+    try:
         setattr(dev, name, value)
     except (*errors, AttributeError, TypeError, ValueError) as err:
         raise CaptureError(
             f"The scanner refused the setting {shown or name} = {value} ({err})."
         ) from err
+
+
+def _switch(value: OptionValue) -> int:
+    """A SANE switch as `scanimage` takes it: yes/no, on/off, true/false, or 1/0."""
+    words = {"yes": 1, "on": 1, "true": 1, "no": 0, "off": 0, "false": 0}
+    text = str(value).strip().lower()
+    return words[text] if text in words else int(text)
+
+
+def _require_allowed(constraint: Any, value: Any, shown: str) -> None:
+    """python-sane clamps a value out of the device's range without a word (a delay of
+    999999999 became the longest it takes): refused here instead."""
+    if isinstance(constraint, tuple) and len(constraint) >= 2 and isinstance(value, float | int):
+        low, high = constraint[0], constraint[1]
+        if not low <= value <= high:
+            raise CaptureError(
+                f"This scanner's setting {shown} takes {low:g} to {high:g}, not {value}."
+            )
+    elif isinstance(constraint, list) and constraint and value not in constraint:
+        offered = ", ".join(str(v) for v in constraint)
+        raise CaptureError(f"This scanner's setting {shown} takes {offered}, not {value}.")
 
 
 def _set_resolution(dev: Any, dpi: float, errors: tuple, exact: bool = True) -> float | None:
