@@ -33,9 +33,17 @@ _MIN_INK_CONTRAST = 40
 # Work on at most this many pixels: a bounded size bounds the time, and a signature
 # card of about 8 x 4 cm at 300 dpi keeps its full detail at this scale.
 _MAX_WORK_PIXELS = 500_000
-# Around a large scan's ink, this share of its longer side is cut out with it, so the
-# paper around the strokes is there to be normalised as in a scan of the signature.
-_CROP_ROOM = 0.1
+# Around a large scan's ink, this share of its width (and of its height) is cut out
+# with it on each side: the paper a scan of the signature alone has around it, and
+# enough that an underline as wide as the signature spans under 60% of the region
+# (`remove_rules_and_specks` takes a longer straight run for a ruled line).
+_CROP_ROOM = 0.35
+# The shrunk scan's ink enlarged onto the canvas by up to this much is prepared from
+# the shrunk scan. CEDAR writer 1's signature against his next seven, on pages shrunk
+# by 2: enlarged 1.06, 1.22, 1.42 and 1.71 times, it scored 0.961, 0.966, 0.958 and
+# 0.954 from the shrunk page, 0.962, 0.966, 0.964 and 0.963 cut out at full size
+# (0.963-0.967 as scans of their own); shrunk by 3 and enlarged 2.3 times, 0.873.
+_MAX_ENLARGEMENT = 1.5
 # How often that region may grow to take in ink running off its edge: each time by
 # half its size or more, so a few rounds reach a whole signature.
 _MAX_GROWTH = 6
@@ -251,10 +259,13 @@ def preprocess(
     box = ink_box(ink.mask)
     if box is None:
         raise BlankImageError("No signature ink was found in the image.")
-    if ink.factor == 1:
-        canvas, (x0, y0, x1, y1) = _canvas_of(ink, box, canvas_hw)
-    else:
-        canvas, (x0, y0, x1, y1) = _canvas_at_full_size(ink, box, canvas_hw)
+    if ink.factor > 1 and _enlarged_onto_the_canvas(box, canvas_hw):
+        found = _at_full_size(ink, box, canvas_hw)
+        if found is not None:
+            return found
+    canvas, (x0, y0, x1, y1) = _canvas_of(ink, box, canvas_hw)
+    f = ink.factor  # the crop in the caller's coordinates
+    x0, y0, x1, y1 = x0 * f, y0 * f, min(full_w, x1 * f), min(full_h, y1 * f)
     return Preprocessed(
         canvas=canvas,
         box=(x0, y0, x1 - x0, y1 - y0),
@@ -264,11 +275,20 @@ def preprocess(
     )
 
 
+def _enlarged_onto_the_canvas(box: tuple[int, int, int, int], canvas_hw: tuple[int, int]) -> bool:
+    """Whether the ink, as the shrunk scan holds it, would be enlarged onto the canvas
+    by more than `_MAX_ENLARGEMENT`: it would then show the shrink's blur instead of its
+    strokes. (A signature filling its own capture keeps about as much detail shrunk as
+    the canvas holds, and is prepared as before, at no extra cost.)"""
+    _, _, w, h = box
+    return min(canvas_hw[0] / h, canvas_hw[1] / w) > _MAX_ENLARGEMENT
+
+
 def _canvas_of(
     ink: InkAnalysis, box: tuple[int, int, int, int], canvas_hw: tuple[int, int]
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The canvas of the ink in `box` (working size, here the full size); returns it and
-    the crop it was made of (x0, y0, x1, y1)."""
+    """The canvas of the ink in `box` (at `ink`'s working size); returns it and the crop
+    it was made of (x0, y0, x1, y1), at that size."""
     flat, mask = ink.flat, ink.mask
     x, y, w, h = box
     # A small margin so the strokes' anti-aliased edges are not clipped.
@@ -286,54 +306,71 @@ def _canvas_of(
     return fit_to_canvas(scaled, canvas_hw), (x0, y0, x1, y1)
 
 
-def _canvas_at_full_size(
+def _at_full_size(
     ink: InkAnalysis, box: tuple[int, int, int, int], canvas_hw: tuple[int, int]
-) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The canvas of a large scan's ink, cut out at full size and analysed there.
+) -> Preprocessed | None:
+    """A large scan's ink cut out at full size and prepared there; None when the region
+    shows no ink of its own (then the shrunk scan's view stands).
 
-    The ink is found on the scan shrunk by `factor`; shrunk with a whole page, a
-    signature reached the canvas as a blur of its strokes (a genuine one on an A4 scan
-    scored 0.004 where its own crop scored 0.961). So its region is cut from the full
-    scan, with room around it for the paper, and made into the canvas as a scan of the
-    signature alone would be: what the network was trained on. Shrunk a lot (a page
-    at 600 dpi), thin strokes fade below the ink threshold and the page shows only
-    part of the signature: the region grows while its ink runs off an edge.
+    Shrunk with a whole page, a signature reached the canvas as a blur of its strokes
+    (CEDAR writer 1's on an A4 scan scored 0.000, its own crop 0.965). So its region is
+    cut from the full scan with room around it, as a scan of the signature alone has
+    (enough that an underline as wide as the signature stays under the share of the
+    width that makes a ruled line), and prepared as such a scan would be: what the
+    network was trained on. Shrunk a lot (a page at 600 dpi), thin strokes fade below
+    the ink threshold and the page shows only part of the signature: the region grows
+    while its ink runs off an edge.
     """
     factor, (full_h, full_w) = ink.factor, ink.gray.shape
     x, y, w, h = box
-    room = factor * max(4, round(_CROP_ROOM * max(w, h)))
-    x0, y0 = max(0, x * factor - room), max(0, y * factor - room)
-    x1, y1 = min(full_w, (x + w) * factor + room), min(full_h, (y + h) * factor + room)
+    room_x = factor * max(4, round(_CROP_ROOM * w))
+    room_y = factor * max(4, round(_CROP_ROOM * h))
+    x0, y0 = max(0, x * factor - room_x), max(0, y * factor - room_y)
+    x1, y1 = min(full_w, (x + w) * factor + room_x), min(full_h, (y + h) * factor + room_y)
     for _ in range(_MAX_GROWTH):
         region = analyse_ink(ink.gray[y0:y1, x0:x1])
         found = ink_box(region.mask)
         if found is None:
-            break
-        f = region.factor  # > 1 only for a huge region (a very fine scan), bounded too
+            return None
         edges = _edges_touched(found, region.mask.shape)
-        grow = max(room, (x1 - x0) // 2, (y1 - y0) // 2)
+        grow_x, grow_y = max(room_x, (x1 - x0) // 2), max(room_y, (y1 - y0) // 2)
         grown = (
-            max(0, x0 - grow) if "left" in edges else x0,
-            max(0, y0 - grow) if "top" in edges else y0,
-            min(full_w, x1 + grow) if "right" in edges else x1,
-            min(full_h, y1 + grow) if "bottom" in edges else y1,
+            max(0, x0 - grow_x) if "left" in edges else x0,
+            max(0, y0 - grow_y) if "top" in edges else y0,
+            min(full_w, x1 + grow_x) if "right" in edges else x1,
+            min(full_h, y1 + grow_y) if "bottom" in edges else y1,
         )
         if grown == (x0, y0, x1, y1):
-            canvas, (cx0, cy0, cx1, cy1) = _canvas_of(region, found, canvas_hw)
-            return canvas, (
-                x0 + cx0 * f,
-                y0 + cy0 * f,
-                min(x1, x0 + cx1 * f),
-                min(y1, y0 + cy1 * f),
-            )
+            return _placed(region, found, (x0, y0), ink.gray.shape, canvas_hw)
         x0, y0, x1, y1 = grown
-    # No ink of its own in the region, or still growing: the page's view stands.
-    canvas, (px0, py0, px1, py1) = _canvas_of(ink, box, canvas_hw)
-    return canvas, (
-        px0 * factor,
-        py0 * factor,
-        min(full_w, px1 * factor),
-        min(full_h, py1 * factor),
+    return None  # still growing: the page's view stands
+
+
+def _placed(
+    region: InkAnalysis,
+    found: tuple[int, int, int, int],
+    at: tuple[int, int],
+    input_hw: tuple[int, int],
+    canvas_hw: tuple[int, int],
+) -> Preprocessed:
+    """The region's canvas, its crop and its ink put back where the region lies in the
+    scan: the mask shows what the canvas was made of."""
+    canvas, (cx0, cy0, cx1, cy1) = _canvas_of(region, found, canvas_hw)
+    f, (ax, ay) = region.factor, at  # f > 1 only for a huge region (a very fine scan)
+    rh, rw = region.gray.shape
+    ink = region.mask
+    if f > 1:
+        ink = cv2.resize(ink.view(np.uint8), (rw, rh), interpolation=cv2.INTER_NEAREST) > 0
+    mask = np.zeros(input_hw, bool)
+    mask[ay : ay + rh, ax : ax + rw] = ink[:rh, :rw]
+    x0, y0 = ax + cx0 * f, ay + cy0 * f
+    x1, y1 = min(ax + rw, ax + cx1 * f), min(ay + rh, ay + cy1 * f)
+    return Preprocessed(
+        canvas=canvas,
+        box=(x0, y0, x1 - x0, y1 - y0),
+        work_mask=mask,
+        factor=1,
+        input_hw=input_hw,
     )
 
 

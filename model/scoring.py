@@ -299,9 +299,9 @@ class ScoringMixin:
 
     def scores(self, refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """refs (R, D), queries (Q, D) → (Q,) calibrated match scores in [0, 1]."""
-        refs, queries = _embeddings(refs, "references"), _embeddings(queries, "query")
-        if refs.shape[0] == 0:
+        if np.size(refs) == 0:
             raise ModelError("There are no reference signatures to compare with.")
+        refs, queries = _embeddings(refs, "references"), _embeddings(queries, "query")
         if queries.shape[1] != refs.shape[1]:
             raise ModelError(
                 f"The query's embedding has {queries.shape[1]} values where the references' "
@@ -339,6 +339,7 @@ class ScoringMixin:
                 )
             except (TypeError, ValueError) as err:
                 raise ModelError("The thresholds must satisfy 0 <= reject <= accept <= 1.") from err
-        if not isinstance(score, (int, float, np.number)) or not 0.0 <= float(score) <= 1.0:
+        real = isinstance(score, (int, float, np.integer, np.floating))
+        if not real or isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
             raise ModelError(f"A match score is a number from 0 to 1, not {score!r}.")
         return decide(float(score), t)

@@ -19,6 +19,7 @@ Thread-safe for inference: nothing here mutates state after `load`.
 from __future__ import annotations
 
 import importlib.util
+import operator
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -230,10 +231,14 @@ class Verifier(ScoringMixin):
         vector, followed by the stroke-texture histogram in models that use one
         (read READ_CHUNK images at a time: see `embed_images`). One path, or one 2-D
         array, is taken as a list of one."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        try:  # numpy's integers too, not a bool
+            size = -1 if isinstance(batch_size, bool) else operator.index(batch_size)
+        except TypeError:
+            size = -1
+        if size < 1:
             raise ModelError(f"batch_size must be a whole number of 1 or more, not {batch_size!r}.")
         return embed_images(
-            image_list(images), lambda canvases: self.embed_canvases(canvases, batch_size)
+            image_list(images), lambda canvases: self.embed_canvases(canvases, size)
         )
 
     def embed_canvases(

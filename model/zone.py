@@ -115,7 +115,7 @@ def find_signature(page: np.ndarray, dpi: float | None = None) -> ZoneResult:
     if not tilt:
         return _search(gray, dpi, scale, work_dpi, mask)
     level, matrix = straightened(gray, tilt)
-    scale, work_dpi = _work_scale(level.shape, dpi)
+    # at the scale the tilt was measured at: the grown canvas is the same scan
     found = _search(
         level, dpi, scale, work_dpi, drop_solid_blocks(page_ink(level, scale), work_dpi)
     )

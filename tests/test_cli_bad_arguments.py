@@ -150,3 +150,20 @@ def test_a_store_failing_after_it_opened_is_one_line_not_an_internal_error(db, c
     assert_user_error(
         code, err, "The signature store could not be read or written (database disk image"
     )
+
+
+def test_a_sqlite_error_that_is_a_bug_stays_an_internal_error(db, capsys, monkeypatch, caplog):
+    """A constraint or bad SQL is the program's fault, not the store's: logged with its
+    traceback, not told to the teller as a damaged store."""
+    import sqlite3
+
+    from sigverify_gui import cli
+    from sigverify_gui.store import records
+
+    def constraint(db):
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: customers.customer_id")
+
+    monkeypatch.setattr(records, "list_customers", constraint)
+    code, _, err = run_cli(main, capsys, "customers", "--db", db)
+    assert code == cli.INTERNAL_ERROR and err.startswith("error: unexpected internal error")
+    assert "Traceback" in caplog.text and "UNIQUE constraint" in caplog.text

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 import sigverify_gui.cli as cli
 from sigverify_gui.services import runtime
+from sigverify_gui.store import records
 from sigverify_gui.store.db import Store
 from tests.cli_errors import assert_refused_option, assert_user_error, run_cli
 from tests.fakes import FakeVerifier, write_signatures
@@ -244,10 +246,33 @@ def test_reembed_after_a_model_change(capsys, loads, db, sigs):
     run_json(capsys, "enroll", "R1", *sigs[2][:3], "--db", db)
     model["id"] = "fake-0002"
     data = run_json(capsys, "reembed", "--db", db)
-    assert data == {"reembedded": 3, "model_id": "fake-0002"}
+    assert data == {"reembedded": 3, "model_id": "fake-0002", "unreadable": []}
     assert run_json(capsys, "reembed", "--db", db)["reembedded"] == 0
     shown = run_json(capsys, "show", "R1", "--db", db)
     assert {r["model_id"] for r in shown["references"]} == {"fake-0002"}
+
+
+def test_an_unreadable_reference_stops_neither_reembed_nor_identify(capsys, loads, db, sigs):
+    # After a model change, one reference whose capture can no longer be read had
+    # stopped `reembed` and every identification, for every customer.
+    from model.imageio import encode_png
+
+    _, model = loads
+    run_json(capsys, "enroll", "R1", *sigs[2][:3], "--db", db)
+    run_json(capsys, "enroll", "R2", *sigs[3][:3], "--db", db)
+    with Store(db) as store:
+        broken = records.references_of(store.db, "R1")[0].id
+        blank = encode_png(np.full((200, 600), 250, np.uint8))
+        with store.write() as conn:
+            sql = "UPDATE reference_signatures SET image_png = ? WHERE id = ?"
+            conn.execute(sql, [blank, broken])
+    model["id"] = "fake-0002"
+    ranked = run_json(capsys, "identify", sigs[3][4], "--db", db)
+    assert ranked["candidates"][0]["customer_id"] == "R2"
+    code, out, _ = run(capsys, "reembed", "--db", db)
+    assert code == 1 and f"can no longer be read, so they were left as they were: {broken}." in out
+    code, _, err = run(capsys, "verify", "R1", sigs[2][4], "--db", db)
+    assert_user_error(code, err, f"Reference {broken} can no longer be read", "replace it")
 
 
 def test_enroll_folder(capsys, loads, db, tmp_path):

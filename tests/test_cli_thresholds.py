@@ -133,6 +133,13 @@ def test_thresholds_set_before_a_recalibration_are_shown_as_not_applied(
     assert "the branch's own were set for another model or calibration" in out
     shown = _show(main, capsys, db)
     assert (shown["source"], shown["set_for_another"]) == ("model", True)
+    # and each verification says so: a branch that set stricter ones must not go on
+    # unaware (after an upgrade, the only other place that said it was Settings)
+    query = write_signatures(db.parent / "refs", 2, 1, first=5)[0]
+    code, out, _ = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert code == 0 and "\nNote: the branch's own thresholds were set for another model" in out
+    code, out, _ = run_cli(main, capsys, "verify", "1001", query, "--db", db, "--json")
+    assert json.loads(out)["thresholds"]["set_for_another"] is True
 
 
 def test_an_accept_below_the_models_own_needs_force(main, capsys, db):

@@ -243,12 +243,18 @@ def _refused_in_words(v, emb, dim) -> None:
         "nothing to embed": lambda: v.embed(None),
         "a colour scan bare": lambda: v.embed(np.zeros((50, 80, 3), np.uint8)),
         "batch of none": lambda: v.embed([], batch_size=0),
+        "a switch for a batch size": lambda: v.embed([], batch_size=True),
+        "a decision on True": lambda: v.decide(True),
+        "no references": lambda: v.score([], emb[3]),
     }
     for misuse, call in misuses.items():
         with pytest.raises(ModelError) as refused:
             call()
         assert str(refused.value).endswith("."), misuse
     assert v.scores(emb[:3], emb[3:]).shape == (2,)  # several queries: scores
+    assert v.embed([], batch_size=np.int64(4)).shape == (0, dim)  # numpy's integers too
+    with pytest.raises(ModelError, match="no reference signatures"):
+        v.score([], emb[3])
 
 
 def test_verifier_reports_missing_bundled_model(monkeypatch, tmp_path):

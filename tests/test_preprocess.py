@@ -257,20 +257,34 @@ def test_arrays_that_are_no_picture_raise_image_error(shape):
         preprocess(np.zeros(shape, np.uint8))
 
 
-@pytest.mark.parametrize(("page_hw", "at"), [((2480, 3508), (1100, 900)), ((3508, 4960), (60, 80))])
-def test_a_signature_on_a_whole_page_gives_its_own_scans_canvas(page_hw, at):
+@pytest.mark.parametrize(
+    ("page_hw", "at", "underline"),
+    [((2480, 3508), (1100, 900), False), ((3508, 4960), (60, 80), False)]
+    + [((2480, 3508), (1100, 900), True)],
+)
+def test_a_signature_on_a_whole_page_gives_its_own_scans_canvas(page_hw, at, underline):
     # A signature card scanned on the whole glass (A4 at 300 dpi; A3, in a corner):
     # shrunk with the page before the crop, it reached the canvas as a blur, and a
     # genuine signature was rejected. Cut out at full size, it is what a scan of the
-    # signature alone gives.
+    # signature alone gives, its underline too (a region cut too tight had taken an
+    # underline as wide as the signature for a ruled line).
     h, w = 500, 900
-    alone = ink_onto(paper(h, w), signature_coverage(h, w, 150, 120), 45.0)
+    coverage = signature_coverage(h, w, 150, 120)
+    if underline:
+        xs = np.flatnonzero(coverage.any(axis=0))
+        coverage[400:404, xs[0] : xs[-1] + 1] = 255
+    alone = ink_onto(paper(h, w), coverage, 45.0)
     page = ink_onto(paper(*page_hw), np.zeros(page_hw, np.uint8), 45.0)
     y, x = at
     page[y : y + h, x : x + w] = alone
     on_page, own = preprocess(page), preprocess(alone)
-    assert on_page.factor > 1  # the page was analysed shrunk
+    assert analyse_ink(page).factor > 1  # the page is searched shrunk
     agreement = np.corrcoef(on_page.canvas.ravel(), own.canvas.ravel())[0, 1]
     assert agreement > 0.97
     bx, by, bw, bh = own.box
     assert on_page.box == (x + bx, y + by, bw, bh)
+    # what was taken as ink, where it lies on the page: the canvas's own
+    assert on_page.ink_mask.shape == page_hw
+    where, alone_ink = on_page.ink_mask[y : y + h, x : x + w], own.ink_mask
+    assert (where & alone_ink).sum() / (where | alone_ink).sum() > 0.95
+    assert on_page.ink_mask.sum() == where.sum()  # nothing elsewhere on the page

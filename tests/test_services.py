@@ -286,7 +286,12 @@ def test_verify_accepts_the_customer_and_rejects_another(enrolled, fake, sigs):
     d = genuine.to_dict()
     for key in ("customer_id", "score", "decision", "closest_reference_id", "model_id"):
         assert d[key] == getattr(genuine, key)
-    assert d["thresholds"] == {"accept": 0.7, "reject": 0.3, "source": "model"}
+    assert d["thresholds"] == {
+        "accept": 0.7,
+        "reject": 0.3,
+        "source": "model",
+        "set_for_another": False,
+    }
     row = audit.get_row(store.db, genuine.verification_id, with_image=True)
     assert row["kind"] == "verification" and row["operator"] == "t1"
     assert row["image_png"] == sigs[ALICE][5].read_bytes()
@@ -502,6 +507,24 @@ def test_a_new_model_re_embeds_before_comparing(enrolled, sigs):
     seen.clear()
     assert reembed_stale(store, new_model, progress=Recorder()) == 0
     assert seen == []  # nothing to do: no "0/0" progress line
+
+
+def test_a_stale_reference_that_can_no_longer_be_read_can_be_replaced(enrolled, sigs):
+    # After a model change, an unreadable reference stops verification with "replace
+    # it"; replacing it had failed with the very same message, re-embedding it first.
+    from model.imageio import encode_png
+
+    store, new_model = enrolled, FakeVerifier(model_id="fake-0002", seed=99)
+    broken = records.references_of(store.db, "A")[0].id
+    with store.write() as db:
+        blank = encode_png(np.full((200, 600), 250, np.uint8))
+        db.execute("UPDATE reference_signatures SET image_png = ? WHERE id = ?", [blank, broken])
+    with pytest.raises(EnrolmentError, match=f"Reference {broken} can no longer be read"):
+        verify.verify_signature(store, new_model, "A", sigs[ALICE][5])
+    replacement = render_signatures(ALICE, 1, 6)[0]  # a seventh of Alice's
+    enrol.replace_reference(store, new_model, broken, replacement)
+    result = verify.verify_signature(store, new_model, "A", sigs[ALICE][5])
+    assert result.decision == "accept" and count_stale(store, new_model, "A") == 0
 
 
 def test_logs_never_hold_images(enrolled, fake, sigs, caplog):

@@ -43,7 +43,7 @@ def test_export_holds_everything(export_file):
     with zipfile.ZipFile(path) as zf:
         manifest = json.loads(zf.read("manifest.json"))
         names = set(zf.namelist())
-    assert manifest["format"] == "sigverify-export" and manifest["format_version"] == 1
+    assert manifest["format"] == "sigverify-export" and manifest["format_version"] == 2
     assert set(manifest["files"]) | {"manifest.json"} == names
     assert path.stat().st_mode & 0o077 == 0
 
@@ -67,6 +67,38 @@ def test_whoever_copies_the_whole_store_is_in_its_audit_trail(tmp_path):
     assert detail["file"] == str(tmp_path / "out.zip") and detail["customers"] == 2
     assert detail["export_id"] == summary.export_id
     assert json.loads(backup["detail"]) == {"file": str(tmp_path / "copy.db")}
+
+
+def test_a_copy_given_by_a_relative_name_is_recorded_by_its_whole_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with Store(tmp_path / "branch.db") as store:
+        fill_branch_store(store, FakeVerifier())
+        exchange.backup_store(store, "copy.db")
+        assert json.loads(audit.list_rows(store.db)[0]["detail"]) == {
+            "file": str(tmp_path / "copy.db")
+        }
+
+
+def test_a_copy_that_cannot_be_recorded_is_not_kept(tmp_path, monkeypatch):
+    # A busy store after the file was written: an unrecorded copy of every customer's
+    # signatures must not stay behind (and a retry would have found it "already exists").
+    from sigverify_gui.store.errors import StoreError
+
+    with Store(tmp_path / "branch.db") as store:
+        fill_branch_store(store, FakeVerifier())
+        rows = len(audit.list_rows(store.db))
+
+        def busy():
+            raise StoreError("The signature store is busy in another program; try again.")
+
+        monkeypatch.setattr(store, "write", busy)
+        with pytest.raises(StoreError, match="was not kept, since it could not be recorded"):
+            exchange.export_zip(store, tmp_path / "out.zip")
+        with pytest.raises(StoreError, match="backup to .* was not kept"):
+            exchange.backup_store(store, tmp_path / "copy.db")
+        monkeypatch.undo()
+        assert len(audit.list_rows(store.db)) == rows
+    assert not (tmp_path / "out.zip").exists() and not (tmp_path / "copy.db").exists()
 
 
 def test_import_into_an_empty_store(export_file, tmp_path):

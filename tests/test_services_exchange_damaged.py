@@ -490,3 +490,18 @@ def test_every_audit_kind_the_services_write_is_importable():
         written |= set(re.findall(r'audit\.append\(\s*db,\s*"(\w+)"', source.read_text()))
     assert {"enrolment", "verification", "import"} <= written  # the pattern still finds them
     assert written <= AUDIT_KINDS
+
+
+def test_format_1_is_read_and_a_newer_format_is_named_not_called_damaged(
+    export_path, tmp_path, target
+):
+    # Format 2 may hold audit rows of exports and backups, which versions reading only
+    # format 1 do not know: bumped, they say "a newer format", not "damaged".
+    older, newer = tmp_path / "older.zip", tmp_path / "newer.zip"
+    rewrite_export(export_path, older, lambda d: d["manifest"].update(format_version=1))
+    rewrite_export(export_path, newer, lambda d: d["manifest"].update(format_version=3))
+    before = store_contents(target)
+    with pytest.raises(ExchangeError, match="written in export format 3; .* reads formats 1 and 2"):
+        exchange.import_zip(target, newer)
+    assert store_contents(target) == before
+    assert exchange.import_zip(target, older).customers == 2

@@ -176,9 +176,11 @@ def main(argv: list[str] | None = None) -> int:
 
         discard_stdout()
         return 0
-    except sqlite3.DatabaseError as err:  # the store damaged or gone since it was opened
-        from sigverify_gui.services.errors import failed_store_access
+    except sqlite3.DatabaseError as err:  # the store damaged or gone since it was opened?
+        from sigverify_gui.services.errors import failed_store_access, is_store_failure
 
+        if not is_store_failure(err):  # a bug: its traceback to the log
+            return _internal_error(args.command, log_path)
         log.warning("%s: %r", args.command, err)
         print(f"error: {escaped(failed_store_access(err))}", file=sys.stderr)
         return USER_ERROR

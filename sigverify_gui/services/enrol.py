@@ -185,7 +185,7 @@ def saving(progress: Progress | None) -> None:
 def _existing_embeddings(
     store: Store, verifier: VerifierLike, cid: str, operator: str, exclude: int | None = None
 ) -> np.ndarray:
-    reembed_stale(store, verifier, customer_id=cid, operator=operator)
+    reembed_stale(store, verifier, customer_id=cid, operator=operator, exclude=exclude)
     refs = [r for r in records.references_of(store.db, cid) if r.id != exclude]
     refs = [r for r in refs if r.model_id == verifier.model_id]
     if not refs:

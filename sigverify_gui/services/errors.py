@@ -6,6 +6,8 @@ as the core's image and model errors (which the services let through unchanged).
 
 from __future__ import annotations
 
+import sqlite3
+
 from model.errors import SigverifyError
 from sigverify_gui.store.errors import StoreError
 
@@ -97,6 +99,25 @@ class ThresholdBelowModelError(SigverifyError):
     model would refer. A supervisor may set it anyway (force)."""
 
     overridden_by = "force"
+
+
+# What SQLite says when the file or its drive failed, not the program: damaged, not a
+# database, gone, unreadable, full, read-only, held by another program.
+_STORE_FAULTS = (
+    "malformed", "not a database", "disk", "i/o", "unable to open", "readonly", "full",
+    "locked", "busy",
+)  # fmt: skip
+
+
+def is_store_failure(err: BaseException) -> bool:
+    """Whether a SQLite error is the store file's fault (`failed_store_access` says it in
+    one sentence) rather than a bug (a constraint, a closed connection, bad SQL), which
+    must reach the log with its traceback as an internal error."""
+    if type(err) is sqlite3.DatabaseError:  # "file is not a database", "... malformed"
+        return True
+    if isinstance(err, sqlite3.OperationalError):
+        return any(fault in str(err).lower() for fault in _STORE_FAULTS)
+    return False
 
 
 def failed_store_access(err: Exception) -> str:

@@ -27,6 +27,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import re
 import uuid
 import zipfile
@@ -52,7 +53,8 @@ from sigverify_gui.services.exchange_validate import embedding_of
 from sigverify_gui.services.typed_text import kept_line, kept_lines
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
-from sigverify_gui.store.files import written_whole
+from sigverify_gui.store.errors import StoreError
+from sigverify_gui.store.files import remove_quietly, written_whole
 from sigverify_gui.store.schema import AUDIT_TABLE, REFERENCES_TABLE
 
 log = logging.getLogger("sigverify.exchange")
@@ -91,7 +93,11 @@ class _ZipWriter:
 
     def __enter__(self) -> _ZipWriter:
         self._raw = open(self.path, "wb")  # noqa: SIM115 (closed by __exit__)
-        self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        try:
+            self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        except BaseException:
+            self._raw.close()
+            raise
         return self
 
     def __exit__(self, failure: type[BaseException] | None, *rest: object) -> None:
@@ -153,10 +159,16 @@ def record_copy(store: Store, kind: str, operator: str, target: Path, detail: di
     if store.read_only:
         log.warning("the %s to %s is not in the audit trail: the store is read-only", kind, target)
         return False
-    with store.write() as db:
-        audit.append(
-            db, kind, operator, detail=json.dumps({"file": str(target), **detail}, sort_keys=True)
-        )
+    where = {"file": os.path.abspath(target)}  # "copy.db" alone would say where to nobody
+    try:
+        with store.write() as db:
+            audit.append(db, kind, operator, detail=json.dumps(where | detail, sort_keys=True))
+    except StoreError as err:  # busy, full: no copy may leave unrecorded
+        remove_quietly(Path(target))
+        raise StoreError(
+            f"The {kind} to {target} was not kept, since it could not be recorded in the "
+            f"audit trail: {err}"
+        ) from err
     return True
 
 

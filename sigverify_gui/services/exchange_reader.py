@@ -37,7 +37,11 @@ from sigverify_gui.services.exchange_validate import (
 from sigverify_gui.store import audit
 
 FORMAT_NAME = "sigverify-export"
-FORMAT_VERSION = 1
+# Format 2 may hold the audit rows of exports and backups (`record_copy`), kinds that
+# versions reading format 1 only do not know: told so, they say that the file is of a
+# newer format, not that it is damaged. Format 1 is read as it was.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 _CHUNK = 1 << 20
 
 
@@ -131,10 +135,10 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
         raise ExchangeError(f"'{name}' has no valid manifest: not a sigverify export.") from err
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise ExchangeError(f"'{name}' is not a sigverify export.")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_FORMATS:
         raise ExchangeError(
             f"'{name}' was written in export format {manifest.get('format_version')}; "
-            f"this version of sigverify reads format {FORMAT_VERSION}."
+            f"this version of sigverify reads formats {' and '.join(map(str, READABLE_FORMATS))}."
         )
     check_manifest(manifest)
     present = set(zf.namelist())

@@ -131,7 +131,9 @@ def identify_signature(
         raise ValueError("top_k must be at least 1")
     prepared = prepare(image)
     # Every reference must be in the loaded model's space before any comparison.
-    reembed_stale(store, verifier, progress=progress, operator=operator)
+    # One customer's unreadable reference must not stop identification for everyone;
+    # left stale, it is not searched (that customer's verification says to replace it).
+    reembed_stale(store, verifier, progress=progress, operator=operator, unreadable=[])
     index = active_embedding_matrix(store, verifier.model_id)
     if index.n_references == 0:
         raise NoReferencesError(

@@ -46,11 +46,20 @@ def reembed_stale(
     customer_id: str | None = None,
     progress: Progress | None = None,
     operator: str = "",
+    exclude: int | None = None,
+    unreadable: list[int] | None = None,
 ) -> int:
     """Re-embed every active reference (of one customer, or all) made by another model.
 
     Returns how many were re-embedded. `progress` may cancel between batches. `operator`
     is whoever's request made it necessary ("" when a service did it on its own).
+    `exclude` is a reference about to be replaced: an unreadable one had stopped its
+    own replacement ("can no longer be read; replace it").
+
+    A reference whose capture can no longer be read raises `EnrolmentError`, unless
+    `unreadable` is given: it is then listed there and left stale (work over every
+    customer, an identification or `reembed`, goes on for the others; that customer's
+    verification still says to replace it).
     """
     from model.preprocess import preprocess
 
@@ -58,6 +67,7 @@ def reembed_stale(
     stale = records.stale_reference_ids(
         store.db, verifier.model_id, customer_id, verifier.embedding_dim
     )
+    stale = [rid for rid in stale if rid != exclude]
     total = len(stale)
     if not total:
         return 0  # nothing to say: a progress line of "0/0" only puzzles the teller
@@ -75,9 +85,13 @@ def reembed_stale(
             try:
                 canvases.append(preprocess(gray_from_png(image_png)).canvas)
             except ImageError as err:
-                raise EnrolmentError(
-                    f"Reference {rid} can no longer be read ({err}); replace it."
-                ) from err
+                if unreadable is None:
+                    raise EnrolmentError(
+                        f"Reference {rid} can no longer be read ({err}); replace it."
+                    ) from err
+                log.warning("reference %d left stale, its capture unreadable: %s", rid, err)
+                unreadable.append(rid)
+                continue
             ids.append(rid)
         embeddings = verifier.embed_canvases(canvases) if ids else []
         with store.write() as db:

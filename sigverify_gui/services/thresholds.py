@@ -38,7 +38,12 @@ class Thresholds:
     set_for_another: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"accept": self.t_accept, "reject": self.t_reject, "source": self.source}
+        return {
+            "accept": self.t_accept,
+            "reject": self.t_reject,
+            "source": self.source,
+            "set_for_another": self.set_for_another,
+        }
 
     @property
     def whose(self) -> str:

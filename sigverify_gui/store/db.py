@@ -294,6 +294,8 @@ def discard_if_unused(store: Store) -> bool:
     customers" instead of "no such store". Returns whether the files were deleted.
     """
     store.close()
+    if not store.path.is_file():  # gone already: connecting would make it anew
+        return False
     try:
         conn = sqlite3.connect(str(store.path), timeout=0, isolation_level=None)
     except sqlite3.Error as err:
@@ -306,7 +308,9 @@ def discard_if_unused(store: Store) -> bool:
         # another program has the store open: deleted under it, that program would go
         # on writing into a file nobody can find (a teller told "enrolled", the
         # enrolment and its audit row lost). The next opening goes back to WAL.
-        conn.execute("PRAGMA journal_mode=DELETE")
+        (mode,) = conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+        if mode != "delete":  # still WAL: another program has it open after all
+            return False
         conn.execute("BEGIN EXCLUSIVE")
         if not _holds_nothing(conn):  # written to and closed in the meantime
             return False

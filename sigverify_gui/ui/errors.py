@@ -15,7 +15,6 @@ through the replaceable `dialog_presenter`, so tests can record them instead.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from sigverify_gui.services.errors import (
     QualityError,
     TextError,
     failed_store_access,
+    is_store_failure,
     refused_file_operation,
 )
 from sigverify_gui.store.errors import StoreError
@@ -91,7 +91,7 @@ def describe(err: BaseException, log_path: Path | None = None) -> ErrorMessage:
     if isinstance(err, SigverifyError):
         title, hint = next((t, h) for kind, t, h in _TITLES if isinstance(err, kind))
         return ErrorMessage(ERROR, title, str(err), hint)
-    if isinstance(err, sqlite3.DatabaseError):  # the file or its drive failed under us
+    if is_store_failure(err):  # the file or its drive failed under us
         return ErrorMessage(
             ERROR,
             "Signature store problem",

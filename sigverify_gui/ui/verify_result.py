@@ -296,17 +296,18 @@ class ResultPage(QWidget):
         self.overlay = CompareOverlay()
         self.decision = DecisionPanel()
 
-        # Evidence on top at full width (two wide signatures side by side need it),
-        # then the references, then the verdict (score and decision) beside the
-        # visual aid. Every part shrinks to fit a 1024 x 768 screen without sideways
-        # scrolling; where the page must scroll up and down, the view keeps the
-        # verdict in sight (`VerificationView`).
-        evidence = QWidget()
-        evidence_layout = QVBoxLayout(evidence)
-        evidence_layout.setContentsMargins(0, 0, 0, 0)
-        evidence_layout.addWidget(self.pair, 1)
-        evidence_layout.addWidget(QLabel("All references (select one to compare with it):"))
-        evidence_layout.addWidget(self.strip)
+        # The pair on top at full width (two wide signatures side by side need it),
+        # then the verdict (score and decision) beside the visual aid, right under
+        # the pair, then all the references. Every part shrinks to fit a 1024 x 768
+        # screen without sideways scrolling; where the page must scroll up and down,
+        # the view keeps the verdict in sight (`VerificationView`), and the pair just
+        # above it stays in sight too: with the references between them, a 1024 x 600
+        # screen showed the verdict without the signatures it is about.
+        references = QWidget()
+        references_layout = QVBoxLayout(references)
+        references_layout.setContentsMargins(0, 0, 0, 0)
+        references_layout.addWidget(QLabel("All references (select one to compare with it):"))
+        references_layout.addWidget(self.strip)
         self.verdict = QWidget()
         verdict_layout = QVBoxLayout(self.verdict)
         verdict_layout.setContentsMargins(0, 0, 0, 0)
@@ -319,10 +320,12 @@ class ResultPage(QWidget):
         judgement_layout.addWidget(self.verdict, 1)
         judgement_layout.addWidget(self.overlay, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(evidence)
+        splitter.addWidget(self.pair)
         splitter.addWidget(judgement)
+        splitter.addWidget(references)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(2, 0)
         splitter.setChildrenCollapsible(False)
         # Whose result, and the way on, stay in view above the page, which scrolls on
         # a short screen (to the verdict first: `VerificationView`).

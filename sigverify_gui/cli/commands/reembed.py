@@ -33,14 +33,26 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from sigverify_gui.services.reembed import reembed_stale
 
+    unreadable: list[int] = []  # one such reference must not stop the rest
     with open_store_from(args) as store:  # first: a wrong --db fails before the model loads
         verifier = verifier_from(args)
         count = reembed_stale(
-            store, verifier, progress=TerminalProgress("re-embedding"), operator=operator_of(args)
+            store,
+            verifier,
+            progress=TerminalProgress("re-embedding"),
+            operator=operator_of(args),
+            unreadable=unreadable,
+        )
+    human = f"Re-embedded {count} reference(s) with model {verifier.model_id}."
+    if unreadable:
+        listed = ", ".join(map(str, unreadable))
+        human += (
+            f"\n{len(unreadable)} reference(s) can no longer be read, so they were left as "
+            f"they were: {listed}. Replace them (replace-reference) or retire them."
         )
     emit(
         args,
-        {"reembedded": count, "model_id": verifier.model_id},
-        f"Re-embedded {count} reference(s) with model {verifier.model_id}.",
+        {"reembedded": count, "model_id": verifier.model_id, "unreadable": unreadable},
+        human,
     )
-    return 0
+    return 1 if unreadable else 0

@@ -96,6 +96,11 @@ def run(args) -> int:
     )
     for caution in caution_messages(result.cautions):
         human += f"\nCaution: {caution}"
+    if t.set_for_another:  # a branch that set stricter ones must not go on unaware
+        human += (
+            "\nNote: the branch's own thresholds were set for another model or calibration "
+            "and do not apply; set them again (`sigverify thresholds --set`)."
+        )
     emit(args, result.to_dict() | found, human + found_text)
     return 0
 

@@ -83,6 +83,7 @@ def _set(dev: Any, name: str, value: OptionValue, errors: tuple, shown: str = ""
         raise CaptureError(
             f"The scanner setting {shown or name} takes {kind}, not {value!r}."
         ) from err
+    value = _as_offered(opt.constraint, value)
     _require_allowed(opt.constraint, value, shown or name)
     try:
         setattr(dev, name, value)
@@ -96,7 +97,11 @@ def _switch(value: OptionValue) -> int:
     """A SANE switch as `scanimage` takes it: yes/no, on/off, true/false, or 1/0."""
     words = {"yes": 1, "on": 1, "true": 1, "no": 0, "off": 0, "false": 0}
     text = str(value).strip().lower()
-    return words[text] if text in words else int(text)
+    if text in words:
+        return words[text]
+    if text in ("0", "1"):
+        return int(text)
+    raise ValueError(f"not a switch: {value!r}")
 
 
 def _require_allowed(constraint: Any, value: Any, shown: str) -> None:
@@ -111,6 +116,16 @@ def _require_allowed(constraint: Any, value: Any, shown: str) -> None:
     elif isinstance(constraint, list) and constraint and value not in constraint:
         offered = ", ".join(str(v) for v in constraint)
         raise CaptureError(f"This scanner's setting {shown} takes {offered}, not {value}.")
+
+
+def _as_offered(constraint: Any, value: Any) -> Any:
+    """A word as the device spells it ("flatbed" for "Flatbed"): SANE's own tools take
+    either case."""
+    if isinstance(constraint, list) and isinstance(value, str):
+        same = [v for v in constraint if isinstance(v, str) and v.lower() == value.lower()]
+        if len(same) == 1:
+            return same[0]
+    return value
 
 
 def _set_resolution(dev: Any, dpi: float, errors: tuple, exact: bool = True) -> float | None:
