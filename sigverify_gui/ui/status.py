@@ -47,9 +47,13 @@ class StatusFields:
             thresholds = ctx.thresholds()
             if thresholds is not None:
                 origin = "model default" if thresholds.source == "model" else "branch setting"
-                self.thresholds.setText(
-                    f"Accept ≥ {thresholds.t_accept:.3f} · reject < {thresholds.t_reject:.3f}"
-                )
+                text = f"Accept ≥ {thresholds.t_accept:.3f} · reject < {thresholds.t_reject:.3f}"
+                if thresholds.set_for_another:
+                    # after an upgrade the branch's own no longer apply: said where the
+                    # teller looks, not only in Settings
+                    text += " (model's own: branch's lapsed)"
+                    origin += "; the branch's own were set for another model or calibration"
+                self.thresholds.setText(text)
                 self.thresholds.setToolTip(f"Decision thresholds ({origin})")
             return
         if ctx.is_loading:

@@ -124,6 +124,20 @@ def test_status_bar_names_model_device_store_and_thresholds(qtbot, context, wind
     assert window.status.texts()[3] == "Accept ≥ 0.800 · reject < 0.250"
 
 
+def test_status_bar_says_when_the_branchs_thresholds_lapsed(qtbot, context, window):
+    # A branch that set stricter thresholds must see, after a model change, that the
+    # model's own are in force (only Settings had said it).
+    from sigverify_gui.services.thresholds import set_thresholds
+    from tests.fakes import FakeVerifier
+
+    set_thresholds(context.store, FakeVerifier(calibration_id="cal-before"), 0.95, 0.4)
+    context.thresholds_changed.emit()
+    assert (
+        window.status.texts()[3] == "Accept ≥ 0.700 · reject < 0.300 (model's own: branch's lapsed)"
+    )
+    assert "set for another model" in window.status.thresholds.toolTip()
+
+
 def test_status_bar_says_the_model_is_loading(qtbot, store):
     import threading
 
