@@ -19,9 +19,9 @@ from model.image_modes import scale_to_uint8
 
 PREPROCESS_VERSION = "pp4-224x448"
 # Versions whose canvases this one only refines: the same canvas and ink scale, and the
-# same canvas for every scan of up to `_MAX_WORK_PIXELS` (pp4 cuts a larger scan's
-# signature out at full size, where pp3 shrank the whole scan first). A model trained
-# on them is refitted under this one (`sigverify calibrate`) rather than retrained.
+# same canvas for every scan but a large one whose signature the shrunk scan holds too
+# small (pp4 cuts that out at full size, `_MAX_ENLARGEMENT`). A model trained on them is
+# refitted under this one (`sigverify calibrate`) rather than retrained.
 REFINED_VERSIONS = ("pp3-224x448",)
 # Height, width of the network's input; signatures are wide. pp2's 112x224 lost the
 # stroke detail (tremor, blunt ends, pressure) that tells a skilled forgery apart.
@@ -263,12 +263,10 @@ def preprocess(
         found = _at_full_size(ink, box, canvas_hw)
         if found is not None:
             return found
-    canvas, (x0, y0, x1, y1) = _canvas_of(ink, box, canvas_hw)
-    f = ink.factor  # the crop in the caller's coordinates
-    x0, y0, x1, y1 = x0 * f, y0 * f, min(full_w, x1 * f), min(full_h, y1 * f)
+    canvas, crop = _canvas_of(ink, box, canvas_hw)
     return Preprocessed(
         canvas=canvas,
-        box=(x0, y0, x1 - x0, y1 - y0),
+        box=_in_the_scan(crop, ink.factor, (0, 0), (full_h, full_w)),
         work_mask=ink.mask,
         factor=ink.factor,
         input_hw=(full_h, full_w),
@@ -355,7 +353,7 @@ def _placed(
 ) -> Preprocessed:
     """The region's canvas, its crop and its ink put back where the region lies in the
     scan: the mask shows what the canvas was made of."""
-    canvas, (cx0, cy0, cx1, cy1) = _canvas_of(region, found, canvas_hw)
+    canvas, crop = _canvas_of(region, found, canvas_hw)
     f, (ax, ay) = region.factor, at  # f > 1 only for a huge region (a very fine scan)
     rh, rw = region.gray.shape
     ink = region.mask
@@ -363,15 +361,24 @@ def _placed(
         ink = cv2.resize(ink.view(np.uint8), (rw, rh), interpolation=cv2.INTER_NEAREST) > 0
     mask = np.zeros(input_hw, bool)
     mask[ay : ay + rh, ax : ax + rw] = ink[:rh, :rw]
-    x0, y0 = ax + cx0 * f, ay + cy0 * f
-    x1, y1 = min(ax + rw, ax + cx1 * f), min(ay + rh, ay + cy1 * f)
     return Preprocessed(
         canvas=canvas,
-        box=(x0, y0, x1 - x0, y1 - y0),
+        box=_in_the_scan(crop, f, at, (rh, rw)),
         work_mask=mask,
         factor=1,
         input_hw=input_hw,
     )
+
+
+def _in_the_scan(
+    crop: tuple[int, int, int, int], factor: int, at: tuple[int, int], hw: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """A crop (x0, y0, x1, y1) of an image shrunk by `factor` → the box (x, y, w, h) it
+    covers in the scan, the image lying at `at` in the scan, `hw` large at full size."""
+    (x0, y0, x1, y1), (ax, ay), (h, w) = crop, at, hw
+    left, top = ax + x0 * factor, ay + y0 * factor
+    right, bottom = ax + min(w, x1 * factor), ay + min(h, y1 * factor)
+    return left, top, right - left, bottom - top
 
 
 def _edges_touched(box: tuple[int, int, int, int], hw: tuple[int, int]) -> set[str]:

@@ -16,7 +16,7 @@ import math
 import cv2
 import numpy as np
 
-Box = tuple[int, int, int, int]
+from model.zone_orientation import Box
 
 # A line a fifth of the page wide or longer is a rule (or a row of print, which lies as
 # the rules do); handwriting rarely has anything that straight and long, and a

@@ -103,10 +103,15 @@ def case_conflicts(db, incoming: Sequence[str]) -> list[tuple[str, str]]:
     enrolled = set(records.customers_equal_ignoring_case(db, [*incoming, *keys]))
     by_form: dict[str, list[str]] = {}
     for cid in sorted(enrolled | set(incoming)):
-        by_form.setdefault(fold_case(customer_key(cid)), []).append(cid)
+        by_form.setdefault(_form(cid), []).append(cid)
     conflicts = []
     for cid in incoming:
-        others = [other for other in by_form[fold_case(customer_key(cid))] if other != cid]
+        others = [other for other in by_form[_form(cid)] if other != cid]
         if cid not in enrolled and others:
             conflicts.append((cid, others[0]))
     return conflicts
+
+
+def _form(customer_id: str) -> str:
+    """What two numbers share when they differ only in case or character width."""
+    return fold_case(customer_key(customer_id))

@@ -75,11 +75,8 @@ class ScanArea:
     def __post_init__(self) -> None:
         values = (self.x, self.y, self.width, self.height)
         # not finite: NaN passed every comparison below and gave a 1-pixel scan
-        if (
-            not all(math.isfinite(v) for v in values)
-            or min(self.x, self.y) < 0
-            or (self.width <= 0 or self.height <= 0)
-        ):
+        finite = all(math.isfinite(v) for v in values)
+        if not finite or min(self.x, self.y) < 0 or min(self.width, self.height) <= 0:
             raise CaptureError(
                 "The scan area must start at or after the glass's corner and have a "
                 "positive width and height (X,Y,W,H in millimetres)."
