@@ -19,9 +19,7 @@ def resolve_device(choice: str = "auto") -> torch.device:
         return torch.device("cuda" if cuda_available() else "cpu")
     if choice == "cuda":
         if not cuda_available():
-            raise DeviceUnavailableError(
-                "No CUDA graphics card is available; run on the CPU instead."
-            )
+            raise DeviceUnavailableError("No CUDA graphics card is available on this computer.")
         return torch.device("cuda")
     if choice == "cpu":
         return torch.device("cpu")

@@ -70,17 +70,28 @@ class Preprocessed:
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Any 2-D or 3-D numeric array to 8-bit grey (colour scanners, 16-bit TIFFs)."""
+    """Any 2-D or 3-D numeric array to 8-bit grey (colour scanners, 16-bit TIFFs).
+
+    A last axis of 2 or 4 is grey or RGB with alpha (numpy's view of a transparent
+    PNG or a signature pad's export), composited on white paper as image files are:
+    such ink is often black everywhere, and only its alpha draws the strokes.
+    """
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
     if img.ndim not in (2, 3) or img.shape[0] < 1 or img.shape[1] < 1:
         raise ImageError("The image has an unexpected shape; it is not a scanned picture.")
-    if img.ndim == 3 and img.shape[2] in (3, 4):
+    if img.ndim == 3 and img.shape[2] in (2, 3, 4):
         if img.dtype != np.uint8:
             img = _to_uint8(img)
-        code = cv2.COLOR_RGBA2GRAY if img.shape[2] == 4 else cv2.COLOR_RGB2GRAY
-        img = cv2.cvtColor(img, code)
+        alpha = img[:, :, -1] if img.shape[2] in (2, 4) else None
+        if img.shape[2] == 2:
+            img = np.ascontiguousarray(img[:, :, 0])
+        else:
+            img = cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY)
+        if alpha is not None:
+            lum, a = img.astype(np.uint32), alpha.astype(np.uint32)
+            img = ((lum * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
     if img.ndim != 2 or img.shape[0] < 1 or img.shape[1] < 1:
         raise ImageError("The image has an unexpected shape; it is not a scanned picture.")
     if img.dtype != np.uint8:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from model.device import resolve_device
-from model.errors import ModelError
+from model.errors import DatasetError, ModelError
 from model.network import build_network
 from model.preprocess import PREPROCESS_VERSION
 from model.progress import Progress
-from model.training_setup import prepare
+from model.training_setup import WriterPlan, plan_writers, prepare_planned
 from model.validation import calibrate_on
 
 
@@ -40,6 +40,13 @@ def require_same_val_writers(recorded: dict, description: dict, name: str) -> No
         )
 
 
+def _planned_val_writers(plan: WriterPlan) -> list[dict]:
+    return [
+        {"name": Path(ds.root).name, "val_writers": [ds.writers[i].writer for i in val]}
+        for ds, (_, val, _) in zip(plan.datasets, plan.splits, strict=True)
+    ]
+
+
 def recalibrate(
     weights: Path,
     data_dirs: list[Path],
@@ -54,15 +61,18 @@ def recalibrate(
     recorded = ckpt.training.get("data") or {}
     if not val_writers(recorded):
         raise ModelError(f"{Path(weights).name} does not record its validation writers.")
-    data = prepare(
-        data_dirs,
-        recorded["holdout_fraction"],
-        recorded["val_fraction"],
-        recorded["split_seed"],
-        cache_dir=cache_dir,
-        progress=progress,
-    )
-    require_same_val_writers(recorded, data.description, Path(weights).name)
+    name = Path(weights).name
+    try:  # the split the model recorded, not one the user chooses (train's options)
+        split = (recorded[k] for k in ("holdout_fraction", "val_fraction", "split_seed"))
+        plan = plan_writers(data_dirs, *split)
+    except DatasetError as err:
+        raise ModelError(
+            f"These data set folders do not give the validation writers {name} was "
+            "trained with (too few writers); give the same --data folders as its training."
+        ) from err
+    # before every image is preprocessed, not after
+    require_same_val_writers(recorded, {"sources": _planned_val_writers(plan)}, name)
+    data = prepare_planned(plan, cache_dir, progress)
     dev = resolve_device(device)
     net = build_network(ckpt.config)
     net.load_state_dict(ckpt.state_dict)

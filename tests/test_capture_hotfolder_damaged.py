@@ -54,16 +54,82 @@ def test_a_scan_filled_in_after_its_size_was_set_is_waited_for(tmp_path):
     # Some scanners size the file first: until filled in, its end is zeros, which
     # decode as a picture whose lower half is black.
     whole = _page(3)
+    _assert_waited_for_until_filled_in(tmp_path / "scan.png", whole)
+
+
+def _assert_waited_for_until_filled_in(path: Path, whole: bytes) -> None:
+    """Written at its full size with its second half zeros so far: not taken until the
+    rest is filled in, then taken whole."""
     half = len(whole) // 2
-    path = tmp_path / "scan.png"
     path.write_bytes(whole[:half] + bytes(len(whole) - half))
-    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=5.0)
+    hot = HotFolder(path.parent, settle_seconds=0.1, poll_interval=POLL, damaged_patience=5.0)
     assert hot.wait_for_next(timeout=0.8) is None
     with open(path, "r+b") as f:  # filled in, the same size
         f.seek(half)
         f.write(whole[half:])
     taken = hot.wait_for_next(timeout=3)
     assert taken is not None and taken.original == whole
+
+
+def _uncompressed(fmt: str, seed: int) -> bytes:
+    out = io.BytesIO()
+    Image.open(io.BytesIO(_page(seed))).save(out, format=fmt)
+    return out.getvalue()
+
+
+def _tiff_with_its_directory_last(seed: int) -> bytes:
+    """An uncompressed grey TIFF whose directory follows the pixels, as most writers
+    put it: filled in front to back, it does not decode until the very end."""
+    import struct
+
+    gray = np.asarray(Image.open(io.BytesIO(_page(seed))))
+    h, w = gray.shape
+    pixels = gray.tobytes()
+    ifd_at = 8 + len(pixels)
+    # (tag, value): width, height, 8 bits, no compression, black is zero, pixels at 8,
+    # one sample, all rows in one strip of all the bytes; every value a LONG
+    tags = [(256, w), (257, h), (258, 8), (259, 1), (262, 1),
+            (273, 8), (277, 1), (278, h), (279, len(pixels))]  # fmt: skip
+    ifd = struct.pack("<H", len(tags))
+    for tag, value in tags:
+        ifd += struct.pack("<HHII", tag, 4, 1, value)
+    return b"II*\0" + struct.pack("<I", ifd_at) + pixels + ifd + b"\0\0\0\0"
+
+
+@pytest.mark.parametrize("name", ["scan.tif", "scan.bmp", "directory-last.tif"])
+def test_a_tiff_or_bmp_filled_in_after_its_size_was_set_is_waited_for(tmp_path, name):
+    # No end marker to look for: so far, the zeros read as black rows at the bottom (a
+    # TIFF), at the top (a BMP, stored bottom up), or as no picture at all (a TIFF whose
+    # directory comes last). Each was taken, or refused, half-written.
+    if name == "directory-last.tif":
+        whole = _tiff_with_its_directory_last(11)
+        assert Image.open(io.BytesIO(whole)).size == (300, 120)  # a picture when whole
+    else:
+        whole = _uncompressed("TIFF" if name.endswith(".tif") else "BMP", 11)
+    _assert_waited_for_until_filled_in(tmp_path / name, whole)
+
+
+def test_a_whole_tiff_whose_edge_is_pure_black_is_taken_after_the_patience(tmp_path):
+    # A black lid clipped to 0 ends the file in zeros too: waited for, never refused.
+    gray = np.asarray(Image.open(io.BytesIO(_page(12)))).copy()
+    gray[-20:] = 0
+    out = io.BytesIO()
+    Image.fromarray(gray).save(out, format="TIFF")
+    (tmp_path / "lid.tif").write_bytes(out.getvalue())
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=0.5)
+    started = time.monotonic()
+    taken = hot.wait_for_next(timeout=5)
+    assert taken is not None and taken.original == out.getvalue()
+    assert time.monotonic() - started >= 0.5
+
+
+def test_a_whole_tiff_or_bmp_is_taken_at_once(tmp_path):
+    for index, fmt in enumerate(("TIFF", "BMP")):
+        (tmp_path / f"scan{index}.{fmt.lower()}").write_bytes(_uncompressed(fmt, 13))
+    hot = HotFolder(tmp_path, settle_seconds=0.1, poll_interval=POLL, damaged_patience=30.0)
+    started = time.monotonic()
+    assert hot.wait_for_next(timeout=5) is not None and hot.wait_for_next(timeout=5) is not None
+    assert time.monotonic() - started < 5
 
 
 def test_a_scan_sized_before_its_header_is_written_is_waited_for(tmp_path):

@@ -122,6 +122,14 @@ def test_settings_the_scanner_cannot_do_are_refused_in_words(sane_devices):
         open_scanner("sane:test:9").capture()
 
 
+def test_a_scanner_is_found_by_the_name_its_own_tools_print():
+    # `scanimage -L` says "test:0"; sigverify's id puts the backend in front
+    shot = open_scanner("test:0", ScanSettings(dpi=75)).capture()
+    assert shot.gray.ndim == 2
+    with pytest.raises(CaptureError, match="'test:9' is not a scanner this computer can use"):
+        open_scanner("test:9")
+
+
 @pytest.mark.parametrize(
     ("status", "error", "words"),
     [

@@ -10,6 +10,8 @@ import pytest
 from PIL import Image
 
 import sigverify_gui.cli as cli
+from model.errors import SigverifyError
+from model.imageio import encode_png
 from sigverify_gui.services import runtime
 from sigverify_gui.store import records
 from sigverify_gui.store.db import Store
@@ -255,7 +257,6 @@ def test_reembed_after_a_model_change(capsys, loads, db, sigs):
 def test_an_unreadable_reference_stops_neither_reembed_nor_identify(capsys, loads, db, sigs):
     # After a model change, one reference whose capture can no longer be read had
     # stopped `reembed` and every identification, for every customer.
-    from model.imageio import encode_png
 
     _, model = loads
     run_json(capsys, "enroll", "R1", *sigs[2][:3], "--db", db)
@@ -499,6 +500,27 @@ def test_audit_text_says_what_the_thresholds_became_and_were(capsys, loads, db):
     reset, changed = [line for line in out.splitlines() if "thresholds_changed" in line]
     assert "accept >= 0.900, reject < 0.500" in changed
     assert "the model's own thresholds (were 0.900 / 0.500)" in reset
+
+
+def test_audit_text_says_where_copies_went_and_why_a_verification_failed(
+    capsys, loads, db, sigs, tmp_path
+):
+    # IT reads the listing for "who copied the store, to where": it had been blank
+    # there, the file only in --json.
+    run_json(capsys, "enroll", "C1", *sigs[2][:3], "--db", db)
+    run(capsys, "backup", tmp_path / "copy.db", "--db", db, "--operator", "it-2")
+    from sigverify_gui.services import verify
+
+    with Store(db) as store, pytest.raises(SigverifyError):  # as the GUI records it
+        blank = np.full((200, 500), 250, np.uint8)
+        verify.verify_signature(store, FakeVerifier(), "C1", blank, record_failure=True)
+    code, out, _ = run(capsys, "audit", "--db", db)
+    assert code == 0
+    lines = out.splitlines()
+    backup = next(line for line in lines if " backup " in line)
+    assert f"file: {tmp_path / 'copy.db'}" in backup and "it-2" in backup
+    failed = next(line for line in lines if "verification_failed" in line)
+    assert "message: " in failed and "ink" in failed
 
 
 @pytest.mark.parametrize("narrowing", [["--customer", "C1"], ["--limit", "1"]])

@@ -140,6 +140,21 @@ def test_thresholds_set_before_a_recalibration_are_shown_as_not_applied(
     assert code == 0 and "\nNote: the branch's own thresholds were set for another model" in out
     code, out, _ = run_cli(main, capsys, "verify", "1001", query, "--db", db, "--json")
     assert json.loads(out)["thresholds"]["set_for_another"] is True
+    # Reset now: tellers decided by the model's own, but the trail must also say what
+    # the reset removed, or an auditor reads "were 0.700 / 0.300" and nothing else.
+    code, _, err = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
+    assert code == 0, err
+    row = _audit(db)[-1]
+    detail = json.loads(row["detail"])
+    assert detail["was"] == {"t_accept": recalibrated.t_accept, "t_reject": recalibrated.t_reject}
+    assert (detail["lapsed"]["t_accept"], detail["lapsed"]["t_reject"]) == (0.95, 0.1)
+    assert detail["lapsed"]["calibration_id"] == FakeVerifier().calibration_id
+    from sigverify_gui.cli.commands.audit import _outcome  # as `sigverify audit` lists it
+    from sigverify_gui.ui.history_query import outcome  # as the History screen does
+
+    lapsed = "the branch's own 0.950 / 0.100, set for another model or calibration, had lapsed"
+    assert _outcome(row) == f"the model's own thresholds (were 0.700 / 0.300; {lapsed})"
+    assert outcome(row) == f"back to the model's own; {lapsed}"
 
 
 def test_an_accept_below_the_models_own_needs_force(main, capsys, db):
@@ -165,3 +180,32 @@ def test_a_negative_zero_threshold_is_zero_and_keeps_the_audit_trail_whole(main,
     assert "reject below 0.000" in out and "-0.000" not in out
     with Store(db) as store:
         assert audit.verify_chain(store.db).ok
+
+
+@pytest.mark.parametrize(
+    ("stored", "why"),
+    [
+        ("{not json", "its text is not JSON"),
+        ('{"model_id": "fake-0001", "t_accept": 0.0, "t_reject": 0.0}', "an accept threshold"),
+        ('{"model_id": "fake-0001", "t_accept": "high", "t_reject": 0.1}', "not numbers"),
+        ("[1, 2]", "it names no model"),
+    ],
+    ids=["not-json", "accept-zero", "text", "list"],
+)
+def test_a_thresholds_setting_edited_outside_sigverify_stops_verification(
+    main, capsys, db, stored, why
+):
+    # Accepting at 0.0, every forgery passes; read as it stood, it was applied.
+    with Store(db) as store, store.write() as wdb:
+        wdb.execute("UPDATE settings SET value = ? WHERE key = 'thresholds'", [stored])
+        if not wdb.execute("SELECT changes()").fetchone()[0]:
+            wdb.execute("INSERT INTO settings (key, value) VALUES ('thresholds', ?)", [stored])
+    query = write_signatures(db.parent / "refs", 2, 1, first=5)[0]
+    code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert_user_error(code, err, "The branch's thresholds are damaged in the signature store")
+    assert why in err and "sigverify thresholds --set` or `--reset" in err
+    code, _, err = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
+    assert code == 0, err
+    detail = json.loads(_audit(db)[-1]["detail"])
+    assert detail["replaced_damaged_setting"] is True
+    assert _show(main, capsys, db)["source"] == "model"

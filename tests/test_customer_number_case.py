@@ -98,7 +98,7 @@ def test_import_refuses_a_case_variant_of_an_enrolled_customer(store, fake, tmp_
     path = _export(tmp_path, "other-branch", ("ab123", BOB), ("C9", ALICE))
     before = store_contents(store)
     with pytest.raises(ExchangeError) as caught:
-        exchange.import_zip(store, path, replace=replace)
+        exchange.import_zip(store, path, FakeVerifier(), replace=replace)
     message = str(caught.value)
     assert "1 customer(s) in the file differ only in letter case" in message
     assert "ab123 vs AB123" in message and "\n" not in message
@@ -108,7 +108,7 @@ def test_import_refuses_a_case_variant_of_an_enrolled_customer(store, fake, tmp_
 def test_import_refuses_two_new_numbers_differing_only_in_case(store, tmp_path):
     path = _export(tmp_path, "old-branch", ("AB123", ALICE), ("ab123", BOB))
     with pytest.raises(ExchangeError, match=r"2 customer\(s\) .* \(AB123 vs ab123, ab123 vs AB"):
-        exchange.import_zip(store, path)
+        exchange.import_zip(store, path, FakeVerifier())
     assert records.list_customers(store.db) == []
 
 
@@ -120,14 +120,14 @@ def test_import_refuses_a_full_width_twin_of_an_enrolled_customer(store, fake, t
     path = _export(tmp_path, "old-branch", ("Ｗ０００１", BOB))
     before = store_contents(store)
     with pytest.raises(ExchangeError, match=r"or character width .*Ｗ０００１ vs W0001"):
-        exchange.import_zip(store, path, replace=replace)
+        exchange.import_zip(store, path, FakeVerifier(), replace=replace)
     assert store_contents(store) == before
 
 
 def test_import_refuses_a_number_and_its_full_width_form_together(store, tmp_path):
     path = _export(tmp_path, "old-branch", ("W0002", ALICE), ("ｗ０００２", BOB))
     with pytest.raises(ExchangeError, match=r"2 customer\(s\)"):
-        exchange.import_zip(store, path)
+        exchange.import_zip(store, path, FakeVerifier())
     assert records.list_customers(store.db) == []
 
 
@@ -175,7 +175,7 @@ def test_a_store_holding_both_cases_reaches_each_exactly(store, fake, tmp_path):
     ]
     # Re-importing its own export (with replace) is no new customer either.
     exchange.export_zip(store, tmp_path / "self.zip")
-    summary = exchange.import_zip(store, tmp_path / "self.zip", replace=True)
+    summary = exchange.import_zip(store, tmp_path / "self.zip", FakeVerifier(), replace=True)
     assert sorted(summary.replaced) == ["AB123", "ab123"]
 
 

@@ -166,6 +166,18 @@ def test_colour_and_16_bit_scans_give_the_grey_canvas():
         assert np.abs(preprocess(gray.astype(wider)).canvas - reference).mean() < 0.01
 
 
+def test_ink_drawn_by_alpha_alone_is_composited_on_white_as_files_are():
+    # numpy's view of a transparent PNG or a signature pad's export: black everywhere,
+    # the strokes only in the alpha. Read as colour alone, it was one black page.
+    gray = _signature_scan()
+    reference = preprocess(gray).canvas
+    alpha = (255 - gray)[..., None]
+    rgba = np.concatenate([np.zeros(gray.shape + (3,), np.uint8), alpha], axis=2)
+    grey_alpha = np.concatenate([np.zeros(gray.shape + (1,), np.uint8), alpha], axis=2)
+    for variant in (rgba, grey_alpha, rgba.astype(np.float32) / 255.0):
+        assert np.abs(preprocess(variant).canvas - reference).mean() < 0.01
+
+
 def test_float_scans_in_0_1_are_accepted():
     gray = _signature_scan()
     result = preprocess(gray.astype(np.float32) / 255.0)

@@ -86,6 +86,12 @@ def test_other_data_or_no_record_of_the_split_is_refused(trained, tmp_path):
     write_dataset(other, writers=10, genuine=7, forged=2, seed=2)
     with pytest.raises(ModelError, match="validation writers old.pt was trained with"):
         recalibrate(root / "old.pt", [other], tmp_path / "x.pt", tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()  # refused before preprocessing a single image
+    few = tmp_path / "few"  # too few writers to split: not train's "--holdout-fraction"
+    write_dataset(few, writers=3, genuine=7, forged=2, seed=3)
+    with pytest.raises(ModelError, match="too few writers\\); give the same --data") as info:
+        recalibrate(root / "old.pt", [few], tmp_path / "x.pt")
+    assert "--holdout-fraction" not in str(info.value)
     bare = replace(load_checkpoint(root / "old.pt"), training={})
     save_checkpoint(tmp_path / "bare.pt", bare)
     with pytest.raises(ModelError, match="does not record"):

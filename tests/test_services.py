@@ -509,6 +509,24 @@ def test_a_new_model_re_embeds_before_comparing(enrolled, sigs):
     assert seen == []  # nothing to do: no "0/0" progress line
 
 
+def test_only_two_models_undoing_each_others_work_are_warned_of(enrolled, caplog):
+    # An upgrade replaces the old model's embeddings: nothing to warn of. A workstation
+    # still on the old model taking them back is: each pass costs tellers' comparisons.
+    store, old, new = enrolled, FakeVerifier(), FakeVerifier(model_id="fake-0002", seed=99)
+    caplog.set_level(logging.WARNING, logger="sigverify.services.reembed")
+    assert reembed_stale(store, new) == 10
+    assert caplog.records == []
+    assert reembed_stale(store, old) == 10
+    (warning,) = caplog.records
+    assert "made by fake-0002, which had itself re-embedded references made by fake-0001" in (
+        warning.getMessage()
+    )
+    newer = FakeVerifier(model_id="fake-0003", seed=7)
+    caplog.clear()
+    assert reembed_stale(store, newer) == 10  # fake-0001 never undid fake-0003's work
+    assert caplog.records == []
+
+
 def test_a_stale_reference_that_can_no_longer_be_read_can_be_replaced(enrolled, sigs):
     # After a model change, an unreadable reference stops verification with "replace
     # it"; replacing it had failed with the very same message, re-embedding it first.

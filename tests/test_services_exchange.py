@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 
+import numpy as np
 import pytest
 
 from sigverify_gui.services import enrol, exchange, verify
@@ -66,7 +68,8 @@ def test_whoever_copies_the_whole_store_is_in_its_audit_trail(tmp_path):
     detail = json.loads(export["detail"])
     assert detail["file"] == str(tmp_path / "out.zip") and detail["customers"] == 2
     assert detail["export_id"] == summary.export_id
-    assert json.loads(backup["detail"]) == {"file": str(tmp_path / "copy.db")}
+    copied = hashlib.sha256((tmp_path / "copy.db").read_bytes()).hexdigest()
+    assert json.loads(backup["detail"]) == {"file": str(tmp_path / "copy.db"), "sha256": copied}
 
 
 def test_a_copy_given_by_a_relative_name_is_recorded_by_its_whole_path(tmp_path, monkeypatch):
@@ -74,9 +77,9 @@ def test_a_copy_given_by_a_relative_name_is_recorded_by_its_whole_path(tmp_path,
     with Store(tmp_path / "branch.db") as store:
         fill_branch_store(store, FakeVerifier())
         exchange.backup_store(store, "copy.db")
-        assert json.loads(audit.list_rows(store.db)[0]["detail"]) == {
-            "file": str(tmp_path / "copy.db")
-        }
+        assert json.loads(audit.list_rows(store.db)[0]["detail"])["file"] == str(
+            tmp_path / "copy.db"
+        )
 
 
 def test_a_copy_that_cannot_be_recorded_is_not_kept(tmp_path, monkeypatch):
@@ -104,16 +107,23 @@ def test_a_copy_that_cannot_be_recorded_is_not_kept(tmp_path, monkeypatch):
 def test_import_into_an_empty_store(export_file, tmp_path):
     path, summary, source = export_file
     with Store(tmp_path / "target.db") as store:
-        result = exchange.import_zip(store, path, operator="it")
+        result = exchange.import_zip(store, path, FakeVerifier(), operator="it")
         assert (result.customers, result.references) == (2, 8)
         assert result.audit_rows == summary.audit_rows
         copied = store_contents(store)
         for table in ("customers",):
             assert copied[table] == source[table]
-        strip = ("id", "replaced_by")
+        strip = ("id", "replaced_by", "embedding")
         assert [{k: v for k, v in r.items() if k not in strip} for r in copied["refs"]] == [
             {k: v for k, v in r.items() if k not in strip} for r in source["refs"]
         ]
+        # Made here again from the images (`exchange_embed`), the same up to rounding.
+        for mine, theirs in zip(copied["refs"], source["refs"], strict=True):
+            assert np.allclose(
+                np.frombuffer(mine["embedding"], "<f4"),
+                np.frombuffer(theirs["embedding"], "<f4"),
+                atol=1e-6,
+            )
         retired = [
             r for r in records.references_of(store.db, "A", active_only=False) if not r.active
         ]
@@ -133,12 +143,12 @@ def test_import_into_an_empty_store(export_file, tmp_path):
 def test_existing_customers_need_replace(export_file, tmp_path):
     path, summary, _ = export_file
     with Store(tmp_path / "target.db") as store:
-        exchange.import_zip(store, path)
+        exchange.import_zip(store, path, FakeVerifier())
         before = store_contents(store)
         with pytest.raises(ExchangeError, match="already enrolled"):
-            exchange.import_zip(store, path)
+            exchange.import_zip(store, path, FakeVerifier())
         assert store_contents(store) == before
-        result = exchange.import_zip(store, path, replace=True)
+        result = exchange.import_zip(store, path, FakeVerifier(), replace=True)
         assert sorted(result.replaced) == ["A", "B"]
         assert result.audit_rows == 0  # that export's audit rows are already here
         assert len(records.references_of(store.db, "A", active_only=False)) == 5
@@ -154,9 +164,9 @@ def test_another_customers_very_image_needs_force(export_file, tmp_path):
         enrol.enrol_customer(store, fake, "C", render_signatures(2, 4)[1:2])
         before = store_contents(store)
         with pytest.raises(ConsistencyError, match="customer A's reference .* customer C"):
-            exchange.import_zip(store, path, operator="it")
+            exchange.import_zip(store, path, FakeVerifier(), operator="it")
         assert store_contents(store) == before
-        exchange.import_zip(store, path, force=True, operator="it")
+        exchange.import_zip(store, path, FakeVerifier(), force=True, operator="it")
         detail = json.loads(audit.list_rows(store.db)[0]["detail"])
         shared = detail["shared_with"]
         assert [(s["customer_id"], s["other_customer_id"]) for s in shared] == [("A", "C")]
@@ -169,7 +179,7 @@ def test_restoring_an_export_into_its_own_store_keeps_one_history(tmp_path):
         fill_branch_store(store, fake)
         exchange.export_zip(store, tmp_path / "branch.zip")
         history = audit.list_rows(store.db)
-        result = exchange.import_zip(store, tmp_path / "branch.zip", replace=True)
+        result = exchange.import_zip(store, tmp_path / "branch.zip", FakeVerifier(), replace=True)
         assert result.audit_rows == 0 and sorted(result.replaced) == ["A", "B"]
         rows = audit.list_rows(store.db)
         assert [r["kind"] for r in rows] == ["import", *(r["kind"] for r in history)]
@@ -189,14 +199,14 @@ def test_two_exports_of_one_store_bring_its_history_once(tmp_path):
         exchange.export_zip(branch, tmp_path / "second.zip")
         history = [r["kind"] for r in reversed(audit.list_rows(branch.db))]
     with Store(tmp_path / "hub.db") as hub:  # the first export passes through a hub
-        exchange.import_zip(hub, tmp_path / "first.zip")
+        exchange.import_zip(hub, tmp_path / "first.zip", FakeVerifier())
         exchange.export_zip(hub, tmp_path / "hub.zip")
     with Store(tmp_path / "target.db") as store:
-        first = exchange.import_zip(store, tmp_path / "hub.zip")
-        second = exchange.import_zip(store, tmp_path / "second.zip", replace=True)
+        first = exchange.import_zip(store, tmp_path / "hub.zip", FakeVerifier())
+        second = exchange.import_zip(store, tmp_path / "second.zip", FakeVerifier(), replace=True)
         # the first export's own row, the new verification and its decision
         assert second.audit_rows == 3
-        again = exchange.import_zip(store, tmp_path / "first.zip", replace=True)
+        again = exchange.import_zip(store, tmp_path / "first.zip", FakeVerifier(), replace=True)
         assert again.audit_rows == 0
         rows = list(reversed(audit.list_rows(store.db)))
         kept = [r["kind"] for r in rows if r["kind"] != "import"]
@@ -260,7 +270,7 @@ def test_a_bad_file_changes_nothing(export_file, tmp_path, damage, message):
         enrol.enrol_customer(store, FakeVerifier(), "Z", render_signatures(9, 3))
         before = store_contents(store)
         with pytest.raises(ExchangeError, match=message):
-            exchange.import_zip(store, bad)
+            exchange.import_zip(store, bad, FakeVerifier())
         assert store_contents(store) == before
 
 

@@ -19,9 +19,11 @@ import numpy as np
 import pytest
 
 import sigverify_gui.cli as cli
-from model.errors import SigverifyError
+from model.errors import BlankImageError, CancelledError, SigverifyError
 from model.imageio import encode_png
-from sigverify_gui.services import enrol, exchange, identify, thresholds, verify
+from model.progress import NullProgress
+from sigverify_gui.services import enrol, exchange, identify, reembed, runtime, thresholds, verify
+from sigverify_gui.services.captures import gray_from_png
 from sigverify_gui.services.errors import ExchangeError
 from sigverify_gui.services.exchange_validate import AUDIT_KINDS, PNG_MAGIC
 from sigverify_gui.store import audit, records
@@ -309,7 +311,7 @@ def test_an_untouched_rewrite_imports(export_path, tmp_path, target):
     """The rewriting itself damages nothing, and every kind of record passes the checks."""
     copy = tmp_path / "copy.zip"
     rewrite_export(export_path, copy, lambda data: None)
-    result = exchange.import_zip(target, copy)
+    result = exchange.import_zip(target, copy, FakeVerifier())
     assert (result.customers, result.references) == (2, 8)
     assert records.get_customer(target.db, "B").status == "closed"
     kinds = {r["kind"] for r in audit.list_rows(target.db)}
@@ -326,7 +328,7 @@ def test_a_manifest_beyond_the_limit_is_refused_unread(export_path, target, monk
     monkeypatch.setattr(exchange_reader, "MANIFEST_LIMIT", size - 1)
     before = store_contents(target)
     with pytest.raises(ExchangeError, match="oversized manifest"):
-        exchange.import_zip(target, export_path)
+        exchange.import_zip(target, export_path, FakeVerifier())
     assert store_contents(target) == before
 
 
@@ -343,7 +345,7 @@ def test_an_audit_image_beyond_any_the_store_holds_is_refused_unread(
     monkeypatch.setattr(exchange_validate, "MAX_FILE_BYTES", largest + 50)
     before = store_contents(target)
     with pytest.raises(ExchangeError, match=r"images/audit-\d+\.png is larger than any image"):
-        exchange.import_zip(target, bad)
+        exchange.import_zip(target, bad, FakeVerifier())
     assert store_contents(target) == before
 
 
@@ -370,7 +372,7 @@ def test_records_beyond_the_limit_are_refused_unread(
     monkeypatch.setattr(zipfile.ZipFile, "read", _refuse_to_read(member))
     before = store_contents(target)
     with pytest.raises(ExchangeError, match=f"oversized {member}"):
-        exchange.import_zip(target, big)
+        exchange.import_zip(target, big, FakeVerifier())
     assert store_contents(target) == before
 
 
@@ -404,7 +406,7 @@ def test_json_nested_past_pythons_limit_is_a_damaged_file(export_path, tmp_path,
             zout.writestr(name, payload)
     before = store_contents(target)
     with pytest.raises(ExchangeError, match="'nested.zip'") as info:
-        exchange.import_zip(target, bad)
+        exchange.import_zip(target, bad, FakeVerifier())
     assert "not valid JSON" in str(info.value) or "no valid manifest" in str(info.value)
     assert store_contents(target) == before
 
@@ -416,47 +418,92 @@ def test_a_damaged_record_is_refused_and_changes_nothing(export_path, tmp_path, 
     rewrite_export(export_path, bad, edit)
     before = store_contents(target)
     with pytest.raises(ExchangeError) as info:
-        exchange.import_zip(target, bad)
+        exchange.import_zip(target, bad, FakeVerifier())
     message = str(info.value)
     assert message.startswith("'bad.zip' is damaged") and fragment in message
     assert "\n" not in message
     assert store_contents(target) == before
 
 
-def test_embeddings_of_another_length_than_the_stores_are_refused(export_path, tmp_path, target):
-    """All of the file's embeddings agree with each other, but not with this store's."""
-    bad = tmp_path / "short.zip"
-    rewrite_export(export_path, bad, _shorten_every_embedding)
+def _swap_customers_embeddings(data):
+    """The attack the manifest's unkeyed hashes cannot stop: customer A's first
+    reference given customer B's embedding (a forger enrolled as B passes as A),
+    while A's genuine image stays beside it for the teller to see."""
+    refs = data["references.json"]
+    a = next(r for r in refs if r["customer_id"] == "A" and r["active"])
+    b = next(r for r in refs if r["customer_id"] == "B" and r["active"])
+    a["embedding"] = b["embedding"]
+
+
+@pytest.mark.parametrize("edit", [_swap_customers_embeddings, _shorten_every_embedding])
+def test_embeddings_their_images_do_not_give_are_refused(export_path, tmp_path, target, edit):
+    bad = tmp_path / "altered.zip"
+    rewrite_export(export_path, bad, edit)
     before = store_contents(target)
-    with pytest.raises(ExchangeError, match="have 64 values where this store's have 128"):
-        exchange.import_zip(target, bad)
+    with pytest.raises(ExchangeError, match="altered after it was exported: the embedding of "):
+        exchange.import_zip(target, bad, FakeVerifier())
     assert store_contents(target) == before
 
 
-def test_replaced_customers_do_not_count_as_the_stores(export_path, tmp_path):
-    """With --replace, the references being replaced are not what the file must match."""
-    short = tmp_path / "short.zip"
-    rewrite_export(export_path, short, _shorten_every_embedding)
-    with Store(tmp_path / "target.db") as store:
-        exchange.import_zip(store, export_path)  # 128 values, customers A and B
-        result = exchange.import_zip(store, short, replace=True)
-        assert sorted(result.replaced) == ["A", "B"]
-        assert {len(r.embedding) for r in records.references_of(store.db, "A")} == {64}
+def _another_models_embeddings(data):
+    """Shorter embeddings, of a model this machine does not run."""
+    _shorten_every_embedding(data)
+    for ref in data["references.json"]:
+        ref["model_id"] = "fake-0000"
 
 
-def test_embeddings_of_the_wrong_length_in_a_fresh_store_are_made_again(export_path, tmp_path):
-    """Nothing in a fresh store to compare the file's lengths with: imported, but made
-    again by the model before they are compared (the model's own length decides)."""
-    short = tmp_path / "short.zip"
-    rewrite_export(export_path, short, _shorten_every_embedding)
+def test_active_references_are_embedded_here_by_the_loaded_model(export_path, tmp_path):
+    """Whatever model made the file's embeddings, the store gets the loaded model's,
+    made from the images: verification and identification work at once, with nothing
+    left to re-embed. Retired references (never compared) keep the file's."""
+    other = tmp_path / "other-model.zip"
+    rewrite_export(export_path, other, _another_models_embeddings)
     fake = FakeVerifier()
     with Store(tmp_path / "fresh.db") as store:
-        exchange.import_zip(store, short)
+        exchange.import_zip(store, other, fake)
+        assert reembed.count_stale(store, fake) == 0
+        active = [r for cid in "AB" for r in records.references_of(store.db, cid)]
+        assert {(r.model_id, len(r.embedding)) for r in active} == {("fake-0001", 128)}
+        for ref in active:
+            image_png, canvas_png = records.reference_images(store.db, ref.id)
+            assert np.allclose(ref.embedding, fake.embed([gray_from_png(image_png)])[0], atol=1e-6)
+        retired = records.references_of(store.db, "A", active_only=False)
+        assert {r.model_id for r in retired if not r.active} == {"fake-0000"}
         result = verify.verify_signature(store, fake, "A", render_signatures(2, 1, 6)[0])
-        assert result.decision in ("accept", "refer", "reject")
+        assert result.decision == "accept"
         found = identify.identify_signature(store, fake, render_signatures(2, 1, 7)[0])
         assert found.candidates[0].customer_id == "A"
-        assert {len(r.embedding) for r in records.references_of(store.db, "B")} == {128}
+        import_row = next(r for r in audit.list_rows(store.db) if r["kind"] == "import")
+        assert json.loads(import_row["detail"])["embedded_by"] == "fake-0001"
+
+
+def test_a_reference_the_model_cannot_read_stops_the_import(export_path, target, monkeypatch):
+    """The file's checks refuse a capture that holds no signature; a later model's
+    preprocessing may still refuse one that an earlier model took."""
+    import model.preprocess
+
+    real, calls = model.preprocess.preprocess, []
+
+    def refuses_the_third(image, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise BlankImageError("No signature ink was found in the image.")
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(model.preprocess, "preprocess", refuses_the_third)
+    before = store_contents(target)
+    with pytest.raises(ExchangeError, match="cannot be read by this model .*export again"):
+        exchange.import_zip(target, export_path, FakeVerifier())
+    assert store_contents(target) == before
+
+
+def test_a_cancelled_import_imports_nothing(export_path, target):
+    progress = NullProgress()
+    progress.cancel()
+    before = store_contents(target)
+    with pytest.raises(CancelledError):
+        exchange.import_zip(target, export_path, FakeVerifier(), progress=progress)
+    assert store_contents(target) == before
 
 
 @pytest.mark.parametrize(
@@ -466,6 +513,9 @@ def test_the_cli_reports_a_damaged_file_in_one_line(
     export_path, tmp_path, monkeypatch, capsys, damage
 ):
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["import_zip"])
+    monkeypatch.setattr(
+        runtime, "load_verifier", lambda weights=None, device="auto": FakeVerifier()
+    )
     db = tmp_path / "cli.db"
     with Store(db) as store:
         enrol.enrol_customer(store, FakeVerifier(), "Z", render_signatures(9, 3))
@@ -502,6 +552,6 @@ def test_format_1_is_read_and_a_newer_format_is_named_not_called_damaged(
     rewrite_export(export_path, newer, lambda d: d["manifest"].update(format_version=3))
     before = store_contents(target)
     with pytest.raises(ExchangeError, match="written in export format 3; .* reads formats 1 and 2"):
-        exchange.import_zip(target, newer)
+        exchange.import_zip(target, newer, FakeVerifier())
     assert store_contents(target) == before
-    assert exchange.import_zip(target, older).customers == 2
+    assert exchange.import_zip(target, older, FakeVerifier()).customers == 2

@@ -70,7 +70,9 @@ def test_re_embedding_skips_references_deleted_meanwhile(alice, tmp_path):
     upgraded = FakeVerifier(model_id="fake-0002", seed=99)
     # Another workstation restores the export (deleting and re-making A and B) while
     # this one re-embeds for a new model.
-    upgraded.meanwhile = lambda: exchange.import_zip(store, tmp_path / "b.zip", replace=True)
+    upgraded.meanwhile = lambda: exchange.import_zip(
+        store, tmp_path / "b.zip", FakeVerifier(), replace=True
+    )
     count = reembed_stale(store, upgraded)
     assert count == 0  # every id it had listed was gone, or no longer stale by then
     rows = [r for r in audit.list_rows(store.db) if r["kind"] == "references_reembedded"]

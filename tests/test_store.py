@@ -169,7 +169,16 @@ def test_damaged_file_is_refused_and_left_untouched(tmp_path, damage):
 
 
 @pytest.mark.parametrize(
-    ("column", "value"), [("quality_json", "{broken"), ("embedding", b"\x00\x01\x02")]
+    ("column", "value"),
+    [
+        ("quality_json", "{broken"),
+        ("embedding", b"\x00\x01\x02"),
+        # zeros resemble nothing: centred on the references' own similarity, every
+        # signature had scored higher against such a customer, a forgery accepted
+        ("embedding", bytes(4 * 8)),
+        ("embedding", np.full(8, np.nan, "<f4").tobytes()),
+    ],
+    ids=["quality", "cut", "zeros", "nan"],
 )
 def test_a_reference_record_damaged_inside_a_sound_file_is_named(tmp_path, column, value):
     # The integrity check reads SQLite's pages, not what a row says: such a row had
@@ -183,6 +192,29 @@ def test_a_reference_record_damaged_inside_a_sound_file_is_named(tmp_path, colum
         conn.close()
         with pytest.raises(StoreError, match=f"Reference {first} of customer C1 is damaged"):
             records.references_of(store.db, "C1")
+        if column == "embedding" and len(value) == 4 * 8:  # the search's matrix too
+            with pytest.raises(StoreError, match=f"Reference {first} of customer C1 is dam"):
+                active_embedding_matrix(store, "m1")
+
+
+def test_an_embedding_of_another_length_in_the_search_matrix_is_named(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        _add_customer(store, "C1", 3)
+        odd, _ = _add_customer(store, "C2")
+        with store.write() as db:
+            db.execute("UPDATE reference_signatures SET embedding = ? WHERE id = ?",
+                       [np.ones(6, "<f4").tobytes(), odd])  # fmt: skip
+        with pytest.raises(StoreError, match=f"Reference {odd} of customer C2 is damaged"):
+            active_embedding_matrix(store, "m1")
+
+
+def test_a_customer_status_sigverify_never_writes_is_not_taken_for_open(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        _add_customer(store, "C1")
+        with store.write() as db:
+            db.execute("UPDATE customers SET status = 'weird' WHERE customer_id = 'C1'")
+        with pytest.raises(StoreError, match="Customer C1's record is damaged"):
+            records.get_customer(store.db, "C1")
 
 
 def test_write_rolls_back_on_error(tmp_path):

@@ -225,6 +225,24 @@ def test_a_busy_store_gives_up_after_the_longest_wait(tmp_path, monkeypatch):
     assert 0.3 <= waited <= db.longest_write_wait_s() + 1.0
 
 
+def test_a_store_another_program_holds_whole_is_called_busy_when_opened(tmp_path, monkeypatch):
+    # A database tool in exclusive locking mode: opening had said "check that this user
+    # can read the file", sending IT after file permissions.
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.1)
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="busy in another program; try again") as info:
+            Store(path)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "can read the file" not in str(info.value)
+
+
 def _another_programs_database(path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE customers (x)")  # even a table of the same name

@@ -123,7 +123,7 @@ def test_an_import_keeps_an_older_stores_odd_name_visibly(store, fake, sigs, tmp
         db.execute("UPDATE customers SET name = ?, notes = ?", [f"Jane\t{ESC}[2J", f"a{RLO}b\n c"])
     export_zip(store, tmp_path / "branch.zip")
     with Store(tmp_path / "other.db") as other:
-        import_zip(other, tmp_path / "branch.zip")
+        import_zip(other, tmp_path / "branch.zip", FakeVerifier())
         customer = records.get_customer(other.db, "A")
     assert (customer.name, customer.notes) == ("Jane \\x1b[2J", "a\\u202eb\nc")
     assert one_line(customer.name, "name", 200) == customer.name  # now within the rule

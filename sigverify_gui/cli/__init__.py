@@ -55,6 +55,7 @@ COMMAND_MODULES = [
     "reembed",
     "thresholds",
     "backup",
+    "restore",
     "export_zip",
     "import_zip",
     "devices",

@@ -5,10 +5,11 @@ the SHA-256 of every other member), `customers.json`, `references.json` (embeddi
 base64 float32, with their model ids), `audit.json`, and the PNGs under `images/`.
 
 Import checks the whole file before touching the store (`exchange_reader`, and every
-record's fields in `exchange_validate`), then, in one transaction, that its embeddings
-have the length this store's embeddings of the same model have, and writes everything:
-a bad file changes nothing. Images are streamed one at a time in both directions, never
-all held in memory: a branch's store can hold gigabytes of scans.
+record's fields in `exchange_validate`), then writes everything in one transaction: a
+bad file changes nothing. It trusts the file's images, not its embeddings: every active
+reference is embedded here by the loaded model (`exchange_embed`). Images are streamed
+a batch at a time in both directions, never all held in memory: a branch's store can
+hold gigabytes of scans.
 
 Customers already in the store are refused unless `replace` is given, which replaces
 them and their references. A new customer whose number differs only in letter case
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import os_reason
+from model.progress import NullProgress, Progress
 from sigverify_gui import __version__
 from sigverify_gui.services.customer_case import case_conflicts
 from sigverify_gui.services.errors import (
@@ -43,18 +45,19 @@ from sigverify_gui.services.errors import (
     ConsistencyError,
     ExchangeError,
 )
+from sigverify_gui.services.exchange_embed import embedded_here
 from sigverify_gui.services.exchange_reader import (
     FORMAT_NAME,
     FORMAT_VERSION,
     ExportFile,
     open_export,
 )
-from sigverify_gui.services.exchange_validate import embedding_of
 from sigverify_gui.services.typed_text import kept_line, kept_lines
+from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 from sigverify_gui.store.errors import StoreError
-from sigverify_gui.store.files import remove_quietly, written_whole
+from sigverify_gui.store.files import remove_quietly, sha256_of_file, written_whole
 from sigverify_gui.store.schema import AUDIT_TABLE, REFERENCES_TABLE
 
 log = logging.getLogger("sigverify.exchange")
@@ -144,11 +147,19 @@ def export_zip(store: Store, target: str | Path, *, operator: str = "") -> Excha
     return summary
 
 
-def backup_store(store: Store, target: str | Path, *, operator: str = "") -> Path:
-    """`Store.backup`, recorded as an export is (`record_copy`)."""
+def backup_store(store: Store, target: str | Path, *, operator: str = "") -> tuple[Path, str]:
+    """`Store.backup`, recorded as an export is (`record_copy`) with the file's SHA-256,
+    which a restore names too: the two rows tell which backup came back. Returns the
+    file and its SHA-256."""
     written = store.backup(target)
-    record_copy(store, "backup", operator, written, {})
-    return written
+    try:
+        digest = sha256_of_file(written)
+    except OSError as err:  # removed or unreadable at once: nothing to keep or record
+        remove_quietly(written)
+        reason = os_reason(err)
+        raise StoreError(f"The backup to {written} could not be read back: {reason}.") from err
+    record_copy(store, "backup", operator, written, {"sha256": digest})
+    return written, digest
 
 
 def record_copy(store: Store, kind: str, operator: str, target: Path, detail: dict) -> bool:
@@ -246,13 +257,17 @@ def _json(value: Any) -> bytes:
 def import_zip(
     store: Store,
     source: str | Path,
+    verifier: VerifierLike,
     *,
     replace: bool = False,
     force: bool = False,
     operator: str = "",
+    progress: Progress | None = None,
 ) -> ExchangeSummary:
     """Import an export atomically; existing customers need `replace`, images another
-    customer of this store holds need `force`."""
+    customer of this store holds need `force`. The references are embedded here by
+    `verifier` (`exchange_embed`); `progress` may cancel, which imports nothing."""
+    progress = progress or NullProgress()
     with open_export(source) as export:
         export_id = export.manifest["export_id"]  # checked: 32 hex digits
         incoming = [c["customer_id"] for c in export.customers]
@@ -267,7 +282,6 @@ def import_zip(
                 )
             for cid in existing:
                 records.delete_customer(db, cid)
-            _refuse_other_embedding_lengths(db, export, Path(source).name)
             for cust in export.customers:
                 cid = cust["customer_id"]
                 name, notes = kept_line(cust["name"]), kept_lines(cust["notes"])
@@ -275,7 +289,7 @@ def import_zip(
                 if cust["status"] != "active":
                     records.set_customer_status(db, cid, cust["status"])
             last_before = db.execute(f"SELECT max(id) FROM {REFERENCES_TABLE}").fetchone()[0]
-            ref_ids = _import_references(db, export)
+            ref_ids = _import_references(db, export, verifier, Path(source).name, progress)
             shared = _images_of_other_customers(db, last_before or 0, ref_ids)
             if shared and not force:
                 raise ConsistencyError(_shared_message(shared))
@@ -289,6 +303,7 @@ def import_zip(
                 operator,
                 detail=json.dumps(
                     {"file": Path(source).name, **summary.to_dict()}
+                    | {"embedded_by": verifier.model_id}
                     | ({"shared_with": shared} if shared else {}),
                     sort_keys=True,
                 ),
@@ -311,32 +326,18 @@ def _refuse_case_conflicts(db, incoming: list[str]) -> None:
         )
 
 
-def _refuse_other_embedding_lengths(db, export: ExportFile, name: str) -> None:
-    """Embeddings of one model have one length, in the file and in this store alike:
-    identification stacks them into one matrix, and verification scores them against
-    the model's own. (Run after --replace removed the customers being replaced.)"""
-    stored = db.execute(
-        f"SELECT DISTINCT model_id, length(embedding) / 4 FROM {REFERENCES_TABLE}"
-    ).fetchall()
-    for model_id, length in stored:
-        incoming = export.embedding_lengths.get(model_id)
-        if incoming is not None and incoming != length:
-            raise ExchangeError(
-                f"'{name}' is damaged: its embeddings of model {model_id} have {incoming} "
-                f"values where this store's have {length}."
-            )
-
-
-def _import_references(db, export: ExportFile) -> dict[int, int]:
+def _import_references(
+    db, export: ExportFile, verifier: VerifierLike, name: str, progress: Progress
+) -> dict[int, int]:
     new_ids: dict[int, int] = {}
-    for ref in export.references:
+    for ref, image_png, made in embedded_here(export, verifier, name, progress):
         new_ids[ref["id"]] = records.insert_reference(
             db,
             ref["customer_id"],
-            image_png=export.read(ref["image"]),
-            canvas_png=export.read(ref["canvas"]),
-            embedding=embedding_of(ref, f"reference {ref['id']}"),
-            model_id=ref["model_id"],
+            image_png=image_png,
+            canvas_png=made.canvas_png,
+            embedding=made.embedding,
+            model_id=made.model_id,
             quality=ref["quality"],
             source=ref["source"],
             captured_at=ref["captured_at"],

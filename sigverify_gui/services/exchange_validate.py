@@ -32,7 +32,7 @@ from sigverify_gui.services.enrol_checks import normalise_customer_id
 from sigverify_gui.services.errors import EnrolmentError
 from sigverify_gui.services.typed_text import MAX_NAME_LENGTH, MAX_NOTES_LENGTH
 from sigverify_gui.services.verifier_protocol import DECISIONS
-from sigverify_gui.store.records import CUSTOMER_STATUSES
+from sigverify_gui.store.records import CUSTOMER_STATUSES, unusable_embeddings
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -53,6 +53,7 @@ AUDIT_KINDS = frozenset(
         "import",
         "export",
         "backup",
+        "restore",
         "account_closed",
         "account_reopened",
     }
@@ -233,9 +234,6 @@ def _check_quality(quality: dict[str, Any], what: str) -> None:
         raise DamagedExport(f"{what} has a quality with an invalid dpi ({shown(dpi)})")
 
 
-MIN_EMBEDDING_NORM = 1e-3
-
-
 def embedding_of(ref: dict[str, Any], what: str) -> np.ndarray:
     """A reference's embedding: base64 of little-endian float32, non-empty, finite.
 
@@ -251,10 +249,7 @@ def embedding_of(ref: dict[str, Any], what: str) -> np.ndarray:
     embedding = np.frombuffer(raw, dtype="<f4")
     if not np.isfinite(embedding).all():
         raise DamagedExport(f"{what} has an embedding with values that are not finite numbers")
-    # Every model's embedding of a signature has length: unit vectors, histograms. One of
-    # (nearly) zeros resembles nothing, which the score's centring on the customer's own
-    # references turned into "accept" for any signature at all, forgeries included.
-    if float(np.linalg.norm(embedding.astype(np.float64))) < MIN_EMBEDDING_NORM:
+    if unusable_embeddings(embedding[None])[0]:  # the store's own bar
         raise DamagedExport(f"{what} has an embedding of zeros, which no signature gives")
     return embedding
 

@@ -9,8 +9,9 @@ Work is done in batches, each in its own transaction: every row is consistent at
 times (embedding, canvas and model id change together), so an interrupted run simply
 leaves some references for the next one, and comparisons skip what is not current.
 Each batch leaves an audit row naming the references and the models they came from:
-a reference's embedding is what every later decision about it rests on, and IT reads
-there when two model versions on one store keep re-embedding each other's work.
+a reference's embedding is what every later decision about it rests on, and the log
+warns (from those rows) when two model versions on one store keep re-embedding each
+other's work.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sigverify_gui.services.errors import EnrolmentError
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
+from sigverify_gui.store.schema import AUDIT_TABLE
 
 log = logging.getLogger("sigverify.services.reembed")
 
@@ -118,11 +120,13 @@ def reembed_stale(
 
 def _audit_batch(db, ids, made_by: dict[int, str], customer_id, model_id: str, operator) -> None:
     from_models = Counter(made_by.values())
-    if others := sorted(set(from_models) - {model_id}):
+    if taking_turns := _undid_this_models_work(db, set(from_models) - {model_id}, model_id):
         log.warning(
-            "re-embedded references made by %s; if a workstation on this store still runs "
-            "that model, the two will keep re-embedding each other's references",
-            ", ".join(others),
+            "re-embedded references made by %s, which had itself re-embedded references "
+            "made by %s: workstations on this store run different models, and each "
+            "re-embeds the other's references; install one model on all of them",
+            ", ".join(taking_turns),
+            model_id,
         )
     audit.append(
         db,
@@ -132,3 +136,29 @@ def _audit_batch(db, ids, made_by: dict[int, str], customer_id, model_id: str, o
         model_id=model_id,
         detail=json.dumps({"references": ids, "from_models": dict(from_models)}, sort_keys=True),
     )
+
+
+def _undid_this_models_work(db, others: set[str], model_id: str) -> list[str]:
+    """Those of `others` that once re-embedded references made by `model_id`. Replacing
+    an older model's embeddings is what every upgrade does; taking them back from a
+    model that had replaced ours means two models share the store and undo each other's
+    work, each pass costing every teller's next comparisons a re-embedding."""
+    if not others:
+        return []
+    marks = ", ".join("?" * len(others))
+    rows = db.execute(
+        f"SELECT DISTINCT model_id, detail FROM {AUDIT_TABLE} "
+        f"WHERE kind = 'references_reembedded' AND model_id IN ({marks})",
+        sorted(others),
+    )
+    return sorted({other for other, detail in rows if model_id in _from_models(detail)})
+
+
+def _from_models(detail: str | None) -> dict:
+    """A re-embedding row's `from_models`; {} for one this version did not write (an
+    import brings rows from other stores and versions)."""
+    try:
+        found = json.loads(detail or "{}").get("from_models")
+    except (ValueError, AttributeError):
+        return {}
+    return found if isinstance(found, dict) else {}

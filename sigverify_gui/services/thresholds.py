@@ -19,6 +19,7 @@ from sigverify_gui.services.errors import ThresholdBelowModelError
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
+from sigverify_gui.store.errors import StoreError
 
 log = logging.getLogger("sigverify.services.thresholds")
 
@@ -52,8 +53,10 @@ class Thresholds:
 
 
 def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
+    """Raises `StoreError` when the stored setting is not one sigverify writes: edited
+    outside it, a zero accept threshold would accept every forgery."""
     raw = records.get_setting(store.db, SETTING_KEY)
-    saved = json.loads(raw) if raw else None
+    saved = _readable(raw) if raw else None
     if saved and "calibration_id" not in saved and saved.get("model_id") == verifier.model_id:
         saved = _stamped_with_calibration(store, saved, verifier)
     if saved and _chosen_for(saved, verifier):
@@ -61,6 +64,28 @@ def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
     return Thresholds(
         float(verifier.t_accept), float(verifier.t_reject), "model", set_for_another=bool(saved)
     )
+
+
+def _readable(raw: str) -> dict[str, Any]:
+    try:
+        try:
+            saved = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise ValueError("its text is not JSON") from None
+        if not (isinstance(saved, dict) and isinstance(saved.get("model_id"), str)):
+            raise ValueError("it names no model")
+        t_accept, t_reject = saved.get("t_accept"), saved.get("t_reject")
+        if not all(type(t) in (int, float) for t in (t_accept, t_reject)):
+            raise ValueError("its thresholds are not numbers")
+        check_thresholds(t_accept, t_reject)
+    except (ValueError, SigverifyError) as err:
+        reason = str(err).rstrip(".")
+        raise StoreError(
+            f"The branch's thresholds are damaged in the signature store "
+            f"({reason[:1].lower()}{reason[1:]}); IT can "
+            "set them again with `sigverify thresholds --set` or `--reset`."
+        ) from err
+    return saved
 
 
 def _chosen_for(saved: dict[str, Any], verifier: VerifierLike) -> bool:
@@ -149,10 +174,27 @@ def set_thresholds(
     else:
         value = None
     with store.write() as db:
-        if records.get_setting(db, SETTING_KEY) == value:
+        stored = records.get_setting(db, SETTING_KEY)
+        if stored == value:
             return thresholds_in_force(store, verifier)
-        was = thresholds_in_force(store, verifier)  # inside the write: what is replaced
+        damaged = False
+        try:
+            was = thresholds_in_force(store, verifier)  # inside the write: what is replaced
+        except StoreError:  # verifications were refused; this is how IT mends it
+            was = Thresholds(float(verifier.t_accept), float(verifier.t_reject), "model")
+            damaged = True
         records.set_setting(db, SETTING_KEY, value)
+        detail: dict[str, Any] = {
+            "was": {"t_accept": was.t_accept, "t_reject": was.t_reject},
+            "calibration_id": verifier.calibration_id,
+        }
+        if was.set_for_another and stored:
+            # "Were" is what tellers decided by (the model's own); the branch's own,
+            # chosen for another model or calibration and not applied, are named too,
+            # or the trail would not say what this change removed.
+            detail["lapsed"] = json.loads(stored)
+        if damaged:
+            detail["replaced_damaged_setting"] = True
         audit.append(
             db,
             "thresholds_changed",
@@ -160,14 +202,22 @@ def set_thresholds(
             model_id=verifier.model_id,
             t_accept=t_accept,
             t_reject=t_reject,
-            detail=json.dumps(
-                {
-                    "was": {"t_accept": was.t_accept, "t_reject": was.t_reject},
-                    "calibration_id": verifier.calibration_id,
-                }
-            ),
+            detail=json.dumps(detail),
         )
     return thresholds_in_force(store, verifier)
+
+
+def lapsed_note(lapsed: Any) -> str:
+    """How an audit row's `lapsed` (the branch's thresholds that a change removed while
+    they were not applied) reads after the thresholds in force; "" without one."""
+    try:
+        return (
+            f"; the branch's own {float(lapsed['t_accept']):.3f} / "
+            f"{float(lapsed['t_reject']):.3f}, set for another model or calibration, "
+            "had lapsed"
+        )
+    except (KeyError, TypeError, ValueError):
+        return ""
 
 
 def shown_score(score: float, decision: str, t_accept: float, t_reject: float) -> str:

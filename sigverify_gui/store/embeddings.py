@@ -11,11 +11,13 @@ or the model differs.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from sigverify_gui.store.db import Store
+from sigverify_gui.store.records import damaged_reference, unusable_embeddings
 from sigverify_gui.store.schema import REFERENCES_TABLE
 
 _CACHE_KEY = "embedding_matrix"
@@ -99,8 +101,18 @@ def active_embedding_matrix(store: Store, model_id: str) -> EmbeddingMatrix:
             [model_id],
         ).fetchall()
     if rows:
+        lengths = [len(r[2]) for r in rows]
+        usual = Counter(lengths).most_common(1)[0][0]
+        if (odd := next((i for i, n in enumerate(lengths) if n != usual), None)) is not None:
+            # one model, one length: rows would be cut across references (a reference
+            # left stale, its capture unreadable, keeps its old length)
+            cid, rid, _ = rows[odd]
+            raise damaged_reference(rid, cid, "its embedding is not this model's length")
         blob = b"".join(r[2] for r in rows)
         matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), -1)
+        if (unusable := np.flatnonzero(unusable_embeddings(matrix))).size:
+            cid, rid, _ = rows[int(unusable[0])]
+            raise damaged_reference(rid, cid, "its embedding is no signature's")
     else:
         matrix = np.zeros((0, 0), np.float32)
     built = EmbeddingMatrix.from_arrays(

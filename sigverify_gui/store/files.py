@@ -6,6 +6,7 @@ and transactions.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -86,6 +87,15 @@ def written_whole(target: Path) -> Iterator[Path]:
     except BaseException:
         remove_quietly(partial)
         raise
+
+
+def sha256_of_file(path: Path) -> str:
+    """Read in pieces: a store's file may hold gigabytes of scans."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def make_private_file(path: Path) -> None:
@@ -234,6 +244,12 @@ def check_integrity(db: Database, path: Path) -> None:
             raise StoreError(
                 f"The file {path} is not a signature store or is damaged ({err}); "
                 "restore it from a backup."
+            ) from err
+        if primary_code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            # another program holds it whole (a database tool in exclusive mode)
+            raise StoreError(
+                f"The signature store {path} is busy in another program; try again in a "
+                "moment, or close the program that has it open."
             ) from err
         raise StoreError(
             f"The signature store {path} could not be opened ({err}); check that this "

@@ -31,6 +31,27 @@ def blob_to_embedding(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
+# Every model's embedding of a signature has length (unit vectors, histograms). One of
+# zeros resembles nothing: it pulls down the similarity among the customer's references,
+# on which the score is centred, so that every questioned signature scores higher, and a
+# forgery was accepted. (An export's embeddings are held to the same bar.)
+MIN_EMBEDDING_NORM = 1e-3
+
+
+def unusable_embeddings(matrix: np.ndarray) -> np.ndarray:
+    """Rows of an (N, D) matrix that no model makes: not finite, or (nearly) zeros."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.linalg.norm(matrix.astype(np.float64), axis=1)
+    return ~np.isfinite(norms) | (norms < MIN_EMBEDDING_NORM)
+
+
+def damaged_reference(reference_id: int, customer_id: str, what: str) -> StoreError:
+    return StoreError(
+        f"Reference {reference_id} of customer {customer_id} is damaged in the signature "
+        f"store ({what}); ask IT to restore the store from a backup."
+    )
+
+
 # --- customers -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Customer:
@@ -62,7 +83,16 @@ _CUSTOMER_SELECT = f"""
 
 def get_customer(db: Database, customer_id: str) -> Customer | None:
     row = db.execute(_CUSTOMER_SELECT + " WHERE c.customer_id = ?", [customer_id]).fetchone()
-    return Customer(*row) if row else None
+    if row is None:
+        return None
+    if row[2] not in CUSTOMER_STATUSES:  # only an edit outside sigverify writes another
+        # Every check of an account reads "closed" or not: an unknown word must not
+        # pass as open.
+        raise StoreError(
+            f"Customer {customer_id}'s record is damaged in the signature store (its "
+            "status cannot be read); ask IT to restore the store from a backup."
+        )
+    return Customer(*row)
 
 
 def customers_equal_ignoring_case(db: Database, customer_ids: Iterable[str]) -> list[str]:
@@ -153,10 +183,9 @@ def _reference(row: tuple) -> Reference:
     try:  # SQLite's integrity check reads pages, not what a row's values say
         quality, embedding = json.loads(quality_json), blob_to_embedding(blob)
     except (TypeError, ValueError, RecursionError) as err:
-        raise StoreError(
-            f"Reference {rid} of customer {cid} is damaged in the signature store (its "
-            "record cannot be read); ask IT to restore the store from a backup."
-        ) from err
+        raise damaged_reference(rid, cid, "its record cannot be read") from err
+    if embedding.size and unusable_embeddings(embedding[None])[0]:
+        raise damaged_reference(rid, cid, "its embedding is no signature's")
     return Reference(
         id=rid,
         customer_id=cid,

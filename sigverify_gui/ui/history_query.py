@@ -15,6 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sigverify_gui.services.thresholds import lapsed_note
+
 CSV_COLUMNS = (
     "id",
     "time",
@@ -112,6 +114,7 @@ EVENT_NAMES = {
     "import": "Import from another store",
     "export": "Export of the whole store",
     "backup": "Backup of the whole store",
+    "restore": "Store restored from a backup",
 }
 
 
@@ -132,6 +135,7 @@ def outcome(row: dict[str, Any]) -> str:
     detail = _detail(row)
     if row.get("kind") == "thresholds_changed":
         parts.append(_thresholds_change(row, detail.get("was") or {}))
+        parts[-1] += lapsed_note(detail.get("lapsed"))
     reason = row.get("override_reason") or detail.get("reason")
     if reason:
         parts.append(f"reason: {reason}")

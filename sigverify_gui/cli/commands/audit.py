@@ -99,22 +99,51 @@ def _outcome(row: dict) -> str:
         parts.append(f"teller {row['teller_decision']}")
     if row["override_reason"]:
         parts.append(f"reason: {row['override_reason']}")
-    return ", ".join(parts)
+    return ", ".join(parts) or _detail_text(row["detail"])
+
+
+# What a row without a score or decision says about itself: the file of a backup,
+# export or import and its counts, why a verification failed. Lists (re-embedded
+# reference numbers) and nested records stay in --json.
+_DETAIL_WIDTH = 160
+
+
+def _detail_text(detail: str | None) -> str:
+    import json
+
+    try:
+        values = json.loads(detail or "{}")
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        return ""
+    if "message" in values:  # a failure: its message says it all
+        values = {"message": values["message"]}
+    shown = ", ".join(
+        f"{key}: {value}"
+        for key, value in values.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    )
+    return shown if len(shown) <= _DETAIL_WIDTH else shown[: _DETAIL_WIDTH - 1] + "…"
 
 
 def _thresholds_change(row: dict) -> str:
     """What the thresholds became, and (rows written since it is recorded) what they were."""
     import json
 
+    from sigverify_gui.services.thresholds import lapsed_note
+
     if row["t_accept"] is None:
         now = "the model's own thresholds"
     else:
         now = f"accept >= {row['t_accept']:.3f}, reject < {row['t_reject']:.3f}"
     try:
-        was = json.loads(row["detail"] or "{}").get("was")
+        detail = json.loads(row["detail"] or "{}")
     except ValueError:
-        was = None
+        detail = {}
+    was = detail.get("was") if isinstance(detail, dict) else None
     if isinstance(was, dict) and {"t_accept", "t_reject"} <= was.keys():
         # three decimals, as the thresholds are shown and set everywhere else
-        return f"{now} (were {was['t_accept']:.3f} / {was['t_reject']:.3f})"
+        now += f" (were {was['t_accept']:.3f} / {was['t_reject']:.3f}"
+        now += f"{lapsed_note(detail.get('lapsed'))})"
     return now

@@ -33,6 +33,10 @@ def run(args) -> int:
     from sigverify_gui.services.exchange import backup_store
 
     with open_store_from(args) as store:
-        target = backup_store(store, args.file, operator=operator_of(args))
-    emit(args, {"backup": str(target)}, f"Backup written to {target}.")
+        target, digest = backup_store(store, args.file, operator=operator_of(args))
+    emit(
+        args,
+        {"backup": str(target), "sha256": digest},
+        f"Backup written to {target} (SHA-256 {digest}).",
+    )
     return 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from model.progress import TerminalProgress
 from sigverify_gui.cli.commands.store_options import (
     add_db_option,
+    add_model_options,
     add_operator_option,
     open_store_from,
     operator_of,
+    verifier_from,
 )
 from sigverify_gui.cli.output import add_json_flag, emit, file_path
 
@@ -20,7 +23,10 @@ def register(subparsers) -> None:
             "changed if the file is damaged, holds customers already enrolled "
             "(unless --replace), holds a new customer number that differs only in "
             "letter case from another customer's, or holds the very image of another "
-            "customer's reference (unless --force)."
+            "customer's reference (unless --force). The file's embeddings are not "
+            "trusted: each reference is embedded again from its image with the model "
+            "(a few milliseconds each, while the store waits), and an embedding that "
+            "its image does not give means the file was altered."
         ),
     )
     p.add_argument("file", metavar="FILE.zip", type=file_path, help="the export file")
@@ -36,6 +42,7 @@ def register(subparsers) -> None:
         "person holding both customer numbers)",
     )
     add_db_option(p)
+    add_model_options(p)
     add_operator_option(p)
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -44,9 +51,15 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from sigverify_gui.services.exchange import import_zip
 
-    with open_store_from(args, creates=True) as store:
+    with open_store_from(args, creates=True) as store:  # first: a wrong --db fails fast
         summary = import_zip(
-            store, args.file, replace=args.replace, force=args.force, operator=operator_of(args)
+            store,
+            args.file,
+            verifier_from(args),
+            replace=args.replace,
+            force=args.force,
+            operator=operator_of(args),
+            progress=TerminalProgress("importing"),
         )
     human = (
         f"Imported {summary.customers} customer(s), {summary.references} reference(s) and "

@@ -33,8 +33,8 @@ from model.errors import (
     CaptureError,
     EmptyFileError,
     ImageError,
+    ImageTooLargeError,
     TruncatedImageError,
-    UnsupportedFormatError,
     os_reason,
 )
 from sigverify_gui.services.capture.base import Capture, check_cancel
@@ -333,7 +333,7 @@ class HotFolder:
         try:
             source = describe_scan(key.name, key.mtime_ns)
             capture = read_capture(path, source=source, one_page=True)  # a signature
-            if not _ends_whole(capture.original, key.name):
+            if self._looks_unfinished(capture, pending, now):
                 raise TruncatedImageError(f"The file '{key.name}' is damaged or cut short.")
             unchanged = self._key_of(path) == key
         except UnreadableFileError as err:  # no permission: waiting will not change it
@@ -344,11 +344,11 @@ class HotFolder:
             return False
         except (TruncatedImageError, EmptyFileError) as err:
             return self._cut_short_so_far(pending, path, now, err)
-        except UnsupportedFormatError as err:
-            if _not_filled_in_yet(path):  # sized first, its header still to come
-                return self._cut_short_so_far(pending, path, now, err)
+        except ImageTooLargeError as err:  # waiting will not make it smaller
             return self._reject(key, err)
-        except ImageError as err:
+        except ImageError as err:  # no picture, or not yet: sized first, filled in after
+            if _not_filled_in_yet(path):
+                return self._cut_short_so_far(pending, path, now, err)
             return self._reject(key, err)
         if not unchanged:  # written to while we read it: wait for it to settle again
             return False
@@ -359,6 +359,16 @@ class HotFolder:
         log.info("hot folder: took %s (%d bytes)", key.name, key.size)
         if self.move_processed:
             self._move_to_processed(path)
+        return True
+
+    def _looks_unfinished(self, capture: Capture, pending: _Pending, now: float) -> bool:
+        if _ends_whole(capture, pending.key.name):
+            return False
+        if _is_markerless(pending.key.name) and pending.cut_short_since is not None:
+            # A TIFF or BMP left as it is for the whole patience is taken: a scan whose
+            # edge is pure black (a black lid) ends in zeros too. A PNG or JPEG without
+            # its end marker is damaged, and is reported (`_cut_short_so_far`).
+            return now - pending.cut_short_since < self.damaged_patience
         return True
 
     def _cut_short_so_far(self, pending: _Pending, path: Path, now: float, err: ImageError) -> bool:
@@ -407,24 +417,51 @@ class HotFolder:
             log.warning("hot folder: could not move %s to %s: %s", path, target_dir, err)
 
 
+# Formats without an end marker. Sized first and filled in after, such a file ends in
+# zeros until it is done; its directory (TIFF) or its first rows (a BMP is stored
+# bottom up) may be among them.
+_NO_END_MARKER = (".tif", ".tiff", ".bmp")
+_UNWRITTEN_TAIL = 1024  # trailing zero bytes: more than any whole file ends with
+_TAIL_READ = 64 * 1024
+
+
 def _not_filled_in_yet(path: Path) -> bool:
-    """Whether a file starts with zeros where every picture format has its signature:
-    a scanner that sizes its file first has not written the header yet."""
+    """Whether a file that does not decode (or decodes as unsupported) may still be
+    being filled in: zeros where every picture format has its signature (the header
+    is yet to come), or, in a format without an end marker, a long run of zeros at
+    the end."""
+    if not path.is_file():  # opening a named pipe would wait for its writer
+        return False
     try:
         with path.open("rb") as f:
             start = f.read(64)
+            f.seek(max(0, path.stat().st_size - _TAIL_READ))
+            tail = f.read(_TAIL_READ)
     except OSError:
         return False
-    return bool(start) and not start.strip(b"\0")
+    if bool(start) and not start.strip(b"\0"):
+        return True
+    return _is_markerless(path.name) and _zero_tail(tail)
 
 
-def _ends_whole(data: bytes | None, name: str) -> bool:
-    """Whether a PNG or JPEG file ends with its format's end marker. A scanner that
-    sizes its file first and fills it in after leaves zeros at the end, which decode
-    without an error as a picture whose lower part is black; other formats have no
-    end marker to check. Padding after the marker is allowed: zeros, a line end that
-    some scanners' firmware writes, and (after a JPEG's) 0xFF fill bytes; a whole file
-    so padded was waited on and then refused as cut short."""
+def _is_markerless(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in _NO_END_MARKER
+
+
+def _zero_tail(data: bytes) -> bool:
+    return len(data) - len(data.rstrip(b"\0")) >= _UNWRITTEN_TAIL
+
+
+def _ends_whole(capture: Capture, name: str) -> bool:
+    """Whether a file that decoded is whole. A scanner that sizes its file first and
+    fills it in after leaves zeros at the end, which decode without an error as a
+    picture partly black. PNG and JPEG must end with their end marker; padding after
+    it is allowed: zeros, a line end that some scanners' firmware writes, and (after a
+    JPEG's) 0xFF fill bytes; a whole file so padded was waited on and then refused as
+    cut short. TIFF and BMP have no end marker: one that ends in a long run of zeros
+    while a band of rows at the top or the bottom of the picture is pure black (real
+    scans end in paper) looks unfinished (`HotFolder._looks_unfinished`)."""
+    data = capture.original
     if data is None:
         return True
     suffix = os.path.splitext(name)[1].lower()
@@ -432,4 +469,7 @@ def _ends_whole(data: bytes | None, name: str) -> bool:
         return data.rstrip(b"\0\r\n")[-8:-4] == b"IEND"
     if suffix in (".jpg", ".jpeg"):
         return data.rstrip(b"\0\r\n\xff").endswith(b"\xff\xd9")
+    if suffix in _NO_END_MARKER and _zero_tail(data[-_TAIL_READ:]):
+        band = max(1, capture.gray.shape[0] // 50)
+        return bool(capture.gray[:band].any() and capture.gray[-band:].any())
     return True

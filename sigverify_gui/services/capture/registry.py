@@ -82,6 +82,10 @@ def open_scanner(
         label = None
     backend_name, sep, local_name = device_id.partition(":")
     backend = next((b for b in backends if b.name == backend_name), None)
+    if backend is None and (found := _by_local_name(device_id, backends)) is not None:
+        # the name the scanner's own tools print (`scanimage -L`: "test:0"), without
+        # the backend sigverify puts in front ("sane:test:0")
+        return open_scanner(found, settings, backends)
     if not sep or not local_name or backend is None:
         raise CaptureError(
             f"'{device_id}' is not a scanner this computer can use; run "
@@ -91,6 +95,12 @@ def open_scanner(
     if reason is not None:
         raise CaptureError(reason)
     return backend.open(local_name, settings, label)
+
+
+def _by_local_name(name: str, backends: list[ScannerBackend]) -> str | None:
+    """The full id of the one listed scanner whose own name is `name`."""
+    matches = [device.id for device in _survey(backends)[0] if device.id.partition(":")[2] == name]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _survey(backends: list[ScannerBackend]) -> tuple[list[DeviceInfo], list[str]]:
