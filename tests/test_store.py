@@ -147,6 +147,19 @@ def test_a_damaged_store_is_named_in_one_line(tmp_path, caplog):
     assert "On tree page" in caplog.text  # the findings, for IT
 
 
+def test_an_export_given_as_the_store_is_named_not_called_damaged(tmp_path):
+    # `--db branch.zip`: "restore it from a backup" sent IT the wrong way
+    import zipfile
+
+    path = tmp_path / "branch.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("manifest.json", "{}")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="is an export .* with `sigverify import`") as info:
+        Store(path)
+    assert "backup" not in str(info.value) and path.read_bytes() == before
+
+
 @pytest.mark.parametrize("damage", ["text", "corrupt_page"])
 def test_damaged_file_is_refused_and_left_untouched(tmp_path, damage):
     path = tmp_path / "s.db"

@@ -233,6 +233,14 @@ def check_is_store(db: Database, path: Path, *, fresh: bool) -> None:
         )
 
 
+def _is_an_export(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
 def check_integrity(db: Database, path: Path) -> None:
     try:
         rows = db.execute("PRAGMA quick_check").fetchall()
@@ -240,6 +248,11 @@ def check_integrity(db: Database, path: Path) -> None:
         # Only these two mean the content is bad; anything else (cannot open, read-only,
         # I/O error) is about where the file is, and a backup would not help.
         primary_code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
+        if primary_code == sqlite3.SQLITE_NOTADB and _is_an_export(path):
+            raise StoreError(
+                f"The file {path} is an export (a zip file), not a signature store; bring "
+                "it into a store with `sigverify import`."
+            ) from err
         if primary_code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
             raise StoreError(
                 f"The file {path} is not a signature store or is damaged ({err}); "
