@@ -17,7 +17,7 @@ from typing import Any
 
 from model.errors import SigverifyError, os_reason
 from sigverify_gui.services.typed_text import escaped
-from sigverify_gui.store.files import written_whole
+from sigverify_gui.store.files import same_file, written_whole
 
 # --- option types: argparse refuses a bad value before the command runs ---------------
 
@@ -123,7 +123,7 @@ def check_target(
                 "this command reads; choose a place outside it."
             )
     for other, role in [*((p, "reads") for p in reads), *((p, "writes") for p in writes)]:
-        if _same_file(path, Path(other)):
+        if same_file(path, Path(other)):
             which = "it" if str(other) == str(path) else f"it as '{other}'"
             raise SigverifyError(
                 f"Will not write '{path}': this command {role} {which} too; choose "
@@ -165,13 +165,6 @@ def check_weights_target(path: Path, *, reads: Sequence = (), data: Sequence = (
             "export-model`."
         )
     check_target(path, reads=reads, data=data)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)  # links and other spellings of one file
-    except OSError:  # one does not exist (yet): compare where the names lead
-        return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
 
 
 # --- output ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from sigverify_gui.services.exchange_validate import (
     shown,
 )
 from sigverify_gui.store import audit
+from sigverify_gui.store.files import SQLITE_MAGIC, starts_with
 
 FORMAT_NAME = "sigverify-export"
 # Format 2 may hold the audit rows of exports and backups (`record_copy`), kinds that
@@ -83,7 +84,7 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
     except OSError as err:  # in words, not "[Errno 13] ..."
         raise ExchangeError(f"'{name}' cannot be read: {os_reason(err)}.") from err
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
-        if _is_a_store(source):
+        if starts_with(source, SQLITE_MAGIC):
             raise ExchangeError(
                 f"'{name}' is a signature store file (a backup, perhaps), not an export; "
                 "open it as a store instead."
@@ -105,14 +106,6 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
         except (KeyError, ValueError, TypeError) as err:
             raise ExchangeError(f"'{name}' is damaged or incomplete ({err!r}).") from err
         yield export
-
-
-def _is_a_store(path: Path) -> bool:
-    try:
-        with path.open("rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 # The manifest names every member with its SHA-256: about 100 bytes a member, so this

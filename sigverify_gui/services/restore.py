@@ -29,6 +29,7 @@ from model.errors import os_reason
 from sigverify_gui.store import audit
 from sigverify_gui.store.db import Store
 from sigverify_gui.store.errors import StoreError
+from sigverify_gui.store.files import make_private_file, same_file
 
 log = logging.getLogger("sigverify.services.restore")
 
@@ -50,7 +51,7 @@ def restore_store(store: Store, backup: str | Path, *, operator: str = "") -> Re
     backup = Path(backup).expanduser()
     if not backup.is_file():
         raise StoreError(f"There is no backup file {backup}.")
-    if _same_file(backup, store.path):
+    if same_file(backup, store.path):
         raise StoreError(f"{backup} is the signature store itself, not a backup of it.")
     replaced = audit.verify_chain(store.db)
     generation = store.generation()
@@ -85,28 +86,18 @@ def restore_store(store: Store, backup: str | Path, *, operator: str = "") -> Re
             "UPDATE change_counter SET generation = max(generation, ?) + 1 WHERE id = 1",
             [generation],
         )
-        audit.append(db, "restore", operator, detail=json.dumps(summary, sort_keys=True))
-    head = audit.verify_chain(store.db).head
+        row_id = audit.append(db, "restore", operator, detail=json.dumps(summary, sort_keys=True))
+        # the backup's trail was verified whole; the head is this row's
+        head = f"{row_id}:{audit.get_row(db, row_id)['row_hash']}"
     log.info("store %s restored from %s (sha256 %s)", store.path, backup, digest)
-    return RestoreSummary(**summary, head=head or "")
-
-
-def _private(path: Path) -> Path:
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    return path
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False
+    return RestoreSummary(**summary, head=head)
 
 
 def _copy_and_hash(source: Path, target: Path) -> str:
     digest = hashlib.sha256()
     try:
-        with source.open("rb") as src, open(_private(target), "wb") as dst:
+        make_private_file(target)
+        with source.open("rb") as src, target.open("wb") as dst:
             while chunk := src.read(1 << 20):
                 digest.update(chunk)
                 dst.write(chunk)

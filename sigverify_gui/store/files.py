@@ -89,6 +89,10 @@ def written_whole(target: Path) -> Iterator[Path]:
         raise
 
 
+ZIP_MAGIC = b"PK\x03\x04"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
 def sha256_of_file(path: Path) -> str:
     """Read in pieces: a store's file may hold gigabytes of scans."""
     digest = hashlib.sha256()
@@ -233,12 +237,22 @@ def check_is_store(db: Database, path: Path, *, fresh: bool) -> None:
         )
 
 
-def _is_an_export(path: Path) -> bool:
+def starts_with(path: Path, magic: bytes) -> bool:
+    """Whether the file begins with a format's signature ("SQLite format 3", a zip's
+    "PK"); False when it cannot be read."""
     try:
         with path.open("rb") as f:
-            return f.read(4) == b"PK\x03\x04"
+            return f.read(len(magic)) == magic
     except OSError:
         return False
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two names lead to one file (links and other spellings included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet): compare where the names lead
+        return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
 
 
 def check_integrity(db: Database, path: Path) -> None:
@@ -248,7 +262,7 @@ def check_integrity(db: Database, path: Path) -> None:
         # Only these two mean the content is bad; anything else (cannot open, read-only,
         # I/O error) is about where the file is, and a backup would not help.
         primary_code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
-        if primary_code == sqlite3.SQLITE_NOTADB and _is_an_export(path):
+        if primary_code == sqlite3.SQLITE_NOTADB and starts_with(path, ZIP_MAGIC):
             raise StoreError(
                 f"The file {path} is an export (a zip file), not a signature store; bring "
                 "it into a store with `sigverify import`."

@@ -99,7 +99,7 @@ def _outcome(row: dict) -> str:
         parts.append(f"teller {row['teller_decision']}")
     if row["override_reason"]:
         parts.append(f"reason: {row['override_reason']}")
-    return ", ".join(parts) or _detail_text(row["detail"])
+    return ", ".join(parts) or _detail_text(_detail(row))
 
 
 # What a row without a score or decision says about itself: the file of a backup,
@@ -108,15 +108,19 @@ def _outcome(row: dict) -> str:
 _DETAIL_WIDTH = 160
 
 
-def _detail_text(detail: str | None) -> str:
+def _detail(row: dict) -> dict:
+    """A row's detail as written; {} for none, or one this version cannot read (an
+    imported row of another version)."""
     import json
 
     try:
-        values = json.loads(detail or "{}")
+        detail = json.loads(row["detail"] or "{}")
     except ValueError:
-        values = None
-    if not isinstance(values, dict):
-        return ""
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
+def _detail_text(values: dict) -> str:
     if "message" in values:  # a failure: its message says it all
         values = {"message": values["message"]}
     shown = ", ".join(
@@ -129,19 +133,14 @@ def _detail_text(detail: str | None) -> str:
 
 def _thresholds_change(row: dict) -> str:
     """What the thresholds became, and (rows written since it is recorded) what they were."""
-    import json
-
     from sigverify_gui.services.thresholds import lapsed_note
 
     if row["t_accept"] is None:
         now = "the model's own thresholds"
     else:
         now = f"accept >= {row['t_accept']:.3f}, reject < {row['t_reject']:.3f}"
-    try:
-        detail = json.loads(row["detail"] or "{}")
-    except ValueError:
-        detail = {}
-    was = detail.get("was") if isinstance(detail, dict) else None
+    detail = _detail(row)
+    was = detail.get("was")
     if isinstance(was, dict) and {"t_accept", "t_reject"} <= was.keys():
         # three decimals, as the thresholds are shown and set everywhere else
         now += f" (were {was['t_accept']:.3f} / {was['t_reject']:.3f}"
