@@ -128,13 +128,25 @@ class SignatureEmbedder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stroke is None:
             return self.shape_embedding(x)
-        folded = F.pixel_unshuffle(x, 2)  # both towers start by folding: fold once
+        folded = fold_2x2(x)  # both towers start by folding: fold once
         shape, stroke = self.shape_embedding(x, folded), self.stroke(x, folded)
         # Two unit vectors scaled by the square roots of their shares: the result is a
         # unit vector whose dot product with another is the shares' mix of the two
         # cosines, so everything downstream still compares one unit vector.
         share = self.stroke_share
         return torch.cat([(1 - share).sqrt() * shape, share.sqrt() * stroke], dim=1)
+
+
+def fold_2x2(x: torch.Tensor) -> torch.Tensor:
+    """`F.pixel_unshuffle(x, 2)` of a one-channel batch, laid out channels-last.
+
+    Why not pixel_unshuffle itself: its result is channels-first, which both towers'
+    first convolutions then copied into channels-last again, each on its own; made
+    here as one reshape and copy, the fold costs about a third of that.
+    """
+    n, _, h, w = x.shape
+    cells = x.reshape(n, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3)
+    return cells.reshape(n, 4, h // 2, w // 2).contiguous(memory_format=torch.channels_last)
 
 
 class SigNetReference(nn.Module):

@@ -70,10 +70,7 @@ class StrokeTower(nn.Module):
         n, c, h, w = features.shape
         # (N, cells, C): a free view of channels-last memory, in which the network runs
         cells = features.permute(0, 2, 3, 1).reshape(n, h * w, c)
-        # a cell is ink when its brightest canvas pixel is (max-pooling by FOLD, as a
-        # reshape, which costs a fraction of max_pool2d)
-        brightest = x.reshape(n, h, FOLD, w, FOLD).amax(dim=(2, 4))
-        ink = (brightest > INK).to(features.dtype).reshape(n, 1, h * w)
+        ink = ink_cells(x).to(features.dtype).reshape(n, 1, h * w)
         # Sums over the ink cells as matrix products: masking the whole feature map
         # elementwise first took as long as the convolutions themselves.
         weights = ink / ink.sum(dim=2, keepdim=True).clamp_min(1.0)
@@ -81,6 +78,19 @@ class StrokeTower(nn.Module):
         square = torch.matmul(weights, cells * cells).squeeze(1)
         spread = (square - mean * mean).clamp_min(1e-6).sqrt()
         return F.normalize(self.head(torch.cat([mean, spread], dim=1)), dim=1)
+
+
+def ink_cells(x: torch.Tensor) -> torch.Tensor:
+    """Canvas batch (N, 1, H, W) → (N, H/FOLD, W/FOLD) bool: the cells of the tower's
+    feature map that hold ink (their brightest canvas pixel is ink).
+
+    That is `max_pool2d(x, FOLD) > INK`, made as a reshape and two reductions, the rows
+    of a cell first, then its columns: max_pool2d, and one reduction over both strided
+    axes, each took about ten times as long.
+    """
+    n, _, h, w = x.shape
+    brightest = x.reshape(n, h // FOLD, FOLD, w // FOLD, FOLD).amax(dim=2).amax(dim=3)
+    return brightest > INK
 
 
 def ink_crop(canvas: np.ndarray, rng: np.random.Generator, size=CROP_HW) -> np.ndarray:

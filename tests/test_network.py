@@ -7,6 +7,7 @@ from model.network import (
     NetworkConfig,
     SigNetReference,
     build_network,
+    fold_2x2,
     for_inference,
     frozen_for_cpu,
 )
@@ -88,3 +89,21 @@ def test_a_network_that_cannot_be_traced_runs_eagerly(monkeypatch):
         torch.testing.assert_close(
             fallback(x.contiguous(memory_format=torch.channels_last)), net(x), atol=1e-4, rtol=1e-4
         )
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_the_fold_is_pixel_unshuffle_laid_out_channels_last(layout):
+    x = torch.rand(3, 1, 224, 448, generator=torch.Generator().manual_seed(3))
+    folded = fold_2x2(x.contiguous(memory_format=layout))
+    assert torch.equal(folded, torch.nn.functional.pixel_unshuffle(x, 2))
+    assert folded.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_the_stroke_towers_ink_cells_are_the_canvas_max_pooled():
+    from model.stroke import FOLD, INK, ink_cells
+
+    x = torch.rand(2, 1, 224, 448, generator=torch.Generator().manual_seed(4)) ** 6
+    expected = torch.nn.functional.max_pool2d(x, FOLD)[:, 0] > INK
+    got = ink_cells(x.contiguous(memory_format=torch.channels_last))
+    assert torch.equal(got, expected)
+    assert 0 < int(expected.sum()) < expected.numel()  # both kinds of cell were tested
