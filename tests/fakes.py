@@ -201,6 +201,15 @@ def store_contents(store) -> dict[str, list[dict]]:
     return out
 
 
+def edit_thresholds_setting(store, value: str | None) -> None:
+    """Replace (None: remove) the store's thresholds setting as someone with an SQLite
+    tool and write access to the file can: without sigverify, so without an audit row."""
+    with store.write() as db:
+        db.execute("DELETE FROM settings WHERE key = 'thresholds'")
+        if value is not None:
+            db.execute("INSERT INTO settings (key, value) VALUES ('thresholds', ?)", [value])
+
+
 def box_iou(a, b) -> float:
     """Intersection over union of two (x, y, w, h) boxes: how well a found zone fits."""
     ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))

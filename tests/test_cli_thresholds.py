@@ -12,7 +12,7 @@ from sigverify_gui.services import runtime
 from sigverify_gui.store import audit
 from sigverify_gui.store.db import Store
 from tests.cli_errors import assert_refused_option, assert_user_error, cli_with, run_cli
-from tests.fakes import FakeVerifier, store_contents, write_signatures
+from tests.fakes import FakeVerifier, edit_thresholds_setting, store_contents, write_signatures
 
 
 @pytest.fixture
@@ -196,10 +196,8 @@ def test_a_thresholds_setting_edited_outside_sigverify_stops_verification(
     main, capsys, db, stored, why
 ):
     # Accepting at 0.0, every forgery passes; read as it stood, it was applied.
-    with Store(db) as store, store.write() as wdb:
-        wdb.execute("UPDATE settings SET value = ? WHERE key = 'thresholds'", [stored])
-        if not wdb.execute("SELECT changes()").fetchone()[0]:
-            wdb.execute("INSERT INTO settings (key, value) VALUES ('thresholds', ?)", [stored])
+    with Store(db) as store:
+        edit_thresholds_setting(store, stored)
     query = write_signatures(db.parent / "refs", 2, 1, first=5)[0]
     code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
     assert_user_error(code, err, "The branch's thresholds are damaged in the signature store")
@@ -209,3 +207,59 @@ def test_a_thresholds_setting_edited_outside_sigverify_stops_verification(
     detail = json.loads(_audit(db)[-1]["detail"])
     assert detail["replaced_damaged_setting"] is True
     assert _show(main, capsys, db)["source"] == "model"
+
+
+def _setting(t_accept: float, t_reject: float) -> str:
+    fake = FakeVerifier()
+    return json.dumps({"model_id": fake.model_id, "calibration_id": fake.calibration_id,
+                       "t_accept": t_accept, "t_reject": t_reject})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("branch_set", "edited", "why"),
+    [
+        ((0.95, 0.5), _setting(0.6, 0.2), "they are not the ones audit row 2 set (0.95 / 0.5)"),
+        ((0.95, 0.5), None, "they are gone, yet audit row 2 set them"),
+        (None, _setting(0.6, 0.2), "the audit trail records no change that set them"),
+    ],
+    ids=["lowered", "deleted", "added"],
+)
+def test_thresholds_that_are_not_what_the_audit_trail_last_set_stop_verification(
+    main, capsys, db, branch_set, edited, why
+):
+    # Readable and plausible, the edit would have decided every verification unseen: a
+    # lowered accept threshold accepts forgeries, deleting a stricter one does too.
+    if branch_set:
+        code, _, err = run_cli(main, capsys, "thresholds", "--set",
+                               *map(str, branch_set), "--db", db)  # fmt: skip
+        assert code == 0, err
+    with Store(db) as store:
+        edit_thresholds_setting(store, edited)
+    before = _audit(db)
+    query = write_signatures(db.parent / "refs", 2, 1, first=5)[0]
+    code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert_user_error(code, err, "The branch's thresholds are damaged in the signature store")
+    assert why in err and "changed outside sigverify" in err
+    assert _audit(db) == before  # refused before scoring: no verification row either
+    code, _, err = run_cli(main, capsys, "thresholds", "--db", db)
+    assert_user_error(code, err, why)
+
+    # IT mends it by setting them again, even to the values the edit wrote
+    code, out, err = run_cli(main, capsys, "thresholds", "--set", "0.6", "0.2", "--force",
+                             "--db", db)  # fmt: skip
+    assert code == 0, err
+    assert json.loads(_audit(db)[-1]["detail"])["replaced_damaged_setting"] is True
+    code, out, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert code == 0, err
+
+
+def test_another_stores_threshold_changes_brought_in_by_an_import_do_not_count(main, capsys, db):
+    # An import appends the other store's trail; its changes never set this store's.
+    with Store(db) as store, store.write() as wdb:
+        origin = "export:abc:row:7:" + "0" * 64
+        audit.append(wdb, "thresholds_changed", "it", model_id=FakeVerifier().model_id,
+                     t_accept=0.99, t_reject=0.6, origin=origin)  # fmt: skip
+    assert _show(main, capsys, db)["source"] == "model"
+    query = write_signatures(db.parent / "refs", 2, 1, first=5)[0]
+    code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert code == 0, err

@@ -392,8 +392,11 @@ def test_branch_thresholds_lapse_when_the_model_is_recalibrated(enrolled, fake, 
 
 def test_thresholds_saved_before_calibration_ids_still_apply(enrolled, fake):
     legacy = {"model_id": fake.model_id, "t_accept": 0.9, "t_reject": 0.2}
-    with enrolled.write() as db:
+    with enrolled.write() as db:  # as the first version wrote it, with its audit row
         records.set_setting(db, thresholds.SETTING_KEY, json.dumps(legacy))
+        audit.append(
+            db, "thresholds_changed", "it", model_id=fake.model_id, t_accept=0.9, t_reject=0.2
+        )
     in_force = thresholds.thresholds_in_force(enrolled, fake)
     assert (in_force.source, in_force.t_accept, in_force.t_reject) == ("settings", 0.9, 0.2)
     # stamped with the calibration in force when first read, so a later one lapses them

@@ -274,6 +274,14 @@ def v5_reference_ids_never_reused(db: Database) -> None:
         )
 
 
+@_step("v6_audit_rows_by_kind")
+def v6_audit_rows_by_kind(db: Database) -> None:
+    # Every verification reads the trail's last change of the thresholds, to check the
+    # stored setting against it (`services.thresholds`); without an index that would
+    # read back through every verification since.
+    db.execute(f"CREATE INDEX audit_log_by_kind ON {AUDIT_TABLE} (kind)")
+
+
 def applied_steps(db: Database) -> list[str]:
     return [m.name for m in migrations.applied(db)]
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from model.errors import SigverifyError
 from sigverify_gui.services.errors import ThresholdBelowModelError
-from sigverify_gui.services.thresholds import check_not_below_model
+from sigverify_gui.services.thresholds import Thresholds, check_not_below_model
+from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.palette import status_style
@@ -192,7 +193,7 @@ class SettingsDialog(QDialog):
         if verifier is None:
             self.defaults_label.setText("The thresholds can be changed once the model has loaded.")
             return
-        in_force = self.context.thresholds()
+        in_force, damage = self._thresholds_in_force()
         self.accept_spin.setValue(in_force.t_accept)
         self.reject_spin.setValue(in_force.t_reject)
         stale = (
@@ -201,6 +202,8 @@ class SettingsDialog(QDialog):
             if in_force.set_for_another
             else ""
         )
+        if damage:
+            stale = f"\n{damage} Saving here sets them again (audited)."
         self.defaults_label.setText(
             f"Model {verifier.model_id} defaults: accept at or above {verifier.t_accept:.3f}, "
             f"reject below {verifier.t_reject:.3f}; between the two, refer to a supervisor." + stale
@@ -272,13 +275,23 @@ class SettingsDialog(QDialog):
         t_accept = round(self.accept_spin.value(), 3)
         t_reject = round(self.reject_spin.value(), 3)
         validate_thresholds(t_accept, t_reject)
-        current = self.context.thresholds()
+        current, damage = self._thresholds_in_force()
         unchanged = (t_accept, t_reject) == (round(current.t_accept, 3), round(current.t_reject, 3))
-        if unchanged and not current.set_for_another:  # else OK clears the lapsed setting
+        # else OK clears the lapsed setting, or mends the damaged one
+        if unchanged and not current.set_for_another and not damage:
             return None
         if (t_accept, t_reject) == (round(verifier.t_accept, 3), round(verifier.t_reject, 3)):
             return None, None
         return t_accept, t_reject
+
+    def _thresholds_in_force(self) -> tuple[Thresholds, str]:
+        """The thresholds in force and "", or, when the store's setting is damaged (and
+        verifications refused), the model's own and what is wrong."""
+        try:
+            return self.context.thresholds(), ""
+        except StoreError as err:
+            verifier = self.context.verifier
+            return Thresholds(verifier.t_accept, verifier.t_reject, "model"), str(err)
 
     def _browse_store(self) -> None:
         name, _ = QFileDialog.getSaveFileName(

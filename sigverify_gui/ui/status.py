@@ -7,6 +7,7 @@ many actions are waiting for it.
 
 from __future__ import annotations
 
+from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.qt import QLabel, QStatusBar, QWidget
 
@@ -44,7 +45,12 @@ class StatusFields:
         if verifier is not None:
             self.model.setText(f"Model: {verifier.model_id}")
             self.device.setText(f"Device: {verifier.device_name}")
-            thresholds = ctx.thresholds()
+            try:
+                thresholds = ctx.thresholds()
+            except StoreError as err:  # verifications are refused: said where tellers look
+                self.thresholds.setText("Thresholds: damaged in the store (IT: see Settings)")
+                self.thresholds.setToolTip(str(err))
+                return
             if thresholds is not None:
                 origin = "model default" if thresholds.source == "model" else "branch setting"
                 text = f"Accept ≥ {thresholds.t_accept:.3f} · reject < {thresholds.t_reject:.3f}"

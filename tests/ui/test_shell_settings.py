@@ -18,6 +18,7 @@ from sigverify_gui.ui.settings import (
     validate_thresholds,
 )
 from sigverify_gui.ui.settings_dialog import SettingsDialog, card_summary
+from tests.fakes import edit_thresholds_setting
 
 
 def test_defaults_when_nothing_was_saved():
@@ -134,6 +135,26 @@ def test_dialog_says_the_branch_thresholds_were_set_for_another_calibration(qtbo
     assert dialog.accept_spin.value() == pytest.approx(0.7)  # the model's own
     assert "set for another model or calibration" in dialog.defaults_label.text()
     assert dialog._edited_thresholds() == (None, None)  # OK clears the lapsed setting
+
+
+LOWERED_OUTSIDE_SIGVERIFY = '{"model_id": "fake-0001", "t_accept": 0.55, "t_reject": 0.1}'
+
+
+def test_dialog_says_the_thresholds_are_damaged_and_saving_mends_them(qtbot, context):
+    from sigverify_gui.services.thresholds import thresholds_in_force
+    from sigverify_gui.store import audit
+    from sigverify_gui.store.errors import StoreError
+
+    edit_thresholds_setting(context.store, LOWERED_OUTSIDE_SIGVERIFY)
+    dialog = _dialog(qtbot, context)
+    assert dialog.accept_spin.value() == pytest.approx(0.7)  # the model's own, not 0.55
+    assert "changed outside sigverify" in dialog.defaults_label.text()
+    assert "Saving here sets them again" in dialog.defaults_label.text()
+    with pytest.raises(StoreError):
+        thresholds_in_force(context.store, context.verifier)
+    assert dialog.accept_changes() is True  # the model's own values, unchanged in the form
+    assert thresholds_in_force(context.store, context.verifier).source == "model"
+    assert audit.list_rows(context.store.db)[0]["kind"] == "thresholds_changed"
 
 
 def test_without_torch_the_dialog_offers_no_graphics_card(qtbot, context, monkeypatch):

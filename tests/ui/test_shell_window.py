@@ -138,6 +138,16 @@ def test_status_bar_says_when_the_branchs_thresholds_lapsed(qtbot, context, wind
     assert "set for another model" in window.status.thresholds.toolTip()
 
 
+def test_status_bar_says_when_the_thresholds_are_damaged(qtbot, context, window):
+    from tests.fakes import edit_thresholds_setting
+
+    lowered = '{"model_id": "fake-0001", "t_accept": 0.55, "t_reject": 0.1}'
+    edit_thresholds_setting(context.store, lowered)  # no audit row set these
+    context.thresholds_changed.emit()
+    assert window.status.texts()[3] == "Thresholds: damaged in the store (IT: see Settings)"
+    assert "changed outside sigverify" in window.status.thresholds.toolTip()
+
+
 def test_status_bar_says_the_model_is_loading(qtbot, store):
     import threading
 
