@@ -218,11 +218,34 @@ def _setting(t_accept: float, t_reject: float) -> str:
 @pytest.mark.parametrize(
     ("branch_set", "edited", "why"),
     [
-        ((0.95, 0.5), _setting(0.6, 0.2), "they are not the ones audit row 2 set (0.95 / 0.5)"),
-        ((0.95, 0.5), None, "they are gone, yet audit row 2 set them"),
-        (None, _setting(0.6, 0.2), "the audit trail records no change that set them"),
+        (
+            (0.95, 0.5),
+            _setting(0.6, 0.2),
+            "accept 0.600 / reject 0.200 are stored, yet audit row 2, their last change, set "
+            "accept 0.950 / reject 0.500 for model fake-0001",
+        ),
+        (
+            (0.95, 0.5),
+            None,
+            "none are stored, yet audit row 2, their last change, set accept 0.950 / reject 0.500",
+        ),
+        (
+            None,
+            _setting(0.6, 0.2),
+            "accept 0.600 / reject 0.200 are stored, yet the audit trail records no change",
+        ),
+        (
+            "reset",
+            _setting(0.6, 0.2),
+            "are stored, yet audit row 3, their last change, put back the model's own",
+        ),
+        (
+            (0.95, 0.5),
+            json.dumps({"model_id": "fake-0001", "t_accept": 0.95, "t_reject": 0.5}),
+            "are stored, yet audit row 2",  # its calibration taken off, to be stamped anew
+        ),
     ],
-    ids=["lowered", "deleted", "added"],
+    ids=["lowered", "deleted", "added", "after-a-reset", "calibration-removed"],
 )
 def test_thresholds_that_are_not_what_the_audit_trail_last_set_stop_verification(
     main, capsys, db, branch_set, edited, why
@@ -230,8 +253,10 @@ def test_thresholds_that_are_not_what_the_audit_trail_last_set_stop_verification
     # Readable and plausible, the edit would have decided every verification unseen: a
     # lowered accept threshold accepts forgeries, deleting a stricter one does too.
     if branch_set:
-        code, _, err = run_cli(main, capsys, "thresholds", "--set",
-                               *map(str, branch_set), "--db", db)  # fmt: skip
+        code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.95", "0.5", "--db", db)
+        assert code == 0, err
+    if branch_set == "reset":
+        code, _, err = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
         assert code == 0, err
     with Store(db) as store:
         edit_thresholds_setting(store, edited)
@@ -240,6 +265,7 @@ def test_thresholds_that_are_not_what_the_audit_trail_last_set_stop_verification
     code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
     assert_user_error(code, err, "The branch's thresholds are damaged in the signature store")
     assert why in err and "changed outside sigverify" in err
+    assert "\n" not in err.strip()  # one line
     assert _audit(db) == before  # refused before scoring: no verification row either
     code, _, err = run_cli(main, capsys, "thresholds", "--db", db)
     assert_user_error(code, err, why)
@@ -261,5 +287,19 @@ def test_another_stores_threshold_changes_brought_in_by_an_import_do_not_count(m
                      t_accept=0.99, t_reject=0.6, origin=origin)  # fmt: skip
     assert _show(main, capsys, db)["source"] == "model"
     query = write_signatures(db.parent / "refs", 2, 1, first=5)[0]
+    code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert code == 0, err
+
+
+def test_a_hand_made_thresholds_row_is_damage_that_setting_them_again_mends(main, capsys, db):
+    # Audit rows are never deleted, so one that neither sets nor resets must not lock
+    # the store for good: it reads as damage, and a new change supersedes it.
+    with Store(db) as store, store.write() as wdb:
+        audit.append(wdb, "thresholds_changed", "someone", model_id="fake-0001", t_accept=0.9)
+    query = write_signatures(db.parent / "refs", 2, 1, first=5)[0]
+    code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
+    assert_user_error(code, err, "audit row 2, their last change, is not one sigverify writes")
+    code, _, err = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
+    assert code == 0, err
     code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
     assert code == 0, err

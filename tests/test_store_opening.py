@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sigverify_gui import paths
-from sigverify_gui.store import audit, db, files, records
+from sigverify_gui.store import audit, db, files, records, schema
 from sigverify_gui.store.db import Store, open_store
 from sigverify_gui.store.errors import StoreError, StoreNotFoundError
 
@@ -331,3 +331,22 @@ def test_a_store_that_cannot_be_created_says_why_in_words(tmp_path, monkeypatch)
     assert str(info.value) == (
         f"The signature store {tmp_path / 'new.db'} could not be created: Permission denied."
     )
+
+
+# --- indexes for speed ---------------------------------------------------------------
+def test_a_speed_index_is_made_on_opening_not_recorded_as_a_schema_step(tmp_path, monkeypatch):
+    # As a step it would have made the store unreadable to the version before, and an
+    # archived store (read-only) unopenable without an upgrade.
+    path = tmp_path / "s.db"
+    _store_with_customer(path)
+    with Store(path) as store, store.write() as wdb:
+        wdb.execute("DROP INDEX audit_log_by_kind")  # as a store of the version before
+    monkeypatch.setattr(db, "writable", lambda p: False)
+    with Store(path) as store:  # read-only: opens as it stands
+        assert store.read_only and schema.missing_speed_indexes(store.db) == ["audit_log_by_kind"]
+        assert audit.verify_chain(store.db).ok
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert schema.missing_speed_indexes(store.db) == []
+        assert schema.applied_steps(store.db) == schema.STEPS
+        assert not any("audit_log_by_kind" in step for step in schema.STEPS)

@@ -16,15 +16,19 @@ from typing import Any
 
 from model.errors import SigverifyError
 from sigverify_gui.services.errors import ThresholdBelowModelError
+from sigverify_gui.services.thresholds_record import (
+    SETTING_KEY,
+    damaged,
+    refuse_unrecorded,
+    setting_and_last_change,
+)
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 from sigverify_gui.store.errors import StoreError
-from sigverify_gui.store.schema import AUDIT_TABLE
 
 log = logging.getLogger("sigverify.services.thresholds")
 
-SETTING_KEY = "thresholds"
 # The score behaves like the probability that the signature is the customer's when a
 # genuine one and a forgery are equally likely: an accept threshold below one half would
 # accept, unseen, signatures the model judges more likely forged than genuine.
@@ -57,65 +61,15 @@ def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
     """Raises `StoreError` when the stored setting is not one sigverify writes, or not
     the one the audit trail last recorded: edited outside sigverify, a zero accept
     threshold would accept every forgery, and a lowered one some, unseen."""
-    raw, last_change = _setting_and_last_change(store)
+    raw, last_change = setting_and_last_change(store)
     saved = _readable(raw) if raw else None
-    _refuse_unrecorded(saved, last_change)
+    refuse_unrecorded(saved, last_change)
     if saved and "calibration_id" not in saved and saved.get("model_id") == verifier.model_id:
         saved = _stamped_with_calibration(store, saved, verifier)
     if saved and _chosen_for(saved, verifier):
         return Thresholds(float(saved["t_accept"]), float(saved["t_reject"]), "settings")
     return Thresholds(
         float(verifier.t_accept), float(verifier.t_reject), "model", set_for_another=bool(saved)
-    )
-
-
-# The setting and the trail's last change of it (this store's own rows: an import
-# appends another store's changes, which never set this one), read in one statement so
-# that another workstation's change cannot fall between the two.
-_SETTING_AND_LAST_CHANGE = f"""
-    SELECT setting.value, change.id, change.model_id, change.t_accept, change.t_reject
-    FROM (SELECT 1)
-    LEFT JOIN settings AS setting ON setting.key = ?
-    LEFT JOIN (
-        SELECT id, model_id, t_accept, t_reject FROM {AUDIT_TABLE}
-        WHERE kind = 'thresholds_changed' AND origin IS NULL ORDER BY id DESC LIMIT 1
-    ) AS change
-"""
-
-
-def _setting_and_last_change(store: Store) -> tuple[str | None, tuple | None]:
-    raw, row_id, *change = store.db.execute(_SETTING_AND_LAST_CHANGE, [SETTING_KEY]).fetchone()
-    return raw, (row_id, *change) if row_id is not None else None
-
-
-def _refuse_unrecorded(saved: dict[str, Any] | None, last_change: tuple | None) -> None:
-    """The setting must be what the trail's last change of the thresholds left: one
-    edited in the store file (lowered with an SQLite tool, or the branch's stricter
-    ones deleted) would otherwise decide verifications without a trace. Every change
-    made through sigverify has been recorded since its first version."""
-    row_id, model_id, t_accept, t_reject = last_change or (None, None, None, None)
-    recorded = None if t_accept is None else (model_id, float(t_accept), float(t_reject))
-    stored = None
-    if saved is not None:
-        stored = (saved["model_id"], float(saved["t_accept"]), float(saved["t_reject"]))
-    if stored == recorded:
-        return
-    if stored is None:
-        reason = f"they are gone, yet audit row {row_id} set them"
-    elif recorded is None:
-        reason = "the audit trail records no change that set them"
-    else:
-        reason = "they are not the ones audit row {} set ({:g} / {:g}{})".format(
-            row_id, recorded[1], recorded[2], "" if model_id == stored[0] else f", for {model_id}"
-        )
-    raise _damaged(f"{reason}: changed outside sigverify")
-
-
-def _damaged(reason: str) -> StoreError:
-    return StoreError(
-        f"The branch's thresholds are damaged in the signature store "
-        f"({reason[:1].lower()}{reason[1:]}); IT can "
-        "set them again with `sigverify thresholds --set` or `--reset`."
     )
 
 
@@ -132,7 +86,7 @@ def _readable(raw: str) -> dict[str, Any]:
             raise ValueError("its thresholds are not numbers")
         check_thresholds(t_accept, t_reject)
     except (ValueError, SigverifyError) as err:
-        raise _damaged(str(err).rstrip(".")) from err
+        raise damaged(str(err).rstrip(".")) from err
     return saved
 
 

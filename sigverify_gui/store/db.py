@@ -109,6 +109,10 @@ class Store:
             if schema.pending_steps(db):
                 with self.write() as wdb:
                     schema.migrations.apply(wdb)
+            missing = schema.missing_speed_indexes(db)
+            if missing:
+                with self.write() as wdb:
+                    schema.add_speed_indexes(wdb, missing)
         except sqlite3.Error as err:
             self.close()
             if "locked" in str(err) or "busy" in str(err):  # another program making it

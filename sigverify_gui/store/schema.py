@@ -274,12 +274,27 @@ def v5_reference_ids_never_reused(db: Database) -> None:
         )
 
 
-@_step("v6_audit_rows_by_kind")
-def v6_audit_rows_by_kind(db: Database) -> None:
-    # Every verification reads the trail's last change of the thresholds, to check the
-    # stored setting against it (`services.thresholds`); without an index that would
-    # read back through every verification since.
-    db.execute(f"CREATE INDEX audit_log_by_kind ON {AUDIT_TABLE} (kind)")
+# Indexes that change no data, which a version before them does without: made when a
+# writable store opens, not recorded as steps, so that the version before can still
+# open the store (and its backups), and an archived store opens read-only without an
+# upgrade. Every verification reads the trail's last change of the thresholds (to hold
+# the setting against it, `services.thresholds_record`): without the index by kind that
+# would read back through every verification since.
+SPEED_INDEXES = {
+    "audit_log_by_kind": f"CREATE INDEX IF NOT EXISTS audit_log_by_kind ON {AUDIT_TABLE} (kind)",
+}
+
+
+def missing_speed_indexes(db: Database) -> list[str]:
+    present = {
+        name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
+    return [name for name in SPEED_INDEXES if name not in present]
+
+
+def add_speed_indexes(db: Database, names: list[str]) -> None:
+    for name in names:
+        db.execute(SPEED_INDEXES[name])
 
 
 def applied_steps(db: Database) -> list[str]:

@@ -17,6 +17,10 @@ from pathlib import Path
 
 from model.errors import SigverifyError
 from sigverify_gui.services.thresholds import Thresholds, set_thresholds, thresholds_in_force
+from sigverify_gui.services.thresholds_record import (
+    ThresholdsDamagedError,
+    setting_and_last_change,
+)
 from sigverify_gui.services.typed_text import login_name
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store.db import Store, discard_if_unused
@@ -81,6 +85,7 @@ class AppContext(QObject):
         # workstation on a shared store): its change counter is watched, so that lists
         # refresh without a restart.
         self._seen_generation = self._store_generation()
+        self._seen_thresholds = self._thresholds_record()
         self._watch = QTimer(self)
         self._watch.setInterval(STORE_WATCH_MS)
         self._watch.timeout.connect(self._check_for_other_writers)
@@ -187,6 +192,7 @@ class AppContext(QObject):
         result = set_thresholds(
             self._store, self._verifier, t_accept, t_reject, operator=self.operator
         )
+        self._seen_thresholds = self._thresholds_record()  # said now, not by the watch
         self.thresholds_changed.emit()
         self.store_changed.emit()
         return result
@@ -203,12 +209,27 @@ class AppContext(QObject):
         except (SigverifyError, sqlite3.Error):  # closed meanwhile, or unreadable now:
             return None  # the next look, or the next real use, will say
 
+    def _thresholds_record(self) -> object:
+        """The thresholds setting and the trail's last change of it, as stored: the
+        change counter does not move with them, and the status bar must follow another
+        program's change (IT mending them from the command line, or damage)."""
+        try:
+            return setting_and_last_change(self._store)
+        except ThresholdsDamagedError as err:  # said where they are used
+            return str(err)
+        except (SigverifyError, sqlite3.Error):  # closed meanwhile, or unreadable now:
+            return None  # the next look, or the next real use, will say
+
     def _check_for_other_writers(self) -> None:
         generation = self._store_generation()
         if generation is not None and generation != self._seen_generation:
             log.info("the store was changed by another program; refreshing")
             self._seen_generation = generation
             self.store_changed.emit()
+        thresholds = self._thresholds_record()
+        if thresholds is not None and thresholds != self._seen_thresholds:
+            self._seen_thresholds = thresholds
+            self.thresholds_changed.emit()
 
     def replace_store(self, path: str | Path) -> None:
         """Open another store file; the old one is closed only once the new one opened."""
@@ -221,6 +242,7 @@ class AppContext(QObject):
         # and records there; closing it under the job would lose that record.
         after_running_tasks(old.close)
         self._seen_generation = self._store_generation()
+        self._seen_thresholds = self._thresholds_record()
         log.info("store switched to %s", new.path)
         self.store_replaced.emit()
         self.store_changed.emit()

@@ -38,6 +38,7 @@ from sigverify_gui.services.errors import (
     is_store_failure,
     refused_file_operation,
 )
+from sigverify_gui.services.thresholds_record import ThresholdsDamagedError
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui.qt import QApplication, QMessageBox, Qt, QWidget
 
@@ -50,6 +51,10 @@ STORE_HINT = (
     "The signature store may be open in another program, on a drive that is not "
     "connected, or damaged. Try again in a moment; if this persists, ask IT to check "
     "the store or restore it from a backup."
+)
+THRESHOLDS_HINT = (
+    "Verifications stop until IT sets the thresholds again (Settings, or "
+    "`sigverify thresholds`). Keep a copy of the store for IT to look into."
 )
 DISK_HINT = "Check that the disk is connected, not full, and that you may write there."
 
@@ -86,6 +91,8 @@ class ErrorMessage:
 
 def describe(err: BaseException, log_path: Path | None = None) -> ErrorMessage:
     """The dialog's content for `err` (pure: logs nothing, shows nothing)."""
+    if isinstance(err, ThresholdsDamagedError):  # retrying or a restore would not help
+        return ErrorMessage(ERROR, "Thresholds damaged", str(err), THRESHOLDS_HINT)
     if isinstance(err, StoreError):
         return ErrorMessage(ERROR, "Signature store problem", str(err), STORE_HINT)
     if isinstance(err, SigverifyError):

@@ -12,6 +12,7 @@ from typing import Any
 from model.errors import SigverifyError
 from sigverify_gui.services.errors import ThresholdBelowModelError
 from sigverify_gui.services.thresholds import Thresholds, check_not_below_model
+from sigverify_gui.services.thresholds_record import recorded_thresholds
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
@@ -286,11 +287,18 @@ class SettingsDialog(QDialog):
 
     def _thresholds_in_force(self) -> tuple[Thresholds, str]:
         """The thresholds in force and "", or, when the store's setting is damaged (and
-        verifications refused), the model's own and what is wrong."""
+        verifications refused), what the audit trail last set for this model (else the
+        model's own: deleting the branch's stricter ones must not bring those back on
+        the next OK) and what is wrong."""
         try:
             return self.context.thresholds(), ""
         except StoreError as err:
             verifier = self.context.verifier
+            recorded = recorded_thresholds(
+                self.context.store, verifier.model_id, verifier.calibration_id
+            )
+            if recorded is not None:
+                return Thresholds(*recorded, "settings"), str(err)
             return Thresholds(verifier.t_accept, verifier.t_reject, "model"), str(err)
 
     def _browse_store(self) -> None:

@@ -64,6 +64,16 @@ def test_store_fault_gets_a_hint(dialogs):
     assert "backup" in message.hint
 
 
+def test_damaged_thresholds_say_who_mends_them_not_to_retry_or_restore(dialogs):
+    from sigverify_gui.services.thresholds_record import damaged
+
+    errors.show_error(None, _raise(damaged("none are stored: changed outside sigverify")))
+    (message,) = dialogs.errors
+    assert message.title == "Thresholds damaged"
+    assert "IT sets the thresholds again" in message.hint
+    assert "Try again" not in message.hint and "restore" not in message.hint
+
+
 def test_a_store_that_fails_under_sqlite_is_a_store_problem_not_a_crash(dialogs):
     """A drive gone, a file damaged while open: SQLite's own errors reach the UI."""
     import sqlite3

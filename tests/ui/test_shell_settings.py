@@ -157,6 +157,21 @@ def test_dialog_says_the_thresholds_are_damaged_and_saving_mends_them(qtbot, con
     assert audit.list_rows(context.store.db)[0]["kind"] == "thresholds_changed"
 
 
+def test_deleted_branch_thresholds_are_offered_back_as_the_trail_recorded_them(qtbot, context):
+    # Whoever deleted the branch's stricter thresholds wanted the model's lower ones:
+    # the next OK in Settings must not give them that.
+    from sigverify_gui.services.thresholds import thresholds_in_force
+
+    context.set_thresholds(0.95, 0.5)
+    edit_thresholds_setting(context.store, None)
+    dialog = _dialog(qtbot, context)
+    assert dialog.accept_spin.value() == pytest.approx(0.95)
+    assert "none are stored" in dialog.defaults_label.text()
+    assert dialog.accept_changes() is True
+    in_force = thresholds_in_force(context.store, context.verifier)
+    assert (in_force.source, in_force.t_accept, in_force.t_reject) == ("settings", 0.95, 0.5)
+
+
 def test_without_torch_the_dialog_offers_no_graphics_card(qtbot, context, monkeypatch):
     import model.verifier
 

@@ -143,9 +143,12 @@ def test_status_bar_says_when_the_thresholds_are_damaged(qtbot, context, window)
 
     lowered = '{"model_id": "fake-0001", "t_accept": 0.55, "t_reject": 0.1}'
     edit_thresholds_setting(context.store, lowered)  # no audit row set these
-    context.thresholds_changed.emit()
+    context._check_for_other_writers()  # the store watch's tick: no signal says it
     assert window.status.texts()[3] == "Thresholds: damaged in the store (IT: see Settings)"
     assert "changed outside sigverify" in window.status.thresholds.toolTip()
+    edit_thresholds_setting(context.store, None)  # as IT mends it elsewhere
+    context._check_for_other_writers()
+    assert window.status.texts()[3] == "Accept ≥ 0.700 · reject < 0.300"
 
 
 def test_status_bar_says_the_model_is_loading(qtbot, store):
