@@ -18,6 +18,7 @@ from model.errors import SigverifyError
 from sigverify_gui.services.errors import ThresholdBelowModelError
 from sigverify_gui.services.thresholds_record import (
     SETTING_KEY,
+    ThresholdsDamagedError,
     damaged,
     refuse_unrecorded,
     setting_and_last_change,
@@ -25,7 +26,6 @@ from sigverify_gui.services.thresholds_record import (
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
-from sigverify_gui.store.errors import StoreError
 
 log = logging.getLogger("sigverify.services.thresholds")
 
@@ -58,8 +58,8 @@ class Thresholds:
 
 
 def thresholds_in_force(store: Store, verifier: VerifierLike) -> Thresholds:
-    """Raises `StoreError` when the stored setting is not one sigverify writes, or not
-    the one the audit trail last recorded: edited outside sigverify, a zero accept
+    """Raises `ThresholdsDamagedError` when the stored setting is not one sigverify
+    writes, or not the one the audit trail last recorded: edited outside sigverify, a zero accept
     threshold would accept every forgery, and a lowered one some, unseen."""
     raw, last_change = setting_and_last_change(store)
     saved = _readable(raw) if raw else None
@@ -177,13 +177,13 @@ def set_thresholds(
         value = None
     with store.write() as db:
         stored = records.get_setting(db, SETTING_KEY)
-        damaged = False
+        mends_damage = False
         try:
             was = thresholds_in_force(store, verifier)  # inside the write: what is replaced
-        except StoreError:  # verifications were refused; this is how IT mends it
+        except ThresholdsDamagedError:  # verifications were refused; this is how IT mends it
             was = Thresholds(float(verifier.t_accept), float(verifier.t_reject), "model")
-            damaged = True
-        if stored == value and not damaged:
+            mends_damage = True
+        if stored == value and not mends_damage:
             return was
         records.set_setting(db, SETTING_KEY, value)
         detail: dict[str, Any] = {
@@ -195,7 +195,7 @@ def set_thresholds(
             # chosen for another model or calibration and not applied, are named too,
             # or the trail would not say what this change removed.
             detail["lapsed"] = json.loads(stored)
-        if damaged:
+        if mends_damage:
             detail["replaced_damaged_setting"] = True
         audit.append(
             db,

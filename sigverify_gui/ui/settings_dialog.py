@@ -12,8 +12,7 @@ from typing import Any
 from model.errors import SigverifyError
 from sigverify_gui.services.errors import ThresholdBelowModelError
 from sigverify_gui.services.thresholds import Thresholds, check_not_below_model
-from sigverify_gui.services.thresholds_record import recorded_thresholds
-from sigverify_gui.store.errors import StoreError
+from sigverify_gui.services.thresholds_record import ThresholdsDamagedError, recorded_thresholds
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.palette import status_style
@@ -292,7 +291,7 @@ class SettingsDialog(QDialog):
         the next OK) and what is wrong."""
         try:
             return self.context.thresholds(), ""
-        except StoreError as err:
+        except ThresholdsDamagedError as err:
             verifier = self.context.verifier
             recorded = recorded_thresholds(
                 self.context.store, verifier.model_id, verifier.calibration_id

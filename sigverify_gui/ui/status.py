@@ -7,7 +7,7 @@ many actions are waiting for it.
 
 from __future__ import annotations
 
-from sigverify_gui.store.errors import StoreError
+from sigverify_gui.services.thresholds_record import ThresholdsDamagedError
 from sigverify_gui.ui.context import AppContext
 from sigverify_gui.ui.qt import QLabel, QStatusBar, QWidget
 
@@ -47,7 +47,7 @@ class StatusFields:
             self.device.setText(f"Device: {verifier.device_name}")
             try:
                 thresholds = ctx.thresholds()
-            except StoreError as err:  # verifications are refused: said where tellers look
+            except ThresholdsDamagedError as err:  # verifications refused: said here
                 self.thresholds.setText("Thresholds: damaged in the store (IT: see Settings)")
                 self.thresholds.setToolTip(str(err))
                 return
