@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from sigverify_gui.services import enrol, exchange, thresholds, verify
-from sigverify_gui.services.errors import ConsistencyError, EnrolmentError, ReferencesChangedError
+from sigverify_gui.services import enrol, exchange, exchange_embed, thresholds, verify
+from sigverify_gui.services.errors import (
+    AlreadyEnrolledError,
+    ConsistencyError,
+    EnrolmentError,
+    ReferencesChangedError,
+)
 from sigverify_gui.services.reembed import reembed_stale
 from sigverify_gui.store import audit, records
+from sigverify_gui.store.db import Store
 from tests.fakes import FakeVerifier, render_signatures
 
 
@@ -78,3 +84,60 @@ def test_re_embedding_skips_references_deleted_meanwhile(alice, tmp_path):
     rows = [r for r in audit.list_rows(store.db) if r["kind"] == "references_reembedded"]
     assert rows == []  # nothing claimed for references it did not update
     assert reembed_stale(store, upgraded) == 7  # the restored ones, on the next call
+
+
+# --- an import embeds before it takes the write lock -----------------------------------
+@pytest.fixture
+def bob_export(tmp_path):
+    with Store(tmp_path / "other-branch.db") as source:
+        enrol.enrol_customer(source, FakeVerifier(), "B", render_signatures(3, 3), name="Bob")
+        exchange.export_zip(source, tmp_path / "bob.zip")
+    return tmp_path / "bob.zip"
+
+
+def test_tellers_verify_while_an_import_embeds(alice, bob_export):
+    # Embedding takes milliseconds a reference: under the write lock, a branch's import
+    # of thousands kept every teller waiting past the busy timeout.
+    store, importer, verified = alice, FakeVerifier(), []
+    with Store(store.path) as teller:
+        importer.meanwhile = lambda: verified.append(
+            verify.verify_signature(teller, FakeVerifier(), "A", render_signatures(2, 1, 5)[0])
+        )
+        exchange.import_zip(store, bob_export, importer)
+    assert len(verified) == 1
+    kinds = _kinds(store)
+    assert kinds.index("verification") < kinds.index("import")
+    assert records.get_customer(store.db, "B").active_references == 3
+
+
+def test_a_customer_enrolled_while_an_import_embeds_is_not_overwritten(store, bob_export):
+    importer, theirs = FakeVerifier(), render_signatures(5, 3)
+    with Store(store.path) as other:
+        importer.meanwhile = lambda: enrol.enrol_customer(other, FakeVerifier(), "B", theirs)
+        with pytest.raises(AlreadyEnrolledError, match="already enrolled"):
+            exchange.import_zip(store, bob_export, importer)
+    assert "import" not in _kinds(store)
+    assert records.get_customer(store.db, "B").name == ""  # the enrolment's, not Bob's
+    assert records.get_customer(store.db, "B").active_references == len(theirs)
+
+
+def test_an_import_bound_to_fail_says_so_before_embedding(alice, bob_export):
+    enrol.enrol_customer(alice, FakeVerifier(), "B", render_signatures(5, 3))
+    importer = FakeVerifier()
+    with pytest.raises(AlreadyEnrolledError):
+        exchange.import_zip(alice, bob_export, importer)
+    assert importer.calls["embed_canvases"] == 0
+
+
+def test_references_beyond_memory_are_imported_the_same(tmp_path, bob_export, monkeypatch):
+    def imported(name: str) -> list[tuple]:
+        with Store(tmp_path / name) as target:
+            exchange.import_zip(target, bob_export, FakeVerifier())
+            return target.db.execute(
+                "SELECT image_png, canvas_png, embedding, model_id "
+                "FROM reference_signatures ORDER BY id"
+            ).fetchall()
+
+    in_memory = imported("a.db")
+    monkeypatch.setattr(exchange_embed, "SPOOL_IN_MEMORY", 1)  # every reference on disk
+    assert imported("b.db") == in_memory and len(in_memory) == 3

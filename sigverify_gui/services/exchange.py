@@ -45,7 +45,7 @@ from sigverify_gui.services.errors import (
     ConsistencyError,
     ExchangeError,
 )
-from sigverify_gui.services.exchange_embed import embedded_here
+from sigverify_gui.services.exchange_embed import PreparedReferences, prepare_references
 from sigverify_gui.services.exchange_reader import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -271,15 +271,16 @@ def import_zip(
     with open_export(source) as export:
         export_id = export.manifest["export_id"]  # checked: 32 hex digits
         incoming = [c["customer_id"] for c in export.customers]
-        with store.write() as db:
-            _refuse_case_conflicts(db, incoming)  # first: --replace would not help
-            existing = [cid for cid in incoming if records.get_customer(db, cid) is not None]
-            if existing and not replace:
-                shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
-                raise AlreadyEnrolledError(
-                    f"{len(existing)} customer(s) in the file are already enrolled ({shown}); "
-                    "nothing was imported. Importing with replacement overwrites them."
-                )
+        with store.snapshot() as db:  # a doomed import says so before embedding anything
+            _refuse_conflicts(db, incoming, replace)
+        with (
+            prepare_references(
+                export, verifier, Path(source).name, progress, store.path.parent
+            ) as prepared,
+            store.write() as db,
+        ):
+            # Again under the lock: another workstation may have enrolled meanwhile.
+            existing = _refuse_conflicts(db, incoming, replace)
             for cid in existing:
                 records.delete_customer(db, cid)
             for cust in export.customers:
@@ -289,7 +290,7 @@ def import_zip(
                 if cust["status"] != "active":
                     records.set_customer_status(db, cid, cust["status"])
             last_before = db.execute(f"SELECT max(id) FROM {REFERENCES_TABLE}").fetchone()[0]
-            ref_ids = _import_references(db, export, verifier, Path(source).name, progress)
+            ref_ids = _import_references(db, export, prepared)
             shared = _images_of_other_customers(db, last_before or 0, ref_ids)
             if shared and not force:
                 raise ConsistencyError(_shared_message(shared))
@@ -311,10 +312,11 @@ def import_zip(
     return summary
 
 
-def _refuse_case_conflicts(db, incoming: list[str]) -> None:
-    """A new customer whose number differs only in letter case or character width from
-    another's (in the store or in the file) is refused, as enrolment refuses it
-    (`customer_case`)."""
+def _refuse_conflicts(db, incoming: list[str], replace: bool) -> list[str]:
+    """The file's customers this store already holds (which `replace` allows); raises
+    for a number that differs from another only in letter case or character width
+    (`customer_case`: `replace` would not help, so that is said first), and for
+    customers already enrolled without `replace`."""
     conflicts = case_conflicts(db, incoming)
     if conflicts:
         pairs = [f"{new} vs {other}" for new, other in conflicts[:5]]
@@ -324,13 +326,19 @@ def _refuse_case_conflicts(db, incoming: list[str]) -> None:
             f"character width from another customer ({shown}); numbers must differ by "
             "more than that, so nothing was imported."
         )
+    existing = [cid for cid in incoming if records.get_customer(db, cid) is not None]
+    if existing and not replace:
+        shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
+        raise AlreadyEnrolledError(
+            f"{len(existing)} customer(s) in the file are already enrolled ({shown}); "
+            "nothing was imported. Importing with replacement overwrites them."
+        )
+    return existing
 
 
-def _import_references(
-    db, export: ExportFile, verifier: VerifierLike, name: str, progress: Progress
-) -> dict[int, int]:
+def _import_references(db, export: ExportFile, prepared: PreparedReferences) -> dict[int, int]:
     new_ids: dict[int, int] = {}
-    for ref, image_png, made in embedded_here(export, verifier, name, progress):
+    for ref, image_png, made in prepared:
         new_ids[ref["id"]] = records.insert_reference(
             db,
             ref["customer_id"],

@@ -13,12 +13,19 @@ the file was altered, and nothing is imported.
 
 Retired and replaced references are history that nothing compares: they keep what the
 file says (the re-embedding after a model update leaves them alone too).
+
+All of this is done before the import takes the store's write lock (`PreparedReferences`):
+embedding takes some milliseconds a reference, and other workstations wait at most a few
+seconds for the lock (`BUSY_TIMEOUT_S`) before their verification fails as busy, so a
+branch's import of thousands of references, embedded under the lock, stopped the tellers.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +44,10 @@ from sigverify_gui.services.verifier_protocol import VerifierLike
 # two signatures of one writer seldom reach 0.97 (the median writer's references agree
 # at 0.91-0.93). Anything lower was not made from that image.
 AGREEMENT = 0.99
+
+# Prepared references up to this many bytes stay in memory; beyond, a private file
+# beside the store holds them (a branch's export can hold gigabytes of scans).
+SPOOL_IN_MEMORY = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,57 @@ def embedded_here(
         for i, ref in enumerate(batch):
             yield ref, images[i], made.get(i) or _as_in_file(export, ref)
         progress.update(start + len(batch), total, "embedding the imported references")
+
+
+class PreparedReferences:
+    """The export's references ready to be written: each with its capture's PNG and what
+    to store (`embedded_here`), all made before the write lock is taken, kept in a
+    spooled file and read back, in the file's order, while the rows are written. The
+    images are kept as they were embedded, not read from the zip again, so what is
+    stored is what was checked."""
+
+    def __init__(self, folder: Path) -> None:
+        # Closed by __exit__: the object is itself the context manager.
+        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=folder)  # noqa: SIM115
+        self._entries: list[tuple[dict[str, Any], int, int, int, str]] = []
+
+    def add(self, ref: dict[str, Any], image_png: bytes, made: Embedded) -> None:
+        vector = np.ascontiguousarray(made.embedding, dtype=np.float32)
+        self._spool.seek(0, 2)  # the end: reading moves the position
+        self._entries.append(
+            (ref, len(image_png), len(made.canvas_png), vector.size, made.model_id)
+        )
+        for part in (image_png, made.canvas_png, vector.tobytes()):
+            self._spool.write(part)
+
+    def __iter__(self) -> Iterator[tuple[dict[str, Any], bytes, Embedded]]:
+        self._spool.seek(0)
+        for ref, image_size, canvas_size, dims, model_id in self._entries:
+            image_png = self._spool.read(image_size)
+            canvas_png = self._spool.read(canvas_size)
+            vector = np.frombuffer(self._spool.read(4 * dims), dtype=np.float32)
+            yield ref, image_png, Embedded(canvas_png, vector, model_id)
+
+    def __enter__(self) -> PreparedReferences:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._spool.close()
+
+
+def prepare_references(
+    export: ExportFile, verifier: VerifierLike, name: str, progress: Progress, folder: Path
+) -> PreparedReferences:
+    """Every reference of the export embedded here (`embedded_here`), outside the store's
+    write lock; `folder` (the store's) holds them when they outgrow memory."""
+    prepared = PreparedReferences(folder)
+    try:
+        for ref, image_png, made in embedded_here(export, verifier, name, progress):
+            prepared.add(ref, image_png, made)
+    except BaseException:
+        prepared.__exit__()
+        raise
+    return prepared
 
 
 def _refuse_altered(ref: dict[str, Any], here: np.ndarray, model_id: str, name: str) -> None:
