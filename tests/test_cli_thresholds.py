@@ -20,7 +20,7 @@ def main(monkeypatch):
     monkeypatch.setattr(
         runtime, "load_verifier", lambda weights=None, device="auto": FakeVerifier()
     )
-    return cli_with(monkeypatch, "enroll", "verify", "thresholds")
+    return cli_with(monkeypatch, "enroll", "enroll_folder", "verify", "thresholds")
 
 
 @pytest.fixture
@@ -303,3 +303,53 @@ def test_a_hand_made_thresholds_row_is_damage_that_setting_them_again_mends(main
     assert code == 0, err
     code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
     assert code == 0, err
+
+
+def _dataset(folder: Path) -> Path:
+    for writer, seed in (("w01", 2), ("w02", 3), ("w03", 4)):
+        write_signatures(folder / writer / "genuine", seed, 3)
+    return folder
+
+
+def _loaded(monkeypatch) -> FakeVerifier:
+    """The one verifier the commands load, to count what it embedded."""
+    verifier = FakeVerifier()
+    monkeypatch.setattr(runtime, "load_verifier", lambda weights=None, device="auto": verifier)
+    return verifier
+
+
+def test_enroll_folder_refuses_damaged_thresholds_once_before_any_writer(
+    main, capsys, db, monkeypatch
+):
+    # Each writer was read and embedded, then refused with the same message, in turn.
+    folder = _dataset(db.parent / "dataset")
+    verifier = _loaded(monkeypatch)
+    with Store(db) as store:
+        edit_thresholds_setting(store, _setting(0.6, 0.2))
+        before = store_contents(store)
+    code, out, err = run_cli(main, capsys, "enroll-folder", folder, "--db", db)
+    assert_user_error(code, err, "The branch's thresholds are damaged", "changed outside sigverify")
+    assert out == ""
+    assert verifier.calls == {"embed": 0, "embed_canvases": 0, "score": 0}
+    with Store(db) as store:
+        assert store_contents(store) == before
+
+
+def test_thresholds_damaged_during_enroll_folder_stop_it_at_the_writer_they_refuse(
+    main, capsys, db, monkeypatch
+):
+    # Another program edits the setting while the first writer is embedded: every
+    # later writer would be refused the same way, so the run stops there.
+    folder = _dataset(db.parent / "dataset")
+    verifier = _loaded(monkeypatch)
+
+    def edit_elsewhere():
+        with Store(db) as store:
+            edit_thresholds_setting(store, _setting(0.6, 0.2))
+
+    verifier.meanwhile = edit_elsewhere
+    code, _, err = run_cli(main, capsys, "enroll-folder", folder, "--db", db)
+    assert code == 2 and err.count("The branch's thresholds are damaged") == 1, err
+    assert verifier.calls["embed_canvases"] == 1
+    with Store(db) as store:
+        assert [c["customer_id"] for c in store_contents(store)["customers"]] == ["1001"]
