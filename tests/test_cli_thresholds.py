@@ -20,7 +20,7 @@ def main(monkeypatch):
     monkeypatch.setattr(
         runtime, "load_verifier", lambda weights=None, device="auto": FakeVerifier()
     )
-    return cli_with(monkeypatch, "enroll", "verify", "thresholds")
+    return cli_with(monkeypatch, "enroll", "enroll_folder", "verify", "thresholds", "audit")
 
 
 @pytest.fixture
@@ -183,17 +183,20 @@ def test_a_negative_zero_threshold_is_zero_and_keeps_the_audit_trail_whole(main,
 
 
 @pytest.mark.parametrize(
-    ("stored", "why"),
+    ("stored", "why", "found"),
     [
-        ("{not json", "its text is not JSON"),
-        ('{"model_id": "fake-0001", "t_accept": 0.0, "t_reject": 0.0}', "an accept threshold"),
-        ('{"model_id": "fake-0001", "t_accept": "high", "t_reject": 0.1}', "not numbers"),
-        ("[1, 2]", "it names no model"),
+        ("{not json", "its text is not JSON", '"{not json" was stored, not thresholds'),
+        ('{"model_id": "fake-0001", "t_accept": 0.0, "t_reject": 0.0}', "an accept threshold",
+         "accept 0.000 / reject 0.000 were stored"),
+        ('{"model_id": "fake-0001", "t_accept": "high", "t_reject": 0.1}', "not numbers",
+         '"{"model_id": "fake-0001", "t_accept": "high", "t_reject": 0.1}" was stored'),
+        ("[1, 2]", "it names no model", '"[1, 2]" was stored, not thresholds'),
+        ("\x1b]0;x\x07", "its text is not JSON", '"\\x1b]0;x\\x07" was stored'),
     ],
-    ids=["not-json", "accept-zero", "text", "list"],
-)
+    ids=["not-json", "accept-zero", "text", "list", "control-characters"],
+)  # fmt: skip
 def test_a_thresholds_setting_edited_outside_sigverify_stops_verification(
-    main, capsys, db, stored, why
+    main, capsys, db, stored, why, found
 ):
     # Accepting at 0.0, every forgery passes; read as it stood, it was applied.
     with Store(db) as store:
@@ -207,6 +210,12 @@ def test_a_thresholds_setting_edited_outside_sigverify_stops_verification(
     detail = json.loads(_audit(db)[-1]["detail"])
     assert detail["replaced_damaged_setting"] is True
     assert _show(main, capsys, db)["source"] == "model"
+    # the trail says what the reset overwrote, what could be read of it (never raw)
+    code, out, _ = run_cli(main, capsys, "audit", "--limit", "1", "--db", db)
+    assert (
+        f"the model's own thresholds (replaced thresholds changed outside sigverify: {found}" in out
+    )
+    assert "yet the audit trail records no change that set them)" in out and "\x1b" not in out
 
 
 def _setting(t_accept: float, t_reject: float) -> str:
@@ -275,6 +284,10 @@ def test_thresholds_that_are_not_what_the_audit_trail_last_set_stop_verification
                              "--db", db)  # fmt: skip
     assert code == 0, err
     assert json.loads(_audit(db)[-1]["detail"])["replaced_damaged_setting"] is True
+    # in the words IT was refused with, of what was overwritten
+    code, out, _ = run_cli(main, capsys, "audit", "--limit", "1", "--db", db)
+    replaced = why.replace("are stored", "were stored")
+    assert "(replaced thresholds changed outside sigverify: " in out and replaced in out
     code, out, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
     assert code == 0, err
 
@@ -301,5 +314,100 @@ def test_a_hand_made_thresholds_row_is_damage_that_setting_them_again_mends(main
     assert_user_error(code, err, "audit row 2, their last change, is not one sigverify writes")
     code, _, err = run_cli(main, capsys, "thresholds", "--reset", "--db", db)
     assert code == 0, err
+    code, out, _ = run_cli(main, capsys, "audit", "--limit", "1", "--db", db)
+    assert "yet audit row 2, their last change, is not one sigverify writes)" in out
     code, _, err = run_cli(main, capsys, "verify", "1001", query, "--db", db)
     assert code == 0, err
+
+
+def test_the_change_that_mends_damage_records_what_it_overwrote(main, capsys, db):
+    # It had recorded the model's own as what the thresholds "were": neither what the
+    # edit had stored nor what the trail had set, so IT could not tell what was lost.
+    fake = FakeVerifier()
+    code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.95", "0.5", "--db", db)
+    assert code == 0, err
+    with Store(db) as store:
+        edit_thresholds_setting(store, _setting(0.6, 0.2))
+    code, _, err = run_cli(main, capsys, "thresholds", "--set", "0.95", "0.5", "--db", db)
+    assert code == 0, err
+    detail = json.loads(_audit(db)[-1]["detail"])
+    assert detail["was"] == {"t_accept": 0.6, "t_reject": 0.2}
+    assert detail["found"] == json.loads(_setting(0.6, 0.2))
+    assert detail["last_set"] == {
+        "audit_row": 2,
+        "model_id": fake.model_id,
+        "t_accept": 0.95,
+        "t_reject": 0.5,
+        "calibration_id": fake.calibration_id,
+    }
+    code, out, _ = run_cli(main, capsys, "audit", "--limit", "1", "--db", db)
+    assert (
+        "accept >= 0.950, reject < 0.500 (replaced thresholds changed outside sigverify: "
+        "accept 0.600 / reject 0.200 were stored, yet audit row 2, their last change, set "
+        "accept 0.950 / reject 0.500 for model fake-0001)\n"
+    ) in out
+
+
+def test_older_rows_of_a_mended_setting_are_listed_as_they_were(main, capsys, db):
+    older = {"was": {"t_accept": 0.7, "t_reject": 0.3}, "replaced_damaged_setting": True}
+    unreadable = {"replaced_damaged_setting": True, "found": 5, "last_set": "row 2"}
+    with Store(db) as store, store.write() as wdb:
+        for detail in (older, unreadable):
+            audit.append(wdb, "thresholds_changed", "it", model_id="fake-0001", t_accept=0.95,
+                         t_reject=0.5, detail=json.dumps(detail))  # fmt: skip
+    code, out, _ = run_cli(main, capsys, "audit", "--limit", "2", "--db", db)
+    new, old = out.splitlines()[1:]
+    # as the version before wrote it: the model's own as "were", no more
+    assert code == 0 and old.endswith(" accept >= 0.950, reject < 0.500 (were 0.700 / 0.300)")
+    # another version's: the flag is said, what cannot be read is not
+    assert new.endswith(" (replaced thresholds changed outside sigverify)")
+
+
+def _dataset(folder: Path) -> Path:
+    for writer, seed in (("w01", 2), ("w02", 3), ("w03", 4)):
+        write_signatures(folder / writer / "genuine", seed, 3)
+    return folder
+
+
+def _loaded(monkeypatch) -> FakeVerifier:
+    """The one verifier the commands load, to count what it embedded."""
+    verifier = FakeVerifier()
+    monkeypatch.setattr(runtime, "load_verifier", lambda weights=None, device="auto": verifier)
+    return verifier
+
+
+def test_enroll_folder_refuses_damaged_thresholds_once_before_any_writer(
+    main, capsys, db, monkeypatch
+):
+    # Each writer was read and embedded, then refused with the same message, in turn.
+    folder = _dataset(db.parent / "dataset")
+    verifier = _loaded(monkeypatch)
+    with Store(db) as store:
+        edit_thresholds_setting(store, _setting(0.6, 0.2))
+        before = store_contents(store)
+    code, out, err = run_cli(main, capsys, "enroll-folder", folder, "--db", db)
+    assert_user_error(code, err, "The branch's thresholds are damaged", "changed outside sigverify")
+    assert out == ""
+    assert verifier.calls == {"embed": 0, "embed_canvases": 0, "score": 0}
+    with Store(db) as store:
+        assert store_contents(store) == before
+
+
+def test_thresholds_damaged_during_enroll_folder_stop_it_at_the_writer_they_refuse(
+    main, capsys, db, monkeypatch
+):
+    # Another program edits the setting while the first writer is embedded: every
+    # later writer would be refused the same way, so the run stops there.
+    folder = _dataset(db.parent / "dataset")
+    verifier = _loaded(monkeypatch)
+
+    def edit_elsewhere():
+        with Store(db) as store:
+            edit_thresholds_setting(store, _setting(0.6, 0.2))
+
+    verifier.meanwhile = edit_elsewhere
+    code, _, err = run_cli(main, capsys, "enroll-folder", folder, "--db", db)
+    assert code == 2 and err.count("The branch's thresholds are damaged") == 1, err
+    assert verifier.calls["embed_canvases"] == 1
+    with Store(db) as store:
+        assert [c["customer_id"] for c in store_contents(store)["customers"]] == ["1001"]

@@ -3,6 +3,8 @@
 Used to load a test branch, or a migration from another system that exported its
 signatures as folders. Each writer is one ordinary enrolment (its own transaction),
 so one bad writer does not stop the others, and re-running skips those already in.
+Damaged thresholds are no one writer's failure: they stop the whole run, before the
+first writer is read when they were damaged before it started.
 Cancelling stops before the next writer; `BulkEnrolmentCancelled` carries the report of
 what was done until then, so the caller can say so.
 """
@@ -18,6 +20,8 @@ from model.progress import NullProgress, Progress
 from sigverify_gui.services.enrol import enrol_customer
 from sigverify_gui.services.enrol_checks import normalise_customer_id, stored_customer_id
 from sigverify_gui.services.errors import EnrolmentError
+from sigverify_gui.services.thresholds import thresholds_in_force
+from sigverify_gui.services.thresholds_record import ThresholdsDamagedError
 from sigverify_gui.services.typed_text import escaped
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import records
@@ -82,6 +86,9 @@ def enrol_dataset(
 ) -> BulkEnrolmentReport:
     progress = progress or NullProgress()
     _require_usable_prefix(prefix)
+    # Each writer's enrolment checks them only after reading and embedding its images,
+    # so damaged thresholds failed every writer in turn, with the same message each.
+    thresholds_in_force(store, verifier)
     report = BulkEnrolmentReport()
     total = len(dataset.writers)
     try:
@@ -103,8 +110,10 @@ def enrol_dataset(
                     force=force,
                     operator=operator,
                 )
-            except CancelledError:
-                raise  # not one writer's failure: the whole run stops
+            except (CancelledError, ThresholdsDamagedError):
+                # not one writer's failure (damaged meanwhile, by another program): the
+                # whole run stops
+                raise
             except SigverifyError as err:
                 report.failed.append((customer_id, str(err)))
                 if err.overridden_by == "force":

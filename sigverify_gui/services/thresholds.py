@@ -23,6 +23,7 @@ from sigverify_gui.services.thresholds_record import (
     refuse_unrecorded,
     setting_and_last_change,
 )
+from sigverify_gui.services.thresholds_replaced import what_was_replaced
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
@@ -177,26 +178,23 @@ def set_thresholds(
         value = None
     with store.write() as db:
         stored = records.get_setting(db, SETTING_KEY)
-        mends_damage = False
+        detail: dict[str, Any] = {"calibration_id": verifier.calibration_id}
         try:
             was = thresholds_in_force(store, verifier)  # inside the write: what is replaced
         except ThresholdsDamagedError:  # verifications were refused; this is how IT mends it
-            was = Thresholds(float(verifier.t_accept), float(verifier.t_reject), "model")
-            mends_damage = True
-        if stored == value and not mends_damage:
-            return was
+            # Nothing was decided by the damaged setting, and nothing else records it:
+            # the row says what was stored and what the trail had set.
+            detail |= what_was_replaced(store)
+        else:
+            if stored == value:
+                return was
+            detail["was"] = {"t_accept": was.t_accept, "t_reject": was.t_reject}
+            if was.set_for_another and stored:
+                # "Were" is what tellers decided by (the model's own); the branch's own,
+                # chosen for another model or calibration and not applied, are named
+                # too, or the trail would not say what this change removed.
+                detail["lapsed"] = json.loads(stored)
         records.set_setting(db, SETTING_KEY, value)
-        detail: dict[str, Any] = {
-            "was": {"t_accept": was.t_accept, "t_reject": was.t_reject},
-            "calibration_id": verifier.calibration_id,
-        }
-        if was.set_for_another and stored:
-            # "Were" is what tellers decided by (the model's own); the branch's own,
-            # chosen for another model or calibration and not applied, are named too,
-            # or the trail would not say what this change removed.
-            detail["lapsed"] = json.loads(stored)
-        if mends_damage:
-            detail["replaced_damaged_setting"] = True
         audit.append(
             db,
             "thresholds_changed",

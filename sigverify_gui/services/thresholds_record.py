@@ -42,6 +42,32 @@ class LastChange:
     t_accept: float | None
     t_reject: float | None
     calibration_id: str | None  # recorded in the row's detail by later versions
+    # False: a hand-made row, which neither sets both thresholds nor puts back the
+    # model's own (its values, which may be anything, are not kept)
+    sigverify_wrote: bool = True
+
+    def to_detail(self) -> dict[str, Any]:
+        """As the audit row of the change that replaces a damaged setting records it."""
+        if not self.sigverify_wrote:
+            return {"audit_row": self.row_id, "sigverify_wrote": False}
+        return {
+            "audit_row": self.row_id,
+            "model_id": self.model_id,
+            "t_accept": self.t_accept,
+            "t_reject": self.t_reject,
+            "calibration_id": self.calibration_id,
+        }
+
+    @classmethod
+    def from_detail(cls, recorded: dict[str, Any]) -> LastChange:
+        return cls(
+            recorded["audit_row"],
+            recorded.get("model_id"),
+            recorded.get("t_accept"),
+            recorded.get("t_reject"),
+            recorded.get("calibration_id"),
+            recorded.get("sigverify_wrote", True),
+        )
 
 
 # The setting and the last change, in one statement so that another workstation's
@@ -60,16 +86,25 @@ _SETTING_AND_LAST_CHANGE = f"""
 
 def setting_and_last_change(store: Store) -> tuple[str | None, LastChange | None]:
     """The raw setting (None: none) and the last change (None: the trail has none)."""
+    raw, last = setting_and_any_last_change(store)
+    # A hand-made row is an audit row too: it reads as damage, which IT mends by
+    # setting them again.
+    if last is not None and not last.sigverify_wrote:
+        raise damaged(recorded_text(last))
+    return raw, last
+
+
+def setting_and_any_last_change(store: Store) -> tuple[str | None, LastChange | None]:
+    """`setting_and_last_change`, a hand-made last change returned (not refused)."""
     raw, row_id, model_id, t_accept, t_reject, detail = store.db.execute(
         _SETTING_AND_LAST_CHANGE, [SETTING_KEY]
     ).fetchone()
     if row_id is None:
         return raw, None
-    # A hand-made row is an audit row too: one that neither sets both thresholds nor
-    # puts back the model's own reads as damage, which IT mends by setting them again.
     values = (t_accept, t_reject)
     if not (all(type(v) in (int, float) for v in values) or values == (None, None)):
-        raise damaged(f"audit row {row_id}, their last change, is not one sigverify writes")
+        return raw, LastChange(row_id, None, None, None, None, sigverify_wrote=False)
+    model_id = model_id if isinstance(model_id, str) else None  # (a hand-made row's)
     return raw, LastChange(row_id, model_id, t_accept, t_reject, _calibration_of(detail))
 
 
@@ -104,17 +139,26 @@ def _same(saved: dict[str, Any], recorded: LastChange) -> bool:
 
 
 def _what_differs(saved: dict[str, Any] | None, last: LastChange | None) -> str:
+    return f"{stored_text(saved, 'are')}, yet {recorded_text(last)}: changed outside sigverify"
+
+
+def stored_text(saved: dict[str, Any] | None, verb: str) -> str:
+    """The stored thresholds (None: none), as the damage message and the audit row of
+    the change that replaced them say it (`verb`: "are" or "were")."""
     if saved is None:
-        stored = "none are stored"
-    else:
-        stored = f"{_pair(saved['t_accept'], saved['t_reject'])} are stored"
+        return f"none {verb} stored"
+    return f"{_pair(saved['t_accept'], saved['t_reject'])} {verb} stored"
+
+
+def recorded_text(last: LastChange | None) -> str:
+    """What the trail's last change did, as the damage message says it."""
     if last is None:
-        recorded = "the audit trail records no change that set them"
-    elif last.t_accept is None:
-        recorded = f"audit row {last.row_id}, their last change, put back the model's own"
-    else:
-        recorded = f"audit row {last.row_id}, their last change, set {_set_by(last)}"
-    return f"{stored}, yet {recorded}: changed outside sigverify"
+        return "the audit trail records no change that set them"
+    if not last.sigverify_wrote:
+        return f"audit row {last.row_id}, their last change, is not one sigverify writes"
+    if last.t_accept is None:
+        return f"audit row {last.row_id}, their last change, put back the model's own"
+    return f"audit row {last.row_id}, their last change, set {_set_by(last)}"
 
 
 def _set_by(last: LastChange) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sigverify_gui.services.thresholds import lapsed_note
+from sigverify_gui.services.thresholds_replaced import replaced_note
 
 CSV_COLUMNS = (
     "id",
@@ -134,8 +135,11 @@ def outcome(row: dict[str, Any]) -> str:
         parts.append(f"teller: {row['teller_decision']}")
     detail = _detail(row)
     if row.get("kind") == "thresholds_changed":
-        parts.append(_thresholds_change(row, detail.get("was") or {}))
-        parts[-1] += lapsed_note(detail.get("lapsed"))
+        if replaced := replaced_note(detail):  # it says what was stored: no arrows besides
+            parts.append(f"{_thresholds_change(row, {})}; {replaced}")
+        else:
+            parts.append(_thresholds_change(row, detail.get("was") or {}))
+            parts[-1] += lapsed_note(detail.get("lapsed"))
     reason = row.get("override_reason") or detail.get("reason")
     if reason:
         parts.append(f"reason: {reason}")

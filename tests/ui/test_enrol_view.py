@@ -16,7 +16,7 @@ from sigverify_gui.store import audit, records
 from sigverify_gui.ui import enrol_folder
 from sigverify_gui.ui.enrol_view import EnrolmentView
 from sigverify_gui.ui.qt import Qt
-from tests.fakes import render_signatures, write_signatures
+from tests.fakes import edit_thresholds_setting, render_signatures, write_signatures
 
 
 @pytest.fixture
@@ -266,6 +266,32 @@ def test_enrol_a_folder_in_the_background(qtbot, view, context, tmp_path, monkey
     assert len(shown) == 1 and len(shown[0].enrolled) + len(shown[0].failed) == 2
     assert len(records.list_customers(context.store.db)) == len(shown[0].enrolled)
     assert "customer(s) enrolled" in view.result_label.text()
+
+
+def test_a_folder_is_refused_once_before_any_writer_when_the_thresholds_are_damaged(
+    qtbot, view, context, fake_verifier, tmp_path, monkeypatch, dialogs
+):
+    # Each writer had been read and embedded, then listed as failed with the same message.
+    from model.synth import write_dataset
+
+    folder = tmp_path / "dataset"
+    write_dataset(folder, writers=3, genuine=3, forged=0, seed=5)
+    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
+    shown = []
+    monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    edit_thresholds_setting(
+        context.store, '{"model_id": "fake-0001", "t_accept": 0.55, "t_reject": 0.1}'
+    )
+    embedded_before = dict(fake_verifier.calls)
+    task = view.enrol_folder()
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    assert shown == []
+    assert [m.title for m in dialogs.errors] == ["Thresholds damaged"]
+    assert "changed outside sigverify" in dialogs.errors[0].text
+    assert fake_verifier.calls == embedded_before
+    assert records.list_customers(context.store.db) == []
+    assert view.folder_button.isEnabled()
 
 
 def test_a_folder_summary_says_how_a_supervisor_enrols_the_refused_ones():

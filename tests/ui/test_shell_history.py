@@ -303,3 +303,29 @@ def test_the_table_says_what_a_change_changed_and_why(store):
     assert outcome(changed) == "accept 0.920 → 0.600, reject 0.486 → 0.300"
     assert outcome(reset) == "back to the model's own"
     assert outcome(closed) == "reason: moved abroad"
+
+
+def test_the_table_says_a_change_replaced_thresholds_changed_outside_sigverify(store):
+    # It showed the model's own as what the thresholds were: neither what had been
+    # stored outside sigverify, nor what the trail had set.
+    import json
+
+    from sigverify_gui.services.thresholds import set_thresholds
+    from tests.fakes import FakeVerifier, edit_thresholds_setting
+
+    fake = FakeVerifier()
+    set_thresholds(store, fake, 0.95, 0.5)
+    lowered = {"model_id": fake.model_id, "t_accept": 0.6, "t_reject": 0.2}
+    edit_thresholds_setting(store, json.dumps(lowered))
+    set_thresholds(store, fake, 0.95, 0.5)
+    with store.write() as db:  # as the version before recorded such a change
+        audit.append(db, "thresholds_changed", "it", t_accept=0.9, t_reject=0.2,
+                     detail=json.dumps({"was": {"t_accept": 0.7, "t_reject": 0.3},
+                                        "replaced_damaged_setting": True}))  # fmt: skip
+    older, mended = audit.list_rows(store.db)[:2]
+    assert outcome(mended) == (
+        "accept 0.950, reject 0.500; replaced thresholds changed outside sigverify: accept "
+        "0.600 / reject 0.200 were stored, yet audit row 1, their last change, set accept "
+        "0.950 / reject 0.500 for model fake-0001"
+    )
+    assert outcome(older) == "accept 0.700 → 0.900, reject 0.300 → 0.200"

@@ -132,14 +132,18 @@ def _detail_text(values: dict) -> str:
 
 
 def _thresholds_change(row: dict) -> str:
-    """What the thresholds became, and (rows written since it is recorded) what they were."""
+    """What the thresholds became, and (rows written since it is recorded) what they
+    were, or the damaged setting they replaced."""
     from sigverify_gui.services.thresholds import lapsed_note
+    from sigverify_gui.services.thresholds_replaced import replaced_note
 
     if row["t_accept"] is None:
         now = "the model's own thresholds"
     else:
         now = f"accept >= {row['t_accept']:.3f}, reject < {row['t_reject']:.3f}"
     detail = _detail(row)
+    if replaced := replaced_note(detail):  # it says what was stored: no "were" besides
+        return f"{now} ({replaced})"
     was = detail.get("was")
     if isinstance(was, dict) and {"t_accept", "t_reject"} <= was.keys():
         # three decimals, as the thresholds are shown and set everywhere else
