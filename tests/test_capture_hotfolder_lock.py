@@ -179,3 +179,33 @@ def test_a_folder_whose_name_is_no_utf8_has_its_own_record(tmp_path):
     plain = tmp_path / "scans"
     assert state_file_for(odd, tmp_path) != state_file_for(plain, tmp_path)
     assert state_file_for(plain, tmp_path).name.startswith("hotfolder-")
+
+
+def test_the_record_is_on_the_disk_before_its_name_is(tmp_path, monkeypatch):
+    # Renamed into place unsynced, a power cut could leave the name on an empty file:
+    # every scan still in the folder would be offered again.
+    folder, state = tmp_path / "in", tmp_path / "state"
+    folder.mkdir()
+    real_fsync, real_replace, events = os.fsync, os.replace, []
+
+    def fsync(fd):
+        st = os.fstat(fd)
+        events.append(("fsync", st.st_ino, st.st_size))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        st = os.stat(src)
+        events.append(("replace", st.st_ino, st.st_size))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(hotfolder_record.os, "fsync", fsync)
+    monkeypatch.setattr(hotfolder_record.os, "replace", replace)
+    record = ProcessedRecord(folder, state_file_for(folder, state))
+    assert record.claim(KEYS[0], {KEYS[0].name})
+    monkeypatch.undo()
+
+    replaced = next(i for i, e in enumerate(events) if e[0] == "replace")
+    _, inode, size = events[replaced]
+    assert ("fsync", inode, size) in events[:replaced]  # the whole record, synced
+    if os.name == "posix":  # and then the folder that holds its new name
+        assert ("fsync", state.stat().st_ino) in [e[:2] for e in events[replaced:]]

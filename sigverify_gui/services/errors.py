@@ -22,6 +22,7 @@ __all__ = [
     "QualityError",
     "ReferencesChangedError",
     "StoreError",
+    "StoreOpensError",
     "TextError",
     "ThresholdBelowModelError",
     "UnknownCustomerError",
@@ -88,6 +89,13 @@ class AlreadyEnrolledError(ExchangeError):
     """An import holds customers this store has; importing with replace overwrites them."""
 
     overridden_by = "replace"
+
+
+class StoreOpensError(StoreError):
+    """A store was to be replaced as damaged, but it opens: a backup is restored into it
+    instead, the usual way."""
+
+    cli_way = "Run `sigverify restore` without --replace-damaged."
 
 
 class TextError(SigverifyError):

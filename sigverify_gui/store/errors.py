@@ -22,3 +22,14 @@ class StoreNotFoundError(StoreError):
     def __init__(self, message: str, path: Path) -> None:
         super().__init__(message)
         self.path = path
+
+
+class StoreDamagedError(StoreError):
+    """The store's file is damaged (cut short, overwritten, failing its integrity check,
+    or empty): it does not open, and only a backup put in its place mends it. `damage`
+    says what is wrong in a few words ("file is not a database"), for a message or the
+    audit row of that restore."""
+
+    def __init__(self, message: str, damage: str) -> None:
+        super().__init__(message)
+        self.damage = damage

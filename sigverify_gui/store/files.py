@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from model.errors import os_reason
 from sigverify_gui.store import schema
-from sigverify_gui.store.errors import StoreError, StoreNotFoundError
+from sigverify_gui.store.errors import StoreDamagedError, StoreError, StoreNotFoundError
 
 log = logging.getLogger("sigverify.store")
 
@@ -219,10 +219,11 @@ def check_is_store(db: Database, path: Path, *, fresh: bool) -> None:
     if not _table_count(db):
         if fresh or _made_meanwhile(db, path):
             return
-        raise StoreError(
+        raise StoreDamagedError(
             f"The file {path} is empty, not a signature store. If it should hold the "
             "branch's customers, restore it from a backup; for a new store, give a name "
-            "that does not exist yet."
+            "that does not exist yet.",
+            "the file is empty",
         )
     applied = schema.applied_steps(db)
     if not applied:
@@ -268,9 +269,10 @@ def check_integrity(db: Database, path: Path) -> None:
                 "it into a store with `sigverify import`."
             ) from err
         if primary_code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-            raise StoreError(
+            raise StoreDamagedError(
                 f"The file {path} is not a signature store or is damaged ({err}); "
-                "restore it from a backup."
+                "restore it from a backup.",
+                str(err),
             ) from err
         if primary_code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             # another program holds it whole (a database tool in exclusive mode)
@@ -286,7 +288,8 @@ def check_integrity(db: Database, path: Path) -> None:
     if problems:
         # SQLite's findings run to many lines of page numbers: IT's, in the log.
         log.error("integrity check of %s:\n%s", path, "\n".join(problems))
-        raise StoreError(
+        raise StoreDamagedError(
             f"The signature store {path} is damaged (its integrity check failed; the "
-            "details are in the log); restore it from a backup."
+            "details are in the log); restore it from a backup.",
+            "its integrity check failed",
         )

@@ -60,11 +60,11 @@ def open_store_from(args, *, creates: bool = False):
     mistyped `--db` must be reported, not become an empty store that answers
     "0 customers" or takes a teller's verification.
     """
-    from sigverify_gui.paths import DB_ENV, default_db_path
+    from sigverify_gui.paths import DB_ENV
     from sigverify_gui.store.db import open_store
     from sigverify_gui.store.errors import StoreNotFoundError
 
-    existed = Path(default_db_path() if args.db is None else args.db).expanduser().exists()
+    existed = store_path_from(args).exists()
     try:
         store = open_store(args.db, create=creates)
     except StoreNotFoundError as err:
@@ -79,6 +79,14 @@ def open_store_from(args, *, creates: bool = False):
             f"{str(err).rstrip('.')}; check {named_by} ({how}).", err.path
         ) from None
     return store if existed else _discarded_unless_filled(store)
+
+
+def store_path_from(args) -> Path:
+    """The store's file that `--db` or the default names, not opened (for a command
+    that must handle a store that does not open)."""
+    from sigverify_gui.paths import default_db_path
+
+    return Path(default_db_path() if args.db is None else args.db).expanduser()
 
 
 @contextmanager

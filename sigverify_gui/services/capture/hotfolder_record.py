@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from model.errors import CaptureError
+from sigverify_gui.disk_sync import sync_folder
 
 log = logging.getLogger("sigverify.capture.hotfolder")
 
@@ -156,12 +157,16 @@ class ProcessedRecord:
             "files": sorted([list(k) for k in self._keys]),
         }
         try:
-            # Write then rename: a crash mid-write leaves the old record, not half a one.
+            # Write, sync, then rename: a crash mid-write leaves the old record, not half
+            # a one, and a power cut cannot put the new name on data not yet on disk.
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hotfolder-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     json.dump(data, f, indent=1)
+                    f.flush()
+                    os.fsync(f.fileno())
                 _replace(tmp, path)
+                sync_folder(path.parent)
                 self._file_seen = _identity(path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
