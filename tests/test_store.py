@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import sqlite3
 import stat
 import threading
@@ -179,6 +180,49 @@ def test_damaged_file_is_refused_and_left_untouched(tmp_path, damage):
         Store(path)
     assert path.read_bytes() == before
     assert not path.with_name("s.db-wal").exists() or damage != "text"
+
+
+def _btree_page_not_in_wal(data: bytes, wal: bytes, page_size: int = 4096) -> int:
+    """The index from 0 of the first b-tree page after the first that no frame of the
+    -wal holds (a frame: a 24-byte header, its page number first, then the page)."""
+    frames = range(32, len(wal), 24 + page_size)
+    in_wal = {int.from_bytes(wal[at : at + 4], "big") - 1 for at in frames}
+    btree_kinds = {2, 5, 10, 13}  # interior and leaf pages of indexes and tables
+    return next(
+        i
+        for i in range(1, len(data) // page_size)
+        if i not in in_wal and data[i * page_size] in btree_kinds
+    )
+
+
+@pytest.mark.parametrize("damage", ["text", "corrupt_page"])
+def test_a_damaged_file_and_the_wal_beside_it_are_left_as_they_were_found(tmp_path, damage):
+    # A workstation that crashed leaves its last rows in the -wal. The opening that
+    # refused the damaged file had then, closing, written that -wal into it and
+    # deleted it: the evidence IT restores around was changed by the refusal.
+    path, crashed = tmp_path / "s.db", tmp_path / "crashed"
+    with Store(path) as store:
+        for i in range(40):
+            _add_customer(store, f"C{i:03d}", n_refs=1)
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.db.execute("PRAGMA wal_autocheckpoint=0")
+        _add_customer(store, "LAST", n_refs=1)  # only in the -wal
+        crashed.mkdir()
+        for side in ("", "-wal", "-shm"):  # as the crash left them
+            shutil.copyfile(f"{path}{side}", f"{crashed / 's.db'}{side}")
+    path, wal = crashed / "s.db", crashed / "s.db-wal"
+    data = bytearray(path.read_bytes())
+    if damage == "text":
+        data[:100] = b"this is not a database at all, just some text\n" * 2 + b"..."
+    else:  # a b-tree page the -wal holds no newer copy of, or it would read as sound
+        page = _btree_page_not_in_wal(data, wal.read_bytes())
+        data[page * 4096 : page * 4096 + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+    before = (path.read_bytes(), wal.read_bytes())
+    assert len(before[1]) > 0
+    with pytest.raises(StoreError, match="restore it from a backup"):
+        Store(path)
+    assert (path.read_bytes(), wal.read_bytes()) == before
 
 
 @pytest.mark.parametrize(

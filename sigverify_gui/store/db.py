@@ -14,8 +14,9 @@ writers never deadlock half-way through a transaction (with a deferred BEGIN, bo
 could read and then both fail to upgrade); a busy lock is waited for (busy timeout)
 and the BEGIN retried a few times before the user is told the store is busy.
 
-Opening checks integrity first (`PRAGMA quick_check`) and writes nothing, not even
-the WAL switch or a migration, when the file is damaged or is not a database. A store
+Opening checks integrity first (`PRAGMA quick_check`, on a read-only connection) and
+writes nothing, not even the WAL switch, a migration or a checkpoint of the -wal beside
+it, when the file is damaged or is not a database. A store
 that does not exist is created only when the caller asks (`create`), and its folder
 only when that folder is sigverify's own (`create_folder`), so a mistyped path is
 reported instead of becoming an empty store.
@@ -52,6 +53,7 @@ from sigverify_gui.store.files import (
     connect_read_only,
     create_new_store,
     missing_folder,
+    read_only_uri,
     remove_quietly,
     remove_world_access,
     writable,
@@ -94,8 +96,11 @@ class Store:
             raise StoreError(f"{self.path} is a folder, not a signature store file.")
         self.read_only = not writable(self.path)
         try:
+            if fresh or self.read_only:
+                check_integrity(self.db, self.path)
+            else:
+                self._check_integrity_untouched()
             db = self.db
-            check_integrity(db, self.path)
             check_is_store(db, self.path, fresh=fresh)
             remove_world_access(self.path)
             if self.read_only:
@@ -123,6 +128,18 @@ class Store:
         except BaseException:
             self.close()
             raise
+
+    def _check_integrity_untouched(self) -> None:
+        """`check_integrity` on a read-only connection of its own. The last read-write
+        connection to close checkpoints the -wal into the file and deletes it, even
+        after a failed check: a damaged store, or a good file beside a -wal that is not
+        its own, was changed by the very opening that refused it, and what IT found and
+        would restore around was gone."""
+        conn = sqlite3.connect(read_only_uri(self.path), uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            check_integrity(Database(conn), self.path)
+        finally:
+            conn.close()
 
     # --- connections -----------------------------------------------------------------
     @property
