@@ -27,6 +27,11 @@ REFINED_VERSIONS = ("pp3-224x448",)
 # stroke detail (tremor, blunt ends, pressure) that tells a skilled forgery apart.
 CANVAS_HW = (224, 448)
 
+# An image narrower or lower than this holds no signature, only a strip of one: the
+# smallest, initials some 4 mm tall cropped tight to their ink on a 100 dpi scan, are
+# 16 pixels high. (Whether a signature is big enough to verify is the quality check's.)
+MIN_IMAGE_SIDE = 16
+TOO_SMALL_IMAGE = "The image is only {width} x {height} pixels, too small to hold a signature"
 # Ink must be at least this much darker than the (normalised, white) paper: below it
 # Otsu is only splitting paper texture and noise, and there is no signature.
 _MIN_INK_CONTRAST = 40
@@ -259,10 +264,13 @@ def preprocess(
     """Raw scan (grey or colour array, any size) → the network's canvas and what it saw.
 
     `ink`, when given, is `analyse_ink(image)` already computed (by the quality check).
-    Raises `BlankImageError` when no ink is found.
+    Raises `ImageError` for an image under `MIN_IMAGE_SIDE` pixels either way, and
+    `BlankImageError` when no ink is found.
     """
     gray = to_gray(image) if ink is None else ink.gray
     full_h, full_w = gray.shape
+    if min(full_h, full_w) < MIN_IMAGE_SIDE:  # checked first: it is no blank, just a strip
+        raise ImageError(TOO_SMALL_IMAGE.format(width=full_w, height=full_h) + ".")
     if int(gray.max()) - int(gray.min()) < _MIN_INK_CONTRAST:
         # one flat tone (all white, all black, a grey card): nothing stands out as ink
         raise BlankImageError("No signature ink was found in the image.")
