@@ -1,4 +1,5 @@
-"""A decoded Pillow image of any mode reduced to an 8-bit grey numpy array.
+"""A decoded Pillow image of any mode, or a caller's array of pixels, reduced to an
+8-bit grey numpy array.
 
 Rules (the same for every format, so training and the app see the same pixels):
 transparency is composited on white paper, 16-bit samples are scaled (never
@@ -14,6 +15,8 @@ import math
 
 import numpy as np
 from PIL import ExifTags, Image
+
+from model.errors import ImageError
 
 log = logging.getLogger("sigverify.imageio")
 
@@ -77,6 +80,50 @@ def scale_to_uint8(values: np.ndarray) -> np.ndarray:
     if lo_f >= 0.0 and hi_f <= 1.0:
         return (f * 255.0 + 0.5).astype(np.uint8)
     return _stretch(f, lo_f, hi_f)
+
+
+def array_to_uint8(values: np.ndarray) -> np.ndarray:
+    """A caller's array of pixel values (`preprocess.to_gray`'s, any shape) as 8-bit,
+    by what the values are: integers from 0 to 255 as 8-bit grey levels (also in a wider
+    type: np.array of a list is int64), up to 65535 as 16-bit ones; floats from 0 to 1
+    as fractions of white, up to 255 as grey levels, unstretched (a faint scan stays
+    faint for the quality check). Raises `ImageError` for values no image holds:
+    true/false (which is the ink?), complex or no numbers, NaN or infinity, negative
+    values, floats above 255, integers above 65535; they had been stretched into a
+    picture of something else."""
+    if values.dtype.kind == "b":
+        raise ImageError(
+            "The image is an array of true/false values, which does not say which is ink "
+            "and which is paper; give grey levels from 0 (black) to 255 (white)."
+        )
+    if values.dtype.kind not in "uif":
+        raise ImageError(
+            f"The image's pixels are of type {values.dtype}, not grey levels; give numbers "
+            "from 0 (black) to 255 (white), or fractions of white from 0 to 1."
+        )
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise ImageError("The image holds NaN or infinite values, which no picture has.")
+    lowest, highest = values.min(), values.max()
+    if lowest < 0:
+        raise ImageError(
+            f"The image holds negative values (down to {lowest:g}), which no picture has; "
+            "give grey levels from 0 (black) to 255 (white)."
+        )
+    if values.dtype.kind == "f":
+        if highest > 255:
+            raise ImageError(
+                f"The image's values go up to {highest:g}; floats are fractions of white "
+                "from 0 to 1, or grey levels up to 255."
+            )
+        scale = 255.0 if highest <= 1.0 else 1.0
+        return (values.astype(np.float32) * scale + 0.5).astype(np.uint8)
+    if highest <= 255:
+        return values.astype(np.uint8)
+    if highest > 65535:
+        raise ImageError(
+            f"The image's values go up to {highest}, more than 16-bit pixels hold (65535)."
+        )
+    return scale_to_uint8(values)
 
 
 def apply_orientation(img: Image.Image, gray: np.ndarray) -> np.ndarray:

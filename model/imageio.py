@@ -319,18 +319,11 @@ def _load_pdf(data: bytes, name: str, page: int, max_pixels: int) -> LoadedImage
 
     scale = PDF_DPI / 72.0  # PDF sizes are in points, 1/72 inch
     with _PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as err:
-            if "password" in str(err).lower():
-                raise ImageError(
-                    f"{_subject(name)} is a password-protected PDF; save it without a password."
-                ) from err
-            raise TruncatedImageError(
-                f"{_subject(name)} is a damaged PDF and cannot be read."
-            ) from err
+        pdf = _open_pdf(data, name)
         try:
             page_count = len(pdf)
+            if not page_count:
+                raise ImageError(f"{_subject(name)} is a PDF with no pages.")
             if page >= page_count:
                 raise ImageError(
                     f"{_subject(name)} has {page_count} page(s); there is no page {page + 1}."
@@ -346,9 +339,28 @@ def _load_pdf(data: bytes, name: str, page: int, max_pixels: int) -> LoadedImage
                 pixels = pixels[:, :, 0]
             gray = np.array(pixels, dtype=np.uint8, order="C")  # own copy: PDFium frees its buffer
         except pdfium.PdfiumError as err:
-            raise TruncatedImageError(
-                f"{_subject(name)} is a damaged PDF and cannot be read."
-            ) from err
+            raise _damaged_pdf(name) from err
         finally:
             pdf.close()
     return LoadedImage(image_modes.positive(gray), float(PDF_DPI), "PDF", page_count, name)
+
+
+def _open_pdf(data: bytes, name: str):
+    """The PDF as a `PdfDocument`, even one without pages (which `PdfDocument(data)`
+    refuses as unloadable, with whatever reason PDFium last gave for another file);
+    `data` must outlive it, PDFium reads from it."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_raw
+
+    raw = pdfium_raw.FPDF_LoadMemDocument64(data, len(data), None)
+    if raw:
+        return pdfium.PdfDocument(raw)  # closing it closes the handle
+    if pdfium_raw.FPDF_GetLastError() == pdfium_raw.FPDF_ERR_PASSWORD:
+        raise ImageError(
+            f"{_subject(name)} is a password-protected PDF; save it without a password."
+        )
+    raise _damaged_pdf(name)
+
+
+def _damaged_pdf(name: str) -> TruncatedImageError:
+    return TruncatedImageError(f"{_subject(name)} is a damaged PDF and cannot be read.")

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from model.errors import BlankImageError, ImageError
-from model.image_modes import scale_to_uint8
+from model.image_modes import array_to_uint8
 
 PREPROCESS_VERSION = "pp4-224x448"
 # Versions whose canvases this one only refines: the same canvas and ink scale, and the
@@ -27,6 +27,11 @@ REFINED_VERSIONS = ("pp3-224x448",)
 # stroke detail (tremor, blunt ends, pressure) that tells a skilled forgery apart.
 CANVAS_HW = (224, 448)
 
+# An image narrower or lower than this holds no signature, only a strip of one: the
+# smallest, initials some 4 mm tall cropped tight to their ink on a 100 dpi scan, are
+# 16 pixels high. (Whether a signature is big enough to verify is the quality check's.)
+MIN_IMAGE_SIDE = 16
+TOO_SMALL_IMAGE = "The image is only {width} x {height} pixels, too small to hold a signature"
 # Ink must be at least this much darker than the (normalised, white) paper: below it
 # Otsu is only splitting paper texture and noise, and there is no signature.
 _MIN_INK_CONTRAST = 40
@@ -70,51 +75,39 @@ class Preprocessed:
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Any 2-D or 3-D numeric array to 8-bit grey (colour scanners, 16-bit TIFFs).
+    """A caller's array of pixels to 8-bit grey (colour scanners, 16-bit TIFFs).
 
-    A last axis of 2 or 4 is grey or RGB with alpha (numpy's view of a transparent
-    PNG or a signature pad's export), composited on white paper as image files are:
-    such ink is often black everywhere, and only its alpha draws the strokes.
+    The array is rows x columns of grey levels, or of 2, 3 or 4 values a pixel: grey
+    and alpha, RGB, RGBA (a trailing axis of 1 is grey). Its values are read by
+    `image_modes.array_to_uint8`: integers 0-255 as 8-bit, up to 65535 as 16-bit,
+    floats 0-1 as fractions of white, up to 255 as grey levels. Raises `ImageError`
+    for any other shape or values (NaN, negative, true/false, not numbers).
+
+    Alpha is composited on white paper, as image files are: a transparent PNG's or a
+    signature pad's ink is often black everywhere, and only its alpha draws the strokes.
     """
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
-    if img.ndim not in (2, 3) or img.shape[0] < 1 or img.shape[1] < 1:
-        raise ImageError("The image has an unexpected shape; it is not a scanned picture.")
-    if img.ndim == 3 and img.shape[2] in (2, 3, 4):
-        if img.dtype != np.uint8:
-            img = _to_uint8(img)
-        alpha = img[:, :, -1] if img.shape[2] in (2, 4) else None
-        if img.shape[2] == 2:
-            img = np.ascontiguousarray(img[:, :, 0])
-        else:
-            img = cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY)
-        if alpha is not None:
-            lum, a = img.astype(np.uint32), alpha.astype(np.uint32)
-            img = ((lum * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
-    if img.ndim != 2 or img.shape[0] < 1 or img.shape[1] < 1:
-        raise ImageError("The image has an unexpected shape; it is not a scanned picture.")
+    channels = img.shape[2] if img.ndim == 3 else None
+    if img.ndim not in (2, 3) or channels not in (None, 2, 3, 4) or 0 in img.shape:
+        raise ImageError(
+            f"The image has an unexpected shape {img.shape}; an image array is rows x "
+            "columns of grey levels, or of grey and alpha, RGB or RGBA values."
+        )
     if img.dtype != np.uint8:
-        img = _to_uint8(img)
+        img = array_to_uint8(img)
+    if channels is None:
+        return img
+    alpha = img[:, :, -1] if channels in (2, 4) else None
+    if channels == 2:
+        img = np.ascontiguousarray(img[:, :, 0])
+    else:
+        img = cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY)
+    if alpha is not None:
+        lum, a = img.astype(np.uint32), alpha.astype(np.uint32)
+        img = ((lum * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
     return img
-
-
-def _to_uint8(img: np.ndarray) -> np.ndarray:
-    if img.dtype == np.bool_:
-        return np.where(img, 255, 0).astype(np.uint8)
-    if np.issubdtype(img.dtype, np.integer):
-        # Within 0..255, 8-bit values in a wider type (np.array of a list is int64):
-        # scaled by the type's maximum, they had all become 0, a blank page. Wider
-        # values as a file's are read (16-bit by their range, others stretched).
-        if img.size and int(img.min()) >= 0 and int(img.max()) <= 255:
-            return img.astype(np.uint8)
-        return scale_to_uint8(img)
-    # floats: assume [0, 1] when they fit, otherwise stretch what is there
-    f = np.nan_to_num(img.astype(np.float32), nan=1.0, posinf=1.0, neginf=0.0)
-    lo, hi = float(f.min()), float(f.max())
-    if lo < 0.0 or hi > 1.0:
-        f = (f - lo) / (hi - lo) if hi > lo else np.ones_like(f)
-    return (f * 255.0 + 0.5).astype(np.uint8)
 
 
 def normalise_background(gray: np.ndarray) -> np.ndarray:
@@ -259,10 +252,13 @@ def preprocess(
     """Raw scan (grey or colour array, any size) → the network's canvas and what it saw.
 
     `ink`, when given, is `analyse_ink(image)` already computed (by the quality check).
-    Raises `BlankImageError` when no ink is found.
+    Raises `ImageError` for an image under `MIN_IMAGE_SIDE` pixels either way, and
+    `BlankImageError` when no ink is found.
     """
     gray = to_gray(image) if ink is None else ink.gray
     full_h, full_w = gray.shape
+    if min(full_h, full_w) < MIN_IMAGE_SIDE:  # checked first: it is no blank, just a strip
+        raise ImageError(TOO_SMALL_IMAGE.format(width=full_w, height=full_h) + ".")
     if int(gray.max()) - int(gray.min()) < _MIN_INK_CONTRAST:
         # one flat tone (all white, all black, a grey card): nothing stands out as ink
         raise BlankImageError("No signature ink was found in the image.")

@@ -16,7 +16,15 @@ import numpy as np
 
 from model.errors import ImageError
 from model.imageio import believed_dpi
-from model.preprocess import CANVAS_HW, InkAnalysis, analyse_ink, ink_box, to_gray
+from model.preprocess import (
+    CANVAS_HW,
+    MIN_IMAGE_SIDE,
+    TOO_SMALL_IMAGE,
+    InkAnalysis,
+    analyse_ink,
+    ink_box,
+    to_gray,
+)
 
 # Pixel-size rules below are stated for the usual 300-dpi branch scan; when the scan
 # says its resolution they scale with it, and when it does not we assume this.
@@ -86,6 +94,7 @@ MAX_BILEVEL_PAPER_SPREAD = 1
 _MIN_GREY_SPREAD = 40
 
 MESSAGES = {
+    "image_too_small": TOO_SMALL_IMAGE + "; scan the whole signature.",
     "blank": "No signature ink was found on the image; check that the signed area was scanned.",
     "too_little_ink": (
         "Very little ink was found; the signature may be incomplete or too faint, "
@@ -147,7 +156,8 @@ def check_quality(
     gray: np.ndarray, dpi: float | None = None, ink: InkAnalysis | None = None
 ) -> QualityReport:
     """Judge a raw scan (grey or colour array, any size). Never raises: an array that
-    is not an image at all (empty, wrong shape) is reported as blank. `ink`, when
+    is not an image at all (empty, wrong shape) is reported as blank, one under
+    `MIN_IMAGE_SIDE` pixels either way as too small to hold a signature. `ink`, when
     given, is `analyse_ink(gray)` already computed, to be shared with preprocessing."""
     # a PNG stores dots per metre: 300 dpi comes back as 299.9994
     dpi = round(float(dpi), 1) if dpi is not None and np.isfinite(dpi) and dpi > 0 else None
@@ -158,6 +168,8 @@ def check_quality(
         full = to_gray(gray) if ink is None else ink.gray
     except ImageError:
         return _report([*problems, "blank"], dpi=dpi)
+    if min(full.shape) < MIN_IMAGE_SIDE:  # its ink, if any, is no signature's
+        return _report([*problems, "image_too_small"], dpi=dpi, image_hw=full.shape)
     lowest, highest, _, _ = cv2.minMaxLoc(full)
     if highest - lowest < _MIN_GREY_SPREAD:
         return _report([*problems, "blank"], dpi=dpi)
@@ -217,12 +229,13 @@ def _report(
     n_components: int = 0,
     sides: tuple[str, ...] = (),
     ink_tones: str = "",
+    image_hw: tuple[int, int] = (0, 0),
 ) -> QualityReport:
     order = list(MESSAGES)
     problems = sorted(set(problems), key=order.index)
-    messages = tuple(
-        MESSAGES[p].format(sides=_describe_sides(sides), dpi=dpi or 0.0) for p in problems
-    )
+    height, width = image_hw
+    described = {"sides": _describe_sides(sides), "dpi": dpi or 0.0}
+    messages = tuple(MESSAGES[p].format(**described, width=width, height=height) for p in problems)
     return QualityReport(
         ok=not problems,
         problems=tuple(problems),

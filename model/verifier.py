@@ -230,7 +230,12 @@ class Verifier(ScoringMixin):
         """Raw scans (paths or arrays, any size) → (N, D) float32: the network's unit
         vector, followed by the stroke-texture histogram in models that use one
         (read READ_CHUNK images at a time: see `embed_images`). One path, or one 2-D
-        array, is taken as a list of one."""
+        array, is taken as a list of one.
+
+        An array is rows x columns of grey levels, or of grey and alpha, RGB or RGBA
+        values: integers from 0 to 255 (8-bit) or to 65535 (16-bit), or floats from 0
+        to 1 (fractions of white) or to 255 (grey levels). Any other (NaN, negative
+        values, true/false, more dimensions) raises `ImageError` (`preprocess.to_gray`)."""
         try:  # numpy's integers too, not a bool
             size = -1 if isinstance(batch_size, bool) else operator.index(batch_size)
         except TypeError:

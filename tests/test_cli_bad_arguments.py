@@ -1,5 +1,6 @@
 """Arguments the shell can pass but the store cannot hold: undecodable bytes, numbers
-beyond SQLite's integers, margins beyond any crop. One line each, nothing changed."""
+beyond SQLite's integers, margins beyond any crop, values argparse would take for an
+option. One line each, nothing changed."""
 
 from __future__ import annotations
 
@@ -77,6 +78,29 @@ def test_a_graphics_card_asked_for_where_there_is_none_says_what_works(capsys, d
     code, _, err = run_cli(main, capsys, "thresholds", "--device", "cuda", "--db", db)
     assert_user_error(code, err, "No CUDA graphics card is available")
     assert err.rstrip().endswith("Use --device cpu instead.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["train", "--lr", "-1e-3", "data"], "argument --lr: must be a number above 0"),
+        (["synth", "--seed", "-inf", "out"], "argument --seed: must be a whole number"),
+        (["thresholds", "--set", "0.9", "-NaN"], "argument --set: must be a number"),
+    ],
+)
+def test_a_value_with_a_minus_sign_gets_its_options_own_message(capsys, argv, words):
+    code, _, err = run_cli(main, capsys, *argv)
+    assert_user_error(code, err, words)
+
+
+def test_no_option_looks_like_a_signed_value():
+    """An option such as "-1" would make argparse read every signed value as an option
+    again (`sigverify_gui.cli._SIGNED_VALUE`)."""
+    from sigverify_gui.cli import _SIGNED_VALUE, build_parser
+
+    parsers = [build_parser(), *build_parser().commands.values()]
+    options = {s for p in parsers for a in p._actions for s in a.option_strings}
+    assert options and not [o for o in options if _SIGNED_VALUE.match(o)]
 
 
 @pytest.mark.parametrize(

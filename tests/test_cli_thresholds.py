@@ -87,7 +87,13 @@ def test_setting_what_is_stored_leaves_no_audit_row(main, capsys, db):
 
 @pytest.mark.parametrize(
     ("argv", "option", "value"),
-    [(["--set", "1.5", "0.2"], "--set", "1.5"), (["--set", "0.9", "nan"], "--set", "nan")],
+    [
+        (["--set", "1.5", "0.2"], "--set", "1.5"),
+        (["--set", "0.9", "nan"], "--set", "nan"),
+        # values starting with a minus sign reach the check, not "expected 2 arguments"
+        (["--set", "0.9", "-inf"], "--set", "-inf"),
+        (["--set", "0.9", "-1e-3"], "--set", "-1e-3"),
+    ],
 )
 def test_a_threshold_outside_0_1_is_one_line(main, capsys, db, argv, option, value):
     before = _audit(db)

@@ -267,6 +267,34 @@ def test_damaged_pdf(tmp_path):
         load_image(path)
 
 
+def _pdf_of(*objects: bytes) -> bytes:
+    """A PDF written by hand: these objects, numbered from 1 (the first is the catalog),
+    with the cross-reference table a reader checks."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    return bytes(out + b"startxref\n%d\n%%%%EOF\n" % xref)
+
+
+def test_a_pdf_without_pages_says_so_not_damaged(tmp_path):
+    catalog = b"<< /Type /Catalog /Pages 2 0 R >>"
+    empty = _pdf_of(catalog, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    # cut off before its page tree it is damaged; first, so that PDFium's last error is
+    # that one's (it gives no reason of its own for a PDF without pages)
+    with pytest.raises(TruncatedImageError, match="damaged PDF"):
+        load_image(empty[: empty.index(b"2 0 obj")], name="cut.pdf")
+    path = _write(tmp_path, "empty.pdf", empty)
+    with pytest.raises(ImageError, match="'empty.pdf' is a PDF with no pages.") as caught:
+        load_image(path)
+    assert not isinstance(caught.value, TruncatedImageError)
+
+
 def test_bytes_input_and_load_gray():
     card = _pattern()
     data = _encode(Image.fromarray(card), "PNG")

@@ -11,8 +11,9 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from model.bench import cheque_scan, compose, draw_signature, paper
+from model.errors import BlankImageError, ImageError
 from model.imageio import load_image
-from model.preprocess import PREPROCESS_VERSION, analyse_ink, ink_box
+from model.preprocess import MIN_IMAGE_SIDE, PREPROCESS_VERSION, analyse_ink, ink_box, preprocess
 from model.quality import MESSAGES, QualityReport, check_quality
 from tests.cli_errors import assert_refused_option, run_cli
 
@@ -247,19 +248,53 @@ def test_report_to_dict_is_plain_json():
 @pytest.mark.parametrize(
     "image",
     [
-        np.zeros((1, 1), np.uint8),
-        np.zeros((1, 300), np.uint8),
-        np.full((300, 1), 255, np.uint8),
         np.zeros((850, 1800), np.uint8),
         np.full((850, 1800), 255, np.uint8),
         np.zeros((50, 80), np.uint8),
         np.zeros((0, 5), np.uint8),
-        np.zeros((4, 4, 2), np.uint8),
+        np.zeros((40, 40, 2), np.uint8),
     ],
-    ids=["1x1", "1xN", "Nx1", "black", "white", "small-black", "empty", "2-channel"],
+    ids=["black", "white", "small-black", "empty", "2-channel"],
 )
 def test_degenerate_images_are_blank(image):
     assert check_quality(image).problems == ("blank",)
+
+
+def _strip_of_ink(h: int, w: int) -> np.ndarray:
+    """An image of `h` x `w` pixels with a dark bar across a third of its height and
+    two fifths of its width (shorter than a ruled line), as a signature's ink."""
+    strip = np.full((h, w), 250, np.uint8)
+    strip[h // 3 : h // 3 + max(1, h // 3), w // 4 : w // 4 + w * 2 // 5] = 20
+    return strip
+
+
+@pytest.mark.parametrize(
+    ("image", "size"),
+    [
+        (np.full((1, 1), 255, np.uint8), "1 x 1 pixels"),
+        (np.zeros((1, 300), np.uint8), "300 x 1 pixels"),
+        (np.full((300, 1), 255, np.uint8), "1 x 300 pixels"),
+        (_strip_of_ink(3, 40), "40 x 3 pixels"),  # ink, but a strip of it
+    ],
+    ids=["1x1", "1xN", "Nx1", "3x40-inked"],
+)
+def test_an_image_too_small_to_hold_a_signature_says_so_with_its_size(image, size):
+    report = check_quality(image, dpi=300)
+    assert report.problems == ("image_too_small",)
+    assert report.messages == (
+        f"The image is only {size}, too small to hold a signature; scan the whole signature.",
+    )
+    with pytest.raises(ImageError, match=f"^The image is only {size}, too small") as refused:
+        preprocess(image)
+    assert not isinstance(refused.value, BlankImageError)
+
+
+def test_an_image_one_pixel_lower_than_the_smallest_signature_is_too_small():
+    low, lowest_usable = _strip_of_ink(MIN_IMAGE_SIDE - 1, 600), _strip_of_ink(MIN_IMAGE_SIDE, 600)
+    assert check_quality(low, dpi=300).problems == ("image_too_small",)
+    report = check_quality(lowest_usable, dpi=300)
+    assert "image_too_small" not in report.problems and report.box is not None
+    assert preprocess(lowest_usable).box is not None
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -290,7 +325,7 @@ def test_component_count_survives_more_pieces_than_16_bit_labels_hold():
 
 @pytest.mark.parametrize("value", [0, 255, 17])
 def test_constant_images_are_blank(value):
-    for shape in [(1, 1), (3, 7), (200, 400)]:
+    for shape in [(MIN_IMAGE_SIDE, MIN_IMAGE_SIDE), (20, 70), (200, 400)]:
         assert check_quality(np.full(shape, value, np.uint8)).problems == ("blank",)
 
 

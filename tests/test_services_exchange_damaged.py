@@ -207,7 +207,7 @@ DAMAGES = {
     # questioned signature, with an embedding that was never its own
     "reference_image_one_pixel": (
         _image_of_ref(np.full((1, 1), 255, np.uint8)),
-        "holds no usable signature (blank)",
+        "holds no usable signature (image too small)",
     ),
     "reference_image_blank": (
         _image_of_ref(np.full((200, 600), 250, np.uint8)),

@@ -66,9 +66,24 @@ COMMAND_MODULES = [
 log = logging.getLogger("sigverify.cli")
 
 
+# What reads as a value, not an option, where it starts with a minus sign: a signed
+# number in any of Python's spellings ("-1e-3", "-inf", "-nan") or a list of them ("a box
+# -5,20,100,50"). argparse lets only plain negative numbers ("-1", "-0.5") through and
+# takes the rest for an unknown option, so `--set 0.9 -inf` said "expected 2 arguments"
+# instead of the option's own message. No option of sigverify starts with "-" and a digit
+# or "-inf"/"-nan" (argparse would then treat every such value as an option again).
+_SIGNED_VALUE = re.compile(r"-(\.?\d|inf|nan)", re.IGNORECASE)
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad argument is one `error:` line like every other user error,
-    not a usage block (which `--help` gives); the subcommands inherit the class."""
+    not a usage block (which `--help` gives), and an option's value may start with a
+    minus sign (`_SIGNED_VALUE`); the subcommands inherit the class."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse's own test, widened (Python 3.13 widens it to "-\.?\d" as well)
+        self._negative_number_matcher = _SIGNED_VALUE
 
     def error(self, message: str):
         self.exit(USER_ERROR, f"error: {escaped(message)} (see `{self.prog} --help`)\n")
@@ -86,22 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(sub)
     parser.commands = sub.choices  # each command's own parser, for its own usage errors
     return parser
-
-
-# Options whose value may start with a minus sign. argparse takes "-5,20,100,50" for an
-# option (only a plain negative number passes as a value) and says "expected one
-# argument"; joined to its option, a box off the page gets the box's own message.
-_SIGNED_VALUE_OPTIONS = ("--box",)
-
-
-def _joined_to_their_option(argv: list[str]) -> list[str]:
-    joined: list[str] = []
-    for arg in argv:
-        if joined and joined[-1] in _SIGNED_VALUE_OPTIONS and re.match(r"-\d", str(arg)):
-            joined[-1] = f"{joined[-1]}={arg}"
-        else:
-            joined.append(arg)
-    return joined
 
 
 def _given_after_an_option(command, args, extras: list[str]) -> list[str]:
@@ -128,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args, extras = parser.parse_known_args(_joined_to_their_option(argv))
+        args, extras = parser.parse_known_args(argv)
         command = parser.commands.get(getattr(args, "command", None), parser)
         extras = _given_after_an_option(command, args, extras)
         if extras:

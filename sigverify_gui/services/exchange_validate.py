@@ -280,7 +280,8 @@ def check_png(zf: zipfile.ZipFile, member: str, signature_of: str = "") -> None:
     if signature_of:
         from model.quality import check_quality
 
-        unusable = {"blank", "too_small"} & set(check_quality(loaded.gray, loaded.dpi).problems)
+        problems = check_quality(loaded.gray, loaded.dpi).problems
+        unusable = {"image_too_small", "blank", "too_small"} & set(problems)
         if unusable:
             raise DamagedExport(
                 f"{signature_of}'s image ({member}) holds no usable signature "
