@@ -536,3 +536,17 @@ def test_verifying_a_customer_without_references_says_to_add_some(capsys, loads,
         wdb.execute("UPDATE reference_signatures SET active = 0")
     code, _, err = run(capsys, "verify", "C1", sigs[2][2], "--db", db)
     assert code == 2 and "add references first" in err and "enrol" not in err
+
+
+def test_import_tells_it_of_the_thresholds_the_file_came_with(capsys, loads, db, sigs, tmp_path):
+    from sigverify_gui.services import thresholds
+
+    run_json(capsys, "enroll", "B1", *sigs[2][:3], "--db", db)
+    with Store(db) as store:
+        thresholds.set_thresholds(store, FakeVerifier(), 0.95, 0.45)
+    run_json(capsys, "export", tmp_path / "b.zip", "--db", db)
+    code, out, err = run(capsys, "import", tmp_path / "b.zip", "--db", tmp_path / "new.db")
+    assert code == 0 and "error" not in err  # stderr has the progress only
+    imported, notice = out.strip().splitlines()
+    assert imported.startswith("Imported 1 customer(s)")
+    assert notice.endswith("set them with `sigverify thresholds --set 0.950 0.450`.")

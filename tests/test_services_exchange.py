@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from sigverify_gui.services import enrol, exchange, verify
+from sigverify_gui.services import enrol, exchange, thresholds, verify
 from sigverify_gui.services.errors import ConsistencyError, ExchangeError
 from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
@@ -278,3 +278,48 @@ def test_export_refuses_to_overwrite(export_file, tmp_path):
     path, _, _ = export_file
     with Store(tmp_path / "s.db") as store, pytest.raises(ExchangeError, match="exists"):
         exchange.export_zip(store, path)
+
+
+# --- the thresholds of the store a file came from --------------------------------------
+@pytest.fixture
+def strict_branch_export(tmp_path):
+    """A branch that set stricter thresholds than the model's, exported."""
+    with Store(tmp_path / "strict.db") as source:
+        enrol.enrol_customer(source, FakeVerifier(), "A", render_signatures(2, 3))
+        thresholds.set_thresholds(source, FakeVerifier(), 0.95, 0.45)
+        exchange.export_zip(source, tmp_path / "strict.zip")
+    return tmp_path / "strict.zip"
+
+
+def test_an_import_says_when_the_files_store_decided_by_other_thresholds(
+    strict_branch_export, tmp_path
+):
+    # A branch moved to a new computer by export and import: its stricter thresholds
+    # stay behind, and scores it referred would be accepted here without a word.
+    with Store(tmp_path / "new.db") as target:
+        summary = exchange.import_zip(target, strict_branch_export, FakeVerifier())
+        in_force = thresholds.thresholds_in_force(target, FakeVerifier())
+        (row,) = [r for r in audit.list_rows(target.db) if r["kind"] == "import"]
+    (notice,) = summary.notices
+    assert "accept 0.950 / reject 0.450" in notice and "the model's own" in notice
+    assert "`sigverify thresholds --set 0.950 0.450`" in notice
+    assert in_force.source == "model"  # an import never sets this branch's policy
+    assert json.loads(row["detail"])["notices"] == [notice]  # the trail shows IT was told
+
+
+def test_an_import_says_nothing_of_thresholds_that_hold_here_or_not_for_this_model(
+    strict_branch_export, tmp_path
+):
+    with Store(tmp_path / "same.db") as same:
+        thresholds.set_thresholds(same, FakeVerifier(), 0.95, 0.45)
+        assert exchange.import_zip(same, strict_branch_export, FakeVerifier()).notices == ()
+    with Store(tmp_path / "other-model.db") as other:
+        upgraded = FakeVerifier(model_id="fake-0002")
+        assert exchange.import_zip(other, strict_branch_export, upgraded).notices == ()
+    with Store(tmp_path / "reset.db") as source:  # put back to the model's own there
+        enrol.enrol_customer(source, FakeVerifier(), "B", render_signatures(3, 3))
+        thresholds.set_thresholds(source, FakeVerifier(), 0.95, 0.45)
+        thresholds.set_thresholds(source, FakeVerifier(), None, None)
+        exchange.export_zip(source, tmp_path / "reset.zip")
+    with Store(tmp_path / "fresh.db") as fresh:
+        assert exchange.import_zip(fresh, tmp_path / "reset.zip", FakeVerifier()).notices == ()

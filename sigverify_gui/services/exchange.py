@@ -52,6 +52,7 @@ from sigverify_gui.services.exchange_reader import (
     ExportFile,
     open_export,
 )
+from sigverify_gui.services.exchange_thresholds import thresholds_notice
 from sigverify_gui.services.typed_text import kept_line, kept_lines
 from sigverify_gui.services.verifier_protocol import VerifierLike
 from sigverify_gui.store import audit, records
@@ -70,6 +71,7 @@ class ExchangeSummary:
     audit_rows: int
     replaced: tuple[str, ...] | None = None  # an import's customers; None: an export
     export_id: str = ""
+    notices: tuple[str, ...] = ()  # what an import tells IT beside its counts
 
     def to_dict(self) -> dict[str, Any]:
         counts = {
@@ -78,7 +80,8 @@ class ExchangeSummary:
             "audit_rows": self.audit_rows,
         }
         replaced = {} if self.replaced is None else {"replaced": list(self.replaced)}
-        return counts | replaced | {"export_id": self.export_id}
+        notices = {"notices": list(self.notices)} if self.notices else {}
+        return counts | replaced | {"export_id": self.export_id} | notices
 
 
 # --- export ----------------------------------------------------------------------------
@@ -295,8 +298,14 @@ def import_zip(
             if shared and not force:
                 raise ConsistencyError(_shared_message(shared))
             audit_count = _import_audit(db, export, export_id, ref_ids)
+            notice = thresholds_notice(store, export.audit_rows, verifier)
             summary = ExchangeSummary(
-                len(export.customers), len(ref_ids), audit_count, tuple(existing), export_id
+                len(export.customers),
+                len(ref_ids),
+                audit_count,
+                tuple(existing),
+                export_id,
+                (notice,) if notice else (),
             )
             audit.append(
                 db,

@@ -105,10 +105,11 @@ def setting_and_any_last_change(store: Store) -> tuple[str | None, LastChange | 
     if not (all(type(v) in (int, float) for v in values) or values == (None, None)):
         return raw, LastChange(row_id, None, None, None, None, sigverify_wrote=False)
     model_id = model_id if isinstance(model_id, str) else None  # (a hand-made row's)
-    return raw, LastChange(row_id, model_id, t_accept, t_reject, _calibration_of(detail))
+    return raw, LastChange(row_id, model_id, t_accept, t_reject, calibration_of(detail))
 
 
-def _calibration_of(detail: str | None) -> str | None:
+def calibration_of(detail: str | None) -> str | None:
+    """The calibration id a `thresholds_changed` row's detail records, if any."""
     try:
         value = json.loads(detail or "{}").get("calibration_id")
     except (ValueError, RecursionError, AttributeError):

@@ -66,6 +66,7 @@ def run(args) -> int:
         f"{summary.audit_rows} audit row(s)"
         + (f"; replaced {len(summary.replaced)} existing customer(s)" if summary.replaced else "")
         + "."
+        + "".join(f"\n{notice}" for notice in summary.notices)
     )
     emit(args, summary.to_dict(), human)
     return 0
