@@ -13,7 +13,7 @@ import sigverify_gui.cli as cli
 from model.errors import SigverifyError
 from model.imageio import encode_png
 from sigverify_gui.services import runtime
-from sigverify_gui.store import records
+from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 from tests.cli_errors import assert_refused_option, assert_user_error, run_cli
 from tests.fakes import FakeVerifier, write_signatures
@@ -550,3 +550,11 @@ def test_import_tells_it_of_the_thresholds_the_file_came_with(capsys, loads, db,
     imported, notice = out.strip().splitlines()
     assert imported.startswith("Imported 1 customer(s)")
     assert notice.endswith("set them with `sigverify thresholds --set 0.950 0.450`.")
+    # The file's rows are that store's history: its thresholds change set nothing here.
+    with Store(db) as store:
+        (change,) = [r for r in audit.list_rows(store.db) if r["kind"] == "thresholds_changed"]
+    listing = run(capsys, "audit", "--db", tmp_path / "new.db")[1].splitlines()
+    (changed,) = [line for line in listing if "thresholds_changed" in line]
+    (imported,) = [line for line in listing if " import " in line]
+    assert changed.endswith(f"[imported: row {change['id']} of another store]")
+    assert "[imported" not in imported  # this store's own row

@@ -412,6 +412,13 @@ def _shared_message(shared: list[dict]) -> str:
 _ORIGIN = re.compile(r"export:[0-9a-f]{32}:row:(\d+):([0-9a-f]{64})")
 
 
+def imported_row(origin: str | None) -> int | None:
+    """The number an imported row had in the store that first wrote it; None for a row
+    this store wrote itself (no `origin`)."""
+    found = _ORIGIN.fullmatch(origin or "")
+    return int(found[1]) if found else None
+
+
 def _first_written(origin: str | None, row_id: int, row_hash: str) -> tuple[int, str]:
     """The number and hash a row had in the store that first wrote it: a row keeps
     them in `origin` through every import, its own otherwise."""

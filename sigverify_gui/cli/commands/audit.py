@@ -81,10 +81,19 @@ def run(args) -> int:
     for r in rows:
         lines.append(
             f"  {r['id']:>6}  {r['time']}  {r['kind']:<22} {r['customer_id'] or '-':<16} "
-            f"{r['operator']:<12} {_outcome(r)}"
+            f"{r['operator']:<12} {_outcome(r)}{_imported(r)}"
         )
     emit(args, {"rows": rows}, "\n".join(lines))
     return 0
+
+
+def _imported(row: dict) -> str:
+    """Rows an import brought are another store's history: a thresholds change there
+    set nothing here, and a verification was decided there."""
+    from sigverify_gui.services.exchange import imported_row
+
+    first = imported_row(row.get("origin"))
+    return "" if first is None else f" [imported: row {first} of another store]"
 
 
 def _outcome(row: dict) -> str:
