@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from sigverify_gui.store.db import Store
 from sigverify_gui.store.errors import StoreError
 from tests.cli_errors import assert_user_error, cli_with, run_cli
 from tests.fakes import FakeVerifier, render_signatures, store_contents
+from tests.test_store_opening import _another_programs_database, _newer_store
 
 
 @pytest.fixture
@@ -62,16 +65,13 @@ def _break_the_trail(path) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("backup", ["broken-trail", "not-a-store", "missing", "itself"])
+@pytest.mark.parametrize("backup", ["broken-trail", "missing", "itself"])
 def test_a_backup_that_is_not_sound_changes_nothing(branch, tmp_path, backup):
     path = tmp_path / "bad.db"
     if backup == "broken-trail":
         path.write_bytes((tmp_path / "monday.db").read_bytes())
         _break_the_trail(path)
         message = "audit trail of the backup .* is broken at row 1"
-    elif backup == "not-a-store":
-        path.write_bytes(b"minutes of the branch meeting\n" * 100)
-        message = "not a signature store"
     elif backup == "missing":
         message = "There is no backup file"
     else:
@@ -81,6 +81,72 @@ def test_a_backup_that_is_not_sound_changes_nothing(branch, tmp_path, backup):
         restore.restore_store(branch, path)
     assert store_contents(branch) == before
     assert not list(tmp_path.glob(".restore-*"))  # the private copy is gone
+
+
+def _export(path) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("manifest.json", "{}")
+
+
+NO_BACKUPS = {
+    "not-sqlite": (
+        lambda p: p.write_bytes(b"minutes of the branch meeting\n" * 100),
+        "is not a backup of a signature store or is damaged (file is not a database); "
+        "choose another backup.",
+    ),
+    "empty": (lambda p: p.write_bytes(b""), "is empty, not a backup; choose another backup."),
+    "another-program": (
+        _another_programs_database,
+        "is a database of another program, not a backup of a signature store; choose "
+        "another backup.",
+    ),
+    "export": (_export, "is an export (a zip file), not a backup; bring its customers"),
+    "newer": (_newer_store, "newer version of sigverify (it has schema step v99_from_the"),
+    "folder": (Path.mkdir, "is a folder, not a backup file"),
+}
+
+
+@pytest.mark.parametrize("kind", NO_BACKUPS)
+def test_a_file_that_is_no_backup_is_named_with_what_it_is(branch, tmp_path, kind):
+    """The user's file is named, not the private copy, and the advice is to choose
+    another backup (or to import an export), not to restore it from a backup."""
+    make, words = NO_BACKUPS[kind]
+    path = tmp_path / "bad.db"
+    make(path)
+    before = store_contents(branch)
+    with pytest.raises(StoreError) as info:
+        restore.restore_store(branch, path)
+    message = str(info.value)
+    assert str(path) in message and words in message, message
+    assert ".restore-" not in message and "restore it from a backup" not in message
+    assert store_contents(branch) == before
+    assert not list(tmp_path.glob(".restore-*"))
+
+
+def test_a_store_with_rows_in_its_wal_is_no_backup(branch, tmp_path):
+    """Only the file is copied: a store in use (or left by a program that stopped)
+    with its newest rows in its -wal would restore an older state as if whole."""
+    live = tmp_path / "live.db"
+    with Store(live) as in_use:
+        enrol.enrol_customer(in_use, FakeVerifier(), "L1", render_signatures(4, 4))
+        in_use.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        enrol.enrol_customer(in_use, FakeVerifier(), "L2", render_signatures(5, 4))
+        found = {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")}
+        before = store_contents(branch)
+        with pytest.raises(StoreError) as info:
+            restore.restore_store(branch, live)
+        assert str(info.value) == (
+            f"The newest rows of {live} wait in live.db-wal beside it, so it is a signature "
+            "store in use or one left by a program that stopped, not a backup; make a "
+            f"backup of it with `sigverify backup NEW.db --db {live}` and restore that."
+        )
+        assert {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")} == found
+        assert store_contents(branch) == before
+    # Closed, its rows are all in the file: an empty -wal and a -shm left beside it
+    # hold none, and do not stop the restore.
+    Path(f"{live}-wal").write_bytes(b"")
+    Path(f"{live}-shm").write_bytes(b"\0" * 32768)
+    assert restore.restore_store(branch, live).customers == 2
 
 
 def test_the_cli_restores_and_prints_the_heads(branch, tmp_path, capsys, monkeypatch):

@@ -179,15 +179,20 @@ def test_a_store_that_opens_is_restored_into_instead(branch, main, capsys, tmp_p
     [
         ("broken-trail", "is broken at row 1"),
         ("missing", "There is no backup file"),
-        ("garbage", "not a signature store"),
+        ("garbage", "not a backup of a signature store or is damaged"),
+        ("rows-in-its-wal", "wait in bad.db-wal beside it, so it is a signature store in use"),
     ],
 )
 def test_a_backup_that_is_not_sound_moves_nothing(branch, main, capsys, tmp_path, backup, words):
     _as_found(branch)
     bad = tmp_path / "bad.db"
-    if backup == "broken-trail":
+    if backup in ("broken-trail", "rows-in-its-wal"):
         bad.write_bytes((tmp_path / "monday.db").read_bytes())
+    if backup == "broken-trail":
         _break_the_trail(bad)
+    elif backup == "rows-in-its-wal":  # a store left by a program that stopped
+        Store(bad).close()
+        _leave_a_wal(bad)
     elif backup == "garbage":
         bad.write_bytes(b"minutes of the branch meeting\n" * 100)
     before = _files(branch)

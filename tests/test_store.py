@@ -18,6 +18,8 @@ from sigverify_gui.store import audit, records, schema
 from sigverify_gui.store.db import BUSY_TIMEOUT_S, Store, discard_if_unused, open_store
 from sigverify_gui.store.embeddings import active_embedding_matrix
 from sigverify_gui.store.errors import StoreError
+from tests.test_restore_damaged import _leave_a_wal
+from tests.test_store_opening import _store_with_customer
 
 
 def _add_customer(store: Store, cid: str, n_refs: int = 2, model_id: str = "m1") -> list[int]:
@@ -509,3 +511,26 @@ def test_a_new_store_another_program_has_open_is_kept(tmp_path):
     theirs.close()
     with Store(path) as again:
         assert [c.customer_id for c in records.list_customers(again.db)] == ["C1"]
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+def test_a_backup_is_not_written_under_a_name_with_side_files_left(tmp_path, suffix):
+    """weekly.db deleted, the -wal a crashed program left beside it kept: a backup
+    written as weekly.db would get that -wal replayed into it when first opened."""
+    path, target = tmp_path / "s.db", tmp_path / "weekly.db"
+    _store_with_customer(target)  # last week's store, in WAL mode
+    _leave_a_wal(target)
+    leftover = tmp_path / f"weekly.db{suffix}"
+    if not leftover.exists():
+        leftover.write_bytes(b"\x01" * 512)
+    for other in (p for p in tmp_path.glob("weekly.db*") if p != leftover):
+        other.unlink()
+    found = leftover.read_bytes()
+    with Store(path) as store:
+        _add_customer(store, "A")
+        with pytest.raises(StoreError) as info:
+            store.backup(target)
+    assert str(info.value).startswith(f"{leftover} is left under the backup's name {target}:")
+    assert f"Move weekly.db{suffix} to another folder" in str(info.value)
+    assert {p.name for p in tmp_path.glob("weekly.db*")} == {leftover.name}
+    assert leftover.read_bytes() == found  # someone's file: kept as it was

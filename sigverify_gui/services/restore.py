@@ -30,8 +30,19 @@ from pathlib import Path
 from model.errors import os_reason
 from sigverify_gui.store import audit
 from sigverify_gui.store.db import Store
-from sigverify_gui.store.errors import StoreError
-from sigverify_gui.store.files import make_private_file, same_file
+from sigverify_gui.store.errors import (
+    ForeignDatabaseError,
+    NewerStoreError,
+    StoreDamagedError,
+    StoreError,
+)
+from sigverify_gui.store.files import (
+    ZIP_MAGIC,
+    make_private_file,
+    pending_wal,
+    same_file,
+    starts_with,
+)
 
 log = logging.getLogger("sigverify.services.restore")
 
@@ -86,16 +97,24 @@ def restore_store(store: Store, backup: str | Path, *, operator: str = "") -> Re
 def checked_backup(backup: str | Path, store_path: Path) -> Iterator[CheckedBackup]:
     """The backup copied into a private folder beside the store (the same disk, and no
     other user can read it) and opened there: a signature store, sound, its audit trail
-    intact; refused otherwise. The folder is removed afterwards."""
+    intact, none of its rows waiting in a -wal beside it; refused otherwise, in words
+    about the backup file, not the copy. The folder is removed afterwards."""
     backup = Path(backup).expanduser()
+    if backup.is_dir():
+        raise StoreError(
+            f"{backup} is a folder, not a backup file; give the backup file in it (made "
+            "by `sigverify backup`)."
+        )
     if not backup.is_file():
         raise StoreError(f"There is no backup file {backup}.")
     if same_file(backup, store_path):
         raise StoreError(f"{backup} is the signature store itself, not a backup of it.")
+    _refuse_what_is_no_backup(backup)
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=store_path.parent) as folder:
         copy = Path(folder) / "backup.db"
         digest = _copy_and_hash(backup, copy)
-        with Store(copy, create=False, create_folder=False) as source:  # a sound store
+        _refuse_pending_writes(backup)  # a program writing it while it was copied
+        with _opened_as_backup(copy, backup) as source:  # a sound store
             trail = audit.verify_chain(source.db)
             if not trail.ok:
                 raise StoreError(
@@ -143,3 +162,63 @@ def _copy_and_hash(source: Path, target: Path) -> str:
     except OSError as err:
         raise StoreError(f"The backup {source} could not be read: {os_reason(err)}.") from err
     return digest.hexdigest()
+
+
+def _refuse_what_is_no_backup(backup: Path) -> None:
+    """Refuse, before it is copied, a file that shows it is no backup: an empty one
+    (opening its copy would wait for whoever is making it), an export, or one whose
+    newest rows are still in its -wal (`_refuse_pending_writes`)."""
+    try:
+        empty = backup.stat().st_size == 0
+    except OSError as err:
+        raise StoreError(f"The backup {backup} could not be read: {os_reason(err)}.") from err
+    if empty:
+        raise StoreError(f"The file {backup} is empty, not a backup; choose another backup.")
+    if starts_with(backup, ZIP_MAGIC):
+        raise StoreError(
+            f"The file {backup} is an export (a zip file), not a backup; bring its "
+            "customers into the store with `sigverify import`, or choose a backup."
+        )
+    _refuse_pending_writes(backup)
+
+
+def _refuse_pending_writes(backup: Path) -> None:
+    """Only the file is copied; writes waiting in its -wal would be left behind, and an
+    older state restored as if it were the backup. (SQLite opening the file would fold
+    them in, but that changes the user's file: not done.) An empty -wal holds nothing
+    to miss (a program that opened the file and stopped before writing leaves one), and
+    a -shm alone is only an index of a -wal, no rows: neither is refused."""
+    wal = pending_wal(backup)
+    if wal is not None:
+        raise StoreError(
+            f"The newest rows of {backup} wait in {wal.name} beside it, so it is a "
+            "signature store in use or one left by a program that stopped, not a backup; "
+            f"make a backup of it with `sigverify backup NEW.db --db {backup}` and "
+            "restore that."
+        )
+
+
+@contextmanager
+def _opened_as_backup(copy: Path, backup: Path) -> Iterator[Store]:
+    """The private copy opened as a store; refused in words about the user's backup
+    file, not the copy, with what to do instead (not "restore it from a backup")."""
+    try:
+        source = Store(copy, create=False, create_folder=False)
+    except StoreDamagedError as err:
+        raise StoreError(
+            f"The file {backup} is not a backup of a signature store or is damaged "
+            f"({err.damage}); choose another backup."
+        ) from err
+    except ForeignDatabaseError as err:
+        raise StoreError(
+            f"The file {backup} is a database of another program, not a backup of a "
+            "signature store; choose another backup."
+        ) from err
+    except NewerStoreError as err:
+        raise StoreError(
+            f"The backup {backup} was made by a newer version of sigverify (it has schema "
+            f"step {err.step}); restore it with that version or a later one, or choose "
+            "another backup."
+        ) from err
+    with source:
+        yield source

@@ -56,6 +56,7 @@ from sigverify_gui.store.files import (
     read_only_uri,
     remove_quietly,
     remove_world_access,
+    side_files,
     writable,
     written_whole,
 )
@@ -268,12 +269,14 @@ class Store:
         Safe while other connections (this process's or others') read and write: the
         copy is one consistent snapshot. Written to a temporary file beside `target`
         and renamed into place, so a failed backup never leaves a half-written file.
+        Refused when SQLite side files are left under `target`'s name (`_refuse_side_files`).
         """
         target = Path(target).expanduser()
         if target.exists():
             raise StoreError(f"{target} already exists; choose a new file name for the backup.")
         if not target.parent.is_dir():
             raise StoreError(f"{missing_folder(target.parent)}.")
+        _refuse_side_files(target)
         try:
             with written_whole(target) as partial:
                 # SQLite keeps a rollback journal beside the copy while it writes it; a
@@ -286,11 +289,27 @@ class Store:
                 finally:
                     dest.close()
                     remove_quietly(journal)
+                _refuse_side_files(target)  # left there while it was written
         except (sqlite3.Error, OSError) as err:
             reason = os_reason(err) if isinstance(err, OSError) else err
             raise StoreError(f"The backup to {target} failed: {reason}.") from err
         log.info("backup written to %s", target)
         return target
+
+
+def _refuse_side_files(target: Path) -> None:
+    """A -wal, -shm or -journal under the backup's name (left by a program that
+    stopped, beside a file since deleted) would be taken for the backup's own the first
+    time it is opened: a -wal replayed into it, a journal rolled back into it, and the
+    backup destroyed. Someone else's file: it is moved away by the user, not deleted."""
+    if found := side_files(target):
+        raise StoreError(
+            f"{found[0]} is left under the backup's name {target}: SQLite would take it "
+            "for the backup's own the first time the backup is opened, and a -wal or "
+            "-journal would be written into it, destroying it. Move "
+            f"{found[0].name} to another folder (it may belong to another store), or "
+            "choose another name for the backup."
+        )
 
 
 def open_store(path: str | Path | None = None, *, create: bool = True) -> Store:

@@ -33,3 +33,16 @@ class StoreDamagedError(StoreError):
     def __init__(self, message: str, damage: str) -> None:
         super().__init__(message)
         self.damage = damage
+
+
+class ForeignDatabaseError(StoreError):
+    """The file is an SQLite database of another program, not a signature store."""
+
+
+class NewerStoreError(StoreError):
+    """The store was made by a newer version of sigverify: `step` is the newest schema
+    step it has, which this version does not know."""
+
+    def __init__(self, message: str, step: str) -> None:
+        super().__init__(message)
+        self.step = step

@@ -22,7 +22,13 @@ from sqlite_utils import Database
 
 from model.errors import os_reason
 from sigverify_gui.store import schema
-from sigverify_gui.store.errors import StoreDamagedError, StoreError, StoreNotFoundError
+from sigverify_gui.store.errors import (
+    ForeignDatabaseError,
+    NewerStoreError,
+    StoreDamagedError,
+    StoreError,
+    StoreNotFoundError,
+)
 
 log = logging.getLogger("sigverify.store")
 
@@ -91,6 +97,25 @@ def written_whole(target: Path) -> Iterator[Path]:
 
 ZIP_MAGIC = b"PK\x03\x04"
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# SQLite's files beside a database, named after it: whatever it finds under these
+# names it takes for the database's own (a -wal is replayed into it, a hot -journal
+# rolled back into it), whichever program left them.
+SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def side_files(path: Path) -> list[Path]:
+    """The SQLite side files that exist beside (the name) `path`."""
+    return [side for s in SIDE_SUFFIXES if os.path.lexists(side := Path(f"{path}{s}"))]
+
+
+def pending_wal(path: Path) -> Path | None:
+    """The -wal beside `path` when it holds writes (it is not empty): they may not be in
+    the file yet, and any reader of the file alone misses them. None otherwise."""
+    wal = Path(f"{path}-wal")
+    try:
+        return wal if wal.stat().st_size > 0 else None
+    except OSError:  # none there
+        return None
 
 
 def sha256_of_file(path: Path) -> str:
@@ -147,9 +172,7 @@ def connect_read_only(path: Path, **options) -> sqlite3.Connection:
     except sqlite3.OperationalError as err:
         if conn is not None:
             conn.close()
-        wal = path.with_name(path.name + "-wal")
-        pending = wal.exists() and wal.stat().st_size > 0
-        if pending or "locked" in str(err) or "busy" in str(err):
+        if pending_wal(path) or "locked" in str(err) or "busy" in str(err):
             raise sqlite3.OperationalError(
                 "another program is writing it and it cannot be read from here as it "
                 f"stands ({err}); try again in a moment, or with write access"
@@ -227,14 +250,15 @@ def check_is_store(db: Database, path: Path, *, fresh: bool) -> None:
         )
     applied = schema.applied_steps(db)
     if not applied:
-        raise StoreError(
+        raise ForeignDatabaseError(
             f"The file {path} is a database of another program, not a signature store."
         )
     newer = [name for name in applied if name not in schema.STEPS]
     if newer:
-        raise StoreError(
+        raise NewerStoreError(
             f"The signature store {path} was made by a newer version of sigverify (it has "
-            f"schema step {newer[-1]}); use that version or a later one."
+            f"schema step {newer[-1]}); use that version or a later one.",
+            newer[-1],
         )
 
 

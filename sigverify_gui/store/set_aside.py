@@ -26,10 +26,10 @@ from pathlib import Path
 from model.errors import os_reason
 from sigverify_gui.disk_sync import sync_folder
 from sigverify_gui.store.errors import StoreError
+from sigverify_gui.store.files import SIDE_SUFFIXES
 
 log = logging.getLogger("sigverify.store")
 
-SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 # SQLite's lock in the -shm file that every connection to a WAL store holds, shared,
 # for as long as it is open ("DMS", byte 128 in os_unix.c).
 _SHM_OPEN_LOCK_BYTE = 128
