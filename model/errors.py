@@ -24,10 +24,12 @@ class SigverifyError(Exception):
 
     `cli_way` is how the command line does what the message says in words, when that
     differs from the app ("Use --device cpu instead." where the app has a Settings
-    choice): the CLI adds it, the GUI's own words suffice."""
+    choice): the CLI adds it, the GUI's own words suffice. `cli_ways` replaces it for
+    the commands (by name) that have a better way of their own."""
 
     overridden_by: str | None = None
     cli_way: str | None = None
+    cli_ways: dict[str, str] = {}  # noqa: RUF012 (read only)
 
 
 # --- images -----------------------------------------------------------------
@@ -36,12 +38,20 @@ class ImageError(SigverifyError):
 
 
 class SeveralPagesError(ImageError):
-    """A file of several pages given where one signature image is wanted."""
+    """A file of several pages given where one signature image is wanted. The message
+    says only that; each front end says how to choose the page (the GUI its Whole
+    cheque/form button, the CLI `extract` or `verify --page`)."""
 
     cli_way = (
-        "Cut the signature out with `sigverify extract FILE --page-number N -o SIG.png`, "
-        "or verify it with `sigverify verify CUSTOMER --page FILE --page-number N`."
+        "Cut the signature out of its page with "
+        "`sigverify extract FILE --page-number N -o SIG.png` and give SIG.png instead."
     )
+    cli_ways = {  # noqa: RUF012 (read only)
+        "verify": (
+            "Verify the signature on its page with "
+            "`sigverify verify CUSTOMER --page FILE --page-number N`."
+        ),
+    }
 
 
 class EmptyFileError(ImageError):

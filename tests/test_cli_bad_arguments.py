@@ -138,7 +138,9 @@ def test_a_file_of_several_pages_given_as_a_signature_says_the_command_lines_way
     before = _contents(db)
     code, _, err = run_cli(main, capsys, "enroll", "N7", tmp_path / "two.tif", "--db", db)
     assert_user_error(code, err, "'two.tif' holds 2 pages")
-    assert "sigverify extract FILE --page-number N" in err and _contents(db) == before
+    assert "sigverify extract FILE --page-number N -o SIG.png` and give SIG.png" in err
+    assert "whole cheque" not in err and "sigverify verify" not in err  # not enrolment's
+    assert _contents(db) == before
 
 
 def test_a_refused_file_operation_is_one_line_not_an_internal_error(

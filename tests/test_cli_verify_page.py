@@ -207,3 +207,51 @@ def test_verify_page_says_a_tiny_page_is_too_coarse(store_cli, tmp_path, capsys,
     assert code == 2
     assert err.startswith("error:") and "180×85 pixels" in err and "150 dpi" in err
     assert _audit_rows(store_cli, capsys) == before
+
+
+@pytest.mark.parametrize(
+    "page, error",
+    [
+        (b"", "EmptyFileError"),
+        (encode_png(np.full((850, 1800), 240, np.uint8)), "BlankImageError"),  # white
+        (encode_png(make_unsigned_page(np.random.default_rng(3), kind="cheque")), None),
+    ],
+    ids=["empty file", "blank page", "no signature"],
+)
+def test_an_unusable_page_is_recorded_only_with_record_failure(
+    store_cli, tmp_path, capsys, page, error
+):
+    """As an unusable IMAGE is: --record-failure promises the trail the failed attempt."""
+    from sigverify_gui.store.db import open_store
+    from tests.fakes import store_contents
+
+    path = tmp_path / "page.png"
+    path.write_bytes(page)
+    with open_store(store_cli) as store:
+        before = store_contents(store)
+    code, _, err = _verify_json(store_cli, capsys, "--page", str(path))
+    assert code == 2 and err.startswith("error:") and err.count("\n") == 1
+    with open_store(store_cli) as store:
+        assert store_contents(store) == before  # without the flag: nothing written
+    code, _, recorded_err = _verify_json(store_cli, capsys, "--page", str(path), "--record-failure")
+    assert code == 2 and recorded_err == err
+    row = _audit_rows(store_cli, capsys)[0]
+    assert row["kind"] == "verification_failed" and row["customer_id"] == "1001"
+    detail = json.loads(row["detail"])
+    assert detail["message"] in err and detail["error"] == (error or "BlankImageError")
+    with open_store(store_cli) as store:
+        (failed,) = store_contents(store)["audit_log"][len(before["audit_log"]) :]
+    assert (failed["image_png"] is None) == (page == b"")  # the page, when it was read
+
+
+def test_a_signature_file_of_several_pages_says_to_give_it_as_a_page(store_cli, tmp_path, capsys):
+    """`verify` has its own way to choose the page; no GUI wording on the command line."""
+    from PIL import Image
+
+    first, second = (Image.fromarray(g) for g in render_signatures(4, 2, first=8))
+    first.save(tmp_path / "two.tif", save_all=True, append_images=[second])
+    code, _, err = _verify_json(store_cli, capsys, str(tmp_path / "two.tif"))
+    assert code == 2 and err.count("\n") == 1
+    assert "'two.tif' holds 2 pages, and a signature is one image of one page." in err
+    assert "`sigverify verify CUSTOMER --page FILE --page-number N`" in err
+    assert "whole cheque" not in err

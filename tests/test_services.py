@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -248,8 +250,17 @@ def test_add_replace_and_deactivate_references(store, fake, sigs):
     assert records.get_customer(store.db, "C6").active_references == 5
     warnings = enrol.deactivate_reference(store, replaced.reference_ids[0], reason="smudged")
     assert len(warnings) == 1 and "has 4 reference signatures; 5 to 9" in warnings[0]
-    with pytest.raises(UnknownReferenceError):
+    when = datetime.fromisoformat(retired.deactivated_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    already = (
+        f"Reference {old} of customer C6 was already retired on {when} (replaced by "
+        f"reference {replaced.reference_ids[0]})"
+    )
+    with pytest.raises(UnknownReferenceError, match=re.escape(f"{already}; nothing was changed.")):
         enrol.deactivate_reference(store, old, reason="smudged")
+    with pytest.raises(UnknownReferenceError, match=re.escape(already)):
+        enrol.replace_reference(store, fake, old, sigs[ALICE][5])
+    with pytest.raises(UnknownReferenceError, match="There is no reference signature 999."):
+        enrol.deactivate_reference(store, 999, reason="smudged")
     with pytest.raises(AccountError, match="Give a reason"):
         enrol.deactivate_reference(store, first.reference_ids[1], reason="  ")
     assert records.get_reference(store.db, first.reference_ids[1]).active

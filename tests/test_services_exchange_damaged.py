@@ -184,6 +184,11 @@ def _audit_image(payload: bytes):
     return edit
 
 
+def _ref_field(key: str, value, problem: str):
+    """The first reference's `key` set to `value`, and what the refusal says of it."""
+    return _set(_ref, key, value), f"the {key} field of reference 1 {problem}"
+
+
 DAMAGES = {
     # embeddings
     "embedding_too_short": (lambda d: _set_embedding(d, _embedding(d)[:64]), "differ in length"),
@@ -214,17 +219,17 @@ DAMAGES = {
         "holds no usable signature (blank)",
     ),
     # text that cannot be stored: JSON escapes a lone surrogate ("\\ud800") as text
-    "reference_source_lone_surrogate": (_set(_ref, "source", "scan\ud800.png"), "source that"),
-    "reference_model_id_lone_surrogate": (_set(_ref, "model_id", "\udc80"), "model_id that"),
+    "reference_source_lone_surrogate": _ref_field("source", "scan\ud800.png", "is not valid text"),
+    "reference_model_id_lone_surrogate": _ref_field("model_id", "\udc80", "is not valid text"),
     # audit rows
     "audit_image_not_png": (_audit_image(b"MZ not a picture" * 64), "is not a PNG image"),
     "audit_time_words": (
         _set(lambda d: _row(d, "verification"), "time", "yesterday afternoon"),
-        "time that is not a date and time",
+        "the time field of audit row",
     ),
     "audit_time_without_zone": (
         _set(lambda d: _row(d, "verification"), "time", "2024-05-01T10:00:00"),
-        "time that is not a date and time",
+        "the time field of audit row",
     ),
     "audit_score_nan": (_set(lambda d: _row(d, "verification"), "score", float("nan")), "score"),
     "audit_score_above_one": (_set(lambda d: _row(d, "verification"), "score", 7.5), "score"),
@@ -238,7 +243,7 @@ DAMAGES = {
     ),
     "audit_unknown_decision": (
         _set(lambda d: _row(d, "teller_decision"), "teller_decision", "maybe"),
-        "unknown teller_decision",
+        "teller_decision field of audit row",
     ),
     "audit_decision_without_score": (
         _set(lambda d: _row(d, "verification"), "score", None),
@@ -246,7 +251,7 @@ DAMAGES = {
     ),
     "audit_reference_id_as_text": (
         _set(lambda d: _row(d, "verification"), "closest_reference_id", "seven"),
-        "closest_reference_id of the wrong type",
+        "the closest_reference_id field of audit row",
     ),
     "audit_no_operator": (_drop(lambda d: _row(d, "enrolment"), "operator"), "no operator"),
     "audit_no_time": (_drop(lambda d: _row(d, "enrolment"), "time"), "no time"),
@@ -261,11 +266,12 @@ DAMAGES = {
     "customer_no_name": (_drop(_first_customer, "name"), "no name"),
     "customer_name_too_long": (
         _set(_first_customer, "name", "N" * 10_000),
-        "name longer than enrolment allows (10000 characters; at most 200)",
+        "the name field of customer 'A' is longer than enrolment allows "
+        "(10000 characters; at most 200)",
     ),
     "customer_notes_too_long": (
         _set(_first_customer, "notes", "n" * 4001),
-        "notes longer than enrolment allows",
+        "the notes field of customer 'A' is longer than enrolment allows",
     ),
     "customer_created_words": (_set(_first_customer, "created", "last year"), "created"),
     "customer_twice": (
@@ -274,15 +280,18 @@ DAMAGES = {
     ),
     # references: missing keys and wrong types
     "reference_no_quality": (_drop(_ref, "quality"), "no quality"),
-    "reference_quality_text": (_set(_ref, "quality", "good"), "quality of the wrong type"),
-    "reference_active_text": (_set(_ref, "active", "yes"), "active of the wrong type"),
+    "reference_quality_text": _ref_field("quality", "good", "has the wrong type (str)"),
+    "reference_active_text": _ref_field("active", "yes", "has the wrong type (str)"),
     "reference_quality_nan": (
         lambda d: _ref(d)["quality"].update(contrast=float("nan")),
         "quality with values that are not finite",
     ),
     "reference_dpi_text": (lambda d: _ref(d)["quality"].update(dpi="300"), "invalid dpi"),
     "reference_no_model_id": (_drop(_ref, "model_id"), "no model_id"),
-    "reference_id_text": (_set(_ref, "id", "one"), "id of the wrong type"),
+    "reference_id_text": (
+        _set(_ref, "id", "one"),
+        "the id field of reference 'one' has the wrong type (str)",
+    ),
     "reference_twice": (
         lambda d: d["references.json"].append(dict(_ref(d))),
         "appears twice",
@@ -555,3 +564,57 @@ def test_format_1_is_read_and_a_newer_format_is_named_not_called_damaged(
         exchange.import_zip(target, newer, FakeVerifier())
     assert store_contents(target) == before
     assert exchange.import_zip(target, older, FakeVerifier()).customers == 2
+
+
+@pytest.mark.parametrize("version", ["2", 2.0, True, None])
+def test_a_format_version_that_is_not_a_number_is_called_damaged_not_newer(
+    export_path, tmp_path, target, version
+):
+    # "2" had been "written in export format 2; this version reads formats 1 and 2",
+    # and true (== 1 in Python) had been read as format 1.
+    edited = tmp_path / "edited.zip"
+    rewrite_export(export_path, edited, lambda d: d["manifest"].update(format_version=version))
+    before = store_contents(target)
+    with pytest.raises(ExchangeError) as info:
+        exchange.import_zip(target, edited, FakeVerifier())
+    number = "a whole number" if version == 2.0 and version is not True else "a number"
+    assert str(info.value) == (
+        f"'edited.zip' is damaged: its manifest's format_version is not {number} "
+        f"({version!r}); export the store again."
+    )
+    assert store_contents(target) == before
+
+
+def _cut_last_customer(data) -> None:
+    """The file's last customer and that customer's references taken out."""
+    gone = data["customers.json"].pop()["customer_id"]
+    data["references.json"] = [r for r in data["references.json"] if r["customer_id"] != gone]
+
+
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (_cut_last_customer, "the manifest counts 2 customers, and the file holds 1."),
+        (
+            lambda d: d["manifest"]["counts"].update(references=99),
+            "the manifest counts 99 references, and the file holds ",
+        ),
+        (
+            lambda d: d["manifest"]["counts"].update(audit_rows="7"),
+            "the manifest counts '7' audit rows, and the file holds ",
+        ),
+        (lambda d: d["manifest"].pop("counts"), "the manifest has no counts."),
+    ],
+    ids=["customer cut out", "references", "audit rows as text", "no counts"],
+)
+def test_a_manifest_whose_counts_are_not_the_contents_is_refused(
+    export_path, tmp_path, target, edit, fragment
+):
+    """Every export writes them; they had been accepted without comment."""
+    edited = tmp_path / "edited.zip"
+    rewrite_export(export_path, edited, edit)
+    before = store_contents(target)
+    with pytest.raises(ExchangeError) as info:
+        exchange.import_zip(target, edited, FakeVerifier())
+    assert str(info.value).startswith(f"'edited.zip' is damaged: {fragment}")
+    assert store_contents(target) == before

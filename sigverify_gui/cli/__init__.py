@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except SigverifyError as err:
         log.info("user error in %s: %s", args.command, err)
-        print(f"error: {escaped(str(err))}{option_hint(err)}", file=sys.stderr)
+        print(f"error: {escaped(str(err))}{option_hint(err, args.command)}", file=sys.stderr)
         return USER_ERROR
     except ModuleNotFoundError as err:
         package = (err.name or "").split(".")[0]
@@ -200,13 +200,15 @@ def main(argv: list[str] | None = None) -> int:
 OVERRIDE_OPTIONS = {"force": "--force", "replace": "--replace"}
 
 
-def option_hint(err: SigverifyError) -> str:
+def option_hint(err: SigverifyError, command: str = "") -> str:
     """ " Use --force to do so." for an error its command's option overrides, the
-    command line's way (`cli_way`) for one the app words its own way, else ""."""
+    command line's way (`cli_ways` for `command`, else `cli_way`) for one the app words
+    its own way, else ""."""
     option = OVERRIDE_OPTIONS.get(err.overridden_by or "")
     if option:
         return f" Use {option} to do so."
-    return f" {err.cli_way}" if err.cli_way else ""
+    way = err.cli_ways.get(command) or err.cli_way
+    return f" {way}" if way else ""
 
 
 def _undecodable_argument(argv: list) -> str | None:

@@ -82,8 +82,7 @@ def check_one_page(name: str, page_count: int) -> None:
     TIFF) the first, taken silently, may well not be the one the signature is on."""
     if page_count > 1:
         raise SeveralPagesError(
-            f"'{name}' holds {page_count} pages, and a signature is one image: open "
-            "the file as a whole cheque or form, which lets you choose the page."
+            f"'{name}' holds {page_count} pages, and a signature is one image of one page."
         )
 
 

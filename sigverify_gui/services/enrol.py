@@ -286,9 +286,7 @@ def replace_reference(
     operator: str = "",
 ) -> EnrolmentResult:
     """Retire one active reference and add its replacement, in one transaction."""
-    old = records.get_reference(store.db, reference_id)
-    if old is None or not old.active:
-        raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
+    old = active_reference(store.db, reference_id, "replace one of the customer's active ones")
     _require_customer(store, old.customer_id)  # a closed account keeps its references
     prepared = prepare_all([image], doing="make{file} the replacement")
     new_digests = {prepared[0].image_sha256, prepared[0].canvas_sha256}
@@ -332,6 +330,32 @@ def replace_reference(
     return EnrolmentResult(old.customer_id, tuple(ids), consistency, warnings, force)
 
 
+def active_reference(db, reference_id: int, then: str) -> records.Reference:
+    """The reference, when there is one and it is in use; an already retired one is
+    refused saying so, and when (`then`: what the teller may do instead)."""
+    ref = records.get_reference(db, reference_id)
+    if ref is None:
+        raise UnknownReferenceError(f"There is no reference signature {reference_id}.")
+    if not ref.active:
+        when = f" on {_local_time(ref.deactivated_at)}" if ref.deactivated_at else ""
+        by = f" (replaced by reference {ref.replaced_by})" if ref.replaced_by else ""
+        raise UnknownReferenceError(
+            f"Reference {reference_id} of customer {ref.customer_id} was already retired"
+            f"{when}{by}; {then}."
+        )
+    return ref
+
+
+def _local_time(stamp: str) -> str:
+    """An audit time (ISO 8601, UTC) as this computer's local date and time."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:  # not written by sigverify: as it stands
+        return stamp
+
+
 def deactivate_reference(
     store: Store, reference_id: int, *, operator: str = "", reason: str = ""
 ) -> tuple[str, ...]:
@@ -339,9 +363,7 @@ def deactivate_reference(
     The reason is required: it is what the audit trail keeps of why."""
     reason = required_reason(reason, "retire a reference")
     with store.write() as db:
-        ref = records.get_reference(db, reference_id)
-        if ref is None or not ref.active:
-            raise UnknownReferenceError(f"There is no active reference signature {reference_id}.")
+        ref = active_reference(db, reference_id, "nothing was changed")
         _require_customer(store, ref.customer_id)  # as adding and replacing do
         records.deactivate_reference(db, reference_id)
         audit.append(

@@ -111,6 +111,7 @@ def prepare_all(
             file = f" '{name}'" if name not in str(err) else ""  # said once is enough
             wrapped = EnrolmentError(f"Cannot {doing.format(file=file)}: {err}")
             wrapped.cli_way = err.cli_way  # the command line's way out still holds
+            wrapped.cli_ways = err.cli_ways
             raise wrapped from err
     progress.update(len(images), len(images), "")
     return prepared

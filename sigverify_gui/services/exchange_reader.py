@@ -1,11 +1,11 @@
 """Reading an export zip safely: everything is checked before anything is imported.
 
 Checked: the manifest's format and version, every member's SHA-256 against the
-manifest (streamed, a megabyte at a time), every field of every record
-(`exchange_validate`), that every reference belongs to a customer in the file and
-points at images that decode, that all embeddings of one model have one length, and
-that the exported audit trail's hash chain is intact. Images are decoded one at a time
-and stay in the zip until the import reads them again.
+manifest (streamed, a megabyte at a time), its counts against the records, every
+field of every record (`exchange_validate`), that every reference belongs to a
+customer in the file and points at images that decode, that all embeddings of one
+model have one length, and that the exported audit trail's hash chain is intact.
+Images are decoded one at a time and stay in the zip until the import reads them again.
 """
 
 from __future__ import annotations
@@ -128,7 +128,14 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
         raise ExchangeError(f"'{name}' has no valid manifest: not a sigverify export.") from err
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise ExchangeError(f"'{name}' is not a sigverify export.")
-    if manifest.get("format_version") not in READABLE_FORMATS:
+    version = manifest.get("format_version")
+    if type(version) is not int:  # "2", 2.0 or true: hand-edited, not a newer format
+        number = "a whole number" if type(version) is float else "a number"
+        raise ExchangeError(
+            f"'{name}' is damaged: its manifest's format_version is not {number} "
+            f"({shown(version)}); export the store again."
+        )
+    if version not in READABLE_FORMATS:
         raise ExchangeError(
             f"'{name}' was written in export format {manifest.get('format_version')}; "
             f"this version of sigverify reads formats {' and '.join(map(str, READABLE_FORMATS))}."
@@ -146,7 +153,28 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
         _records(zf, "audit.json", name),
     )
     _check_contents(export, set(manifest["files"]))
+    _check_counts(export)
     return export
+
+
+def _check_counts(export: ExportFile) -> None:
+    """The manifest's counts, written by every export, must be what the file holds: a
+    file whose records were added to or cut since is not the export that was made."""
+    counts = export.manifest.get("counts")
+    if type(counts) is not dict:
+        raise DamagedExport("the manifest has no counts")
+    held = {
+        "customers": len(export.customers),
+        "references": len(export.references),
+        "audit_rows": len(export.audit_rows),
+    }
+    for key, count in held.items():
+        said = counts.get(key)
+        if type(said) is not int or said != count:
+            what = key.replace("_", " ")
+            raise DamagedExport(
+                f"the manifest counts {shown(said)} {what}, and the file holds {count}"
+            )
 
 
 def _records(zf: zipfile.ZipFile, member: str, name: str) -> Any:

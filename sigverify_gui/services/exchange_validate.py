@@ -98,7 +98,7 @@ def record_name(kind: str, record: dict[str, Any], key: str, index: int) -> str:
 def _field(record: dict[str, Any], key: str, what: str, types: tuple[type, ...]) -> Any:
     """A required field of one of the JSON `types` (exact types: a bool is no int)."""
     if record.get(key) is None:
-        raise DamagedExport(f"{what} has no {key}")
+        raise DamagedExport(f"{what} has no {key} field")
     return _typed(record, key, what, types)
 
 
@@ -112,9 +112,11 @@ def _optional(record: dict[str, Any], key: str, what: str, types: tuple[type, ..
 def _typed(record: dict[str, Any], key: str, what: str, types: tuple[type, ...]) -> Any:
     value = record[key]
     if type(value) not in types:
-        raise DamagedExport(f"{what} has a {key} of the wrong type ({type(value).__name__})")
+        raise DamagedExport(
+            f"the {key} field of {what} has the wrong type ({type(value).__name__})"
+        )
     if type(value) is str and not _encodable(value):  # JSON can escape a lone surrogate
-        raise DamagedExport(f"{what} has a {key} that is not valid text")
+        raise DamagedExport(f"the {key} field of {what} is not valid text")
     return value
 
 
@@ -137,18 +139,18 @@ def _check_time(text: str | None, key: str, what: str) -> None:
     except (ValueError, OverflowError):
         ok = False
     if not ok:
-        raise DamagedExport(f"{what} has a {key} that is not a date and time ({shown(text)})")
+        raise DamagedExport(f"the {key} field of {what} is not a date and time ({shown(text)})")
 
 
 def _check_probability(value: float | None, key: str, what: str) -> None:
     """Scores and thresholds are calibrated probabilities: finite, in [0, 1]."""
     if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise DamagedExport(f"{what} has a {key} outside 0 to 1 ({shown(value)})")
+        raise DamagedExport(f"the {key} field of {what} is outside 0 to 1 ({shown(value)})")
 
 
 def _check_digest(value: str | None, key: str, what: str) -> None:
     if value is not None and not _HEX_DIGEST.fullmatch(value):
-        raise DamagedExport(f"{what} has a {key} that is not a SHA-256 ({shown(value)})")
+        raise DamagedExport(f"the {key} field of {what} is not a SHA-256 ({shown(value)})")
 
 
 # --- the manifest ----------------------------------------------------------------------
@@ -192,8 +194,8 @@ def check_customer(cust: dict[str, Any], index: int) -> str:
         text = _field(cust, key, what, (str,))
         if len(text) > limit:
             raise DamagedExport(
-                f"{what} has {key} longer than enrolment allows ({len(text)} characters; "
-                f"at most {limit})"
+                f"the {key} field of {what} is longer than enrolment allows "
+                f"({len(text)} characters; at most {limit})"
             )
     status = _field(cust, "status", what, (str,))
     if status not in CUSTOMER_STATUSES:
@@ -311,7 +313,9 @@ def check_audit_row(row: dict[str, Any], index: int) -> None:
     for key in ("system_decision", "teller_decision"):
         decision = _optional(row, key, what, (str,))
         if decision is not None and decision not in DECISIONS:
-            raise DamagedExport(f"{what} has an unknown {key} ({shown(decision)})")
+            raise DamagedExport(
+                f"the {key} field of {what} holds an unknown decision ({shown(decision)})"
+            )
     if row.get("system_decision") is not None and row.get("score") is None:
         raise DamagedExport(f"{what} has a decision without a score")
     digest = _optional(row, "image_sha256", what, (str,))

@@ -159,7 +159,7 @@ def verify_signature(
         query = verifier.embed_canvases([prepared.canvas])[0]
     except SigverifyError as err:
         if record_failure:
-            _record_failure(store, verifier, cid, image, err, operator)
+            record_failed_verification(store, verifier, cid, image, err, operator)
         raise
     ref_ids = [r.id for r in references]
     cautions = capture_cautions(prepared.quality, (r.quality for r in references))
@@ -218,15 +218,18 @@ def verify_signature(
     )
 
 
-def _record_failure(
+def record_failed_verification(
     store: Store,
     verifier: VerifierLike,
     customer_id: str,
     image: ImageInput,
     err: SigverifyError,
-    operator: str,
+    operator: str = "",
 ) -> None:
-    """One audit row for a failed attempt, with the image when it could be read."""
+    """One audit row for a failed attempt, with the image when it could be read: what
+    `verify_signature(record_failure=True)` records, also for an attempt that failed
+    before it (a page on which no signature could be cut, `verify --page`)."""
+    customer_id = stored_customer_id(store.db, customer_id)
     image_png = None
     # Unreadable: the row records the failure without the image.
     with contextlib.suppress(SigverifyError, ValueError):

@@ -268,14 +268,14 @@ class CapturePanel(QWidget):
     def process(self, loaders: Sequence[CaptureLoader], label: str) -> BackgroundTask | None:
         """Load and inspect each capture in a worker; emit each usable one in order."""
 
-        def work(progress) -> tuple[list[InspectedCapture], list[str]]:
+        def work(progress) -> tuple[list[InspectedCapture], list[Exception]]:
             inspected, failures = [], []
             for i, load in enumerate(loaders):
                 progress.update(i, len(loaders), "")
                 try:
                     inspected.append(inspect_capture(load()))
                 except (ImageError, CaptureError) as err:  # one bad file must not stop the rest
-                    failures.append(str(err))
+                    failures.append(err)
             return inspected, failures
 
         return self._start(work, label, self._on_processed)
@@ -296,13 +296,14 @@ class CapturePanel(QWidget):
         for button in self._source_buttons:
             button.setEnabled(not busy)
 
-    def _on_processed(self, result: tuple[list[InspectedCapture], list[str]]) -> None:
+    def _on_processed(self, result: tuple[list[InspectedCapture], list[Exception]]) -> None:
         inspected, failures = result
         for item in inspected:
             self._on_inspected(item)
-        if failures:
-            text = failures[0] if len(failures) == 1 else " ".join(failures)
-            errors.show_error(self, ImageError(text))
+        if len(failures) == 1 and isinstance(failures[0], ImageError):
+            errors.show_error(self, failures[0])  # with its own remedy (several pages)
+        elif failures:
+            errors.show_error(self, ImageError(" ".join(map(str, failures))))
 
     def _on_inspected(self, inspected: InspectedCapture) -> None:
         self.preview.show_capture(inspected)

@@ -27,6 +27,7 @@ from model.errors import (
     DeviceUnavailableError,
     ImageError,
     ModelError,
+    SeveralPagesError,
     SigverifyError,
 )
 from sigverify_gui import applog
@@ -67,6 +68,11 @@ class NothingToPasteError(CaptureError):
 # A dialog's title and next step by kind of error, the first that matches: the message
 # itself says what is wrong.
 _TITLES = (
+    (
+        SeveralPagesError,
+        "Several pages",
+        "Open the file with Whole cheque/form… > From a file…, which lets you choose the page.",
+    ),
     (ImageError, "Cannot read the image", "Scan the signature again, or choose another file."),
     (QualityError, "Signature not usable", "Capture the signature again."),
     (NothingToPasteError, "Nothing to paste", ""),

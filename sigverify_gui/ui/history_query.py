@@ -34,6 +34,7 @@ CSV_COLUMNS = (
     "verification_id",
     "closest_reference_id",
     "row_hash",
+    "outcome",  # the History table's Decisions column, as it reads there (`outcome`)
 )
 
 
@@ -126,8 +127,9 @@ def event_name(kind: str) -> str:
 
 
 def outcome(row: dict[str, Any]) -> str:
-    """One phrase for the table: what the system and the teller decided, what a change
-    of thresholds changed, and the reason given for a change (an auditor's question)."""
+    """One phrase for the table (and the CSV's `outcome`): what the system and the teller
+    decided, what a change of thresholds changed, the reason given for a change (an
+    auditor's question), and why a verification failed."""
     parts = []
     if row.get("system_decision"):
         parts.append(f"system: {row['system_decision']}")
@@ -143,6 +145,8 @@ def outcome(row: dict[str, Any]) -> str:
     reason = row.get("override_reason") or detail.get("reason")
     if reason:
         parts.append(f"reason: {reason}")
+    if row.get("kind") == "verification_failed" and isinstance(detail.get("message"), str):
+        parts.append(f"failed: {detail['message']}")
     return ", ".join(parts)
 
 
@@ -192,6 +196,7 @@ def write_csv(rows: Iterable[dict[str, Any]], path: Path) -> int:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for row in rows:
+            row = row | {"outcome": outcome(row)}
             writer.writerow([_cell(row.get(col)) for col in CSV_COLUMNS])
             count += 1
     return count

@@ -109,8 +109,9 @@ def test_a_file_of_several_pages_is_refused_in_a_dialog(qtbot, view, tmp_path, d
     add_files(qtbot, view, [tmp_path / "both.tif"])
     assert view.strip.count() == 0 and len(dialogs.errors) == 1
     assert "'both.tif' holds 2 pages" in dialogs.errors[0].text
-    assert "open the file as a whole cheque or form" in dialogs.errors[0].text
-    assert "sigverify" not in dialogs.errors[0].text  # the command line's way is its own
+    assert "Whole cheque/form… > From a file…" in dialogs.errors[0].hint
+    shown = dialogs.errors[0].text + dialogs.errors[0].hint
+    assert "sigverify" not in shown  # the command line's way is its own
 
 
 def test_unusable_capture_is_marked_and_blocks_saving(qtbot, view):

@@ -305,6 +305,36 @@ def test_the_table_says_what_a_change_changed_and_why(store):
     assert outcome(closed) == "reason: moved abroad"
 
 
+def test_the_csv_export_has_the_detail_the_table_shows(qtbot, context, tmp_path):
+    """Reasons for a change, what thresholds changed to, why a verification failed:
+    an auditor's export had only the stored columns, none of these."""
+    import json
+
+    with context.store.write() as db:
+        audit.append(db, "account_closed", "ann", customer_id="C1",
+                     detail=json.dumps({"reason": "moved abroad", "status": "closed"}))  # fmt: skip
+        audit.append(db, "thresholds_changed", "it", t_accept=0.6, t_reject=0.3,
+                     detail=json.dumps({"was": {"t_accept": 0.92, "t_reject": 0.486}}))  # fmt: skip
+        audit.append(db, "verification_failed", "bob", customer_id="C2",
+                     detail=json.dumps({"error": "BlankImageError",
+                                        "message": "No ink was found on the page."}))  # fmt: skip
+    view = HistoryView(context)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.show()
+    path = tmp_path / "history.csv"
+    view.ask_export_path = lambda: path
+    view.export()
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        exported = [r["outcome"] for r in csv.DictReader(handle)]
+    assert exported == [view.model.text(i, 6) for i in range(view.model.rowCount())]
+    assert exported == [
+        "failed: No ink was found on the page.",
+        "accept 0.920 → 0.600, reject 0.486 → 0.300",
+        "reason: moved abroad",
+    ]
+
+
 def test_the_table_says_a_change_replaced_thresholds_changed_outside_sigverify(store):
     # It showed the model's own as what the thresholds were: neither what had been
     # stored outside sigverify, nor what the trail had set.

@@ -22,7 +22,9 @@ def register(subparsers) -> None:
             "decide accept / refer / reject by the thresholds in force; the attempt is "
             "recorded in the audit trail. With --page, the signature is first found on "
             "a whole cheque or form; when it cannot be found with confidence, nothing is "
-            "verified or recorded."
+            "verified or recorded (mark it with --box). An unreadable or blank page, or "
+            "one without a signature, is recorded as a failed attempt with "
+            "--record-failure, as an unusable IMAGE is."
         ),
     )
     p.add_argument("customer_id", metavar="CUSTOMER_ID", help="the account number")
@@ -50,7 +52,9 @@ def register(subparsers) -> None:
     p.add_argument(
         "--record-failure",
         action="store_true",
-        help="record a failed attempt (unknown customer, unusable image) in the audit trail",
+        help=(
+            "record a failed attempt (unknown customer, unusable image or page) in the audit trail"
+        ),
     )
     add_db_option(p)
     add_model_options(p)
@@ -70,7 +74,8 @@ def run(args) -> int:
     if args.page is None and (args.box is not None or args.page_number is not None):
         raise SigverifyError("--box and --page-number go with --page (a whole cheque or form).")
     # The page is read before the store opens: a page whose signature is not found
-    # with confidence is refused without touching the audit trail.
+    # with confidence is refused without touching the audit trail; an unusable one
+    # is recorded only with --record-failure (`_signature_on`).
     questioned, found, found_text = (
         (args.image, {}, "") if args.page is None else _signature_on(args)
     )
@@ -116,8 +121,13 @@ def _signature_on(args):
     from sigverify_gui.services.captures import load_page, signature_on_page
 
     given = parse_box(args.box) if args.box else None  # a bad box before reading the page
-    page = load_page(args.page, args.page_number or 1)
-    capture, zone = signature_on_page(page, box=given)
+    try:
+        page = load_page(args.page, args.page_number or 1)
+        capture, zone = signature_on_page(page, box=given)
+    except SigverifyError as err:  # unreadable, blank, no signature on it
+        if args.record_failure:
+            _record_failed_page(args, err)
+        raise
     capture = replace(capture, source=f"{page.capture.source} (signature zone)")
     where = f"page {page.number} of {page.count}" if page.count > 1 else "the page"
     data = page_fields(given, zone)
@@ -132,3 +142,15 @@ def _signature_on(args):
     data["zone_confidence"] = round(zone.confidence, 3)
     text = f"\nSignature found on {where} at x, y, w, h = {tuple(zone.box)}"
     return capture, data, text + turned_clause(zone) + "."
+
+
+def _record_failed_page(args, err) -> None:
+    """--record-failure for a page no signature could be cut from: the row an unusable
+    IMAGE gets (`verify_signature`), with the page when it could be read."""
+    from sigverify_gui.services.verify import record_failed_verification
+
+    with open_store_from(args) as store:
+        verifier = verifier_from(args)
+        record_failed_verification(
+            store, verifier, args.customer_id, args.page, err, operator_of(args)
+        )
