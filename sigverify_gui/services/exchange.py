@@ -412,11 +412,11 @@ def _shared_message(shared: list[dict]) -> str:
 _ORIGIN = re.compile(r"export:[0-9a-f]{32}:row:(\d+):([0-9a-f]{64})")
 
 
-def imported_row(origin: str | None) -> int | None:
-    """The number an imported row had in the store that first wrote it; None for a row
-    this store wrote itself (no `origin`)."""
+def imported_note(origin: str | None) -> str | None:
+    """How the audit listing and History mark a row an import brought (another store's
+    history: a thresholds change there set nothing here); None for this store's own."""
     found = _ORIGIN.fullmatch(origin or "")
-    return int(found[1]) if found else None
+    return f"imported: row {found[1]} of another store" if found else None
 
 
 def _first_written(origin: str | None, row_id: int, row_hash: str) -> tuple[int, str]:

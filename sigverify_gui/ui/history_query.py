@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sigverify_gui.services.exchange import imported_note
 from sigverify_gui.services.thresholds import lapsed_note
 from sigverify_gui.services.thresholds_replaced import replaced_note
 
@@ -147,6 +148,8 @@ def outcome(row: dict[str, Any]) -> str:
         parts.append(f"reason: {reason}")
     if row.get("kind") == "verification_failed" and isinstance(detail.get("message"), str):
         parts.append(f"failed: {detail['message']}")
+    if imported := imported_note(row.get("origin")):
+        parts.append(imported)
     return ", ".join(parts)
 
 

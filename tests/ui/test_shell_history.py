@@ -359,3 +359,15 @@ def test_the_table_says_a_change_replaced_thresholds_changed_outside_sigverify(s
         "0.950 / reject 0.500 for model fake-0001"
     )
     assert outcome(older) == "accept 0.700 → 0.900, reject 0.300 → 0.200"
+
+
+def test_a_row_an_import_brought_says_it_is_another_stores(store):
+    # Listed like this store's own, another branch's thresholds change read as if it
+    # had set this branch's.
+    with store.write() as db:
+        audit.append(db, "thresholds_changed", "it", t_accept=0.95, t_reject=0.45,
+                     origin=f"export:{'a' * 32}:row:12:{'b' * 64}")  # fmt: skip
+        audit.append(db, "thresholds_changed", "it", t_accept=0.9, t_reject=0.4)
+    own, imported = audit.list_rows(store.db)
+    assert outcome(imported) == "accept 0.950, reject 0.450, imported: row 12 of another store"
+    assert outcome(own) == "accept 0.900, reject 0.400"

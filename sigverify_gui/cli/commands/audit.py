@@ -90,10 +90,10 @@ def run(args) -> int:
 def _imported(row: dict) -> str:
     """Rows an import brought are another store's history: a thresholds change there
     set nothing here, and a verification was decided there."""
-    from sigverify_gui.services.exchange import imported_row
+    from sigverify_gui.services.exchange import imported_note
 
-    first = imported_row(row.get("origin"))
-    return "" if first is None else f" [imported: row {first} of another store]"
+    note = imported_note(row.get("origin"))
+    return f" [{note}]" if note else ""
 
 
 def _outcome(row: dict) -> str:
