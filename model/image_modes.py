@@ -182,11 +182,16 @@ def is_negative(gray: np.ndarray) -> bool:
 def _composite_on_white(img: Image.Image) -> np.ndarray:
     if img.mode != "LA":
         img = img.convert("RGBA").convert("LA")
-    la = np.asarray(img).astype(np.uint16)
-    lum, alpha = la[..., 0], la[..., 1]
+    la = np.asarray(img)
+    return on_white(la[..., 0], la[..., 1])
+
+
+def on_white(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """8-bit grey levels with 8-bit alpha, composited on white paper: a transparent
+    PNG's or a signature pad's ink is often black everywhere, only its alpha draws."""
+    lum, a = gray.astype(np.uint32), alpha.astype(np.uint32)
     # lum * a + white * (1 - a), in integers, rounded
-    out = (lum * alpha + 255 * (255 - alpha) + 127) // 255
-    return out.astype(np.uint8)
+    return ((lum * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
 
 
 def _stretch(values: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from model.errors import BlankImageError, ImageError
-from model.image_modes import array_to_uint8
+from model.image_modes import array_to_uint8, on_white
 
 PREPROCESS_VERSION = "pp4-224x448"
 # Versions whose canvases this one only refines: the same canvas and ink scale, and the
@@ -104,10 +104,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         img = np.ascontiguousarray(img[:, :, 0])
     else:
         img = cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY)
-    if alpha is not None:
-        lum, a = img.astype(np.uint32), alpha.astype(np.uint32)
-        img = ((lum * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
-    return img
+    return img if alpha is None else on_white(img, alpha)
 
 
 def normalise_background(gray: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from pathlib import Path
 from model.errors import os_reason
 from sigverify_gui.disk_sync import sync_folder
 from sigverify_gui.store.errors import StoreError
-from sigverify_gui.store.files import SIDE_SUFFIXES
+from sigverify_gui.store.files import SIDE_SUFFIXES, side_files
 
 log = logging.getLogger("sigverify.store")
 
@@ -40,12 +40,12 @@ def aside_name(path: Path, when: datetime) -> Path:
     SQLite's names (`…db-wal`), so the set still opens together. Refused when any of
     these names is taken (a run a second before, or one cut short)."""
     aside = path.with_name(f"{path.stem}.damaged-{when:%Y%m%d-%H%M%S}{path.suffix}")
-    for name in [aside, *(Path(f"{aside}{s}") for s in SIDE_SUFFIXES)]:
-        if os.path.lexists(name):
-            raise StoreError(
-                f"{name} already exists, so the damaged store was not moved there; "
-                "move that file elsewhere, or run this again in a moment."
-            )
+    taken = ([aside] if os.path.lexists(aside) else []) + side_files(aside)
+    if taken:
+        raise StoreError(
+            f"{taken[0]} already exists, so the damaged store was not moved there; "
+            "move that file elsewhere, or run this again in a moment."
+        )
     return aside
 
 
