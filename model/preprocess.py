@@ -208,14 +208,14 @@ def fit_to_canvas(ink: np.ndarray, canvas_hw: tuple[int, int] = CANVAS_HW) -> np
     return canvas
 
 
-def working_image(gray: np.ndarray) -> tuple[np.ndarray, int]:
+def working_image(gray: np.ndarray, max_pixels: int = _MAX_WORK_PIXELS) -> tuple[np.ndarray, int]:
     """Shrink a large scan by a whole factor before any analysis; returns (image, factor).
 
     Area-averaging keeps thin strokes, and OpenCV does it fastest for integer factors.
     The quality check uses this too, so that both judge the same ink.
     """
     h, w = gray.shape
-    factor = int(np.ceil((h * w / _MAX_WORK_PIXELS) ** 0.5))
+    factor = int(np.ceil((h * w / max_pixels) ** 0.5))
     if factor <= 1:
         return gray, 1
     size = (max(1, w // factor), max(1, h // factor))
@@ -234,10 +234,11 @@ class InkAnalysis:
     mask: np.ndarray  # bool ink at working size, rules and specks removed
 
 
-def analyse_ink(image: np.ndarray) -> InkAnalysis:
-    """Raw scan (grey or colour array, any size) → its ink. Never finds ink on a blank."""
+def analyse_ink(image: np.ndarray, max_pixels: int = _MAX_WORK_PIXELS) -> InkAnalysis:
+    """Raw scan (grey or colour array, any size) → its ink, found on at most `max_pixels`.
+    Never finds ink on a blank."""
     gray = to_gray(image)
-    work, factor = working_image(gray)
+    work, factor = working_image(gray, max_pixels)
     flat = normalise_background(work)
     mask, _ = ink_mask(flat)
     return InkAnalysis(gray, factor, flat, remove_rules_and_specks(mask))

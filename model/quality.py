@@ -23,8 +23,12 @@ from model.preprocess import (
     InkAnalysis,
     analyse_ink,
     ink_box,
+    ink_mask,
+    normalise_background,
     to_gray,
+    working_image,
 )
+from model.zone_components import glyph_boxes, print_rows
 
 # Pixel-size rules below are stated for the usual 300-dpi branch scan; when the scan
 # says its resolution they scale with it, and when it does not we assume this.
@@ -79,6 +83,27 @@ _TEXT_ROW_MIN_LETTERS = 5
 MAX_EXTRA_TEXT_ROWS = 0
 # Four or more substantial separate rows are not one signature whatever they hold.
 MAX_INK_ROWS = 3
+# A printed caption beside the signature ("Authorised signature", a form's label) in
+# the same rows as its ink, which the rules above do not see: the network compares the
+# whole crop, and such a capture of a genuine signature scored a confident reject.
+# Print is told by its layout (`model.zone_components.print_rows`: a chain of glyphs of
+# one height, level at top and bottom) and, beside a signature, by its size: at least
+# this many glyphs in the row (a hand's letters, Bengali's on their headline most,
+# make such chains of 4 or 5; in one of the 8,046 signatures of CEDAR, BHSig260-Bengali
+# and 200 synthetic writers a chain of 6 was pencil grain, see the next rule) ...
+_PRINT_MIN_GLYPHS = 6
+# ... each under this share of the ink's height (print is smaller than the signature it
+# labels; a signature in capitals, whose letters may line up, fills its own height) ...
+_PRINT_MAX_HEIGHT_SHARE = 0.35
+# ... and at least as tall as 4-point type at 300 dpi (grain and dust are smaller).
+# With these, no signature of those data sets holds print, while of 193 captures of
+# one of their signatures with a caption of 6-15 point type beside, above or below it
+# (OpenCV's and Pillow's fonts), which passed every other rule, 178 are found
+# cluttered; most of the 15 missed hold a short caption ("Sign here") in small type.
+_PRINT_MIN_PX_300DPI = 10
+# Shrunk with a page, a caption's letters run together: its region is read at full
+# size up to this many pixels (a line of print across a page at 300 dpi).
+_PRINT_MAX_PIXELS = 2_000_000
 # A black-and-white scan has one ink tone and one paper tone. JPEG compression spreads
 # the ink (between its quartiles: 5-7 levels at quality 75, 10-16 at 50, 11-18 at 40 on
 # BHSig260-Bengali's and the synthetic signatures) and leaves most of the paper at white.
@@ -150,6 +175,7 @@ class _InkLayout:
     n_components: int
     rows: int  # substantial rows of ink separated by blank rows
     extra_text_rows: int  # rows in many pieces, besides the row with the most ink
+    stats: np.ndarray  # OpenCV's component statistics in the ink box (row 0: paper)
 
 
 def check_quality(
@@ -205,6 +231,7 @@ def check_quality(
         or ink_fraction > MAX_INK_FRACTION
         or layout.extra_text_rows > MAX_EXTRA_TEXT_ROWS
         or layout.rows > MAX_INK_ROWS
+        or _holds_print(ink, layout, dpi_scale)
     ):
         problems.append("cluttered")
     return _report(
@@ -252,7 +279,7 @@ def _report(
 def _ink_layout(mask: np.ndarray) -> _InkLayout:
     box = ink_box(mask)
     if box is None:
-        return _InkLayout(mask, None, 0, 0, 0, 0)
+        return _InkLayout(mask, None, 0, 0, 0, 0, np.zeros((1, 5), np.int32))
     x, y, w, h = box
     inked = np.ascontiguousarray(mask[y : y + h, x : x + w]).view(np.uint8)
     # Only the box: a signature's box is a fraction of the image, and this is the
@@ -275,7 +302,47 @@ def _ink_layout(mask: np.ndarray) -> _InkLayout:
     extra_text_rows = sum(row_is_text)
     if row_ink and row_is_text[int(np.argmax(row_ink))]:
         extra_text_rows -= 1  # the signature itself may be in many pieces
-    return _InkLayout(mask, box, n_pixels, n - 1, len(row_ink), extra_text_rows)
+    return _InkLayout(mask, box, n_pixels, n - 1, len(row_ink), extra_text_rows, stats)
+
+
+def _holds_print(ink: InkAnalysis, layout: _InkLayout, dpi_scale: float) -> bool:
+    """Whether a line of print lies among the ink (see `_PRINT_MIN_GLYPHS`)."""
+    stats, factor, ink_height = layout.stats, ink.factor, layout.box[3]
+    if factor > 1:
+        stats, factor, ink_height = _pieces_at_full_size(ink, layout.box)
+    glyphs = glyph_boxes(stats)
+    rows = print_rows(glyphs)
+    shortest = _PRINT_MIN_PX_300DPI * dpi_scale / factor
+    for row in np.unique(rows.row[rows.in_row]):
+        heights = glyphs.h[rows.in_row & (rows.row == row)]
+        height = float(np.median(heights))
+        if (
+            heights.size >= _PRINT_MIN_GLYPHS
+            and shortest <= height <= _PRINT_MAX_HEIGHT_SHARE * ink_height
+        ):
+            return True
+    return False
+
+
+def _pieces_at_full_size(ink: InkAnalysis, box) -> tuple[np.ndarray, int, int]:
+    """(component statistics, shrink factor, ink height) of the ink in `box` (working
+    size) found again on the full scan's region, shrunk to `_PRINT_MAX_PIXELS` at most.
+
+    Thresholded as `analyse_ink` does, without its removal of rules and specks (most
+    of its cost): a rule left in is one long piece, no row of glyphs, and specks are
+    smaller than any type."""
+    x, y, w, h = _to_full(box, ink.factor, ink.gray.shape)
+    pad = 2 * ink.factor  # the strokes' blurred edges
+    region, factor = working_image(
+        ink.gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad], _PRINT_MAX_PIXELS
+    )
+    mask, _ = ink_mask(normalise_background(region))
+    found = ink_box(mask)
+    if found is None:  # as good as impossible: the working size's ink lies here
+        return np.zeros((1, 5), np.int32), factor, 1
+    rx, ry, rw, rh = found
+    _, stats = _components(np.ascontiguousarray(mask[ry : ry + rh, rx : rx + rw]).view(np.uint8))
+    return stats, factor, rh
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:

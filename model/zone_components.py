@@ -45,7 +45,7 @@ _MIN_LEVEL_FRACTION = 0.25
 class Components:
     """Struct of arrays, one entry per connected component (label 0 is paper)."""
 
-    labels: np.ndarray  # int32 label image of all ink, specks included
+    labels: np.ndarray | None  # int32 label image of all ink, specks included (or None)
     ids: np.ndarray  # each component's label in `labels`
     x: np.ndarray
     y: np.ndarray
@@ -207,6 +207,15 @@ def find_components(ink: np.ndarray, rules: np.ndarray, min_area: int) -> Compon
     )
 
 
+def glyph_boxes(stats: np.ndarray) -> Components:
+    """Components from OpenCV's `connectedComponentsWithStats` rows (background row
+    dropped): their boxes and areas, which is all `print_rows` reads."""
+    s = stats[1:].astype(np.float64)
+    none = np.zeros(len(s), bool)
+    x, y, w, h, area = (s[:, k] for k in range(5))
+    return Components(None, np.arange(len(s)), x, y, w, h, area, np.ones(len(s)), none, none)
+
+
 def _outlines(xs, ys, starts, x0, x1, y0, y1) -> np.ndarray:
     """Bool per component: ink along all four sides of its box (a printed box, a
     check box), which a pen stroke never is."""
@@ -228,6 +237,9 @@ def _outlines(xs, ys, starts, x0, x1, y0, y1) -> np.ndarray:
 
 class PrintRows(NamedTuple):
     in_row: np.ndarray  # bool per component: a glyph in a row of print
+    # per component, which row it is in (one number per row, shared by its glyphs);
+    # meaningful where `in_row` holds
+    row: np.ndarray
     # Which way up the print reads: neighbours in a row level at the bottom only (a
     # t or an l beside an a, on one baseline) count +1, level at the top only (a g
     # or a p beside an a) count -1. Latin print has far more ascenders than
@@ -239,7 +251,7 @@ def print_rows(c: Components) -> PrintRows:
     """The rows of aligned, similar glyphs (printed text) and which way up they read."""
     idx = np.flatnonzero(c.h >= 3)
     if idx.size < MIN_ROW_GLYPHS:
-        return PrintRows(np.zeros(c.count, bool), 0)
+        return PrintRows(np.zeros(c.count, bool), np.arange(c.count), 0)
     cy = c.y + c.h / 2
     order = idx[np.argsort(cy[idx], kind="stable")]
     ys = cy[order]
@@ -277,7 +289,7 @@ def print_rows(c: Components) -> PrintRows:
     in_row = (sizes[groups] >= MIN_ROW_GLYPHS) & level[groups]
     in_print = link & in_row[i]
     votes = int((bottoms & ~tops)[in_print].sum()) - int((tops & ~bottoms)[in_print].sum())
-    return PrintRows(in_row, votes)
+    return PrintRows(in_row, groups, votes)
 
 
 def connected(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -255,3 +255,75 @@ def test_a_signature_file_of_several_pages_says_to_give_it_as_a_page(store_cli, 
     assert "'two.tif' holds 2 pages, and a signature is one image of one page." in err
     assert "`sigverify verify CUSTOMER --page FILE --page-number N`" in err
     assert "whole cheque" not in err
+
+
+# --- a page given as a signature ------------------------------------------------------
+def _captioned_page(signature: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A signature card scanned whole: the signature, a printed caption in its rows and
+    paper all around; and the signature's place."""
+    import cv2
+
+    from model.pages import signature_darkness
+
+    darkness, _ = signature_darkness(signature)
+    page = np.full((1200, 2400), 245, np.float32)
+    h, w = darkness.shape
+    x, y = 1300, 500
+    page[y : y + h, x : x + w] *= 1.0 - darkness
+    page = page.astype(np.uint8)
+    caption_at = (150, y + h // 2)
+    cv2.putText(page, "Authorised signature", caption_at, cv2.FONT_HERSHEY_SIMPLEX, 1.2, 30, 3)
+    return page, (x, y, w, h)
+
+
+def test_a_page_given_as_the_signature_is_refused_with_the_way_to_search_it(
+    store_cli, tmp_path, capsys
+):
+    page, where = _captioned_page(render_signatures(4, 1, first=7)[0])
+    path = tmp_path / "card.png"
+    path.write_bytes(encode_png(page))
+    before = _audit_rows(store_cli, capsys)
+    code, _, err = _verify_json(store_cli, capsys, str(path))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "'card.png' is not good enough to use: The image seems to hold more" in err
+    assert err.rstrip().endswith("give it with --page to find the signature on it.")
+    assert _audit_rows(store_cli, capsys) == before
+    code, found, err = _verify_json(store_cli, capsys, "--page", str(path))
+    assert code == 0, err
+    assert box_iou(found["box"], where) >= 0.7  # the signature, not its caption
+
+
+def test_enrolling_a_page_says_to_cut_the_signature_out(store_cli, tmp_path, capsys):
+    page, _ = _captioned_page(render_signatures(9, 1)[0])
+    path = tmp_path / "card.png"
+    path.write_bytes(encode_png(page))
+    capsys.readouterr()
+    assert cli.main(["enroll", "2002", str(path), "--db", store_cli]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("error: Cannot enrol: 'card.png' is not good enough")
+        and "Traceback" not in err
+    )
+    assert "cut the signature out with `sigverify extract PAGE -o SIG.png`" in err
+
+
+def test_the_bundled_model_scores_a_found_signature_as_its_own_capture(
+    monkeypatch, tmp_path, capsys
+):
+    # End to end with the real model: the caption refused, the signature found on the
+    # page scores as the signature scanned alone would.
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["enroll", "verify"])
+    db = str(tmp_path / "store.db")
+    refs = write_signatures(tmp_path / "refs", 4, 5)
+    assert cli.main(["enroll", "1001", *map(str, refs), "--db", db]) == 0
+    signature = render_signatures(4, 1, first=7)[0]
+    alone, page = tmp_path / "alone.png", tmp_path / "card.png"
+    alone.write_bytes(encode_png(signature))
+    page.write_bytes(encode_png(_captioned_page(signature)[0]))
+    code, own, err = _verify_json(db, capsys, str(alone))
+    assert code == 0, err
+    assert _verify_json(db, capsys, str(page))[0] == 2
+    code, found, err = _verify_json(db, capsys, "--page", str(page))
+    assert code == 0, err
+    assert own["decision"] == "accept" and found["decision"] == "accept"
+    assert abs(found["score"] - own["score"]) < 0.05

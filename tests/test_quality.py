@@ -483,3 +483,61 @@ def test_bench_command_refuses_a_repeat_below_one(cli, capsys, monkeypatch, repe
     code, out, err = run_cli(cli, capsys, "bench", "--only", "preprocess", "--repeat", repeat)
     assert_refused_option(code, err, "--repeat", repeat)
     assert out == ""
+
+
+# --- print beside the signature, in its own rows ----------------------------------------
+def _caption(image: np.ndarray, text: str, at: tuple[int, int], cap_px: int, font: str) -> None:
+    """Print `text` with its baseline's left end at `at`, capitals `cap_px` tall."""
+    if font == "hershey":
+        scale = cap_px / cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)[0][1]
+        thickness = max(1, round(cap_px / 12))
+        cv2.putText(image, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, 40, thickness, cv2.LINE_AA)
+    else:  # Pillow's own font: the look of a laser printer's type, not a plotter's
+        from PIL import ImageDraw, ImageFont
+
+        picture = Image.fromarray(image)
+        font_px = ImageFont.load_default(size=round(cap_px * 1.4))
+        ImageDraw.Draw(picture).text(at, text, fill=40, font=font_px, anchor="ls")
+        image[:] = np.asarray(picture)
+
+
+@pytest.mark.parametrize("font", ["hershey", "pillow"])
+@pytest.mark.parametrize("where", ["left", "right"])
+def test_a_caption_in_the_signatures_rows_is_cluttered(font, where):
+    # Beside the signature, in the rows its ink spans: no row of text of its own, no
+    # more pieces than a signature may have, yet the crop would hold both.
+    page = _scan(hw=(700, 2000), sig_hw=(300, 800), at=(100 if where == "right" else 1100, 200))
+    x = 1000 if where == "right" else 80
+    _caption(page, "Authorised signature", (x, 360), 30, font)
+    report = check_quality(page, dpi=300)
+    assert report.problems == ("cluttered",), report
+    assert report.n_components <= 60
+
+
+@pytest.mark.parametrize("where", ["above", "below"])
+def test_a_caption_on_a_large_scan_is_read_at_full_size(where):
+    # Shrunk to the quality check's working size the caption's letters run together
+    # into a few blobs; read at full size they are a row of print.
+    page = _scan(hw=(1400, 2800), sig_hw=(300, 800), at=(1000, 500))
+    _caption(
+        page,
+        "Signature of the account holder",
+        (1000, 460 if where == "above" else 880),
+        22,
+        "pillow",
+    )
+    assert analyse_ink(page).factor > 1
+    assert check_quality(page, dpi=300).problems == ("cluttered",)
+
+
+def test_a_signature_without_print_on_a_large_scan_passes():
+    page = _scan(hw=(1400, 2800), sig_hw=(300, 800), at=(1000, 500))
+    assert check_quality(page, dpi=300).ok
+
+
+def test_dust_in_a_row_is_not_print():
+    # Specks as level as print, but smaller than any type: pencil grain, a dusty glass.
+    page = _scan(hw=(700, 1600), sig_hw=(300, 800), at=(300, 150))
+    for k in range(10):
+        cv2.circle(page, (300 + 60 * k, 560), 3, 60, -1)
+    assert check_quality(page, dpi=300).ok

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import ImageError, SeveralPagesError
-from sigverify_gui.services.errors import QualityError
+from sigverify_gui.services.errors import ClutteredCaptureError, QualityError
 from sigverify_gui.services.typed_text import escaped
 
 
@@ -172,7 +172,8 @@ def prepare(image: ImageInput) -> PreparedCapture:
     ink = analyse_ink(loaded.gray)  # once, for both the quality check and preprocessing
     report = check_quality(loaded.gray, dpi=loaded.dpi, ink=ink)
     if not report.ok:
-        raise QualityError(
+        unusable = ClutteredCaptureError if "cluttered" in report.problems else QualityError
+        raise unusable(
             f"'{loaded.name}' is not good enough to use: {' '.join(report.messages)}",
             problems=tuple(report.problems),
         )

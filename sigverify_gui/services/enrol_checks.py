@@ -104,9 +104,7 @@ def prepare_all(
         progress.update(i, len(images), describe(image))
         try:
             prepared.append(prepare(image))
-        except QualityError as err:  # its message names the file
-            raise EnrolmentError(f"Cannot {doing.format(file='')}: {err}") from err
-        except ImageError as err:
+        except (QualityError, ImageError) as err:
             name = describe(image)
             file = f" '{name}'" if name not in str(err) else ""  # said once is enough
             wrapped = EnrolmentError(f"Cannot {doing.format(file=file)}: {err}")

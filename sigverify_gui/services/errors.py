@@ -20,6 +20,7 @@ __all__ = [
     "NoReferencesError",
     "OverrideReasonRequired",
     "QualityError",
+    "ClutteredCaptureError",
     "ReferencesChangedError",
     "StoreError",
     "StoreOpensError",
@@ -71,6 +72,19 @@ class QualityError(SigverifyError):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class ClutteredCaptureError(QualityError):
+    """A capture holding more than a signature (print, other writing): often a whole
+    cheque or form, on which the signature can be found instead."""
+
+    cli_way = (
+        "For a whole cheque or form, cut the signature out with "
+        "`sigverify extract PAGE -o SIG.png` and give SIG.png instead."
+    )
+    cli_ways = {  # noqa: RUF012 (read only)
+        "verify": "For a whole cheque or form, give it with --page to find the signature on it.",
+    }
 
 
 class DecisionError(SigverifyError):

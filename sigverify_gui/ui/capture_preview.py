@@ -8,6 +8,7 @@ before accepting it. `CapturePreview` shows the result.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from model.errors import ImageError
 from model.quality import QualityReport, check_quality
 from sigverify_gui.services.captures import Capture
+from sigverify_gui.ui.errors import PAGE_WAY
 from sigverify_gui.ui.palette import status_style
 from sigverify_gui.ui.qt import QFrame, QGridLayout, QLabel, Qt
 from sigverify_gui.ui.signature_view import (
@@ -53,7 +55,10 @@ class InspectedCapture:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        return tuple(self.report.messages) or ((self.error,) if self.error else ())
+        if not self.report.messages:
+            return (self.error,) if self.error else ()
+        way = (PAGE_WAY,) if "cluttered" in self.report.problems else ()
+        return (*self.report.messages, *way)
 
     def verdict(self) -> str:
         return "Good enough to use" if self.ok else "Not usable"
@@ -137,7 +142,9 @@ class CapturePreview(QFrame):
         self.verdict.setText(f"{STATUS_STYLES[status][1]} {inspected.verdict()}")
         self.verdict.setStyleSheet(status_style(status))
         self.reasons.setText(
-            "<ul style='margin: 0'>" + "".join(f"<li>{r}</li>" for r in inspected.reasons) + "</ul>"
+            "<ul style='margin: 0'>"
+            + "".join(f"<li>{html.escape(r)}</li>" for r in inspected.reasons)
+            + "</ul>"
             if inspected.reasons
             else ""
         )

@@ -32,6 +32,7 @@ from model.errors import (
 )
 from sigverify_gui import applog
 from sigverify_gui.services.errors import (
+    ClutteredCaptureError,
     EnrolmentError,
     QualityError,
     TextError,
@@ -58,6 +59,9 @@ THRESHOLDS_HINT = (
     "`sigverify thresholds`). Keep a copy of the store for IT to look into."
 )
 DISK_HINT = "Check that the disk is connected, not full, and that you may write there."
+# The app's way with a capture holding more than a signature (`ClutteredCaptureError`,
+# the quality check's `cluttered`): a whole cheque or form is searched for it instead.
+PAGE_WAY = "For a whole cheque or form, use Whole cheque/form…: it finds the signature on the page."
 
 
 class NothingToPasteError(CaptureError):
@@ -74,6 +78,7 @@ _TITLES = (
         "Open the file with Whole cheque/form… > From a file…, which lets you choose the page.",
     ),
     (ImageError, "Cannot read the image", "Scan the signature again, or choose another file."),
+    (ClutteredCaptureError, "Signature not usable", PAGE_WAY),
     (QualityError, "Signature not usable", "Capture the signature again."),
     (NothingToPasteError, "Nothing to paste", ""),
     (CaptureError, "Cannot capture", "Check that the scanner or scan folder is connected."),

@@ -14,7 +14,12 @@ from model.errors import (
     ImageError,
     TruncatedImageError,
 )
-from sigverify_gui.services.errors import ConsistencyError, QualityError, UnknownCustomerError
+from sigverify_gui.services.errors import (
+    ClutteredCaptureError,
+    ConsistencyError,
+    QualityError,
+    UnknownCustomerError,
+)
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.ui import errors
 from sigverify_gui.ui.qt import QApplication, QMessageBox, QWidget
@@ -43,6 +48,11 @@ def test_user_error_shows_its_own_message(dialogs):
             QualityError("'a.png' is not good enough to use: faint."),
             "Signature not usable",
             "again",
+        ),
+        (
+            ClutteredCaptureError("'a.png' is not good enough to use: print."),
+            "Signature not usable",
+            "Whole cheque/form…",
         ),
         (CaptureError("The scanner is not responding."), "Cannot capture", "connected"),
         (ConsistencyError("These do not match."), "Cannot enrol", ""),

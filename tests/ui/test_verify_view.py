@@ -197,6 +197,24 @@ def test_unusable_capture_cannot_be_verified(qtbot, view):
     assert "cannot be verified" in view.status.text()
 
 
+def test_a_page_brought_in_as_the_signature_points_to_the_page_search(qtbot, view, tmp_path):
+    import cv2
+
+    from model.imageio import encode_png
+
+    page = np.full((1000, 2400), 245, np.uint8)  # a signature card scanned whole
+    signature = render_signatures(GENUINE_SEED, 1, first=4)[0]
+    h, w = signature.shape
+    page[300 : 300 + h, 1200 : 1200 + w] = signature
+    cv2.putText(page, "Authorised signature", (100, 300 + h // 2), 0, 1.2, 30, 3)
+    path = tmp_path / "card.png"
+    path.write_bytes(encode_png(page))
+    bring_in(qtbot, view, path)
+    assert not view.questioned.ok and not view.verify_button.isEnabled()
+    reasons = view.panel.preview.reasons.text()
+    assert "more than a signature" in reasons and "use Whole cheque/form…" in reasons
+
+
 def test_customer_removed_meanwhile_gives_a_clear_message(qtbot, view, context, tmp_path, dialogs):
     (path,) = write_signatures(tmp_path, GENUINE_SEED, 1, first=4)
     bring_in(qtbot, view, path)
