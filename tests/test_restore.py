@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -149,6 +152,114 @@ def test_a_store_with_rows_in_its_wal_is_no_backup(branch, tmp_path):
     assert restore.restore_store(branch, live).customers == 2
 
 
+def _leave_a_hot_journal(path: Path) -> None:
+    """A change cut short in a file in rollback-journal mode (as backups are), some of
+    its pages written into the file already (more than the cache holds): a program
+    killed part-way leaves its -journal beside the file, hot."""
+    code = (
+        "import os, sqlite3, sys\n"
+        "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "conn.execute('PRAGMA cache_size=10')\n"
+        "conn.execute('BEGIN')\n"
+        "conn.execute('UPDATE change_counter SET generation = generation + 1')\n"
+        "conn.execute('CREATE TABLE filler(b)')\n"
+        "conn.execute('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        "WHERE i < 200) INSERT INTO filler SELECT randomblob(3000) FROM n')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+
+
+def _caught_part_way(tmp_path) -> Path:
+    caught = tmp_path / "caught.db"
+    caught.write_bytes((tmp_path / "monday.db").read_bytes())
+    _leave_a_hot_journal(caught)
+    return caught
+
+
+def test_a_file_caught_part_way_through_a_change_is_no_backup(branch, tmp_path):
+    """A hot -journal beside the file: some pages of a change are in the file, others
+    not, and only the journal undoes them. Opening the file would, and so change it."""
+    caught = _caught_part_way(tmp_path)
+    found = {p.name: p.read_bytes() for p in tmp_path.glob("caught.db*")}
+    before = store_contents(branch)
+    with pytest.raises(StoreError) as info:
+        restore.restore_store(branch, caught)
+    assert str(info.value) == (
+        f"The file {caught} was caught part-way through a change (caught.db-journal beside "
+        "it holds what undoes it), so it may be inconsistent, not a backup; choose another "
+        f'backup, or open it once with the sqlite3 program (`sqlite3 {caught} "PRAGMA '
+        'quick_check"` undoes the change) and restore it then.'
+    )
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("caught.db*")} == found
+    assert store_contents(branch) == before
+    assert not list(tmp_path.glob(".restore-*"))
+    # What the message says to do: SQLite, opening it, undoes the change.
+    conn = sqlite3.connect(caught)
+    assert conn.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+    conn.close()
+    assert not Path(f"{caught}-journal").exists()
+    # A -journal of a change that finished is not hot: empty (TRUNCATE mode) or with
+    # its header zeroed (PERSIST), it does not stop the restore.
+    for finished in (b"", b"\0" * 4096):
+        Path(f"{caught}-journal").write_bytes(finished)
+        assert restore.restore_store(branch, caught).customers == 1
+
+
+def _is_the_private_copy(name) -> bool:
+    return ".restore-" in str(name)
+
+
+def _fail_on_the_private_copy(monkeypatch, failure: str) -> None:
+    """The disk under restore's private copy fails: opening it, or reading it once open."""
+    if failure == "stat":
+        exists = Path.exists
+
+        def failing_exists(path):
+            if _is_the_private_copy(path):
+                raise OSError(errno.EIO, "Input/output error", str(path))
+            return exists(path)
+
+        monkeypatch.setattr(Path, "exists", failing_exists)
+    elif failure == "open":
+        connect = sqlite3.connect
+
+        def failing_connect(database, *args, **kwargs):
+            if _is_the_private_copy(database):
+                raise sqlite3.OperationalError("disk I/O error")
+            return connect(database, *args, **kwargs)
+
+        monkeypatch.setattr(sqlite3, "connect", failing_connect)
+    else:
+        verify_chain = audit.verify_chain
+
+        def failing_read(db, *args, **kwargs):
+            if _is_the_private_copy(db.execute("PRAGMA database_list").fetchone()[2]):
+                raise sqlite3.OperationalError("disk I/O error")
+            return verify_chain(db, *args, **kwargs)
+
+        monkeypatch.setattr(audit, "verify_chain", failing_read)
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [("stat", "Input/output error"), ("open", "disk I/O error"), ("read", "disk I/O error")],
+)
+def test_a_private_copy_that_cannot_be_read_is_said_of_the_backup(
+    branch, tmp_path, monkeypatch, failure, reason
+):
+    """The user never saw the private copy: its failure names their backup file."""
+    before = store_contents(branch)
+    _fail_on_the_private_copy(monkeypatch, failure)
+    backup = tmp_path / "monday.db"
+    with pytest.raises(StoreError) as info:
+        restore.restore_store(branch, backup)
+    assert str(info.value) == f"The backup {backup} could not be read: {reason}."
+    monkeypatch.undo()
+    assert store_contents(branch) == before
+    assert not list(tmp_path.glob(".restore-*"))
+
+
 def test_the_cli_restores_and_prints_the_heads(branch, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(
         runtime, "load_verifier", lambda weights=None, device="auto": FakeVerifier()
@@ -167,3 +278,19 @@ def test_the_cli_restores_and_prints_the_heads(branch, tmp_path, capsys, monkeyp
     assert json.loads(out)["sha256"] == tuesday and json.loads(out)["customers"] == 2
     code, _, err = run_cli(main, capsys, "restore", tmp_path / "nothing.db", "--db", db)
     assert_user_error(code, err, "There is no backup file")
+
+
+def test_the_cli_refuses_a_file_caught_part_way_through_a_change(
+    branch, tmp_path, capsys, monkeypatch
+):
+    caught = _caught_part_way(tmp_path)
+    before = store_contents(branch)
+    main = cli_with(monkeypatch, "restore")
+    code, _, err = run_cli(main, capsys, "restore", caught, "--db", branch.path)
+    assert_user_error(
+        code,
+        err,
+        f"The file {caught} was caught part-way through a change (caught.db-journal",
+        f'choose another backup, or open it once with the sqlite3 program (`sqlite3 {caught} "',
+    )
+    assert store_contents(branch) == before

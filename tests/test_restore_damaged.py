@@ -20,7 +20,7 @@ from sigverify_gui.store.db import Store
 from sigverify_gui.store.errors import StoreDamagedError
 from tests.cli_errors import assert_user_error, cli_with, run_cli
 from tests.fakes import FakeVerifier, render_signatures, store_contents
-from tests.test_restore import _break_the_trail
+from tests.test_restore import _break_the_trail, _leave_a_hot_journal
 from tests.test_store_opening import _another_programs_database, _newer_store, _old_empty_file
 
 SIDE_FILES = ("-wal", "-shm")
@@ -181,18 +181,21 @@ def test_a_store_that_opens_is_restored_into_instead(branch, main, capsys, tmp_p
         ("missing", "There is no backup file"),
         ("garbage", "not a backup of a signature store or is damaged"),
         ("rows-in-its-wal", "wait in bad.db-wal beside it, so it is a signature store in use"),
+        ("hot-journal", "caught part-way through a change (bad.db-journal beside it"),
     ],
 )
 def test_a_backup_that_is_not_sound_moves_nothing(branch, main, capsys, tmp_path, backup, words):
     _as_found(branch)
     bad = tmp_path / "bad.db"
-    if backup in ("broken-trail", "rows-in-its-wal"):
+    if backup in ("broken-trail", "rows-in-its-wal", "hot-journal"):
         bad.write_bytes((tmp_path / "monday.db").read_bytes())
     if backup == "broken-trail":
         _break_the_trail(bad)
     elif backup == "rows-in-its-wal":  # a store left by a program that stopped
         Store(bad).close()
         _leave_a_wal(bad)
+    elif backup == "hot-journal":  # a change cut short: the file alone may be inconsistent
+        _leave_a_hot_journal(bad)
     elif backup == "garbage":
         bad.write_bytes(b"minutes of the branch meeting\n" * 100)
     before = _files(branch)

@@ -534,3 +534,32 @@ def test_a_backup_is_not_written_under_a_name_with_side_files_left(tmp_path, suf
     assert f"Move weekly.db{suffix} to another folder" in str(info.value)
     assert {p.name for p in tmp_path.glob("weekly.db*")} == {leftover.name}
     assert leftover.read_bytes() == found  # someone's file: kept as it was
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+def test_a_side_file_left_while_a_backup_is_written_stops_it(tmp_path, monkeypatch, suffix):
+    """The name is checked again once the copy is written, before it is renamed into
+    place: another program may have left its side file there meanwhile."""
+    target, leftover = tmp_path / "weekly.db", tmp_path / f"weekly.db{suffix}"
+
+    class LeftMeanwhile:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def backup(self, dest):
+            self.conn.backup(dest)
+            leftover.write_bytes(b"\x01" * 512)  # another program, while the copy is written
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+    with Store(tmp_path / "s.db") as store:
+        _add_customer(store, "A")
+        monkeypatch.setattr(store.db, "conn", LeftMeanwhile(store.db.conn))
+        with pytest.raises(StoreError) as info:
+            store.backup(target)
+    assert str(info.value).startswith(f"{leftover} is left under the backup's name {target}:")
+    assert f"Move weekly.db{suffix} to another folder" in str(info.value)
+    # no backup, whole or partial, nor its journal: only the other program's file
+    assert {p.name for p in tmp_path.glob("weekly.db*")} == {leftover.name}
+    assert leftover.read_bytes() == b"\x01" * 512

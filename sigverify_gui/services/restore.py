@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from model.errors import os_reason
+from sigverify_gui.services.errors import is_store_failure
 from sigverify_gui.store import audit
 from sigverify_gui.store.db import Store
 from sigverify_gui.store.errors import (
@@ -38,6 +39,7 @@ from sigverify_gui.store.errors import (
 )
 from sigverify_gui.store.files import (
     ZIP_MAGIC,
+    hot_journal,
     make_private_file,
     pending_wal,
     same_file,
@@ -97,8 +99,10 @@ def restore_store(store: Store, backup: str | Path, *, operator: str = "") -> Re
 def checked_backup(backup: str | Path, store_path: Path) -> Iterator[CheckedBackup]:
     """The backup copied into a private folder beside the store (the same disk, and no
     other user can read it) and opened there: a signature store, sound, its audit trail
-    intact, none of its rows waiting in a -wal beside it; refused otherwise, in words
-    about the backup file, not the copy. The folder is removed afterwards."""
+    intact, none of its rows waiting in a -wal beside it and no change cut short in a
+    -journal; refused otherwise, in words about the backup file, not the copy (a path
+    the user never saw), even when the copy's own disk fails. The folder is removed
+    afterwards."""
     backup = Path(backup).expanduser()
     if backup.is_dir():
         raise StoreError(
@@ -115,14 +119,13 @@ def checked_backup(backup: str | Path, store_path: Path) -> Iterator[CheckedBack
         digest = _copy_and_hash(backup, copy)
         _refuse_pending_writes(backup)  # a program writing it while it was copied
         with _opened_as_backup(copy, backup) as source:  # a sound store
-            trail = audit.verify_chain(source.db)
+            trail, customers = _trail_and_customers(source, backup)
             if not trail.ok:
                 raise StoreError(
                     f"The audit trail of the backup {backup} is broken at row "
                     f"{trail.broken_at} ({trail.problem}); it was changed after it was "
                     "made, so it was not restored."
                 )
-            (customers,) = source.db.execute("SELECT count(*) FROM customers").fetchone()
             yield CheckedBackup(source, copy, os.path.abspath(backup), digest, customers)
 
 
@@ -160,18 +163,29 @@ def _copy_and_hash(source: Path, target: Path) -> str:
                 digest.update(chunk)
                 dst.write(chunk)
     except OSError as err:
-        raise StoreError(f"The backup {source} could not be read: {os_reason(err)}.") from err
+        raise _unreadable(source, err) from err
     return digest.hexdigest()
+
+
+def _unreadable(backup: Path, err: Exception) -> StoreError:
+    """The backup, or its private copy, could not be read: said of the user's file, with
+    the system's or SQLite's reason. A `StoreError` from opening the copy names the copy
+    (a path the user never saw): its cause says why instead."""
+    if isinstance(err, StoreError):
+        err = err.__cause__ or err
+    reason = os_reason(err) if isinstance(err, OSError) else err
+    return StoreError(f"The backup {backup} could not be read: {reason}.")
 
 
 def _refuse_what_is_no_backup(backup: Path) -> None:
     """Refuse, before it is copied, a file that shows it is no backup: an empty one
     (opening its copy would wait for whoever is making it), an export, or one whose
-    newest rows are still in its -wal (`_refuse_pending_writes`)."""
+    newest rows are still in its -wal or that a change was cut short in
+    (`_refuse_pending_writes`)."""
     try:
         empty = backup.stat().st_size == 0
     except OSError as err:
-        raise StoreError(f"The backup {backup} could not be read: {os_reason(err)}.") from err
+        raise _unreadable(backup, err) from err
     if empty:
         raise StoreError(f"The file {backup} is empty, not a backup; choose another backup.")
     if starts_with(backup, ZIP_MAGIC):
@@ -184,10 +198,13 @@ def _refuse_what_is_no_backup(backup: Path) -> None:
 
 def _refuse_pending_writes(backup: Path) -> None:
     """Only the file is copied; writes waiting in its -wal would be left behind, and an
-    older state restored as if it were the backup. (SQLite opening the file would fold
-    them in, but that changes the user's file: not done.) An empty -wal holds nothing
-    to miss (a program that opened the file and stopped before writing leaves one), and
-    a -shm alone is only an index of a -wal, no rows: neither is refused."""
+    older state restored as if it were the backup; a hot -journal says the file was
+    caught part-way through a change, some pages of it written and others not, which
+    only that journal undoes. (SQLite opening the file would fold in the one and roll
+    back the other, but that changes the user's file: not done.) An empty -wal holds
+    nothing to miss (a program that opened the file and stopped before writing leaves
+    one), a -shm alone is only an index of a -wal, no rows, and a -journal that is not
+    hot belongs to a change that finished: none is refused."""
     wal = pending_wal(backup)
     if wal is not None:
         raise StoreError(
@@ -195,6 +212,15 @@ def _refuse_pending_writes(backup: Path) -> None:
             "signature store in use or one left by a program that stopped, not a backup; "
             f"make a backup of it with `sigverify backup NEW.db --db {backup}` and "
             "restore that."
+        )
+    journal = hot_journal(backup)
+    if journal is not None:
+        raise StoreError(
+            f"The file {backup} was caught part-way through a change ({journal.name} "
+            "beside it holds what undoes it), so it may be inconsistent, not a backup; "
+            "choose another backup, or open it once with the sqlite3 program "
+            f'(`sqlite3 {backup} "PRAGMA quick_check"` undoes the change) and restore it '
+            "then."
         )
 
 
@@ -220,5 +246,20 @@ def _opened_as_backup(copy: Path, backup: Path) -> Iterator[Store]:
             f"step {err.step}); restore it with that version or a later one, or choose "
             "another backup."
         ) from err
+    except (StoreError, OSError) as err:  # the copy's disk or folder failed, say
+        raise _unreadable(backup, err) from err
     with source:
         yield source
+
+
+def _trail_and_customers(source: Store, backup: Path) -> tuple[audit.ChainReport, int]:
+    """The copy's audit trail, checked, and how many customers it holds; a failure to
+    read the copy (its disk) is said of the backup file, not called the store's."""
+    try:
+        trail = audit.verify_chain(source.db)
+        (customers,) = source.db.execute("SELECT count(*) FROM customers").fetchone()
+    except sqlite3.Error as err:
+        if not is_store_failure(err):  # a bug: its traceback to the log
+            raise
+        raise _unreadable(backup, err) from err
+    return trail, customers

@@ -118,6 +118,22 @@ def pending_wal(path: Path) -> Path | None:
         return None
 
 
+def hot_journal(path: Path) -> Path | None:
+    """The -journal beside `path` when it is hot: a change cut short (the program
+    writing it stopped, or a copy of the file was taken meanwhile), part of it perhaps
+    in the file already, which SQLite rolls back the next time the file is opened.
+    SQLite's own test: not empty and its header not zeroed; a finished change leaves an
+    empty one (TRUNCATE mode) or one whose header is zeroed (PERSIST). (SQLite also
+    passes over it while a program holds the file's write lock: the change is then under
+    way, and a reader of the file alone misses it just the same.) None otherwise."""
+    journal = Path(f"{path}-journal")
+    try:
+        with journal.open("rb") as f:
+            return journal if f.read(1) not in (b"", b"\0") else None
+    except OSError:  # none there
+        return None
+
+
 def sha256_of_file(path: Path) -> str:
     """Read in pieces: a store's file may hold gigabytes of scans."""
     digest = hashlib.sha256()
