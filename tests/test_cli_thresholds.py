@@ -417,3 +417,39 @@ def test_thresholds_damaged_during_enroll_folder_stop_it_at_the_writer_they_refu
     assert verifier.calls["embed_canvases"] == 1
     with Store(db) as store:
         assert [c["customer_id"] for c in store_contents(store)["customers"]] == ["1001"]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_enroll_folder_stopped_by_damaged_thresholds_reports_what_it_did_before(
+    main, capsys, db, monkeypatch, as_json
+):
+    # It had printed the error alone: whoever ran it could not tell that w02 was in.
+    # w01's images are 1001's own (refused, read but not embedded), w02 is enrolled,
+    # and the setting is damaged while w03 is embedded.
+    folder = _dataset(db.parent / "dataset")
+    verifier = _loaded(monkeypatch)
+
+    def edit_elsewhere():
+        with Store(db) as store:
+            edit_thresholds_setting(store, _setting(0.6, 0.2))
+
+    def during_the_first_embedding():  # arm the damage for the next one: w03's
+        verifier.meanwhile = edit_elsewhere
+
+    verifier.meanwhile = during_the_first_embedding
+    json_flag = ["--json"] if as_json else []
+    code, out, err = run_cli(main, capsys, "enroll-folder", folder, "--db", db, *json_flag)
+    assert code == 2 and err.count("error:") == 1
+    assert err.splitlines()[-1].startswith("error: The branch's thresholds are damaged")
+    if as_json:
+        report = json.loads(out)
+        assert (report["enrolled"], report["stopped_at"]) == (["w02"], "w03")
+        assert [f["customer_id"] for f in report["failed"]] == ["w01"]
+    else:
+        assert out.startswith(
+            f"Enrolled 1 writer(s) from {folder} (generic) before the run stopped at w03 "
+            "(it and the writers after it are not enrolled); 0 already enrolled; 1 failed.\n"
+            "  w01: 'w2-g0.png' (#1) is the same image as a reference of customer 1001"
+        ), out
+    with Store(db) as store:
+        assert [c["customer_id"] for c in store_contents(store)["customers"]] == ["1001", "w02"]

@@ -585,6 +585,19 @@ def test_a_format_version_that_is_not_a_number_is_called_damaged_not_newer(
     assert store_contents(target) == before
 
 
+def test_a_manifest_without_format_version_says_so(export_path, tmp_path, target):
+    # It had read "format_version is not a number (None)": a value the file never held.
+    edited = tmp_path / "edited.zip"
+    rewrite_export(export_path, edited, lambda d: d["manifest"].pop("format_version"))
+    before = store_contents(target)
+    with pytest.raises(ExchangeError) as info:
+        exchange.import_zip(target, edited, FakeVerifier())
+    assert str(info.value) == (
+        "'edited.zip' is damaged: its manifest has no format_version; export the store again."
+    )
+    assert store_contents(target) == before
+
+
 def _cut_last_customer(data) -> None:
     """The file's last customer and that customer's references taken out."""
     gone = data["customers.json"].pop()["customer_id"]

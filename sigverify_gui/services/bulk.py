@@ -4,7 +4,8 @@ Used to load a test branch, or a migration from another system that exported its
 signatures as folders. Each writer is one ordinary enrolment (its own transaction),
 so one bad writer does not stop the others, and re-running skips those already in.
 Damaged thresholds are no one writer's failure: they stop the whole run, before the
-first writer is read when they were damaged before it started.
+first writer is read when they were damaged before it started; damaged part-way,
+`BulkEnrolmentStopped` carries the report of the writers enrolled before the stop.
 Cancelling stops before the next writer; `BulkEnrolmentCancelled` carries the report of
 what was done until then, so the caller can say so.
 """
@@ -37,6 +38,7 @@ class BulkEnrolmentReport:
     overridable: list[str] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False  # stopped part-way: the lists say what was done before
+    stopped_at: str | None = None  # the writer damaged thresholds refused: not enrolled
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,7 @@ class BulkEnrolmentReport:
             "failed": [{"customer_id": c, "message": m} for c, m in self.failed],
             "overridable": self.overridable,
             "warnings": [{"customer_id": c, "message": m} for c, m in self.warnings],
+            "stopped_at": self.stopped_at,
         }
 
 
@@ -55,6 +58,16 @@ class BulkEnrolmentCancelled(CancelledError):
         super().__init__(
             f"The folder enrolment was cancelled after {len(report.enrolled)} customer(s)."
         )
+        self.report = report
+
+
+class BulkEnrolmentStopped(ThresholdsDamagedError):
+    """Thresholds damaged part-way (by another program) stopped the run at the writer
+    they refused; `report` says which writers were enrolled before. The message is the
+    damage's own, so front ends show it as any damaged thresholds."""
+
+    def __init__(self, damage: ThresholdsDamagedError, report: BulkEnrolmentReport) -> None:
+        super().__init__(str(damage))
         self.report = report
 
 
@@ -110,9 +123,12 @@ def enrol_dataset(
                     force=force,
                     operator=operator,
                 )
-            except (CancelledError, ThresholdsDamagedError):
+            except ThresholdsDamagedError as err:
                 # not one writer's failure (damaged meanwhile, by another program): the
-                # whole run stops
+                # whole run stops, and the writers enrolled before it must still be told
+                report.stopped_at = customer_id
+                raise BulkEnrolmentStopped(err, report) from err
+            except CancelledError:
                 raise
             except SigverifyError as err:
                 report.failed.append((customer_id, str(err)))

@@ -128,7 +128,11 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
         raise ExchangeError(f"'{name}' has no valid manifest: not a sigverify export.") from err
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise ExchangeError(f"'{name}' is not a sigverify export.")
-    version = manifest.get("format_version")
+    if "format_version" not in manifest:  # cut by hand: no value to show
+        raise ExchangeError(
+            f"'{name}' is damaged: its manifest has no format_version; export the store again."
+        )
+    version = manifest["format_version"]
     if type(version) is not int:  # "2", 2.0 or true: hand-edited, not a newer format
         number = "a whole number" if type(version) is float else "a number"
         raise ExchangeError(
@@ -137,7 +141,7 @@ def _checked(zf: zipfile.ZipFile, name: str) -> ExportFile:
         )
     if version not in READABLE_FORMATS:
         raise ExchangeError(
-            f"'{name}' was written in export format {manifest.get('format_version')}; "
+            f"'{name}' was written in export format {version}; "
             f"this version of sigverify reads formats {' and '.join(map(str, READABLE_FORMATS))}."
         )
     check_manifest(manifest)

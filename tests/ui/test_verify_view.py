@@ -8,6 +8,8 @@ import time
 import numpy as np
 import pytest
 
+from model.imageio import encode_png
+from model.pages import make_unsigned_page
 from sigverify_gui.services.enrol import enrol_customer
 from sigverify_gui.services.thresholds import shown_score
 from sigverify_gui.store import audit, records
@@ -200,8 +202,6 @@ def test_unusable_capture_cannot_be_verified(qtbot, view):
 def test_a_page_brought_in_as_the_signature_points_to_the_page_search(qtbot, view, tmp_path):
     import cv2
 
-    from model.imageio import encode_png
-
     page = np.full((1000, 2400), 245, np.uint8)  # a signature card scanned whole
     signature = render_signatures(GENUINE_SEED, 1, first=4)[0]
     h, w = signature.shape
@@ -213,6 +213,31 @@ def test_a_page_brought_in_as_the_signature_points_to_the_page_search(qtbot, vie
     assert not view.questioned.ok and not view.verify_button.isEnabled()
     reasons = view.panel.preview.reasons.text()
     assert "more than a signature" in reasons and "use Whole cheque/form…" in reasons
+
+
+def test_a_page_with_no_signature_found_is_no_failed_verification(
+    qtbot, view, context, tmp_path, monkeypatch
+):
+    # `verify --page --record-failure` records such a page: on the command line it is
+    # the whole attempt. Here it is a capture refused before Verify, as an unusable
+    # signature image is: the teller draws the box or brings another page, and a
+    # failure recorded now would stand beside the verification that follows.
+    page = make_unsigned_page(np.random.default_rng(1), kind="cheque")  # print only
+    path = tmp_path / "unsigned.png"
+    path.write_bytes(encode_png(page, dpi=300.0))
+    before = audit.list_rows(context.store.db)
+    monkeypatch.setattr(view.panel, "ask_page_file", lambda: str(path))
+    task = view.panel.open_cheque_file()  # Whole cheque/form… > From a file…
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    dialog = view.panel.cheque_dialog
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=10_000)
+    assert "No handwritten signature was found" in dialog.status.text()
+    assert not dialog.ok_button.isEnabled()
+    cancel = dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert view.questioned is None and not view.verify_button.isEnabled()
+    assert audit.list_rows(context.store.db) == before
 
 
 def test_customer_removed_meanwhile_gives_a_clear_message(qtbot, view, context, tmp_path, dialogs):
