@@ -72,8 +72,9 @@ class DamagedExport(ValueError):
 
 
 def shown(value: Any) -> str:
-    """A value from the file, fit for a one-line message: quoted, escaped, short."""
-    text = repr(value)
+    """A value from the file, fit for a one-line message: quoted, escaped, short. JSON's
+    null, true and false as the file writes them, not as Python does (None, True)."""
+    text = json.dumps(value) if value is None or type(value) is bool else repr(value)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 

@@ -58,6 +58,11 @@ def summary(report: BulkEnrolmentReport) -> str:
     )
     if report.cancelled:
         counts = f"Cancelled. Before the cancel: {counts} Enrol the folder again to add the rest."
+    elif report.stopped_at is not None:  # the error's own dialog says why
+        counts = (
+            f"Stopped at {report.stopped_at}, which is not enrolled, nor are the writers "
+            f"after it. Before it: {counts}"
+        )
     lines = [counts]
     lines += [f"• {cid}: {message}" for cid, message in report.failed[:10]]
     if len(report.failed) > 10:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from sigverify_gui.services.bulk import BulkEnrolmentStopped
 from sigverify_gui.services.customer_case import new_number_problem
 from sigverify_gui.services.enrol import RECOMMENDED_REFERENCES, add_references, enrol_customer
 from sigverify_gui.services.errors import ConsistencyError
@@ -412,5 +413,8 @@ class EnrolmentView(QWidget):
 
     def _folder_failed(self, err: BaseException) -> None:
         self.result_label.clear()
+        if isinstance(err, BulkEnrolmentStopped):  # the writers enrolled before the stop
+            self.result_label.setStyleSheet(status_style("problem"))
+            self.result_label.setText(enrol_folder.summary(err.report))
         self.context.notify_store_changed()  # writers before the failure may be in
         errors.show_error(self, err)

@@ -295,6 +295,45 @@ def test_a_folder_is_refused_once_before_any_writer_when_the_thresholds_are_dama
     assert view.folder_button.isEnabled()
 
 
+def test_a_folder_run_stopped_by_damaged_thresholds_shows_who_was_enrolled_before(
+    qtbot, view, context, fake_verifier, tmp_path, monkeypatch, dialogs
+):
+    # The dialog had said only that the thresholds were damaged: the teller could not
+    # tell that the first writers were in. Another program damages the setting while
+    # the second writer is embedded.
+    from model.synth import write_dataset
+    from sigverify_gui.services import bulk
+    from sigverify_gui.store.db import Store
+
+    folder = tmp_path / "dataset"
+    write_dataset(folder, writers=3, genuine=3, forged=0, seed=5)
+    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
+    shown = []
+    monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    real_enrol = bulk.enrol_customer  # forced: the fake's consistency check is not under test
+    monkeypatch.setattr(
+        bulk, "enrol_customer", lambda *a, **k: real_enrol(*a, **{**k, "force": True})
+    )
+
+    def edit_elsewhere():
+        with Store(context.store.path) as other:
+            edit_thresholds_setting(
+                other, '{"model_id": "fake-0001", "t_accept": 0.5, "t_reject": 0.1}'
+            )
+
+    fake_verifier.meanwhile = lambda: setattr(fake_verifier, "meanwhile", edit_elsewhere)
+    task = view.enrol_folder()
+    with qtbot.waitSignal(task.finished, timeout=20_000):
+        pass
+    assert shown == [] and [m.title for m in dialogs.errors] == ["Thresholds damaged"]
+    (first,) = [c.customer_id for c in records.list_customers(context.store.db)]
+    text = view.result_label.text()
+    assert text.startswith("Stopped at ") and "which is not enrolled" in text
+    assert "Before it: 1 customer(s) enrolled, 0 already enrolled" in text
+    assert first not in text.split("Before it")[0]
+    assert view.folder_button.isEnabled()
+
+
 def test_a_folder_summary_says_how_a_supervisor_enrols_the_refused_ones():
     from sigverify_gui.services.bulk import BulkEnrolmentReport
 
