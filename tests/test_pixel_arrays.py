@@ -74,3 +74,25 @@ def test_a_faint_scan_in_float_grey_levels_stays_faint():
     faint = np.full((40, 60), 230.0, np.float32)
     faint[15:25, 10:50] = 200.0
     assert np.array_equal(to_gray(faint), faint.astype(np.uint8))
+
+
+def test_the_bundled_model_scores_a_signature_on_its_printed_line_as_without_it(verifier):
+    # End to end with the real model: a genuine signature scanned with the line it was
+    # written on (paper past the line's ends) scored 0.001-0.07, a reject, before pp5.
+    import cv2
+
+    from model.pages import signature_darkness
+    from tests.fakes import render_signatures
+
+    signatures = render_signatures(12, 7)
+    references = verifier.embed(signatures[:5])
+    darkness, _ = signature_darkness(signatures[6])
+    h, w = darkness.shape
+    capture = np.full((h + 300, w + 400), 245, np.float32)
+    capture[120 : 120 + h, 200 : 200 + w] *= 1.0 - darkness
+    alone = capture.astype(np.uint8)
+    on_line = alone.copy()
+    cv2.line(on_line, (200, 125 + h), (200 + w, 125 + h), 40, 3)
+    scores = [verifier.score(references, e) for e in verifier.embed([alone, on_line])]
+    assert verifier.decide(scores[1]) == verifier.decide(scores[0]) == "accept"
+    assert abs(scores[1] - scores[0]) < 0.02

@@ -153,6 +153,52 @@ def test_ruled_line_under_the_signature_is_removed():
     assert not ruled.ink_mask[470, 60:250].any()  # no stub of the rule is left either
 
 
+def _on_its_line(signature: np.ndarray, capture_w: int, beyond: int | None) -> np.ndarray:
+    """`signature` (coverage) in the middle of a wider capture, on a printed line that
+    runs `beyond` pixels past its ink at each end (None: no line), with paper past the
+    line's ends."""
+    ys, xs = np.nonzero(signature)
+    h = signature.shape[0]
+    coverage = np.zeros((h, capture_w), np.uint8)
+    x = (capture_w - signature.shape[1]) // 2
+    coverage[:, x : x + signature.shape[1]] = signature
+    if beyond is not None:
+        line_y, left, right = ys.max() + 6, x + xs.min() - beyond, x + xs.max() + beyond
+        cv2.line(coverage, (left, line_y), (right, line_y), 255, 3, cv2.LINE_AA)
+    return coverage
+
+
+@pytest.mark.parametrize("beyond", [0, 36, 90])  # 36: a kernel that had been even
+@pytest.mark.parametrize("capture_w", [1100, 1500, 2000])
+def test_the_printed_line_a_signature_was_written_on_is_removed_however_short(capture_w, beyond):
+    # The line under a signature scanned with paper past its ends spans well under 60%
+    # of the capture, which had kept it: the canvas then showed the signature over a
+    # bar, and a genuine signature scored a reject (pp5). A line as wide as the
+    # signature's ink, or wider, is a printed one: no hand draws one so straight.
+    h = 600
+    signature = signature_coverage(h, 760, 100, 150)
+    alone = preprocess(
+        ink_onto(paper(h, capture_w), _on_its_line(signature, capture_w, None), 50.0)
+    )
+    lined = preprocess(
+        ink_onto(paper(h, capture_w), _on_its_line(signature, capture_w, beyond), 50.0)
+    )
+    assert lined.box == alone.box  # not a column of the line's ends is left to stretch it
+    assert np.abs(lined.canvas - alone.canvas).mean() < 0.01
+
+
+def test_a_line_shorter_than_the_signatures_ink_stays_its_own():
+    # Under 85% of the ink's width, a straight stroke may be the hand's (the longest in
+    # the data sets spans 74%): the flat tail test below keeps one of 66%.
+    h, capture_w = 600, 1500
+    signature = signature_coverage(h, 760, 100, 150)
+    short = _on_its_line(signature, capture_w, -100)  # 310 of the ink's 505 pixels
+    kept = preprocess(ink_onto(paper(h, capture_w), short, 50.0))
+    row = np.nonzero(signature)[0].max() + 6
+    line = np.flatnonzero(short[row] > 128)
+    assert kept.ink_mask[row, line[0] + 4 : line[-1] - 4].all()
+
+
 def test_colour_and_16_bit_scans_give_the_grey_canvas():
     gray = _signature_scan()
     reference = preprocess(gray).canvas

@@ -262,9 +262,12 @@ def test_degenerate_images_are_blank(image):
 
 def _strip_of_ink(h: int, w: int) -> np.ndarray:
     """An image of `h` x `w` pixels with a dark bar across a third of its height and
-    two fifths of its width (shorter than a ruled line), as a signature's ink."""
+    two fifths of its width, as a signature's ink: its second half a bar's height lower,
+    since a straight bar as wide as all the ink is a printed line (pp5)."""
     strip = np.full((h, w), 250, np.uint8)
-    strip[h // 3 : h // 3 + max(1, h // 3), w // 4 : w // 4 + w * 2 // 5] = 20
+    top, bar, left, width = h // 3, max(1, h // 3), w // 4, w * 2 // 5
+    strip[top : top + bar, left : left + width // 2] = 20
+    strip[top + bar : top + 2 * bar, left + width // 2 : left + width] = 20
     return strip
 
 
