@@ -59,6 +59,7 @@ class EnrolmentView(QWidget):
         super().__init__(parent)
         self.context = context
         self.customer_id: str | None = None  # None: a new customer
+        self.customer_closed = False
         self.captures: dict[int, InspectedCapture] = {}
         self.saved = False  # the strip shows the last save's result, not new work
         self.task: BackgroundTask | None = None
@@ -178,8 +179,15 @@ class EnrolmentView(QWidget):
     def _busy(self) -> bool:
         return self.task is not None or self.waiting_for_model
 
+    @staticmethod
+    def _closed(customer: records.Customer | None) -> bool:
+        """A closed account keeps its references and takes no new ones (the service
+        refuses them): said on the page, and Save is not offered."""
+        return customer is not None and customer.status == "closed"
+
     def _show_customer(self, customer: records.Customer | None) -> None:
         self.customer_id = customer.customer_id if customer else None
+        self.customer_closed = self._closed(customer)
         self.number_edit.setReadOnly(customer is not None)
         self.name_edit.setReadOnly(customer is not None)
         if customer is None:
@@ -187,9 +195,10 @@ class EnrolmentView(QWidget):
             self.number_edit.clear()
             self.name_edit.clear()
             return
+        closed = " — the account is closed: reopen it first" if self._closed(customer) else ""
         self.heading.setText(
             f"Add reference signatures to {customer.customer_id}"
-            f" ({customer.active_references} already enrolled)"
+            f" ({customer.active_references} already enrolled){closed}"
         )
         self.number_edit.setText(customer.customer_id)
         self.name_edit.setText(customer.name)
@@ -258,6 +267,7 @@ class EnrolmentView(QWidget):
         self.number_problem.setVisible(bool(problem))
         busy = self._busy()
         ready = n > 0 and not bad and has_number and not problem and not self.saved and not busy
+        ready = ready and not self.customer_closed
         self.save_button.setEnabled(ready)
         self.force_button.setEnabled(ready)
         self.remove_button.setEnabled(n > 0 and not self.saved and not busy)

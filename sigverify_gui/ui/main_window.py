@@ -94,6 +94,12 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         self.customers.refresh()
         self.panel.refresh()
+        # The Enrol and Verify pages show the customer as the store now has them: an
+        # account closed (here or at another workstation) or its last reference
+        # retired stops a verification before it is attempted, and recorded as failed.
+        if self.enrolment.customer_id is not None:  # (a new customer's page has its result)
+            self.enrolment.set_customer(self.enrolment.customer_id)
+        self.verification.set_customer(self.verification.customer_id)
         self._show_customer_page()
 
     def _show_customer_page(self) -> None:

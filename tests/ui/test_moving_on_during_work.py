@@ -239,3 +239,41 @@ def test_an_undecided_result_says_whose_it_is_when_another_customer_is_chosen(
     assert "This result is for A-1, not B-2" in heading.text()
     win.customers.select("A-1")
     assert "This result is for" not in heading.text()
+
+
+def test_an_account_closed_meanwhile_is_not_offered_on_the_enrol_and_verify_pages(
+    qtbot, context, fake_verifier, tmp_path
+):
+    # Closed in the Customer tab (or at another workstation, seen at the next store
+    # change): the Verify page had gone on offering Verify, and pressing it recorded a
+    # failed verification; the Enrol page offered Save, which was then refused.
+    from sigverify_gui.services.enrol import deactivate_reference
+
+    _two_customers(context.store, fake_verifier)
+    win = _window(qtbot, context)
+    win.customers.select("A-1")
+    win.verify_customer("A-1")
+    _bring_in(qtbot, win.verification.panel, tmp_path / "q", 38, 1, first=4)
+    win.enrol_for_customer("A-1")
+    _bring_in(qtbot, win.enrolment.panel, tmp_path / "e", 38, 1, first=5)
+    assert win.verification.verify_button.isEnabled() and win.enrolment.save_button.isEnabled()
+    before = audit.list_rows(context.store.db)
+
+    close_account(context.store, "A-1", reason="moved away")
+    context.notify_store_changed()
+    assert not win.verification.verify_button.isEnabled()
+    assert win.verification.status.text() == "The account of A-1 is closed; it cannot be verified."
+    assert not win.enrolment.save_button.isEnabled()
+    assert win.enrolment.heading.text().endswith("the account is closed: reopen it first")
+    assert win.verification.questioned is not None  # the capture stays, for after a reopen
+    assert len(audit.list_rows(context.store.db)) == len(before) + 1  # the closing only
+
+    # B-2's last reference retired: nothing left to compare with
+    win.customers.select("B-2")
+    win.verify_customer("B-2")
+    assert win.verification.verify_button.isEnabled()
+    for ref in records.references_of(context.store.db, "B-2"):
+        deactivate_reference(context.store, ref.id, reason="wrong person")
+    context.notify_store_changed()
+    assert not win.verification.verify_button.isEnabled()
+    assert "has no active reference signatures" in win.verification.status.text()
