@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from sqlite_utils import Database
 
+from model.errors import CancelledError
+from model.progress import NullProgress
 from sigverify_gui.store import audit, records, schema
 from sigverify_gui.store.db import BUSY_TIMEOUT_S, Store, discard_if_unused, open_store
 from sigverify_gui.store.embeddings import active_embedding_matrix
@@ -355,6 +357,32 @@ def test_an_anchor_detects_rows_removed_from_the_end(tmp_path):
         assert report.head is None
         wrong = (2, anchor[1])
         assert "not the row" in audit.verify_chain(store.db, wrong).problem
+
+
+class _CancelAt(NullProgress):
+    """Records each report; cancels once `rows` rows are reported checked."""
+
+    def __init__(self, rows: int | None = None) -> None:
+        super().__init__()
+        self.rows, self.reports = rows, []
+
+    def update(self, done: int, total: int, text: str = "") -> None:
+        self.reports.append((done, total))
+        super().update(done, total, text)
+        if self.rows is not None and done >= self.rows:
+            self.cancel()  # as the teller's Cancel would, noticed at the next report
+
+
+def test_the_chain_check_reports_rows_checked_and_can_be_cancelled(tmp_path, monkeypatch):
+    monkeypatch.setattr(audit, "PROGRESS_EVERY", 2)
+    with Store(tmp_path / "s.db") as store:
+        for _ in range(2):
+            _three_rows(store)
+        progress = _CancelAt()
+        assert audit.verify_chain(store.db, progress=progress).rows_checked == 6
+        assert progress.reports == [(0, 6), (2, 6), (4, 6)]
+        with pytest.raises(CancelledError):
+            audit.verify_chain(store.db, progress=_CancelAt(rows=2))
 
 
 @pytest.mark.parametrize("text", ["", "3", "x:" + "a" * 64, "3:" + "a" * 63, "3:" + "g" * 64])

@@ -28,10 +28,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from model.progress import NullProgress, Progress
 from sigverify_gui.store.errors import StoreError
 from sigverify_gui.store.schema import AUDIT_TABLE
 
 GENESIS_HASH = "0" * 64
+# Rows checked between progress reports: each report may be where a cancel stops the
+# check, and a few hundred rows (images included) take milliseconds.
+PROGRESS_EVERY = 200
 
 # What a caller may set; id, time, image_sha256 and the hashes are filled in here.
 WRITABLE_FIELDS = frozenset(
@@ -160,14 +164,29 @@ def _rows(db: Database) -> Iterator[dict[str, Any]]:
         yield dict(zip(names, values, strict=True))
 
 
-def verify_chain(db: Database, anchor: tuple[int, str] | None = None) -> ChainReport:
+def _rows_reporting(db: Database, progress: Progress) -> Iterator[dict[str, Any]]:
+    """`_rows`, telling `progress` how many were taken (checked) before each batch."""
+    total = db.execute(f"SELECT COUNT(*) FROM {AUDIT_TABLE}").fetchone()[0]
+    progress.update(0, total, f"0 of {total} rows checked")
+    for taken, row in enumerate(_rows(db)):
+        if taken and taken % PROGRESS_EVERY == 0:
+            total = max(total, taken)  # rows appended since the count are checked too
+            progress.update(taken, total, f"{taken} of {total} rows checked")
+        yield row
+
+
+def verify_chain(
+    db: Database, anchor: tuple[int, str] | None = None, progress: Progress | None = None
+) -> ChainReport:
     """Walk the whole trail; report the first row whose link, hash or image is wrong,
-    and, given an anchor (id, hash) recorded earlier, whether that row is still there."""
+    and, given an anchor (id, hash) recorded earlier, whether that row is still there.
+
+    `progress` hears of the rows checked; cancelling it raises `CancelledError`."""
     prev = GENESIS_HASH
     checked = 0
     anchor_seen = False
     last_id = None
-    for row in _rows(db):
+    for row in _rows_reporting(db, progress or NullProgress()):
         rid = row["id"]
         if row["prev_hash"] != prev:
             return ChainReport(

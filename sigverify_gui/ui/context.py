@@ -3,9 +3,10 @@
 The verifier (torch and the weights) takes seconds to load, so the window is shown
 first and the model loads in a worker (the real one in a child process:
 `services.model_process`). Until it is ready, `verifier` is None and
-actions that need it are queued with `when_ready`; `waiting_changed` lets the
-status bar say that something is waiting for the model. The verifier comes from an
-injected factory so tests pass a `FakeVerifier`.
+actions that need it are queued with `when_ready`, each with what to do should the
+load fail (a screen that said "waiting" must not say so for the rest of the day);
+`waiting_changed` lets the status bar say that something is waiting for the model.
+The verifier comes from an injected factory so tests pass a `FakeVerifier`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ log = logging.getLogger("sigverify.ui.context")
 STORE_WATCH_MS = 2000
 
 VerifierFactory = Callable[[str], VerifierLike]  # device choice -> loaded verifier
+OnReady = Callable[[VerifierLike], None]
+OnFailed = Callable[[BaseException], None]
 
 
 def load_real_verifier(device: str) -> VerifierLike:
@@ -76,7 +79,7 @@ class AppContext(QObject):
         # Bumped by each load: the result of a load superseded by another (the device
         # changed meanwhile) is ignored when it arrives.
         self._load_generation = 0
-        self._waiting: list[Callable[[VerifierLike], None]] = []
+        self._waiting: list[tuple[OnReady, OnFailed | None]] = []
         self.load_error: BaseException | None = None
         self.operator = _login_name()
         # Dialogs about loading need a window; the main window sets itself here.
@@ -144,33 +147,39 @@ class AppContext(QObject):
         self.thresholds_changed.emit()
         waiting, self._waiting = self._waiting, []
         self.waiting_changed.emit(0)
-        for callback in waiting:
-            try:
-                callback(verifier)
-            except Exception as err:  # one failing action must not stop the others
-                errors.show_error(self.dialog_parent, err)
+        self._call_each([on_ready for on_ready, _ in waiting], verifier)
 
     def _on_load_failed(self, err: BaseException, generation: int) -> None:
         if generation != self._load_generation:
             return
         self._load_task = None
         self.load_error = err
-        dropped = len(self._waiting)
-        self._waiting.clear()
+        waiting, self._waiting = self._waiting, []
         self.waiting_changed.emit(0)
-        log.warning("verifier failed to load (%d queued actions dropped)", dropped)
+        log.warning("verifier failed to load (%d queued actions dropped)", len(waiting))
         self.verifier_failed.emit(err)
+        # Each dropped action puts its screen back before the error's dialog shows.
+        self._call_each([on_failed for _, on_failed in waiting if on_failed is not None], err)
         errors.show_error(self.dialog_parent, err)
 
-    def when_ready(self, callback: Callable[[VerifierLike], None]) -> bool:
-        """Run `callback(verifier)` now if loaded, else once loading finishes.
+    def _call_each(self, callbacks: list[Callable[[object], None]], argument: object) -> None:
+        for callback in callbacks:
+            try:
+                callback(argument)
+            except Exception as err:  # one failing action must not stop the others
+                errors.show_error(self.dialog_parent, err)
+
+    def when_ready(self, callback: OnReady, on_failed: OnFailed | None = None) -> bool:
+        """Run `callback(verifier)` now if loaded, else once loading finishes; should
+        that load fail, the action is dropped and `on_failed(error)` is called instead
+        (the error itself is shown once, by the context, not by each action).
 
         Returns True when it ran at once. After a failed load, asking again retries.
         """
         if self._verifier is not None:
             callback(self._verifier)
             return True
-        self._waiting.append(callback)
+        self._waiting.append((callback, on_failed))
         self.waiting_changed.emit(len(self._waiting))
         if self._load_task is None:
             self.load_verifier()

@@ -137,7 +137,18 @@ class ReferenceActions:
         cid = self._customer_id
         self.message.setText("Waiting for the signature model…")
         context.when_ready(
-            lambda verifier: self._start_replace(verifier, cid, reference_id, number, image, force)
+            lambda verifier: self._start_replace(verifier, cid, reference_id, number, image, force),
+            on_failed=lambda _err: self._replace_not_started(cid, number),
+        )
+
+    def _replace_not_started(self, cid: str, number: int) -> None:
+        # The model's error has its own dialog; this says what became of the replacement
+        # (on another customer's page, chosen meanwhile, the waiting message is gone).
+        if cid != self._customer_id:
+            return
+        self.message.setText(
+            f"Reference #{number} of customer {cid} was not replaced: the signature model "
+            "could not be loaded."
         )
 
     def _start_replace(self, verifier, cid, reference_id, number, image, force) -> None:

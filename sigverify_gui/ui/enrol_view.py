@@ -142,7 +142,6 @@ class EnrolmentView(QWidget):
         self.force_button.clicked.connect(lambda: self.save(force=True))
         self.folder_button.clicked.connect(self.enrol_folder)
         self.number_edit.textChanged.connect(self._update_state)
-        context.verifier_failed.connect(self._on_model_failed)
         self.set_customer(None)
 
     # --- whom ------------------------------------------------------------------------------
@@ -301,9 +300,11 @@ class EnrolmentView(QWidget):
             {key: inspected.capture for key, inspected in self.captures.items()},
             force,
         )
-        self.context.when_ready(lambda verifier: self._start_save(verifier, request))
+        self.context.when_ready(
+            lambda verifier: self._start_save(verifier, request), on_failed=self._on_model_failed
+        )
 
-    def _on_model_failed(self, _err) -> None:  # the waiting save was dropped
+    def _on_model_failed(self, _err) -> None:  # the waiting save or folder was dropped
         self.waiting_for_model = False
         if self.result_label.text().startswith("Waiting"):
             self.result_label.clear()
@@ -335,6 +336,7 @@ class EnrolmentView(QWidget):
             work,
             on_done=lambda result: self._saved(keys, result),
             on_error=lambda err: self._failed(keys, err),
+            on_cancel=self._save_cancelled,
             label="Checking and saving the signatures…",
             parent=self,
         )
@@ -344,6 +346,10 @@ class EnrolmentView(QWidget):
     def _task_ended(self) -> None:
         self.task = None
         self._update_state()
+
+    def _save_cancelled(self) -> None:
+        # The service writes all or nothing, and a cancel stops it before it writes.
+        self.result_label.setText("Cancelled: nothing was saved.")
 
     def _saved(self, keys: list[int], result) -> None:
         scores = {c.index: c for c in result.consistency}
@@ -402,7 +408,9 @@ class EnrolmentView(QWidget):
         self.result_label.setText("Waiting for the signature model…")
         self.waiting_for_model = True
         self._update_state()
-        self.context.when_ready(lambda verifier: self._start_folder(verifier, folder))
+        self.context.when_ready(
+            lambda verifier: self._start_folder(verifier, folder), on_failed=self._on_model_failed
+        )
         return self.task
 
     def _start_folder(self, verifier, folder: str) -> None:

@@ -235,10 +235,11 @@ class HistoryView(QWidget):
         self.check_button.setEnabled(False)
         store = self.context.store
         return run_in_background(
-            lambda progress: audit.verify_chain(store.db),
+            lambda progress: audit.verify_chain(store.db, progress=progress),
             label="Checking the audit trail…",
             on_done=lambda report: self._on_integrity(report, store),
             on_error=self._on_integrity_failed,
+            on_cancel=self._on_integrity_cancelled,
             parent=self,
         )
 
@@ -287,8 +288,17 @@ class HistoryView(QWidget):
         self._keep_integrity_current()  # rows read while the check ran
         self.integrity_checked.emit(report)
 
+    def _on_integrity_cancelled(self) -> None:
+        # Part of the trail was checked: no verdict, not even the last check's, which
+        # the label no longer showed once this one started.
+        self._forget_integrity("Integrity: not checked (the check was cancelled)")
+
     def _on_integrity_failed(self, err: BaseException) -> None:
+        self._forget_integrity("Integrity: could not be checked")
+        errors.show_error(self, err)
+
+    def _forget_integrity(self, text: str) -> None:
         self.check_button.setEnabled(True)
         self._integrity = (None, None)
-        self._show_integrity("Integrity: could not be checked", "")
-        errors.show_error(self, err)
+        self._show_integrity(text, "")
+        self.integrity.setToolTip("")  # the head of a chain no longer reported

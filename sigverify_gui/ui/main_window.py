@@ -188,7 +188,12 @@ class MainWindow(QMainWindow):
         self.guide.set_busy(True)
         if self.context.verifier is None:  # else the status is the task's progress
             self.statusBar().showMessage("Demo customers will load once the model is ready…")
-        self.context.when_ready(self._start_demo)
+        self.context.when_ready(self._start_demo, on_failed=self._demo_not_started)
+
+    def _demo_not_started(self, _err: BaseException) -> None:
+        # The status bar already says the model could not be loaded; the button is
+        # offered again, for after Settings (or IT) has put that right.
+        self.guide.set_busy(False)
 
     def _start_demo(self, verifier) -> None:
         self.statusBar().showMessage("Enrolling the demo customers…")

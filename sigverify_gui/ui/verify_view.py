@@ -162,9 +162,6 @@ class VerificationView(QWidget):
         self.verify_button.clicked.connect(self.verify)
         self.result_page.next_requested.connect(self.ask_next_signature)
         self.result_page.decision.record_requested.connect(self.record_decision)
-        # A model that failed to load drops the waiting Verify (the error is shown
-        # by the context); the button comes back for another try.
-        context.verifier_failed.connect(self._on_model_failed)
         self.set_customer(None)
 
     # --- state -----------------------------------------------------------------------
@@ -262,7 +259,12 @@ class VerificationView(QWidget):
         self.verify_button.setEnabled(False)
         self.status.setText("Waiting for the signature model…")
         customer_id, questioned = self.customer_id, self.questioned
-        self.context.when_ready(lambda verifier: self._start(verifier, customer_id, questioned))
+        # A model that failed to load drops the waiting Verify (the error is shown
+        # by the context); the button comes back for another try.
+        self.context.when_ready(
+            lambda verifier: self._start(verifier, customer_id, questioned),
+            on_failed=self._on_model_failed,
+        )
 
     def _start(self, verifier, customer_id: str, questioned: InspectedCapture) -> None:
         store, operator = self.context.store, self.context.operator

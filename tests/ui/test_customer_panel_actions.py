@@ -130,6 +130,34 @@ def test_replace_with_a_bad_file_shows_an_error(qtbot, panel, context, dialogs, 
     assert store_contents(context.store) == before
 
 
+def test_replace_says_it_did_not_happen_when_the_model_fails_to_load(
+    qtbot, context, fake_verifier, sigs, dialogs
+):
+    # The waiting message used to stay ("Waiting for the signature model…") for good.
+    from model.errors import ModelError
+    from sigverify_gui.ui.context import AppContext
+
+    def missing(device):
+        raise ModelError("The bundled model sigverify-v1.pt is missing.")
+
+    enrol_customer(context.store, fake_verifier, "1001", sigs[2][:4], name="Anna")
+    failing = AppContext(context.store, verifier_factory=missing)
+    panel = CustomerPanel(context.store, context=failing)
+    qtbot.addWidget(panel)
+    panel.set_customer("1001")
+    panel.select_reference(1)
+    before = store_contents(context.store)
+    with qtbot.waitSignal(failing.verifier_failed, timeout=5000):
+        panel.replace_with(active_ids(context)[0], 1, sigs[2][4])
+        assert panel.message.text() == "Waiting for the signature model…"
+    assert panel.message.text() == (
+        "Reference #1 of customer 1001 was not replaced: the signature model could not be loaded."
+    )
+    assert [m.text for m in dialogs.errors] == ["The bundled model sigverify-v1.pt is missing."]
+    assert store_contents(context.store) == before
+    assert panel.replace_button.isEnabled()
+
+
 def test_close_and_reopen_account(qtbot, panel, context):
     assert panel.verify_button.isEnabled()
     with qtbot.waitSignal(context.store_changed, timeout=10_000):

@@ -252,6 +252,54 @@ def test_a_number_enrolled_elsewhere_meanwhile_is_refused_on_saving(
     assert records.get_customer(context.store.db, "C-400").active_references == 3
 
 
+def test_a_cancelled_save_says_nothing_was_saved(
+    qtbot, view, context, fake_verifier, tmp_path, monkeypatch
+):
+    # The result line used to keep saying "Checking and saving…" after the cancel.
+    add_files(qtbot, view, write_signatures(tmp_path, 21, 4))
+    qtbot.keyClicks(view.number_edit, "C-300")
+    cancel_pressed = threading.Event()
+    real_embed = fake_verifier.embed_canvases
+    monkeypatch.setattr(
+        fake_verifier, "embed_canvases", lambda c: (cancel_pressed.wait(10), real_embed(c))[1]
+    )
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    task = view.task
+    assert view.result_label.text() == "Checking and saving…"
+    qtbot.waitUntil(lambda: task.dialog is not None, timeout=10_000)
+    qtbot.keyClick(task.dialog, Qt.Key.Key_Escape)
+    cancel_pressed.set()
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    assert task.was_cancelled
+    assert view.result_label.text() == "Cancelled: nothing was saved."
+    assert records.get_customer(context.store.db, "C-300") is None
+    assert view.save_button.isEnabled() and len(view.captures) == 4
+
+
+def test_a_save_waiting_for_a_model_that_fails_to_load_gives_the_buttons_back(
+    qtbot, store, tmp_path, dialogs
+):
+    from model.errors import ModelError
+    from sigverify_gui.ui.context import AppContext
+
+    def missing(device):
+        raise ModelError("The bundled model sigverify-v1.pt is missing.")
+
+    failing = AppContext(store, verifier_factory=missing)
+    view = EnrolmentView(failing)
+    qtbot.addWidget(view)
+    add_files(qtbot, view, write_signatures(tmp_path, 21, 4))
+    qtbot.keyClicks(view.number_edit, "C-301")
+    with qtbot.waitSignal(failing.verifier_failed, timeout=5000):
+        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+        assert view.result_label.text() == "Waiting for the signature model…"
+        assert not view.save_button.isEnabled()
+    assert view.result_label.text() == ""
+    assert view.save_button.isEnabled() and view.folder_button.isEnabled()
+    assert [m.text for m in dialogs.errors] == ["The bundled model sigverify-v1.pt is missing."]
+
+
 def test_enrol_a_folder_in_the_background(qtbot, view, context, tmp_path, monkeypatch):
     from model.synth import write_dataset
 

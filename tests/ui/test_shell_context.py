@@ -78,6 +78,20 @@ def test_failed_load_is_shown_and_queued_actions_are_dropped(qtbot, store, dialo
     assert [m.text for m in dialogs.errors] == ["The bundled model sigverify-v1.pt is missing."]
 
 
+def test_each_dropped_action_hears_of_the_failed_load(qtbot, store, dialogs):
+    # What lets a screen that said "waiting" say what became of its action.
+    def broken(device):
+        raise ModelError("The bundled model sigverify-v1.pt is missing.")
+
+    ctx = AppContext(store, verifier_factory=broken)
+    told = []
+    with qtbot.waitSignal(ctx.verifier_failed, timeout=5000):
+        ctx.when_ready(lambda v: told.append("ran"), on_failed=told.append)
+        ctx.when_ready(lambda v: told.append("ran"))  # without: dropped unheard
+    assert len(told) == 1 and isinstance(told[0], ModelError)
+    assert len(dialogs.errors) == 1  # the error is shown once, not once per action
+
+
 def test_after_a_failed_load_the_status_bar_no_longer_says_loading(qtbot, store, dialogs):
     from model.errors import DeviceUnavailableError
     from sigverify_gui.ui.main_window import MainWindow

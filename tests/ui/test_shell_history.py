@@ -258,6 +258,44 @@ def test_an_integrity_result_says_when_rows_came_after_it(qtbot, context, view):
     assert view.integrity.text() == "✓ Integrity: intact (6 rows checked)"
 
 
+def test_the_integrity_check_shows_its_progress(qtbot, view):
+    task = view.check_integrity()
+    reports = []
+    task.progressed.connect(lambda done, total, text: reports.append((done, total, text)))
+    with qtbot.waitSignal(view.integrity_checked, timeout=5000):
+        pass
+    assert reports[0] == (0, 5, "0 of 5 rows checked")
+
+
+def test_a_cancelled_integrity_check_gives_no_verdict(qtbot, view, monkeypatch):
+    # Cancel used to say "Cancelling…" and let the check run on to "intact".
+    import threading
+
+    from sigverify_gui.ui.qt import QPushButton
+
+    with qtbot.waitSignal(view.integrity_checked, timeout=5000):
+        view.check_integrity()
+    assert view.integrity.toolTip().startswith("Head of the chain")
+    cancel_pressed = threading.Event()
+    real = audit.verify_chain
+    monkeypatch.setattr(
+        audit, "verify_chain", lambda db, **kw: (cancel_pressed.wait(10), real(db, **kw))[1]
+    )
+    checked = []
+    view.integrity_checked.connect(checked.append)
+    task = view.check_integrity()
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=5000)
+    (cancel,) = [b for b in task.dialog.findChildren(QPushButton) if b.text() == "Cancel"]
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    cancel_pressed.set()
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        pass
+    assert task.was_cancelled and checked == []
+    assert view.integrity.text() == "Integrity: not checked (the check was cancelled)"
+    assert view.integrity.toolTip() == ""  # not the last check's head either
+    assert view.check_button.isEnabled()
+
+
 def test_a_broken_chain_is_not_reported_for_another_store(qtbot, context, view, tmp_path):
     db = context.store.db
     db.execute("DROP TRIGGER audit_log_no_update")

@@ -192,6 +192,40 @@ def test_first_launch_shows_the_guide_and_loads_demo_customers(qtbot, context, w
     assert window.guide.demo_button.isEnabled()
 
 
+def test_demo_customers_are_offered_again_when_the_model_fails_to_load(
+    qtbot, store, dialogs, monkeypatch
+):
+    # The queued demo was dropped with the failed load; the button used to stay
+    # disabled, saying "Loading demo customers…", for the rest of the session.
+    import sigverify_gui.ui.main_window as main_window
+    from model.errors import ModelError
+    from sigverify_gui.ui.context import AppContext
+    from tests.fakes import FakeVerifier
+
+    def missing_then_there(device):
+        if not dialogs.errors:
+            raise ModelError("The bundled model sigverify-v1.pt is missing.")
+        return FakeVerifier()  # once IT has put the file back
+
+    real = main_window.load_demo_customers
+    monkeypatch.setattr(main_window, "load_demo_customers", lambda *a, **k: real(*a, count=1, **k))
+    ctx = AppContext(store, verifier_factory=missing_then_there)
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(ctx.verifier_failed, timeout=5000):
+        qtbot.mouseClick(win.guide.demo_button, Qt.MouseButton.LeftButton)
+        assert not win.guide.demo_button.isEnabled()
+    assert win.guide.demo_button.isEnabled()
+    assert win.guide.demo_button.text() == "Load &demo customers"
+    assert "could not be loaded" in win.statusBar().currentMessage()
+    assert [m.text for m in dialogs.errors] == ["The bundled model sigverify-v1.pt is missing."]
+    qtbot.mouseClick(win.guide.demo_button, Qt.MouseButton.LeftButton)  # tries again
+    qtbot.waitUntil(lambda: win.customers.customer_ids() == ["DEMO-1001"], timeout=15000)
+    qtbot.waitUntil(lambda: win.demo_task is None, timeout=15000)
+    assert len(dialogs.errors) == 1
+
+
 def test_demo_customers_are_never_offered_or_loaded_beside_real_ones(
     qtbot, context, fake_verifier, window
 ):
