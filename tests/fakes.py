@@ -11,10 +11,12 @@ similarities, like the real model's calibration.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +210,42 @@ def edit_thresholds_setting(store, value: str | None) -> None:
         db.execute("DELETE FROM settings WHERE key = 'thresholds'")
         if value is not None:
             db.execute("INSERT INTO settings (key, value) VALUES ('thresholds', ?)", [value])
+
+
+@contextlib.contextmanager
+def named_pipe(path: Path, unblock_after_s: float = 3.0) -> Iterator[Path]:
+    """A named pipe (FIFO) at `path`, POSIX only. Opening one to read waits for a writer,
+    for good: after `unblock_after_s` a writer comes and goes every 0.1 s, so that code
+    that opens it fails its test (too slow) instead of hanging the whole run."""
+    os.mkfifo(path)
+    stop = threading.Event()
+
+    def writer() -> None:
+        if stop.wait(unblock_after_s):
+            return
+        while not stop.wait(0.1):
+            with contextlib.suppress(OSError):  # no reader waiting
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    thread = threading.Thread(target=writer, name="fifo-writer", daemon=True)
+    thread.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        thread.join()
+
+
+def press_settings_ok(qtbot, dialog, timeout_ms: int = 15_000) -> bool:
+    """OK in the Settings dialog, and the store write it may start waited for: whether
+    the changes were applied (the dialog closed accepted)."""
+    if not dialog.accept_changes():
+        return False
+    saving = dialog.saving
+    if saving is not None:
+        with qtbot.waitSignal(saving.finished, timeout=timeout_ms):
+            pass
+    return dialog.result() == dialog.DialogCode.Accepted
 
 
 def box_iou(a, b) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -558,3 +559,16 @@ def test_import_tells_it_of_the_thresholds_the_file_came_with(capsys, loads, db,
     (imported,) = [line for line in listing if " import " in line]
     assert changed.endswith(f"[imported: row {change['id']} of another store]")
     assert "[imported" not in imported  # this store's own row
+
+
+@pytest.mark.skipif(os.name != "posix", reason="named pipes: POSIX")
+def test_a_named_pipe_as_the_store_is_refused_at_once(capsys, loads, tmp_path):
+    import time
+
+    from tests.fakes import named_pipe
+
+    with named_pipe(tmp_path / "pipe.db") as pipe:
+        started = time.monotonic()
+        code, _, err = run(capsys, "customers", "--db", pipe)
+        assert time.monotonic() - started < 1.0
+    assert_user_error(code, err, f"{pipe} is a named pipe, not a signature store file.")

@@ -213,14 +213,14 @@ def _is_the_private_copy(name) -> bool:
 def _fail_on_the_private_copy(monkeypatch, failure: str) -> None:
     """The disk under restore's private copy fails: opening it, or reading it once open."""
     if failure == "stat":
-        exists = Path.exists
+        stat = Path.stat
 
-        def failing_exists(path):
+        def failing_stat(path, *args, **kwargs):
             if _is_the_private_copy(path):
                 raise OSError(errno.EIO, "Input/output error", str(path))
-            return exists(path)
+            return stat(path, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "exists", failing_exists)
+        monkeypatch.setattr(Path, "stat", failing_stat)
     elif failure == "open":
         connect = sqlite3.connect
 

@@ -350,3 +350,29 @@ def test_a_speed_index_is_made_on_opening_not_recorded_as_a_schema_step(tmp_path
         assert schema.missing_speed_indexes(store.db) == []
         assert schema.applied_steps(store.db) == schema.STEPS
         assert not any("audit_log_by_kind" in step for step in schema.STEPS)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="named pipes and devices: POSIX")
+def test_what_is_not_a_regular_file_is_refused_before_it_is_opened(tmp_path):
+    # A named pipe's opening waits for a writer, for good: refused before SQLite opens it,
+    # behind a link too (the store is what the link names).
+    from tests.fakes import named_pipe
+
+    with named_pipe(tmp_path / "pipe.db") as pipe:
+        link = tmp_path / "link.db"
+        link.symlink_to(pipe)
+        for path, create in ((pipe, True), (link, False)):
+            started = time.monotonic()
+            with pytest.raises(StoreError, match="is a named pipe, not a signature store file"):
+                Store(path, create=create)
+            assert time.monotonic() - started < 1.0
+    with pytest.raises(StoreError, match="is a device, not a signature store file"):
+        Store(os.devnull)
+
+
+def test_a_name_no_file_can_have_is_refused_in_words(tmp_path):
+    with pytest.raises(StoreError, match="holds a character no file name can have"):
+        Store(tmp_path / "a\x00b.db")
+    with pytest.raises(StoreError, match="is too long for this system"):
+        Store(tmp_path / ("a" * 300 + ".db"))
+    assert list(tmp_path.iterdir()) == []

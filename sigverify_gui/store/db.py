@@ -52,6 +52,7 @@ from sigverify_gui.store.files import (
     check_is_store,
     connect_read_only,
     create_new_store,
+    existing_store_file,
     missing_folder,
     read_only_uri,
     remove_quietly,
@@ -90,11 +91,9 @@ class Store:
         # Caches owned by other store modules (e.g. the embedding matrix), keyed by name.
         self.caches: dict[str, object] = {}
         self.cache_lock = threading.Lock()
-        fresh = not self.path.exists()
+        fresh = not existing_store_file(self.path)
         if fresh:
             create_new_store(self.path, create=create, create_folder=create_folder)
-        elif self.path.is_dir():
-            raise StoreError(f"{self.path} is a folder, not a signature store file.")
         self.read_only = not writable(self.path)
         try:
             if fresh or self.read_only:

@@ -6,6 +6,7 @@ and transactions.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -41,6 +42,48 @@ def missing_folder(folder: Path) -> str | None:
     if folder.exists():
         return f"The path {folder} is a file, not a folder"
     return f"The folder {folder} does not exist"
+
+
+# What the store's file turns out to be when it is not a file, in a message's words.
+NOT_A_FILE = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def existing_store_file(path: Path) -> bool:
+    """Whether a file is at `path` (links followed: the store is what they name); False
+    when nothing is, and a new store may be made there.
+
+    Anything else is refused here, before SQLite opens it: a folder, and a named pipe,
+    device or socket, whose opening waits for good (a pipe waits for a writer, and the
+    app's "Opening the signature store…" window with it) or reads what is no store. So
+    is a name no file can have, in words rather than Python's "embedded null byte".
+    """
+    try:
+        found = path.stat()
+    except ValueError as err:  # a null character: the system is not even asked
+        raise StoreError(
+            "The name of the signature store holds a character no file name can have."
+        ) from err
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as err:  # too long a name, a folder this user may not enter
+        if err.errno == errno.ENAMETOOLONG:
+            raise StoreError(
+                f"The name of the signature store {path} is too long for this system."
+            ) from err
+        raise StoreError(
+            f"The signature store {path} cannot be reached: {os_reason(err)}."
+        ) from err
+    if stat.S_ISDIR(found.st_mode):
+        raise StoreError(f"{path} is a folder, not a signature store file.")
+    kind = next((name for test, name in NOT_A_FILE if test(found.st_mode)), None)
+    if kind is not None or not stat.S_ISREG(found.st_mode):
+        raise StoreError(f"{path} is {kind or 'no regular file'}, not a signature store file.")
+    return True
 
 
 def create_new_store(path: Path, *, create: bool, create_folder: bool) -> None:

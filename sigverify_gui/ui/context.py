@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from model.errors import SigverifyError
@@ -34,11 +35,17 @@ from sigverify_gui.ui.settings import (
     validate_thresholds,
 )
 from sigverify_gui.ui.store_opening import open_with_feedback
-from sigverify_gui.ui.workers import BackgroundTask, after_running_tasks, run_in_background
+from sigverify_gui.ui.workers import (
+    BackgroundTask,
+    ProgressBridge,
+    after_running_tasks,
+    run_in_background,
+)
 
 log = logging.getLogger("sigverify.ui.context")
 # How often the store is asked whether another program changed it: one tiny query.
 STORE_WATCH_MS = 2000
+SAVING_THRESHOLDS = "Saving the thresholds to the signature store…"
 
 VerifierFactory = Callable[[str], VerifierLike]  # device choice -> loaded verifier
 OnReady = Callable[[VerifierLike], None]
@@ -194,17 +201,26 @@ class AppContext(QObject):
 
     def set_thresholds(self, t_accept: float | None, t_reject: float | None) -> Thresholds:
         """Set the branch's thresholds (None, None: the model's own); audited."""
+        result = self._thresholds_write(t_accept, t_reject)()
+        self._thresholds_were_set()
+        return result
+
+    def _thresholds_write(
+        self, t_accept: float | None, t_reject: float | None
+    ) -> Callable[[], Thresholds]:
+        """The store write that sets the thresholds, checked and bound here to the store
+        and model in use now, for any thread to run (it may wait on a busy store)."""
         if self._verifier is None:
             raise SigverifyError("The signature model is still loading; try again soon.")
         if t_accept is not None and t_reject is not None:
             validate_thresholds(t_accept, t_reject)
-        result = set_thresholds(
-            self._store, self._verifier, t_accept, t_reject, operator=self.operator
-        )
+        store, verifier, operator = self._store, self._verifier, self.operator
+        return lambda: set_thresholds(store, verifier, t_accept, t_reject, operator=operator)
+
+    def _thresholds_were_set(self) -> None:
         self._seen_thresholds = self._thresholds_record()  # said now, not by the watch
         self.thresholds_changed.emit()
         self.store_changed.emit()
-        return result
 
     # --- store and settings --------------------------------------------------------------
     def notify_store_changed(self) -> None:
@@ -275,32 +291,75 @@ class AppContext(QObject):
         `validate=False` is for changes the teller did not type (the theme toggle):
         a hot folder unplugged since it was chosen must not stop the theme changing.
         """
+        staged = self._stage(settings, validate=validate)
+        try:
+            if thresholds is not None:  # for the store open now, beside which they were edited
+                self.set_thresholds(*thresholds)
+        except BaseException:
+            self._unstage(staged)
+            raise
+        self._put_in_use(staged)
+
+    def apply_settings_in_background(
+        self,
+        settings: Settings,
+        thresholds: tuple[float | None, float | None] | None,
+        *,
+        parent: QWidget | None = None,
+    ) -> BackgroundTask | None:
+        """`apply_settings` with the thresholds written in a worker, with progress: on a
+        store another program holds, the write waits some 10 s for the lock
+        (`store.db.longest_write_wait_s`), and on the UI thread it froze the window.
+
+        The checks, a new store's opening (it has its own window) and the saving happen
+        here and raise here. Then None when there is nothing to write (all is applied),
+        else the task: when it has `succeeded` all is applied, when it `failed` or was
+        `cancelled` the old settings are back, before any slot the caller connects runs.
+        """
+        write = self._thresholds_write(*thresholds) if thresholds is not None else None
+        staged = self._stage(settings)
+        if write is None:
+            self._put_in_use(staged)
+            return None
+        task = BackgroundTask(_unless_cancelled(write), label=SAVING_THRESHOLDS, parent=parent)
+        task.succeeded.connect(lambda _in_force: self._thresholds_set_with(staged))
+        task.failed.connect(lambda _err: self._unstage(staged))
+        task.cancelled.connect(lambda: self._unstage(staged))
+        return task.start()
+
+    def _thresholds_set_with(self, staged: _StagedSettings) -> None:
+        self._thresholds_were_set()
+        self._put_in_use(staged)
+
+    def _stage(self, settings: Settings, *, validate: bool = True) -> _StagedSettings:
+        """Check `settings`, open the store they newly name and save them: all but put
+        in use. On a failure nothing is left changed."""
         if validate:
             validate_settings(settings)
         new_path = self._changed_store_path(settings)
         made_here = new_path is not None and not new_path.exists()
         new_store = open_with_feedback(lambda: Store(new_path)) if new_path is not None else None
-        saved = False
+        staged = _StagedSettings(settings, new_store, made_here)
         try:
             save_settings(settings, validate=False)
-            saved = True
-            if thresholds is not None:  # for the store open now, beside which they were edited
-                self.set_thresholds(*thresholds)
         except BaseException:
-            if new_store is not None and made_here:  # this failed apply made it: not left
-                discard_if_unused(new_store)
-            elif new_store is not None:
-                new_store.close()
-            if saved:
-                save_settings(self._settings, validate=False)
+            _let_go(staged)
             raise
-        old, self._settings = self._settings, settings
-        if new_store is not None:
-            self._switch_to(new_store)
-        if settings.device != old.device:
+        return staged
+
+    def _unstage(self, staged: _StagedSettings) -> None:
+        """A staged change that failed later: the old settings saved again."""
+        _let_go(staged)
+        save_settings(self._settings, validate=False)
+
+    def _put_in_use(self, staged: _StagedSettings) -> None:
+        old, self._settings = self._settings, staged.settings
+        if staged.new_store is not None:
+            self._switch_to(staged.new_store)
+        if staged.settings.device != old.device:
             self._load_task = None  # a load for the old device, if any, is superseded
             self.load_verifier()
-        self.settings_changed.emit(settings)
+        self.settings_changed.emit(staged.settings)
 
     def _changed_store_path(self, settings: Settings) -> Path | None:
         """The store file `settings` newly names, or None.
@@ -312,6 +371,34 @@ class AppContext(QObject):
             return None
         new_path = Path(settings.store_path).expanduser()
         return None if new_path == self._store.path else new_path
+
+
+@dataclass(frozen=True)
+class _StagedSettings:
+    """Settings checked and saved, with the store they newly name open, not in use yet."""
+
+    settings: Settings
+    new_store: Store | None
+    made_here: bool  # the new store's file did not exist before
+
+
+def _let_go(staged: _StagedSettings) -> None:
+    """Close the staged new store; one this failed apply made is not left behind."""
+    if staged.new_store is not None and staged.made_here:
+        discard_if_unused(staged.new_store)
+    elif staged.new_store is not None:
+        staged.new_store.close()
+
+
+def _unless_cancelled(write: Callable[[], Thresholds]) -> Callable[[ProgressBridge], Thresholds]:
+    def work(progress: ProgressBridge) -> Thresholds:
+        # Queued behind other jobs (the pool has a thread per core), the write may not
+        # have begun when Cancel is pressed: then it never does. Once begun, it ends as
+        # the store lets it (written, or refused as busy), and Cancel waits for that.
+        progress.update(0, 0)
+        return write()
+
+    return work
 
 
 def _login_name() -> str:

@@ -10,11 +10,13 @@ the settings dialog has one place to ask.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from model.errors import SigverifyError
+from model.errors import SigverifyError, os_reason
 from sigverify_gui.services.thresholds import check_thresholds
 from sigverify_gui.ui.qt import QSettings
 
@@ -96,24 +98,63 @@ def validate_settings(settings: Settings) -> None:
         raise SettingsError(f"Unknown theme '{settings.theme}'; choose light or dark.")
     if settings.store_path:
         check_store_path(Path(settings.store_path))
-    if settings.hot_folder and not Path(settings.hot_folder).expanduser().is_dir():
-        raise SettingsError(f"The hot folder {settings.hot_folder} does not exist.")
+    if settings.hot_folder:
+        check_hot_folder(Path(settings.hot_folder))
 
 
 def check_store_path(path: Path) -> None:
     """The store file must be writable, or creatable in an existing, writable folder."""
     path = path.expanduser()
-    if path.is_dir():
+    found = _status(path, "signature store file")
+    if found is not None and stat.S_ISDIR(found.st_mode):
         raise SettingsError(f"{path} is a folder; choose a file for the signature store.")
-    if path.exists():
+    if found is not None:
         if not os.access(path, os.R_OK | os.W_OK):
             raise SettingsError(f"The signature store {path} cannot be written to.")
         return
     folder = path.parent
     if not folder.is_dir():
-        raise SettingsError(f"The folder {folder} for the signature store does not exist.")
+        missing = "is not a folder" if folder.exists() else "does not exist"
+        raise SettingsError(f"The folder {folder} for the signature store {missing}.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SettingsError(f"The folder {folder} cannot be written to.")
+
+
+def check_hot_folder(folder: Path) -> None:
+    """The hot folder must be an existing folder (a file of that name is none)."""
+    found = _status(folder.expanduser(), "hot folder")
+    if found is None:
+        raise SettingsError(f"The hot folder {folder} does not exist.")
+    if not stat.S_ISDIR(found.st_mode):
+        raise SettingsError(f"The hot folder {folder} is not a folder; choose a folder.")
+
+
+def _status(path: Path, what: str) -> os.stat_result | None:
+    """`path`'s status, or None when nothing is there. A name no file can have is a
+    problem with the setting, said in words: Path.is_dir() let the system's "File name
+    too long" out (a "File problem" box beside the dialog) and a null character reached
+    os.open as Python's "embedded null byte" (the crash dialog)."""
+    if "\0" in str(path):
+        raise SettingsError(f"The {what} name holds a character no file name can have.")
+    try:
+        return path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as err:
+        if err.errno == errno.ENAMETOOLONG:
+            raise SettingsError(
+                f"The {what} name {shortened(path)} is too long for this system."
+            ) from err
+        raise SettingsError(
+            f"The {what} {shortened(path)} cannot be used: {os_reason(err)}."
+        ) from err
+
+
+def shortened(path: Path, keep: int = 60) -> str:
+    """`path` for a one-line message: a name thousands of characters long keeps its
+    start and end, with an ellipsis between."""
+    text = str(path)
+    return text if len(text) <= 2 * keep else f"{text[:keep]}…{text[-keep:]}"
 
 
 def validate_thresholds(t_accept: float, t_reject: float) -> None:

@@ -33,7 +33,7 @@ from sigverify_gui.ui.qt import (
 )
 from sigverify_gui.ui.settings import Settings, validate_thresholds
 from sigverify_gui.ui.window_fit import fit_dialog
-from sigverify_gui.ui.workers import run_in_background
+from sigverify_gui.ui.workers import BackgroundTask, run_in_background
 
 DEVICE_CHOICES = (
     ("Automatic (graphics card if present)", "auto"),
@@ -80,6 +80,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.context = context
         self._looked_at = None  # loosened thresholds already warned about (`accept_changes`)
+        self.saving: BackgroundTask | None = None  # the store's write after OK, while it runs
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.setMinimumWidth(560)
@@ -238,20 +239,64 @@ class SettingsDialog(QDialog):
         fit_dialog(self, self.size())
 
     def accept_changes(self) -> bool:
-        """Validate everything, then apply; on a problem show it here and stay open."""
+        """Validate everything, then apply; on a problem show it here and stay open.
+
+        True once the changes are taken: applied and the dialog closed, or, with
+        thresholds to write, being written by `saving` (the dialog closes when it ends
+        well). The write runs in a worker: the store may be busy for seconds."""
+        if self.saving is not None:
+            return False  # OK again while the last one is being written
         settings = self.edited_settings()
         try:
             thresholds = self._edited_thresholds()
             if self._needs_second_look(thresholds):
                 return False
             # One call, so that a store that fails to open leaves nothing half applied.
-            self.context.apply_settings(settings, thresholds=thresholds)
+            saving = self.context.apply_settings_in_background(settings, thresholds, parent=self)
         except SigverifyError as err:
             self._show_problem(str(err))
             return False
+        if saving is None:
+            self._applied()
+        else:
+            self._wait_for(saving)
+        return True
+
+    def _wait_for(self, saving: BackgroundTask) -> None:
+        """Keep the dialog as it is while the store is written, its buttons off: the
+        progress window's Cancel is the way to stop."""
+        self.saving = saving
+        self.buttons.setEnabled(False)
+        saving.succeeded.connect(self._applied)
+        saving.failed.connect(self._not_applied)
+        saving.cancelled.connect(self._not_applied_cancelled)
+        saving.finished.connect(self._saving_ended)
+
+    def _applied(self, _in_force: object = None) -> None:
         self._show_problem("")
         self.accept()
-        return True
+
+    def _not_applied(self, err: BaseException) -> None:
+        if isinstance(err, SigverifyError):
+            self._show_problem(str(err))  # a busy store: said here, the dialog kept
+        else:
+            errors.show_error(self, err)
+
+    def _not_applied_cancelled(self) -> None:
+        self._show_problem("Cancelled: nothing was changed.")
+
+    def _saving_ended(self) -> None:
+        self.saving = None
+        self.buttons.setEnabled(True)
+
+    def reject(self) -> None:
+        """Escape or the close button while the store is written asks the write to stop;
+        the dialog stays until it has, never closed as if cancelled while the thresholds
+        may still be written."""
+        if self.saving is not None:
+            self.saving.cancel()
+            return
+        super().reject()
 
     def _needs_second_look(self, thresholds) -> bool:
         """An accept threshold below the model's own is said here first (in the

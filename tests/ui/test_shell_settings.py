@@ -18,7 +18,7 @@ from sigverify_gui.ui.settings import (
     validate_thresholds,
 )
 from sigverify_gui.ui.settings_dialog import SettingsDialog, card_summary
-from tests.fakes import edit_thresholds_setting
+from tests.fakes import edit_thresholds_setting, press_settings_ok
 
 
 def test_defaults_when_nothing_was_saved():
@@ -152,7 +152,7 @@ def test_dialog_says_the_thresholds_are_damaged_and_saving_mends_them(qtbot, con
     assert "Saving here sets them again" in dialog.defaults_label.text()
     with pytest.raises(StoreError):
         thresholds_in_force(context.store, context.verifier)
-    assert dialog.accept_changes() is True  # the model's own values, unchanged in the form
+    assert press_settings_ok(qtbot, dialog)  # the model's own values, unchanged in the form
     assert thresholds_in_force(context.store, context.verifier).source == "model"
     assert audit.list_rows(context.store.db)[0]["kind"] == "thresholds_changed"
 
@@ -167,7 +167,7 @@ def test_deleted_branch_thresholds_are_offered_back_as_the_trail_recorded_them(q
     dialog = _dialog(qtbot, context)
     assert dialog.accept_spin.value() == pytest.approx(0.95)
     assert "none are stored" in dialog.defaults_label.text()
-    assert dialog.accept_changes() is True
+    assert press_settings_ok(qtbot, dialog)
     in_force = thresholds_in_force(context.store, context.verifier)
     assert (in_force.source, in_force.t_accept, in_force.t_reject) == ("settings", 0.95, 0.5)
 
@@ -209,7 +209,7 @@ def test_accepting_below_the_models_threshold_needs_a_second_ok(qtbot, context):
     assert dialog.accept_changes() is False  # said first, nothing written
     assert "Press OK again" in dialog.problem.text() and dialog.isVisible()
     assert context.thresholds().source == "model"
-    assert dialog.accept_changes() is True  # the same values, seen: applied
+    assert press_settings_ok(qtbot, dialog)  # the same values, seen: applied
     assert context.thresholds().t_accept == pytest.approx(model_accept - 0.1)
 
 
@@ -232,7 +232,7 @@ def test_dialog_saves_thresholds_to_the_store_and_the_rest_to_qsettings(qtbot, c
     dialog.reject_spin.setValue(0.25)
     dialog.hot_folder.setText(str(hot))
     dialog.scanner.setCurrentText("sane:test:0")
-    assert dialog.accept_changes(), dialog.problem.text()
+    assert press_settings_ok(qtbot, dialog), dialog.problem.text()
     in_force = context.thresholds()
     assert (in_force.t_accept, in_force.t_reject, in_force.source) == (0.82, 0.25, "settings")
     saved = load_settings()
@@ -240,7 +240,7 @@ def test_dialog_saves_thresholds_to_the_store_and_the_rest_to_qsettings(qtbot, c
     # back to the model's defaults: the branch setting is removed, not copied
     dialog = _dialog(qtbot, context)
     dialog.use_model_defaults()
-    assert dialog.accept_changes()
+    assert press_settings_ok(qtbot, dialog)
     assert context.thresholds().source == "model"
 
 
