@@ -572,3 +572,29 @@ def test_a_named_pipe_as_the_store_is_refused_at_once(capsys, loads, tmp_path):
         code, _, err = run(capsys, "customers", "--db", pipe)
         assert time.monotonic() - started < 1.0
     assert_user_error(code, err, f"{pipe} is a named pipe, not a signature store file.")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="named pipes: POSIX")
+@pytest.mark.parametrize(
+    ("command", "what"), [("import", "an export file"), ("restore", "a backup file")]
+)
+def test_a_named_pipe_given_as_a_file_to_read_is_refused_at_once(
+    capsys, loads, db, sigs, tmp_path, monkeypatch, command, what
+):
+    # import had waited for good for a writer; restore said there was no such file.
+    import time
+
+    from tests.fakes import named_pipe, store_contents
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [*STORE_COMMANDS, "restore"])
+
+    assert run(capsys, "enroll", "1001", *sigs[2][:4], "--db", db)[0] == 0
+    with Store(db) as store:
+        before = store_contents(store)
+    with named_pipe(tmp_path / "pipe.zip") as pipe:
+        started = time.monotonic()
+        code, _, err = run(capsys, command, pipe, "--db", db)
+        assert time.monotonic() - started < 1.0
+    assert_user_error(code, err, f"{pipe} is a named pipe, not {what}.")
+    with Store(db) as store:
+        assert store_contents(store) == before

@@ -35,7 +35,7 @@ from sigverify_gui.services.exchange_validate import (
     shown,
 )
 from sigverify_gui.store import audit
-from sigverify_gui.store.files import SQLITE_MAGIC, starts_with
+from sigverify_gui.store.files import SQLITE_MAGIC, special_file, starts_with
 
 FORMAT_NAME = "sigverify-export"
 # Format 2 may hold the audit rows of exports and backups (`record_copy`), kinds that
@@ -75,6 +75,9 @@ def open_export(source: str | Path) -> Iterator[ExportFile]:
     """Open and check an export completely; raises `ExchangeError` on any problem."""
     source = Path(source).expanduser()
     name = source.name
+    special = special_file(source)
+    if special is not None:  # reading it would wait for good
+        raise ExchangeError(f"{source} is {special}, not an export file.")
     try:
         zf = zipfile.ZipFile(source)
     except FileNotFoundError as err:

@@ -43,6 +43,7 @@ from sigverify_gui.store.files import (
     make_private_file,
     pending_wal,
     same_file,
+    special_file,
     starts_with,
 )
 
@@ -109,6 +110,9 @@ def checked_backup(backup: str | Path, store_path: Path) -> Iterator[CheckedBack
             f"{backup} is a folder, not a backup file; give the backup file in it (made "
             "by `sigverify backup`)."
         )
+    special = special_file(backup)
+    if special is not None:  # reading it would wait for good
+        raise StoreError(f"{backup} is {special}, not a backup file.")
     if not backup.is_file():
         raise StoreError(f"There is no backup file {backup}.")
     if same_file(backup, store_path):

@@ -80,10 +80,26 @@ def existing_store_file(path: Path) -> bool:
         ) from err
     if stat.S_ISDIR(found.st_mode):
         raise StoreError(f"{path} is a folder, not a signature store file.")
-    kind = next((name for test, name in NOT_A_FILE if test(found.st_mode)), None)
-    if kind is not None or not stat.S_ISREG(found.st_mode):
-        raise StoreError(f"{path} is {kind or 'no regular file'}, not a signature store file.")
+    if not stat.S_ISREG(found.st_mode):
+        raise StoreError(f"{path} is {_special_kind(found.st_mode)}, not a signature store file.")
     return True
+
+
+def special_file(path: Path) -> str | None:
+    """What `path` is when it is a named pipe, device or socket ("a named pipe"), else
+    None (a file, a folder, nothing, or a name that cannot be looked at: whoever opens
+    it says so). Reading such a thing waits for good or never ends."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return _special_kind(mode)
+
+
+def _special_kind(mode: int) -> str:
+    return next((name for test, name in NOT_A_FILE if test(mode)), "no regular file")
 
 
 def create_new_store(path: Path, *, create: bool, create_folder: bool) -> None:
