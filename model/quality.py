@@ -176,6 +176,7 @@ class _InkLayout:
     rows: int  # substantial rows of ink separated by blank rows
     extra_text_rows: int  # rows in many pieces, besides the row with the most ink
     stats: np.ndarray  # OpenCV's component statistics in the ink box (row 0: paper)
+    labels: np.ndarray  # the components' labels over the ink box
 
 
 def check_quality(
@@ -279,12 +280,12 @@ def _report(
 def _ink_layout(mask: np.ndarray) -> _InkLayout:
     box = ink_box(mask)
     if box is None:
-        return _InkLayout(mask, None, 0, 0, 0, 0, np.zeros((1, 5), np.int32))
+        return _InkLayout(mask, None, 0, 0, 0, 0, np.zeros((1, 5), np.int32), np.zeros((0, 0)))
     x, y, w, h = box
     inked = np.ascontiguousarray(mask[y : y + h, x : x + w]).view(np.uint8)
     # Only the box: a signature's box is a fraction of the image, and this is the
     # costliest step of the check.
-    n, stats = _components(inked)
+    n, labels, stats = _components(inked)
     tops = stats[1:, cv2.CC_STAT_TOP]
     areas = stats[1:, cv2.CC_STAT_AREA]
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
@@ -302,15 +303,18 @@ def _ink_layout(mask: np.ndarray) -> _InkLayout:
     extra_text_rows = sum(row_is_text)
     if row_ink and row_is_text[int(np.argmax(row_ink))]:
         extra_text_rows -= 1  # the signature itself may be in many pieces
-    return _InkLayout(mask, box, n_pixels, n - 1, len(row_ink), extra_text_rows, stats)
+    return _InkLayout(mask, box, n_pixels, n - 1, len(row_ink), extra_text_rows, stats, labels)
 
 
 def _holds_print(ink: InkAnalysis, layout: _InkLayout, dpi_scale: float) -> bool:
     """Whether a line of print lies among the ink (see `_PRINT_MIN_GLYPHS`)."""
     stats, factor, ink_height = layout.stats, ink.factor, layout.box[3]
-    if factor > 1:
+    if factor > 1:  # (read again without taking rules out: a rule is one long piece)
         stats, factor, ink_height = _pieces_at_full_size(ink, layout.box)
-    glyphs = glyph_boxes(stats)
+        cut = None
+    else:
+        cut = _cut_by_a_rule(ink, layout)
+    glyphs = glyph_boxes(stats, cut)
     rows = print_rows(glyphs)
     shortest = _PRINT_MIN_PX_300DPI * dpi_scale / factor
     for row in np.unique(rows.row[rows.in_row]):
@@ -322,6 +326,21 @@ def _holds_print(ink: InkAnalysis, layout: _InkLayout, dpi_scale: float) -> bool
         ):
             return True
     return False
+
+
+def _cut_by_a_rule(ink: InkAnalysis, layout: _InkLayout) -> np.ndarray:
+    """Per component of the ink box (paper first): whether a printed line taken out of
+    the ink ran along or through it. A signature written through its line is cut into
+    pieces whose edges lie level along it, as print's do (`print_rows` gives such edges
+    no weight, as the page search does)."""
+    x, y, w, h = layout.box
+    before, _ = ink_mask(ink.flat)  # the ink before rules and specks were taken out
+    removed = before[y : y + h, x : x + w] & ~ink.mask[y : y + h, x : x + w]
+    near = cv2.dilate(removed.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
+    cut = np.zeros(len(layout.stats), bool)
+    cut[np.unique(layout.labels[near])] = True
+    cut[0] = False
+    return cut
 
 
 def _pieces_at_full_size(ink: InkAnalysis, box) -> tuple[np.ndarray, int, int]:
@@ -341,19 +360,21 @@ def _pieces_at_full_size(ink: InkAnalysis, box) -> tuple[np.ndarray, int, int]:
     if found is None:  # as good as impossible: the working size's ink lies here
         return np.zeros((1, 5), np.int32), factor, 1
     rx, ry, rw, rh = found
-    _, stats = _components(np.ascontiguousarray(mask[ry : ry + rh, rx : rx + rw]).view(np.uint8))
+    _, _, stats = _components(np.ascontiguousarray(mask[ry : ry + rh, rx : rx + rw]).view(np.uint8))
     return stats, factor, rh
 
 
-def _components(mask: np.ndarray) -> tuple[int, np.ndarray]:
-    """(count including the background, stats) of 8-connected pieces. 16-bit labels
-    make OpenCV's labelling several times faster; noise can have more pieces than
-    they count, and OpenCV then refuses rather than wrapping around."""
+def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(count including the background, labels, stats) of 8-connected pieces. 16-bit
+    labels make OpenCV's labelling several times faster; noise can have more pieces
+    than they count, and OpenCV then refuses rather than wrapping around."""
     try:
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(
+            mask, connectivity=8, ltype=cv2.CV_16U
+        )
     except cv2.error:
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return n, stats
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return n, labels, stats
 
 
 def _ink_row_bands(mask: np.ndarray) -> list[tuple[int, int]]:

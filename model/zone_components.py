@@ -207,13 +207,15 @@ def find_components(ink: np.ndarray, rules: np.ndarray, min_area: int) -> Compon
     )
 
 
-def glyph_boxes(stats: np.ndarray) -> Components:
+def glyph_boxes(stats: np.ndarray, touches_rule: np.ndarray | None = None) -> Components:
     """Components from OpenCV's `connectedComponentsWithStats` rows (background row
-    dropped): their boxes and areas, which is all `print_rows` reads."""
+    dropped): their boxes and areas, and which touch a removed rule (`touches_rule`,
+    one per row, background included), which is all `print_rows` reads."""
     s = stats[1:].astype(np.float64)
     none = np.zeros(len(s), bool)
+    cut = none if touches_rule is None else touches_rule[1:]
     x, y, w, h, area = (s[:, k] for k in range(5))
-    return Components(None, np.arange(len(s)), x, y, w, h, area, np.ones(len(s)), none, none)
+    return Components(None, np.arange(len(s)), x, y, w, h, area, np.ones(len(s)), cut, none)
 
 
 def _outlines(xs, ys, starts, x0, x1, y0, y1) -> np.ndarray:

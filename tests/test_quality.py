@@ -544,3 +544,16 @@ def test_dust_in_a_row_is_not_print():
     for k in range(10):
         cv2.circle(page, (300 + 60 * k, 560), 3, 60, -1)
     assert check_quality(page, dpi=300).ok
+
+
+def test_a_signature_written_through_its_line_is_not_taken_for_print():
+    # Cut from a cheque by the page search, a cursive signature written through its
+    # printed line: the line is taken out, and the letters it cut sit level along it,
+    # as printed glyphs do. Such edges are no evidence of print (as in the page search).
+    from model.pages import make_page, make_scribble_signature
+    from sigverify_gui.services.captures import signature_from_page
+
+    rng = np.random.default_rng(1014)
+    page = make_page(make_scribble_signature(rng), rng, kind="cheque")
+    cut, _ = signature_from_page(page.image, 300.0)
+    assert check_quality(cut.gray, cut.dpi).ok
