@@ -93,6 +93,13 @@ def _midpoint(genuine: np.ndarray, impostor: np.ndarray) -> float:
     return float((np.median(genuine) + np.median(impostor)) / 2)
 
 
+# The score behaves like the probability that the signature is the customer's when a
+# genuine one and a forgery are equally likely: an accept threshold below one half would
+# accept, unseen, signatures the model judges more likely forged than genuine. (A few
+# validation writers can put the fitted point there: 0.012 was fitted on two.)
+MIN_ACCEPT = 0.5
+
+
 def choose_thresholds(
     genuine: np.ndarray,
     skilled: np.ndarray | None,
@@ -103,11 +110,11 @@ def choose_thresholds(
     """Operating points on validation scores (already calibrated to [0, 1]).
 
     accept: the lowest score at which at most `target_far` of forgeries (skilled when
-    the data has them, else random) would be accepted; reject: the highest score
-    below which at most `target_frr` of genuine signatures fall. Between them the
-    teller is asked to look closer ("refer").
+    the data has them, else random) would be accepted, and never under `MIN_ACCEPT`;
+    reject: the highest score below which at most `target_frr` of genuine signatures
+    fall. Between them the teller is asked to look closer ("refer").
     """
     impostor = skilled if skilled is not None and len(skilled) else random
-    accept = float(np.clip(threshold_at_far(impostor, target_far), 0.0, 1.0))
+    accept = float(np.clip(threshold_at_far(impostor, target_far), MIN_ACCEPT, 1.0))
     reject = float(np.clip(threshold_at_frr(genuine, target_frr), 0.0, accept))
     return Thresholds(accept=accept, reject=reject)

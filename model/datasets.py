@@ -298,6 +298,10 @@ def _read_generic(root: Path, found: _Collector) -> None:
                 images = _list_folder(kind_folder)[1]
                 if images:
                     target[folder.name].extend(images)
+        # "forgeries/", "skilled/": said, not silently left out of every figure
+        for other in inner:
+            if other.name.lower() not in ("genuine", "forged"):
+                found.skipped.extend(_list_folder(other)[1])
 
 
 _READERS: dict[str, Callable[[Path, _Collector], None]] = {

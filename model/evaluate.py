@@ -130,6 +130,16 @@ def score_protocol(
                 f"No writer in this data set has at least {refs + 1} genuine signatures"
                 f"{readable}, so there is nothing to evaluate."
             )
+        if not any(p.skilled or p.random for p in plans):  # every figure would be n/a
+            why = (
+                "no random forgeries were asked for"
+                if random_per_writer == 0
+                else "it has one writer to use, whose signatures cannot be another's"
+            )
+            raise DatasetError(
+                "There is no forgery to measure an error rate on: the data set has no "
+                f"forgeries, and {why}."
+            )
         # dict keeps first-seen order: the embed calls are deterministic for a data set.
         planned = dict.fromkeys(
             path for p in plans for path in (*p.refs, *p.genuine, *p.skilled, *p.random)

@@ -19,7 +19,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -110,14 +110,36 @@ def epoch_batches(train: CanvasSet, cfg: TrainConfig, epoch: int) -> list[np.nda
 
 def load_init(path: Path, network: NetworkConfig) -> Checkpoint:
     """The weights to start from, refused unless they load and fit `network` (the
-    command checks them before preprocessing, `train` again when it uses them)."""
+    command checks them before preprocessing, `train` again when it uses them).
+
+    A model with a stroke tower (the shipped one) gives its shape network: `train`
+    trains that, and a stroke tower is trained beside the result (`--stroke-beside`),
+    from random weights, as the shipped one was."""
     start = load_checkpoint(path)
-    if start.config != network:
+    shape_only = replace(
+        start.config, stroke_widths=network.stroke_widths, stroke_dim=network.stroke_dim
+    )
+    if shape_only != network:
         raise ModelError(
-            f"{path} has a different architecture ({start.config.name} "
-            f"{list(start.config.widths)}) from the one being trained."
+            f"{path} has another network ({_described(start.config)}) than the one being "
+            f"trained ({_described(network)})."
         )
+    if start.config.stroke_widths and not network.stroke_widths:
+        shape = {k: v for k, v in start.state_dict.items() if not _of_the_stroke_tower(k)}
+        start = replace(start, config=network, state_dict=shape)
     return start
+
+
+def _of_the_stroke_tower(key: str) -> bool:
+    return key == "stroke_share" or key.startswith("stroke.")
+
+
+def _described(config: NetworkConfig) -> str:
+    """How two networks `load_init` compares differ, in the words of `train --help`."""
+    return (
+        f"{config.name} widths {list(config.widths)} blocks {list(config.blocks)}, "
+        f"{config.embedding_dim}-long embeddings, canvas {list(config.canvas_hw)}"
+    )
 
 
 def run_settings(cfg: TrainConfig) -> dict:

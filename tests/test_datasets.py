@@ -283,9 +283,11 @@ def test_generic_images_outside_genuine_and_forged_are_skipped(tmp_path):
     _image(tmp_path / "1" / "genuine" / "s1.png")
     _image(tmp_path / "1" / "stray.png")
     _image(tmp_path / "1" / "other" / "deep.png")  # a folder the layout does not know
+    _image(tmp_path / "1" / "forgeries" / "f1.png")  # had vanished from every figure
     ds = open_dataset(tmp_path, layout="generic")
     assert _counts(ds) == {"1": (1, 0)}
-    assert len(ds.warnings) == 1 and "(for example 1/stray.png)" in ds.warnings[0]
+    assert len(ds.warnings) == 1 and "Skipped 3 image files" in ds.warnings[0]
+    assert "(for example 1/forgeries/f1.png)" in ds.warnings[0]
 
 
 # --- extensions, sorting ------------------------------------------------------------------

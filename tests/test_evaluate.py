@@ -196,6 +196,18 @@ def test_nothing_to_evaluate(tmp_path):
     assert model.embed_calls == []
 
 
+def test_no_forgery_to_measure_is_refused_before_embedding(tmp_path):
+    # One writer and no forgeries had "succeeded" with every figure n/a and an empty plot.
+    model = FakeModel()
+    one = make_dataset(tmp_path / "one", {"w1": 8}, forged=0)
+    with pytest.raises(DatasetError, match="one writer to use"):
+        evaluate.score_protocol(one, model.embed, model.score, refs=5)
+    two = make_dataset(tmp_path / "two", {"w1": 8, "w2": 8}, forged=0)
+    with pytest.raises(DatasetError, match="no random forgeries were asked for"):
+        evaluate.score_protocol(two, model.embed, model.score, refs=5, random_per_writer=0)
+    assert model.embed_calls == []
+
+
 def test_thresholds_in_the_wrong_order(three_writers):
     model = FakeModel()
     scores = evaluate.score_protocol(three_writers, model.embed, model.score)

@@ -131,6 +131,14 @@ def test_thresholds_meet_their_operating_points_and_bands():
         Thresholds(accept=0.3, reject=0.6)
 
 
+def test_an_accept_threshold_is_never_fitted_below_one_half():
+    # Two validation writers whose forgeries all scored low had put it at 0.012: the
+    # model then accepted signatures it judged more likely forged than genuine.
+    gen, sk = np.array([0.02, 0.3, 0.9]), np.array([0.001, 0.005, 0.01])
+    t = choose_thresholds(gen, sk, None, target_far=0.01, target_frr=0.02)
+    assert t.accept == 0.5 and t.reject <= t.accept
+
+
 def test_match_scores_shape():
     refs = np.eye(4, dtype=np.float32)[:3]
     assert match_scores(refs, np.eye(4, dtype=np.float32), Calibration()).shape == (4,)

@@ -141,8 +141,24 @@ def test_init_starts_from_given_weights_and_refuses_another_architecture(canvase
     assert tuned.training["config"]["init"] == str(tmp_path / "a" / "w.pt")
 
     wider = NetworkConfig(widths=(8, 16, 32, 32), embedding_dim=16)
-    with pytest.raises(ModelError, match="different architecture"):
+    with pytest.raises(ModelError, match=r"another network \(sigres widths \[8, 16, 16, 32\]"):
         train(_cfg(tmp_path / "d", network=wider, init=tmp_path / "a" / "w.pt"), tr, va)
+
+    # A model with a stroke tower, as the shipped one (README: a bank starts from it)
+    # had been refused as "a different architecture": its shape network is the start.
+    from dataclasses import replace
+
+    from model.checkpoint import save_checkpoint
+    from model.network import build_network
+
+    joined = replace(first.config, stroke_widths=(8, 8, 16))
+    towers = build_network(joined).state_dict() | first.state_dict
+    save_checkpoint(tmp_path / "joined.pt", replace(first, config=joined, state_dict=towers))
+    from_joined = train(
+        _cfg(tmp_path / "e", epochs=1, lr=1e-12, init=tmp_path / "joined.pt"), tr, va
+    )
+    assert not from_joined.config.stroke_widths
+    assert torch.allclose(from_joined.state_dict[conv], first.state_dict[conv], atol=1e-6)
 
 
 def test_checkpoint_round_trip_and_refusals(canvases, tmp_path):

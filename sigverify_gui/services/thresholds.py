@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from model.calibration import MIN_ACCEPT
 from model.errors import SigverifyError
 from sigverify_gui.services.errors import ThresholdBelowModelError
 from sigverify_gui.services.thresholds_record import (
@@ -29,11 +30,6 @@ from sigverify_gui.store import audit, records
 from sigverify_gui.store.db import Store
 
 log = logging.getLogger("sigverify.services.thresholds")
-
-# The score behaves like the probability that the signature is the customer's when a
-# genuine one and a forgery are equally likely: an accept threshold below one half would
-# accept, unseen, signatures the model judges more likely forged than genuine.
-MIN_ACCEPT = 0.5
 
 
 @dataclass(frozen=True)
