@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from model.errors import ModelError, os_reason
-from model.model_file import format_for, require_usable
+from model.model_file import format_for, require_usable, written_whole
 from model.network import NetworkConfig
 from model.portable import is_portable
 from model.preprocess import PREPROCESS_VERSION
@@ -66,8 +66,17 @@ class Checkpoint:
         )
 
 
+def save_whole(payload: dict, path: Path) -> None:
+    """`torch.save` to `path` whole or not at all (`model_file.written_whole`): a full
+    disk or a read-only place is a `ModelError` naming the file, and leaves no .tmp."""
+    with written_whole(path) as tmp, open(tmp, "wb") as file:
+        # a Python file, not torch's own writer: a refused write is then an OSError
+        # with the system's reason, not torch's "file write failed"
+        torch.save(payload, file)
+
+
 def save_checkpoint(path: Path, ckpt: Checkpoint) -> Checkpoint:
-    """Write atomically (temp file + rename): a crash never leaves half a weights file."""
+    """Write atomically (`save_whole`): a crash never leaves half a weights file."""
     state = {k: v.detach().to("cpu").clone() for k, v in ckpt.state_dict.items()}
     ckpt.sha256 = weights_digest(state)
     payload = {
@@ -81,11 +90,7 @@ def save_checkpoint(path: Path, ckpt: Checkpoint) -> Checkpoint:
         "metrics": ckpt.metrics,
         "sha256": ckpt.sha256,
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    save_whole(payload, path)
     return ckpt
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from model.errors import ModelError
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from model.errors import ModelError, os_reason
 from model.preprocess import PREPROCESS_VERSION, REFINED_VERSIONS
 from model.scoring import Calibration
 
@@ -35,3 +40,29 @@ def require_usable(header: object, file_name: str, *, refit: bool = False) -> st
             f"this program uses {PREPROCESS_VERSION!r}; retrain it or use a matching model."
         )
     return version
+
+
+@contextlib.contextmanager
+def written_whole(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` (`path`.tmp) for the block to write, renamed over
+    `path` when the block ends: a crash never leaves half a model file under its name.
+
+    On any failure the temporary file is removed, and a refused write (a full disk, a
+    read-only place) is a `ModelError` naming the file and the system's reason: not
+    torch's or zipfile's own exception, which the command line took for a bug."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
+        tmp.replace(path)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise ModelError(f"Could not write '{path}': {os_reason(err)}.") from err
+        if isinstance(err, RuntimeError):  # torch's writer: "... strerror: <reason>"
+            found = re.search(r"strerror: ([^.\n]+)", str(err))
+            reason = found.group(1) if found else "the file could not be written"
+            raise ModelError(f"Could not write '{path}': {reason}.") from err
+        raise

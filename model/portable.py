@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import ModelError
-from model.model_file import format_for, require_usable
+from model.model_file import format_for, require_usable, written_whole
 from model.preprocess import PREPROCESS_VERSION
 from model.scoring import Calibration, Thresholds
 
@@ -51,7 +51,7 @@ class PortableModel:
 
 
 def write_portable(path: Path, model: PortableModel) -> None:
-    """Write atomically (temp file + rename), like a checkpoint."""
+    """Write atomically (`model_file.written_whole`), like a checkpoint."""
     meta = {
         "format": format_for(model.calibration),
         "model_id": model.model_id,
@@ -63,13 +63,9 @@ def write_portable(path: Path, model: PortableModel) -> None:
         "card": model.card,
         "onnx_sha256": hashlib.sha256(model.onnx).hexdigest(),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+    with written_whole(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_CARD, json.dumps(meta, indent=1, default=str))
         archive.writestr(_NETWORK, model.onnx)
-    tmp.replace(path)
 
 
 def load_portable(path: Path) -> PortableModel:

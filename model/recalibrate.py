@@ -56,7 +56,11 @@ def recalibrate(
     command: str = "",
     device: str = "auto",
     texture: bool = True,
+    unreadable: dict[str, str] | None = None,
 ) -> Checkpoint:
+    """Refit the calibration of `weights` on its validation writers and save it to
+    `out`; `unreadable`, when given, is filled with the images left out as unusable
+    ("<data set>/<path in it>" -> why)."""
     ckpt = load_checkpoint(weights, refit=True)
     recorded = ckpt.training.get("data") or {}
     if not val_writers(recorded):
@@ -73,6 +77,8 @@ def recalibrate(
     # before every image is preprocessed, not after
     require_same_val_writers(recorded, {"sources": _planned_val_writers(plan)}, name)
     data = prepare_planned(plan, cache_dir, progress)
+    if unreadable is not None:
+        unreadable.update(data.unreadable)
     dev = resolve_device(device)
     net = build_network(ckpt.config)
     net.load_state_dict(ckpt.state_dict)

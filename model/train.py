@@ -27,7 +27,7 @@ import torch
 from torch import distributed as dist
 
 from model.augment import augment
-from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, save_whole
 from model.distributed import Processes, join_processes, leave, mean_across
 from model.errors import DatasetError, ModelError
 from model.losses import make_loss
@@ -357,8 +357,7 @@ def _train(
                 "epoch": epoch + 1,
                 "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
             }
-        tmp = cfg.resume_path().with_name(cfg.resume_path().name + ".tmp")
-        torch.save(
+        save_whole(  # atomic: a kill mid-save keeps the previous epoch
             {
                 "model": net.state_dict(),
                 "optimizer": opt.state_dict(),
@@ -372,9 +371,8 @@ def _train(
                 "run": run_settings(cfg),
                 "processes": world,
             },
-            tmp,
+            cfg.resume_path(),
         )
-        tmp.replace(cfg.resume_path())  # atomic: a kill mid-save keeps the previous epoch
         # after the save, so that cancelling here never loses the finished epoch
         progress.update(
             (epoch + 1) * len(batches),

@@ -15,7 +15,7 @@ epoch of training; `prepare_planned` then reads the images.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class PreparedData:
     train: CanvasSet
     val: CanvasSet
     description: dict  # what the checkpoint records about the data
+    unreadable: dict[str, str] = field(default_factory=dict)  # images left out, and why
 
 
 @dataclass
@@ -149,10 +150,11 @@ def prepare_planned(
     plan: WriterPlan, cache_dir: Path | None = None, progress: Progress | None = None
 ) -> PreparedData:
     """Preprocess the planned writers' images (cached) and render the synthetic ones."""
-    trains, vals, sources = [], [], []
+    trains, vals, sources, unreadable = [], [], [], {}
     for ds, (tr, va, ho) in zip(plan.datasets, plan.splits, strict=True):
         name = Path(ds.root).name
         cset = canvases_from_dataset(ds, name, cache_dir, progress)
+        unreadable |= cset.unreadable
         trains.append(cset.subset_writers(tr))
         if len(va):
             vals.append(cset.subset_writers(va))
@@ -189,7 +191,7 @@ def prepare_planned(
         "val_fraction": plan.val_fraction,
         "split_seed": plan.seed,
     }
-    return PreparedData(train, val, description)
+    return PreparedData(train, val, description, unreadable)
 
 
 def _genuine_counts(cset: CanvasSet) -> list[int]:

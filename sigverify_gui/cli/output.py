@@ -11,6 +11,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,8 @@ def check_target(
     and `extract cheque.png -o cheque.png` would replace it with a crop. Nor one it
     writes besides (`writes`), where the second file would replace the first. Nor lie
     in a data set folder the command reads (`data`): a plot or weights written there
-    replaced a signature scan, or became one of the data set's images next time."""
+    replaced a signature scan, or became one of the data set's images next time. Nor
+    lie in a folder that cannot be written (`require_writable_folder`)."""
     path = Path(path)
     if path.is_dir():
         raise SigverifyError(f"Could not write '{path}': it is a folder.")
@@ -129,6 +131,19 @@ def check_target(
                 f"Will not write '{path}': this command {role} {which} too; choose "
                 "another file name."
             )
+    require_writable_folder(path)
+
+
+def require_writable_folder(path: Path) -> None:
+    """Refuse a file whose folder cannot be written (read-only, not ours, a full disk)
+    now, not once the work is done. By trying: a uniquely named empty file, made and
+    removed at once (`os.access` says yes to root on a read-only file system)."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=Path(path).parent, prefix=".sigverify-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise SigverifyError(f"Could not write '{path}': {os_reason(err)}.") from err
 
 
 def check_png_target(
@@ -168,6 +183,29 @@ def check_weights_target(path: Path, *, reads: Sequence = (), data: Sequence = (
 
 
 # --- output ---------------------------------------------------------------------------
+
+
+def warn(warnings: Sequence[str]) -> None:
+    """Print each warning as one `warning: ...` line on stderr."""
+    for warning in warnings:
+        print(f"warning: {escaped(warning)}", file=sys.stderr)
+
+
+def left_out_warning(left_out: Sequence[dict], listed: str = "--json lists them all") -> list[str]:
+    """The warning for the data set images left out as unusable (each {"path",
+    "reason"}), none when there are none; `listed` says where all are listed."""
+    if not left_out:
+        return []
+    first = left_out[0]
+    return [
+        f"Left out {len(left_out)} image(s) that could not be used, as if they were not in "
+        f"the data set (for example {first['path']}: {first['reason']}); {listed}."
+    ]
+
+
+def left_out_list(unreadable: dict[str, str]) -> list[dict]:
+    """{"path", "reason"} of each image left out (`unreadable`: path -> why)."""
+    return [{"path": path, "reason": reason} for path, reason in unreadable.items()]
 
 
 def add_json_flag(parser) -> None:

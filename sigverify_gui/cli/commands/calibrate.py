@@ -9,7 +9,15 @@ from sigverify_gui.cli.commands.training_options import (
     command_line,
     validation_summary,
 )
-from sigverify_gui.cli.output import add_json_flag, check_weights_target, emit, file_path
+from sigverify_gui.cli.output import (
+    add_json_flag,
+    check_weights_target,
+    emit,
+    file_path,
+    left_out_list,
+    left_out_warning,
+    warn,
+)
 
 
 def register(sub) -> None:
@@ -44,6 +52,7 @@ def run(args) -> int:
     check_data_folders(args.data)
     # before preprocessing, not once done
     check_weights_target(args.out, reads=[args.weights], data=args.data)
+    unreadable: dict[str, str] = {}
     ckpt = recalibrate(
         args.weights,
         args.data,
@@ -52,7 +61,10 @@ def run(args) -> int:
         TerminalProgress("data"),
         command_line(),
         texture=args.texture,
+        unreadable=unreadable,
     )
+    left_out = left_out_list(unreadable)
+    warn(left_out_warning(left_out))
     emit(
         args,
         {
@@ -61,6 +73,7 @@ def run(args) -> int:
             "calibration": ckpt.calibration.to_dict(),
             "thresholds": ckpt.thresholds.to_dict(),
             "validation": ckpt.metrics["validation"],
+            "unreadable": left_out,
         },
         f"Wrote {args.out} ({ckpt.model_id}); {validation_summary(ckpt)}",
     )

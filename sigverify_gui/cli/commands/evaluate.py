@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from sigverify_gui.cli.output import (
@@ -11,10 +10,12 @@ from sigverify_gui.cli.output import (
     check_png_target,
     emit,
     file_path,
+    left_out_list,
+    left_out_warning,
     non_negative_int,
     positive_int,
+    warn,
 )
-from sigverify_gui.services.typed_text import escaped
 
 
 def register(sub) -> None:
@@ -95,26 +96,13 @@ def run(args) -> int:
             t_accept=t.accept,
             t_reject=t.reject,
         )
-    left_out = [
-        {"path": os.path.relpath(path, dataset.root), "reason": reason}
-        for path, reason in scores.unreadable.items()
-    ]
+    left_out = left_out_list(
+        {os.path.relpath(path, dataset.root): why for path, why in scores.unreadable.items()}
+    )
     summary["unreadable"] = left_out
-    for warning in (*dataset.warnings, *_unreadable_warning(left_out)):
-        print(f"warning: {escaped(warning)}", file=sys.stderr)
+    warn([*dataset.warnings, *left_out_warning(left_out)])
     emit(args, summary, _human(summary))
     return 0
-
-
-def _unreadable_warning(left_out: list[dict]) -> list[str]:
-    if not left_out:
-        return []
-    first = left_out[0]
-    return [
-        f"Left out {len(left_out)} image(s) that could not be used, as if they were not in "
-        f"the data set (for example {first['path']}: {first['reason']}); "
-        "--json lists them all."
-    ]
 
 
 def _holdout_writers(verifier, dataset):

@@ -15,10 +15,13 @@ from sigverify_gui.cli.output import (
     check_weights_target,
     file_path,
     fraction,
+    left_out_list,
+    left_out_warning,
     non_negative_int,
     positive_int,
     positive_number,
     seed_number,
+    warn,
 )
 
 
@@ -126,6 +129,8 @@ def run(args) -> int:
     first = is_first_process()
     log_path = _log_to_file(args.out) if first else None
     data = prepare_planned(plan, args.cache, TerminalProgress("data") if first else None)
+    if first:  # as evaluate says it: each is in the log
+        warn(left_out_warning(left_out_list(data.unreadable), f"{log_path} lists them all"))
     if base is not None:
         recorded = base.training.get("data") or {}
         require_same_val_writers(recorded, data.description, args.stroke_beside.name)
