@@ -251,6 +251,7 @@ class InkAnalysis:
     factor: int  # working size = full size // factor
     flat: np.ndarray  # background-normalised working image
     mask: np.ndarray  # bool ink at working size, rules and specks removed
+    thresholded: np.ndarray  # the same before the rules and specks were taken out
 
 
 def analyse_ink(image: np.ndarray, max_pixels: int = _MAX_WORK_PIXELS) -> InkAnalysis:
@@ -260,7 +261,7 @@ def analyse_ink(image: np.ndarray, max_pixels: int = _MAX_WORK_PIXELS) -> InkAna
     work, factor = working_image(gray, max_pixels)
     flat = normalise_background(work)
     mask, _ = ink_mask(flat)
-    return InkAnalysis(gray, factor, flat, remove_rules_and_specks(mask))
+    return InkAnalysis(gray, factor, flat, remove_rules_and_specks(mask), mask)
 
 
 def preprocess(

@@ -334,8 +334,7 @@ def _cut_by_a_rule(ink: InkAnalysis, layout: _InkLayout) -> np.ndarray:
     pieces whose edges lie level along it, as print's do (`print_rows` gives such edges
     no weight, as the page search does)."""
     x, y, w, h = layout.box
-    before, _ = ink_mask(ink.flat)  # the ink before rules and specks were taken out
-    removed = before[y : y + h, x : x + w] & ~ink.mask[y : y + h, x : x + w]
+    removed = ink.thresholded[y : y + h, x : x + w] & ~ink.mask[y : y + h, x : x + w]
     near = cv2.dilate(removed.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
     cut = np.zeros(len(layout.stats), bool)
     cut[np.unique(layout.labels[near])] = True
