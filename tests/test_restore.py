@@ -126,6 +126,21 @@ def test_a_file_that_is_no_backup_is_named_with_what_it_is(branch, tmp_path, kin
     assert not list(tmp_path.glob(".restore-*"))
 
 
+def _refusal_leaving_all_as_found(branch, backup: Path) -> str:
+    """The message with which restoring `backup` into `branch` is refused, checked to
+    leave the store, the backup and every file beside it named after it as found."""
+
+    def files() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in backup.parent.glob(f"{backup.name}*")}
+
+    found, before = files(), store_contents(branch)
+    with pytest.raises(StoreError) as info:
+        restore.restore_store(branch, backup)
+    assert files() == found
+    assert store_contents(branch) == before
+    return str(info.value)
+
+
 def test_a_store_with_rows_in_its_wal_is_no_backup(branch, tmp_path):
     """Only the file is copied: a store in use (or left by a program that stopped)
     with its newest rows in its -wal would restore an older state as if whole."""
@@ -134,17 +149,11 @@ def test_a_store_with_rows_in_its_wal_is_no_backup(branch, tmp_path):
         enrol.enrol_customer(in_use, FakeVerifier(), "L1", render_signatures(4, 4))
         in_use.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         enrol.enrol_customer(in_use, FakeVerifier(), "L2", render_signatures(5, 4))
-        found = {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")}
-        before = store_contents(branch)
-        with pytest.raises(StoreError) as info:
-            restore.restore_store(branch, live)
-        assert str(info.value) == (
+        assert _refusal_leaving_all_as_found(branch, live) == (
             f"The newest rows of {live} wait in live.db-wal beside it, so it is a signature "
             "store in use or one left by a program that stopped, not a backup; make a "
             f"backup of it with `sigverify backup NEW.db --db {live}` and restore that."
         )
-        assert {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")} == found
-        assert store_contents(branch) == before
     # Closed, its rows are all in the file: an empty -wal and a -shm left beside it
     # hold none, and do not stop the restore.
     Path(f"{live}-wal").write_bytes(b"")
@@ -181,18 +190,12 @@ def test_a_file_caught_part_way_through_a_change_is_no_backup(branch, tmp_path):
     """A hot -journal beside the file: some pages of a change are in the file, others
     not, and only the journal undoes them. Opening the file would, and so change it."""
     caught = _caught_part_way(tmp_path)
-    found = {p.name: p.read_bytes() for p in tmp_path.glob("caught.db*")}
-    before = store_contents(branch)
-    with pytest.raises(StoreError) as info:
-        restore.restore_store(branch, caught)
-    assert str(info.value) == (
+    assert _refusal_leaving_all_as_found(branch, caught) == (
         f"The file {caught} was caught part-way through a change (caught.db-journal beside "
         "it holds what undoes it), so it may be inconsistent, not a backup; choose another "
         f'backup, or open it once with the sqlite3 program (`sqlite3 {caught} "PRAGMA '
         'quick_check"` undoes the change) and restore it then.'
     )
-    assert {p.name: p.read_bytes() for p in tmp_path.glob("caught.db*")} == found
-    assert store_contents(branch) == before
     assert not list(tmp_path.glob(".restore-*"))
     # What the message says to do: SQLite, opening it, undoes the change.
     conn = sqlite3.connect(caught)

@@ -300,14 +300,21 @@ def test_a_save_waiting_for_a_model_that_fails_to_load_gives_the_buttons_back(
     assert [m.text for m in dialogs.errors] == ["The bundled model sigverify-v1.pt is missing."]
 
 
-def test_enrol_a_folder_in_the_background(qtbot, view, context, tmp_path, monkeypatch):
+def _folder_to_enrol(tmp_path, monkeypatch, writers: int) -> list:
+    """A synthetic data set of `writers` writers that the folder button is given; the
+    summaries the run shows land in the returned list instead of a dialog."""
     from model.synth import write_dataset
 
     folder = tmp_path / "dataset"
-    write_dataset(folder, writers=2, genuine=3, forged=0, seed=5)
+    write_dataset(folder, writers=writers, genuine=3, forged=0, seed=5)
     monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
     shown = []
     monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    return shown
+
+
+def test_enrol_a_folder_in_the_background(qtbot, view, context, tmp_path, monkeypatch):
+    shown = _folder_to_enrol(tmp_path, monkeypatch, writers=2)
     task = view.enrol_folder()
     assert task is not None
     with qtbot.waitSignal(task.finished, timeout=20_000):
@@ -321,13 +328,7 @@ def test_a_folder_is_refused_once_before_any_writer_when_the_thresholds_are_dama
     qtbot, view, context, fake_verifier, tmp_path, monkeypatch, dialogs
 ):
     # Each writer had been read and embedded, then listed as failed with the same message.
-    from model.synth import write_dataset
-
-    folder = tmp_path / "dataset"
-    write_dataset(folder, writers=3, genuine=3, forged=0, seed=5)
-    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
-    shown = []
-    monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    shown = _folder_to_enrol(tmp_path, monkeypatch, writers=3)
     edit_thresholds_setting(
         context.store, '{"model_id": "fake-0001", "t_accept": 0.55, "t_reject": 0.1}'
     )
@@ -349,15 +350,10 @@ def test_a_folder_run_stopped_by_damaged_thresholds_shows_who_was_enrolled_befor
     # The dialog had said only that the thresholds were damaged: the teller could not
     # tell that the first writers were in. Another program damages the setting while
     # the second writer is embedded.
-    from model.synth import write_dataset
     from sigverify_gui.services import bulk
     from sigverify_gui.store.db import Store
 
-    folder = tmp_path / "dataset"
-    write_dataset(folder, writers=3, genuine=3, forged=0, seed=5)
-    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
-    shown = []
-    monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    shown = _folder_to_enrol(tmp_path, monkeypatch, writers=3)
     real_enrol = bulk.enrol_customer  # forced: the fake's consistency check is not under test
     monkeypatch.setattr(
         bulk, "enrol_customer", lambda *a, **k: real_enrol(*a, **{**k, "force": True})
@@ -401,15 +397,10 @@ def test_cancelling_a_folder_enrolment_shows_and_lists_those_enrolled_before(
 ):
     """Escape on the progress dialog part-way: the customers enrolled before the cancel
     appear in the list and the search, and a summary says how many there were."""
-    from model.synth import write_dataset
     from sigverify_gui.services import bulk
     from sigverify_gui.ui.main_window import MainWindow
 
-    folder = tmp_path / "dataset"
-    write_dataset(folder, writers=5, genuine=3, forged=0, seed=5)
-    monkeypatch.setattr(enrol_folder, "ask_folder", lambda parent: str(folder))
-    shown = []
-    monkeypatch.setattr(enrol_folder, "show_summary", lambda parent, report: shown.append(report))
+    shown = _folder_to_enrol(tmp_path, monkeypatch, writers=5)
     # Each writer is "enrolled" (forced: the fake's consistency check is not under test);
     # the third waits until the test has pressed Escape, as a teller would at ~60%.
     calls, escape_pressed = [], threading.Event()

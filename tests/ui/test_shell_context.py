@@ -65,11 +65,13 @@ def test_when_ready_queues_actions_until_the_model_is_there(qtbot, store):
     assert ran[-1] == ("third", fake)
 
 
-def test_failed_load_is_shown_and_queued_actions_are_dropped(qtbot, store, dialogs):
-    def broken(device):
-        raise ModelError("The bundled model sigverify-v1.pt is missing.")
+def _missing_model(device):
+    """A verifier factory whose load fails, as with the bundled weights missing."""
+    raise ModelError("The bundled model sigverify-v1.pt is missing.")
 
-    ctx = AppContext(store, verifier_factory=broken)
+
+def test_failed_load_is_shown_and_queued_actions_are_dropped(qtbot, store, dialogs):
+    ctx = AppContext(store, verifier_factory=_missing_model)
     ran = []
     with qtbot.waitSignal(ctx.verifier_failed, timeout=5000):
         ctx.when_ready(ran.append)  # starts the load itself
@@ -80,10 +82,7 @@ def test_failed_load_is_shown_and_queued_actions_are_dropped(qtbot, store, dialo
 
 def test_each_dropped_action_hears_of_the_failed_load(qtbot, store, dialogs):
     # What lets a screen that said "waiting" say what became of its action.
-    def broken(device):
-        raise ModelError("The bundled model sigverify-v1.pt is missing.")
-
-    ctx = AppContext(store, verifier_factory=broken)
+    ctx = AppContext(store, verifier_factory=_missing_model)
     told = []
     with qtbot.waitSignal(ctx.verifier_failed, timeout=5000):
         ctx.when_ready(lambda v: told.append("ran"), on_failed=told.append)
